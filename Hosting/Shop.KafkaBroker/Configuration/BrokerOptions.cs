@@ -1,0 +1,60 @@
+namespace Shop.KafkaBroker.Configuration;
+
+public enum FlushPolicy
+{
+    /// <summary>fsync before acknowledging a produce (many requests share one fsync).</summary>
+    Always,
+
+    /// <summary>fsync every <see cref="BrokerOptions.FlushIntervalMs"/>; acknowledged data may be lost on power loss.</summary>
+    Interval,
+}
+
+/// <summary>Broker settings, bound from the <c>KafkaBroker</c> configuration section (command line wins).</summary>
+public sealed record BrokerOptions
+{
+    public const string SectionName = "KafkaBroker";
+
+    public int Port { get; init; } = 9092;
+
+    public string Host { get; init; } = "127.0.0.1";
+
+    public string? AdvertisedHost { get; init; }
+
+    public string DataDir { get; init; } = "kafka-data";
+
+    public int NodeId { get; init; } = 1;
+
+    /// <summary>Default topic retention.ms; -1 keeps data forever.</summary>
+    public long RetentionMs { get; init; } = 7L * 24 * 60 * 60 * 1000;
+
+    /// <summary>Default topic retention.bytes per partition; -1 means no size limit.</summary>
+    public long RetentionBytes { get; init; } = -1;
+
+    public int SegmentBytes { get; init; } = 128 * 1024 * 1024;
+
+    public FlushPolicy Flush { get; init; } = FlushPolicy.Always;
+
+    public int FlushIntervalMs { get; init; } = 1000;
+
+    public bool AutoCreateTopics { get; init; } = true;
+
+    public int DefaultPartitions { get; init; } = 1;
+
+    public int MaxRequestBytes { get; init; } = 100 * 1024 * 1024;
+
+    public int MaxMessageBytes { get; init; } = 1024 * 1024 + 12;
+
+    public int GroupInitialRebalanceDelayMs { get; init; } = 300;
+
+    public int GroupMinSessionTimeoutMs { get; init; } = 1000;
+
+    public int GroupMaxSessionTimeoutMs { get; init; } = 30 * 60 * 1000;
+
+    public int RetentionCheckIntervalMs { get; init; } = 30_000;
+
+    /// <summary>The host put in Metadata; clients connect to it after bootstrapping.</summary>
+    public string EffectiveAdvertisedHost =>
+        !string.IsNullOrWhiteSpace(AdvertisedHost) ? AdvertisedHost
+        : Host is "0.0.0.0" or "::" or "[::]" or "*" ? "localhost"
+        : Host;
+}

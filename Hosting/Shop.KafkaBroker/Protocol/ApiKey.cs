@@ -1,0 +1,80 @@
+namespace Shop.KafkaBroker.Protocol;
+
+public enum ApiKey : short
+{
+    Produce = 0,
+    Fetch = 1,
+    ListOffsets = 2,
+    Metadata = 3,
+    OffsetCommit = 8,
+    OffsetFetch = 9,
+    FindCoordinator = 10,
+    JoinGroup = 11,
+    Heartbeat = 12,
+    LeaveGroup = 13,
+    SyncGroup = 14,
+    DescribeGroups = 15,
+    ListGroups = 16,
+    ApiVersions = 18,
+    CreateTopics = 19,
+    DeleteTopics = 20,
+    DeleteRecords = 21,
+    InitProducerId = 22,
+    OffsetForLeaderEpoch = 23,
+    DescribeConfigs = 32,
+    CreatePartitions = 37,
+    DeleteGroups = 42,
+}
+
+/// <summary>
+/// The versions advertised in ApiVersions. All are non-flexible except ApiVersions v3, which is the only
+/// flexible request the broker decodes (librdkafka sends it first). Minimums are kept low so clients that
+/// infer a broker release from the ranges (kafka-python) see a coherent picture.
+/// </summary>
+public static class SupportedApis
+{
+    public static readonly IReadOnlyList<(ApiKey Key, short Min, short Max)> All =
+    [
+        (ApiKey.Produce, 3, 8),
+        (ApiKey.Fetch, 4, 11),
+        (ApiKey.ListOffsets, 1, 5),
+        (ApiKey.Metadata, 0, 8),
+        (ApiKey.OffsetCommit, 2, 7),
+        (ApiKey.OffsetFetch, 1, 5),
+        (ApiKey.FindCoordinator, 0, 2),
+        (ApiKey.JoinGroup, 0, 5),
+        (ApiKey.Heartbeat, 0, 3),
+        (ApiKey.LeaveGroup, 0, 3),
+        (ApiKey.SyncGroup, 0, 3),
+        (ApiKey.DescribeGroups, 0, 4),
+        (ApiKey.ListGroups, 0, 2),
+        (ApiKey.ApiVersions, 0, 3),
+        (ApiKey.CreateTopics, 0, 4),
+        (ApiKey.DeleteTopics, 0, 3),
+        (ApiKey.DeleteRecords, 0, 1),
+        (ApiKey.InitProducerId, 0, 1),
+        (ApiKey.OffsetForLeaderEpoch, 0, 2),
+        (ApiKey.DescribeConfigs, 0, 1),
+        (ApiKey.CreatePartitions, 0, 1),
+        (ApiKey.DeleteGroups, 0, 1),
+    ];
+
+    private static readonly (short Min, short Max)[] ByKey = BuildLookup();
+
+    private static (short, short)[] BuildLookup()
+    {
+        var table = new (short, short)[64];
+        Array.Fill(table, ((short)-1, (short)-1));
+        foreach (var (key, min, max) in All)
+        {
+            table[(int)key] = (min, max);
+        }
+
+        return table;
+    }
+
+    public static bool IsKnown(short apiKey) => apiKey >= 0 && apiKey < ByKey.Length && ByKey[apiKey].Min >= 0;
+
+    public static bool IsSupported(short apiKey, short version) =>
+        IsKnown(apiKey) && version >= ByKey[apiKey].Min && version <= ByKey[apiKey].Max;
+}

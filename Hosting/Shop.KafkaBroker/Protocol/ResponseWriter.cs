@@ -1,0 +1,142 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Shop.KafkaBroker.Protocol;
+
+/// <summary>
+/// Builds one response frame (size prefix, correlation id, body) in a pooled buffer that grows as needed.
+/// The owner returns the buffer with <see cref="Dispose"/> once the frame is on the wire.
+/// </summary>
+public sealed class ResponseWriter : IDisposable
+{
+    private byte[] _buffer;
+
+    public ResponseWriter(int correlationId, int initialSize = 256)
+    {
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialSize, 64));
+        Length = 4;
+        WriteInt32(correlationId);
+    }
+
+    public int Length { get; private set; }
+
+    /// <summary>The finished frame with its size prefix filled in.</summary>
+    public ReadOnlyMemory<byte> Frame
+    {
+        get
+        {
+            BinaryPrimitives.WriteInt32BigEndian(_buffer, Length - 4);
+            return _buffer.AsMemory(0, Length);
+        }
+    }
+
+    public Span<byte> GetSpan(int size)
+    {
+        if (Length + size > _buffer.Length)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, Length + size));
+            _buffer.AsSpan(0, Length).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = bigger;
+        }
+
+        return _buffer.AsSpan(Length, size);
+    }
+
+    public void Advance(int count) => Length += count;
+
+    /// <summary>Gives back bytes written past <paramref name="length"/> (used to trim fetched data).</summary>
+    public void Truncate(int length) => Length = length;
+
+    public void WriteInt8(sbyte value)
+    {
+        GetSpan(1)[0] = (byte)value;
+        Length += 1;
+    }
+
+    public void WriteBool(bool value) => WriteInt8(value ? (sbyte)1 : (sbyte)0);
+
+    public void WriteInt16(short value)
+    {
+        BinaryPrimitives.WriteInt16BigEndian(GetSpan(2), value);
+        Length += 2;
+    }
+
+    public void WriteInt32(int value)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(GetSpan(4), value);
+        Length += 4;
+    }
+
+    /// <summary>Reserves an int32 to be filled in later; returns its position.</summary>
+    public int ReserveInt32()
+    {
+        var position = Length;
+        WriteInt32(0);
+        return position;
+    }
+
+    public void PatchInt32(int position, int value) =>
+        BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(position, 4), value);
+
+    public void PatchInt16(int position, short value) =>
+        BinaryPrimitives.WriteInt16BigEndian(_buffer.AsSpan(position, 2), value);
+
+    public void WriteInt64(long value)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(GetSpan(8), value);
+        Length += 8;
+    }
+
+    public void WriteString(string value)
+    {
+        var size = Encoding.UTF8.GetByteCount(value);
+        WriteInt16((short)size);
+        Encoding.UTF8.GetBytes(value, GetSpan(size));
+        Length += size;
+    }
+
+    public void WriteNullableString(string? value)
+    {
+        if (value is null)
+        {
+            WriteInt16(-1);
+        }
+        else
+        {
+            WriteString(value);
+        }
+    }
+
+    public void WriteBytes(ReadOnlySpan<byte> value)
+    {
+        WriteInt32(value.Length);
+        value.CopyTo(GetSpan(value.Length));
+        Length += value.Length;
+    }
+
+    public void WriteArrayCount(int count) => WriteInt32(count);
+
+    public void WriteUnsignedVarInt(uint value)
+    {
+        while (value >= 0x80)
+        {
+            WriteInt8((sbyte)(byte)(value | 0x80));
+            value >>= 7;
+        }
+
+        WriteInt8((sbyte)(byte)value);
+    }
+
+    public void WriteEmptyTaggedFields() => WriteUnsignedVarInt(0);
+
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,167 @@
+using Microsoft.Extensions.Logging;
+using Shop.KafkaBroker.Configuration;
+
+namespace Shop.KafkaBroker.Storage;
+
+/// <summary>Something whose appended bytes the scheduler makes durable (a partition log, the offsets log).</summary>
+public interface IFlushable
+{
+    /// <summary>fsyncs what was appended so far and publishes it as durable.</summary>
+    void FlushToDisk();
+}
+
+/// <summary>
+/// Group commit. Every append takes a ticket (a sequence number) and marks its log dirty, which wakes one
+/// flusher loop; it takes all dirty logs, fsyncs them and then releases every ticket issued before it started.
+/// Appends that arrive during an fsync ride on the next one, so under load many produce requests share
+/// one fsync. With <see cref="FlushPolicy.Interval"/> the same loop runs on a timer and nobody waits.
+/// </summary>
+public sealed partial class FlushScheduler : IAsyncDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly HashSet<IFlushable> _dirty = [];
+    private readonly Queue<(long Ticket, TaskCompletionSource Waiter)> _waiters = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger<FlushScheduler> _logger;
+    private readonly Task _loop;
+    private long _lastTicket;
+    private long _durableTicket;
+
+    public FlushScheduler(BrokerOptions options, ILogger<FlushScheduler> logger)
+    {
+        Policy = options.Flush;
+        _logger = logger;
+        _loop = Policy == FlushPolicy.Always
+            ? Task.Run(FlushOnDemandAsync)
+            : Task.Run(() => FlushPeriodicallyAsync(TimeSpan.FromMilliseconds(options.FlushIntervalMs)));
+    }
+
+    public FlushPolicy Policy { get; }
+
+    /// <summary>Called by a log right after it appended; returns the ticket to wait for.</summary>
+    public long MarkDirty(IFlushable log)
+    {
+        bool wake;
+        long ticket;
+        lock (_lock)
+        {
+            wake = _dirty.Count == 0 && Policy == FlushPolicy.Always;
+            _dirty.Add(log);
+            ticket = ++_lastTicket;
+        }
+
+        if (wake)
+        {
+            _wake.Release();
+        }
+
+        return ticket;
+    }
+
+    /// <summary>Completes once everything appended up to <paramref name="ticket"/> is on disk.</summary>
+    public Task WaitDurableAsync(long ticket)
+    {
+        if (Policy != FlushPolicy.Always)
+        {
+            return Task.CompletedTask;
+        }
+
+        lock (_lock)
+        {
+            if (ticket <= _durableTicket)
+            {
+                return Task.CompletedTask;
+            }
+
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Enqueue((ticket, waiter));
+            return waiter.Task;
+        }
+    }
+
+    private async Task FlushOnDemandAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await _wake.WaitAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            while (FlushOnce())
+            {
+            }
+        }
+    }
+
+    private async Task FlushPeriodicallyAsync(TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                FlushOnce();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>One group commit; true when more appends arrived meanwhile.</summary>
+    private bool FlushOnce()
+    {
+        IFlushable[] logs;
+        long target;
+        lock (_lock)
+        {
+            logs = [.. _dirty];
+            _dirty.Clear();
+            target = _lastTicket;
+        }
+
+        foreach (var log in logs)
+        {
+            try
+            {
+                log.FlushToDisk();
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                LogFlushFailed(_logger, ex);
+            }
+        }
+
+        lock (_lock)
+        {
+            _durableTicket = Math.Max(_durableTicket, target);
+            while (_waiters.TryPeek(out var head) && head.Ticket <= _durableTicket)
+            {
+                _waiters.Dequeue().Waiter.TrySetResult();
+            }
+
+            return _dirty.Count > 0;
+        }
+    }
+
+    /// <summary>Flushes everything still dirty (shutdown).</summary>
+    public void FlushAll() => FlushOnce();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _loop;
+        FlushOnce();
+        _stopping.Dispose();
+        _wake.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "fsync failed")]
+    private static partial void LogFlushFailed(ILogger logger, Exception exception);
+}

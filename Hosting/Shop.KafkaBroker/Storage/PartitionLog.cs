@@ -1,0 +1,442 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Shop.KafkaBroker.Configuration;
+using Shop.KafkaBroker.Protocol;
+
+namespace Shop.KafkaBroker.Storage;
+
+public readonly record struct AppendResult(short Error, long BaseOffset, long LogAppendTime, long LogStartOffset, long Ticket);
+
+/// <summary>Where a fetch reads: a byte range of one segment, which the caller must release.</summary>
+public readonly record struct FetchSlice(short Error, Segment? Segment, long Position, long Available)
+{
+    public static readonly FetchSlice Empty = new(ErrorCode.None, null, 0, 0);
+}
+
+/// <summary>
+/// One partition's log: segments in offset order, the last one active. The high watermark is the end of
+/// what consumers may read: under the fsync-before-ack policy it only moves once data is on disk, so a
+/// consumer never sees a record that a crash could still take back.
+/// </summary>
+public sealed partial class PartitionLog : IFlushable
+{
+    private const int MaxRecoverableBatchBytes = 256 * 1024 * 1024;
+    private static readonly TimeSpan ProducerExpiry = TimeSpan.FromDays(7);
+
+    private readonly Lock _lock = new();
+    private readonly FlushScheduler _flusher;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ProducerStateTable _producers = new();
+    private Segment[] _segments = [];
+    private HighWatermarkMark _highWatermark = new(0, null, 0);
+    private ReadHint? _readHint;
+    private long _logEndOffset;
+    private long _logStartOffset;
+    private long _lastTicket;
+    private bool _closed;
+
+    private sealed record HighWatermarkMark(long Offset, Segment? Segment, long Position);
+
+    private sealed record ReadHint(long Offset, Segment Segment, long Position);
+
+    public PartitionLog(string topic, int partition, string directory, Func<TopicConfig> config, FlushScheduler flusher, TimeProvider time, ILogger logger)
+    {
+        Topic = topic;
+        Partition = partition;
+        Directory = directory;
+        Config = config;
+        _flusher = flusher;
+        _time = time;
+        _logger = logger;
+    }
+
+    public string Topic { get; }
+
+    public int Partition { get; }
+
+    public string Directory { get; }
+
+    public Func<TopicConfig> Config { get; }
+
+    /// <summary>Pulsed whenever the high watermark moves.</summary>
+    public AsyncSignal Changed { get; } = new();
+
+    public long HighWatermark => Volatile.Read(ref _highWatermark).Offset;
+
+    public long LogStartOffset => Volatile.Read(ref _logStartOffset);
+
+    public long LogEndOffset => Volatile.Read(ref _logEndOffset);
+
+    public long SizeInBytes => Volatile.Read(ref _segments).Sum(s => s.Size);
+
+    public int ProducerCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _producers.Count;
+            }
+        }
+    }
+
+    private static string SnapshotPath(string directory, long baseOffset) => Path.Combine(directory, $"{baseOffset:D20}.snapshot");
+
+    /// <summary>Opens (or creates) the log, cutting a torn or corrupt tail and rebuilding producer state.</summary>
+    public void Open()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        foreach (var temporary in System.IO.Directory.EnumerateFiles(Directory, "*.tmp"))
+        {
+            File.Delete(temporary);
+        }
+
+        var bases = System.IO.Directory.EnumerateFiles(Directory, "*.log")
+            .Select(f => long.TryParse(Path.GetFileNameWithoutExtension(f), out var b) ? b : -1)
+            .Where(b => b >= 0)
+            .Order()
+            .ToList();
+        if (bases.Count == 0)
+        {
+            _segments = [Segment.Create(Directory, 0)];
+            _highWatermark = new HighWatermarkMark(0, _segments[0], 0);
+            return;
+        }
+
+        var snapshotBase = bases.LastOrDefault(b => File.Exists(SnapshotPath(Directory, b)), bases[0]);
+        if (!_producers.TryLoadSnapshot(SnapshotPath(Directory, snapshotBase)))
+        {
+            snapshotBase = bases[0];
+        }
+
+        var segments = new List<Segment>(bases.Count);
+        for (var i = 0; i < bases.Count; i++)
+        {
+            var segment = Segment.Open(Directory, bases[i]);
+            var active = i == bases.Count - 1;
+            var replay = bases[i] >= snapshotBase ? _producers.Replay : (Action<ReadOnlySpan<byte>>?)null;
+            if (active)
+            {
+                var cut = segment.Recover(validate: true, MaxRecoverableBatchBytes, header => replay?.Invoke(header));
+                if (cut > 0)
+                {
+                    LogTruncated(_logger, Topic, Partition, cut, segment.Size);
+                }
+            }
+            else if (replay is not null || !segment.TryLoadIndexFile())
+            {
+                segment.Recover(validate: false, MaxRecoverableBatchBytes, header => replay?.Invoke(header));
+            }
+
+            segments.Add(segment);
+        }
+
+        var last = segments[^1];
+        last.Flush();
+        _segments = [.. segments];
+        _logStartOffset = segments[0].BaseOffset;
+        _logEndOffset = Math.Max(last.NextOffset, last.BaseOffset);
+        _highWatermark = new HighWatermarkMark(_logEndOffset, last, last.Size);
+    }
+
+    /// <summary>Appends one validated batch (its base offset is assigned here).</summary>
+    public AppendResult Append(Span<byte> batch, TopicConfig config)
+    {
+        var producerId = RecordBatch.ProducerId(batch);
+        var appendTime = -1L;
+        var publishNow = _flusher.Policy != FlushPolicy.Always;
+        AppendResult result;
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return new AppendResult(ErrorCode.UnknownTopicOrPartition, -1, -1, -1, 0);
+            }
+
+            if (producerId >= 0)
+            {
+                var check = _producers.Check(producerId, RecordBatch.ProducerEpoch(batch), RecordBatch.BaseSequence(batch),
+                    RecordBatch.LastOffsetDelta(batch), out var duplicateOffset);
+                switch (check)
+                {
+                    case SequenceCheck.Duplicate:
+                        return new AppendResult(ErrorCode.None, duplicateOffset, -1, _logStartOffset, _lastTicket);
+                    case SequenceCheck.OutOfOrder:
+                        return new AppendResult(ErrorCode.OutOfOrderSequenceNumber, -1, -1, _logStartOffset, 0);
+                    case SequenceCheck.StaleEpoch:
+                        return new AppendResult(ErrorCode.InvalidProducerEpoch, -1, -1, _logStartOffset, 0);
+                    case SequenceCheck.UnknownProducer:
+                        return new AppendResult(ErrorCode.UnknownProducerId, -1, -1, _logStartOffset, 0);
+                }
+            }
+
+            var baseOffset = _logEndOffset;
+            RecordBatch.SetBaseOffset(batch, baseOffset);
+            RecordBatch.SetPartitionLeaderEpoch(batch, 0);
+            if (config.LogAppendTime)
+            {
+                appendTime = _time.GetUtcNow().ToUnixTimeMilliseconds();
+                RecordBatch.SetLogAppendTime(batch, appendTime);
+            }
+
+            var active = _segments[^1];
+            if (active.Size > 0 && active.Size + batch.Length > config.SegmentBytes)
+            {
+                active = Roll(active);
+            }
+
+            active.Append(batch);
+            _logEndOffset = RecordBatch.LastOffset(batch) + 1;
+            if (producerId >= 0)
+            {
+                _producers.Record(producerId, RecordBatch.ProducerEpoch(batch), RecordBatch.BaseSequence(batch),
+                    RecordBatch.LastOffsetDelta(batch), baseOffset, RecordBatch.MaxTimestamp(batch));
+            }
+
+            _lastTicket = _flusher.MarkDirty(this);
+            if (publishNow)
+            {
+                Volatile.Write(ref _highWatermark, new HighWatermarkMark(_logEndOffset, active, active.Size));
+            }
+
+            result = new AppendResult(ErrorCode.None, baseOffset, appendTime, _logStartOffset, _lastTicket);
+        }
+
+        if (publishNow)
+        {
+            Changed.Pulse();
+        }
+
+        return result;
+    }
+
+    private Segment Roll(Segment active)
+    {
+        active.Flush();
+        active.WriteIndexFile();
+        _producers.ExpireOlderThan((_time.GetUtcNow() - ProducerExpiry).ToUnixTimeMilliseconds());
+        _producers.WriteSnapshot(SnapshotPath(Directory, _logEndOffset));
+        var next = Segment.Create(Directory, _logEndOffset);
+        Volatile.Write(ref _segments, [.. _segments, next]);
+        return next;
+    }
+
+    public void FlushToDisk()
+    {
+        HighWatermarkMark mark;
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            var active = _segments[^1];
+            mark = new HighWatermarkMark(_logEndOffset, active, active.Size);
+        }
+
+        mark.Segment!.Flush();
+        if (_flusher.Policy == FlushPolicy.Always)
+        {
+            lock (_lock)
+            {
+                if (mark.Offset > _highWatermark.Offset)
+                {
+                    Volatile.Write(ref _highWatermark, mark);
+                }
+            }
+
+            Changed.Pulse();
+        }
+    }
+
+    /// <summary>Finds the bytes to serve from <paramref name="fetchOffset"/> up to the high watermark.</summary>
+    public FetchSlice Locate(long fetchOffset)
+    {
+        var highWatermark = Volatile.Read(ref _highWatermark);
+        if (fetchOffset < LogStartOffset || fetchOffset > highWatermark.Offset)
+        {
+            return new FetchSlice(ErrorCode.OffsetOutOfRange, null, 0, 0);
+        }
+
+        if (fetchOffset == highWatermark.Offset)
+        {
+            return FetchSlice.Empty;
+        }
+
+        var segments = Volatile.Read(ref _segments);
+        var hint = Volatile.Read(ref _readHint);
+        var index = FindSegment(segments, fetchOffset);
+        while (index < segments.Length)
+        {
+            var segment = segments[index];
+            var limit = ReferenceEquals(segment, highWatermark.Segment) ? highWatermark.Position : segment.Size;
+            var position = hint is not null && hint.Offset == fetchOffset && ReferenceEquals(hint.Segment, segment)
+                ? hint.Position
+                : segment.FindPosition(fetchOffset, limit);
+            if (position < limit)
+            {
+                return segment.TryAcquire()
+                    ? new FetchSlice(ErrorCode.None, segment, position, limit - position)
+                    : new FetchSlice(ErrorCode.OffsetOutOfRange, null, 0, 0);
+            }
+
+            if (ReferenceEquals(segment, highWatermark.Segment))
+            {
+                break;
+            }
+
+            index++;
+        }
+
+        return FetchSlice.Empty;
+    }
+
+    /// <summary>Remembers where the next sequential fetch will start, sparing it an index lookup.</summary>
+    public void SetReadHint(long nextOffset, Segment segment, long position) =>
+        Volatile.Write(ref _readHint, new ReadHint(nextOffset, segment, position));
+
+    private static int FindSegment(Segment[] segments, long offset)
+    {
+        int low = 0, high = segments.Length - 1, found = 0;
+        while (low <= high)
+        {
+            var mid = (low + high) >>> 1;
+            if (segments[mid].BaseOffset <= offset)
+            {
+                found = mid;
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid - 1;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>ListOffsets by time: the first offset whose record timestamp is at least <paramref name="timestamp"/>.</summary>
+    public (long Offset, long Timestamp) OffsetForTimestamp(long timestamp)
+    {
+        var highWatermark = Volatile.Read(ref _highWatermark);
+        foreach (var segment in Volatile.Read(ref _segments))
+        {
+            if (segment.MaxTimestamp < timestamp || !segment.TryAcquire())
+            {
+                continue;
+            }
+
+            try
+            {
+                var limit = ReferenceEquals(segment, highWatermark.Segment) ? highWatermark.Position : segment.Size;
+                var position = segment.FindPositionByTimestamp(timestamp, limit, out var batchBase);
+                if (position >= 0)
+                {
+                    return FindRecordByTimestamp(segment, position, timestamp) ?? (batchBase, timestamp);
+                }
+            }
+            finally
+            {
+                segment.Release();
+            }
+        }
+
+        return (-1, -1);
+    }
+
+    /// <summary>
+    /// Walks the records of an uncompressed batch to find the exact record; compressed batches are never
+    /// decompressed, so for them the batch's base offset is the answer (a consumer may then see a few
+    /// earlier records of that batch).
+    /// </summary>
+    private static (long Offset, long Timestamp)? FindRecordByTimestamp(Segment segment, long position, long timestamp)
+    {
+        Span<byte> header = stackalloc byte[RecordBatch.HeaderSize];
+        segment.Read(header, position);
+        if ((RecordBatch.Attributes(header) & RecordBatch.CompressionMask) != 0 || (RecordBatch.Attributes(header) & RecordBatch.TimestampTypeFlag) != 0)
+        {
+            return null;
+        }
+
+        var size = RecordBatch.TotalSize(header);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var batch = buffer.AsSpan(0, segment.Read(buffer.AsSpan(0, size), position));
+            var baseOffset = RecordBatch.BaseOffset(batch);
+            var baseTimestamp = RecordBatch.BaseTimestamp(batch);
+            var reader = new RecordReader(batch[RecordBatch.HeaderSize..]);
+            for (var i = 0; i < RecordBatch.RecordsCount(batch) && reader.TryReadRecord(out var timestampDelta, out var offsetDelta); i++)
+            {
+                if (baseTimestamp + timestampDelta >= timestamp)
+                {
+                    return (baseOffset + offsetDelta, baseTimestamp + timestampDelta);
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Deletes whole sealed segments past the topic's time or size limit.</summary>
+    public int ApplyRetention(TopicConfig config, long now)
+    {
+        var deleted = 0;
+        lock (_lock)
+        {
+            while (_segments.Length > 1)
+            {
+                var first = _segments[0];
+                if (ReferenceEquals(first, _highWatermark.Segment))
+                {
+                    break;
+                }
+
+                var total = _segments.Sum(s => s.Size);
+                var overSize = config.RetentionBytes >= 0 && total - first.Size >= config.RetentionBytes;
+                var overTime = config.RetentionMs >= 0 && first.MaxTimestamp >= 0 && now - first.MaxTimestamp > config.RetentionMs;
+                if (!overSize && !overTime)
+                {
+                    break;
+                }
+
+                Volatile.Write(ref _segments, _segments[1..]);
+                Volatile.Write(ref _logStartOffset, _segments[0].BaseOffset);
+                first.Delete();
+                File.Delete(SnapshotPath(Directory, first.BaseOffset));
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    public void Close()
+    {
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            _segments[^1].Flush();
+            foreach (var segment in _segments)
+            {
+                segment.Close();
+            }
+        }
+
+        Changed.Pulse();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recovered {Topic}-{Partition}: cut {Bytes} bytes of torn or corrupt data after position {Position}")]
+    private static partial void LogTruncated(ILogger logger, string topic, int partition, long bytes, long position);
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using Shop.KafkaBroker.Configuration;
+
+namespace Shop.KafkaBroker.Storage;
+
+/// <summary>
+/// A topic's effective configuration: its explicit overrides on top of the broker defaults. Only the
+/// settings in <see cref="Enforced"/> change behaviour; <see cref="Accepted"/> ones are stored and
+/// described (clients and tools set them) but a single node has nothing to do with them.
+/// </summary>
+public sealed record TopicConfig(
+    long RetentionMs,
+    long RetentionBytes,
+    int SegmentBytes,
+    bool LogAppendTime,
+    int MaxMessageBytes,
+    IReadOnlyDictionary<string, string> Overrides)
+{
+    public const string RetentionMsKey = "retention.ms";
+    public const string RetentionBytesKey = "retention.bytes";
+    public const string SegmentBytesKey = "segment.bytes";
+    public const string TimestampTypeKey = "message.timestamp.type";
+    public const string MaxMessageBytesKey = "max.message.bytes";
+    public const string CleanupPolicyKey = "cleanup.policy";
+
+    private static readonly string[] Enforced =
+        [CleanupPolicyKey, RetentionMsKey, RetentionBytesKey, SegmentBytesKey, TimestampTypeKey, MaxMessageBytesKey];
+
+    private static readonly Dictionary<string, string> Accepted = new()
+    {
+        ["compression.type"] = "producer",
+        ["min.insync.replicas"] = "1",
+        ["segment.ms"] = "604800000",
+        ["delete.retention.ms"] = "86400000",
+        ["file.delete.delay.ms"] = "60000",
+        ["flush.messages"] = "9223372036854775807",
+        ["flush.ms"] = "9223372036854775807",
+        ["index.interval.bytes"] = "4096",
+        ["message.timestamp.difference.max.ms"] = "9223372036854775807",
+        ["unclean.leader.election.enable"] = "false",
+        ["message.downconversion.enable"] = "true",
+        ["preallocate"] = "false",
+    };
+
+    public static TopicConfig Resolve(IReadOnlyDictionary<string, string> overrides, BrokerOptions defaults)
+    {
+        long Long(string key, long fallback) =>
+            overrides.TryGetValue(key, out var v) ? long.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+        return new TopicConfig(
+            Long(RetentionMsKey, defaults.RetentionMs),
+            Long(RetentionBytesKey, defaults.RetentionBytes),
+            (int)Long(SegmentBytesKey, defaults.SegmentBytes),
+            overrides.TryGetValue(TimestampTypeKey, out var type) && type == "LogAppendTime",
+            (int)Long(MaxMessageBytesKey, defaults.MaxMessageBytes),
+            overrides);
+    }
+
+    /// <summary>Returns why a config cannot be set, or null when it is fine.</summary>
+    public static string? Validate(string name, string? value)
+    {
+        if (value is null)
+        {
+            return $"Config {name} needs a value.";
+        }
+
+        return name switch
+        {
+            CleanupPolicyKey => value == "delete" ? null : "Only cleanup.policy=delete is supported (log compaction is not implemented).",
+            RetentionMsKey or RetentionBytesKey =>
+                long.TryParse(value, CultureInfo.InvariantCulture, out var l) && l >= -1 ? null : $"{name} must be an integer >= -1.",
+            SegmentBytesKey =>
+                int.TryParse(value, CultureInfo.InvariantCulture, out var s) && s >= 14 ? null : "segment.bytes must be an integer >= 14.",
+            MaxMessageBytesKey =>
+                int.TryParse(value, CultureInfo.InvariantCulture, out var m) && m >= 0 ? null : "max.message.bytes must be a non-negative integer.",
+            TimestampTypeKey => value is "CreateTime" or "LogAppendTime" ? null : "message.timestamp.type must be CreateTime or LogAppendTime.",
+            _ when Accepted.ContainsKey(name) => null,
+            _ => $"Unknown topic config name: {name}.",
+        };
+    }
+
+    /// <summary>Every describable config with its value and whether it is an explicit override.</summary>
+    public IEnumerable<(string Name, string Value, bool IsDefault)> Describe()
+    {
+        (string, string, bool) Entry(string name, string fallback) =>
+            Overrides.TryGetValue(name, out var v) ? (name, v, false) : (name, fallback, true);
+
+        yield return Entry(CleanupPolicyKey, "delete");
+        yield return Entry(RetentionMsKey, RetentionMs.ToString(CultureInfo.InvariantCulture));
+        yield return Entry(RetentionBytesKey, RetentionBytes.ToString(CultureInfo.InvariantCulture));
+        yield return Entry(SegmentBytesKey, SegmentBytes.ToString(CultureInfo.InvariantCulture));
+        yield return Entry(TimestampTypeKey, "CreateTime");
+        yield return Entry(MaxMessageBytesKey, MaxMessageBytes.ToString(CultureInfo.InvariantCulture));
+        foreach (var (name, fallback) in Accepted)
+        {
+            yield return Entry(name, fallback);
+        }
+    }
+
+    public static bool IsKnown(string name) => Array.IndexOf(Enforced, name) >= 0 || Accepted.ContainsKey(name);
+}

@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Shop.KafkaBroker.Configuration;
+using Shop.KafkaBroker.Protocol;
+
+namespace Shop.KafkaBroker.Storage;
+
+/// <summary>
+/// All topics on disk: <c>{data}/topics/{topic}/topic.json</c> (partition count and config overrides) and one
+/// directory per partition. Creation, deletion and partition changes are serialized; lookups are lock-free.
+/// </summary>
+public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flusher, TimeProvider time, ILogger<TopicStore> logger) : IDisposable
+{
+    public const int MaxTopicNameLength = 249;
+    private const string TopicFileName = "topic.json";
+
+    private readonly ConcurrentDictionary<string, Topic> _topics = new(StringComparer.Ordinal);
+    private readonly Lock _adminLock = new();
+    private readonly string _topicsDirectory = Path.Combine(options.DataDir, "topics");
+    private readonly string _deletedDirectory = Path.Combine(options.DataDir, "deleted");
+
+    private sealed record TopicFile(int Partitions, Dictionary<string, string> Configs);
+
+    public IEnumerable<Topic> Topics => _topics.Values;
+
+    public Topic? Find(string name) => _topics.GetValueOrDefault(name);
+
+    public void Load()
+    {
+        Directory.CreateDirectory(_topicsDirectory);
+        if (Directory.Exists(_deletedDirectory))
+        {
+            Directory.Delete(_deletedDirectory, recursive: true);
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories(_topicsDirectory))
+        {
+            var file = Path.Combine(directory, TopicFileName);
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+
+            var stored = JsonSerializer.Deserialize<TopicFile>(File.ReadAllText(file))!;
+            var name = Path.GetFileName(directory);
+            var topic = new Topic(name, directory, TopicConfig.Resolve(stored.Configs, options));
+            topic.Partitions = [.. Enumerable.Range(0, stored.Partitions).Select(p => OpenPartition(topic, p))];
+            _topics[name] = topic;
+            LogTopicLoaded(logger, name, stored.Partitions, topic.Partitions.Sum(p => p.LogEndOffset - p.LogStartOffset));
+        }
+    }
+
+    public static short ValidateName(string name)
+    {
+        if (name.Length == 0 || name.Length > MaxTopicNameLength || name is "." or "..")
+        {
+            return ErrorCode.InvalidTopic;
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            {
+                return ErrorCode.InvalidTopic;
+            }
+        }
+
+        return ErrorCode.None;
+    }
+
+    /// <summary>Creates a topic; returns an error code and message (null on success).</summary>
+    public (short Error, string? Message) Create(string name, int partitions, IReadOnlyDictionary<string, string> configs, bool validateOnly = false)
+    {
+        if (ValidateName(name) != ErrorCode.None)
+        {
+            return (ErrorCode.InvalidTopic, $"Topic name '{name}' is illegal: use up to 249 of [a-zA-Z0-9._-].");
+        }
+
+        if (partitions < 1)
+        {
+            return (ErrorCode.InvalidPartitions, "Number of partitions must be at least 1.");
+        }
+
+        foreach (var (key, value) in configs)
+        {
+            if (TopicConfig.Validate(key, value) is { } problem)
+            {
+                return (ErrorCode.InvalidConfig, problem);
+            }
+        }
+
+        lock (_adminLock)
+        {
+            if (_topics.ContainsKey(name))
+            {
+                return (ErrorCode.TopicAlreadyExists, $"Topic '{name}' already exists.");
+            }
+
+            if (validateOnly)
+            {
+                return (ErrorCode.None, null);
+            }
+
+            var directory = Path.Combine(_topicsDirectory, name);
+            Directory.CreateDirectory(directory);
+            var overrides = new Dictionary<string, string>(configs);
+            var topic = new Topic(name, directory, TopicConfig.Resolve(overrides, options));
+            topic.Partitions = [.. Enumerable.Range(0, partitions).Select(p => OpenPartition(topic, p))];
+            WriteTopicFile(topic, partitions, overrides);
+            _topics[name] = topic;
+            LogTopicCreated(logger, name, partitions);
+            return (ErrorCode.None, null);
+        }
+    }
+
+    public (short Error, string? Message) AddPartitions(string name, int count, bool validateOnly)
+    {
+        lock (_adminLock)
+        {
+            if (!_topics.TryGetValue(name, out var topic))
+            {
+                return (ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.");
+            }
+
+            var current = topic.Partitions.Length;
+            if (count <= current)
+            {
+                return (ErrorCode.InvalidPartitions, $"Topic currently has {current} partitions, {count} would not be an increase.");
+            }
+
+            if (!validateOnly)
+            {
+                topic.Partitions = [.. topic.Partitions, .. Enumerable.Range(current, count - current).Select(p => OpenPartition(topic, p))];
+                WriteTopicFile(topic, count, new Dictionary<string, string>(topic.Config.Overrides));
+            }
+
+            return (ErrorCode.None, null);
+        }
+    }
+
+    public short Delete(string name)
+    {
+        lock (_adminLock)
+        {
+            if (!_topics.TryRemove(name, out var topic))
+            {
+                return ErrorCode.UnknownTopicOrPartition;
+            }
+
+            foreach (var partition in topic.Partitions)
+            {
+                partition.Close();
+            }
+
+            Directory.CreateDirectory(_deletedDirectory);
+            var graveyard = Path.Combine(_deletedDirectory, $"{name}-{Guid.NewGuid():N}");
+            Directory.Move(topic.Directory, graveyard);
+            Directory.Delete(graveyard, recursive: true);
+            LogTopicDeleted(logger, name);
+            return ErrorCode.None;
+        }
+    }
+
+    private PartitionLog OpenPartition(Topic topic, int partition)
+    {
+        var log = new PartitionLog(topic.Name, partition, Path.Combine(topic.Directory, partition.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            () => topic.Config, flusher, time, logger);
+        log.Open();
+        return log;
+    }
+
+    private static void WriteTopicFile(Topic topic, int partitions, Dictionary<string, string> configs)
+    {
+        var path = Path.Combine(topic.Directory, TopicFileName);
+        var temporary = path + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        {
+            JsonSerializer.Serialize(stream, new TopicFile(partitions, configs));
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public void Dispose()
+    {
+        foreach (var topic in _topics.Values)
+        {
+            foreach (var partition in topic.Partitions)
+            {
+                partition.Close();
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded topic {Topic} with {Partitions} partitions and {Records} records")]
+    private static partial void LogTopicLoaded(ILogger logger, string topic, int partitions, long records);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created topic {Topic} with {Partitions} partitions")]
+    private static partial void LogTopicCreated(ILogger logger, string topic, int partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted topic {Topic}")]
+    private static partial void LogTopicDeleted(ILogger logger, string topic);
+}
