@@ -1,0 +1,50 @@
+using Microsoft.Extensions.DependencyInjection;
+using Shop.Hosting.ApplicationModel;
+
+namespace Shop.Hosting.Testing;
+
+/// <summary>Reaching a running app's resources from a test.</summary>
+public static class DistributedApplicationTestingExtensions
+{
+    /// <summary>An HttpClient whose base address is the resource's endpoint (the first replica's).</summary>
+    public static HttpClient CreateHttpClient(this DistributedApplication app, string resourceName, string? endpointName = null)
+    {
+        var endpoint = app.GetEndpoint(resourceName, endpointName);
+        return new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = endpoint };
+    }
+
+    /// <summary>The URL of a resource's endpoint (default: its http endpoint, or its only one).</summary>
+    public static Uri GetEndpoint(this DistributedApplication app, string resourceName, string? endpointName = null)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var resource = FindResource(app, resourceName);
+        var endpoints = resource.AnnotationsOf<EndpointAnnotation>().ToList();
+        var endpoint = (endpointName is null
+                ? endpoints.FirstOrDefault(e => e.Name == "http") ?? (endpoints.Count == 1 ? endpoints[0] : null)
+                : endpoints.FirstOrDefault(e => e.Name == endpointName))
+            ?? throw new ArgumentException($"Resource '{resourceName}' has no endpoint named '{endpointName ?? "http"}' (it has: {string.Join(", ", endpoints.Select(e => e.Name))}).", nameof(endpointName));
+        if (endpoint.Allocated.Count == 0)
+        {
+            throw new InvalidOperationException($"Endpoint '{resourceName}/{endpoint.Name}' is not allocated: start the app first.");
+        }
+
+        return new Uri(endpoint.Allocated[0].Url);
+    }
+
+    /// <summary>The connection string a referencing resource would receive.</summary>
+    public static async ValueTask<string?> GetConnectionStringAsync(this DistributedApplication app, string resourceName, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return FindResource(app, resourceName) is IResourceWithConnectionString resource
+            ? await resource.ConnectionStringExpression.GetValueAsync(cancellationToken)
+            : throw new ArgumentException($"Resource '{resourceName}' has no connection string.", nameof(resourceName));
+    }
+
+    private static IResource FindResource(DistributedApplication app, string resourceName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(resourceName);
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        return model.Resources.FirstOrDefault(r => r.Name == resourceName)
+            ?? throw new ArgumentException($"There is no resource named '{resourceName}' (there are: {string.Join(", ", model.Resources.Select(r => r.Name))}).", nameof(resourceName));
+    }
+}

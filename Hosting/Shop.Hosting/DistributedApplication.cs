@@ -1,0 +1,80 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Orchestration;
+
+namespace Shop.Hosting;
+
+/// <summary>A running (or runnable) app model: the entry point of every AppHost.</summary>
+public sealed class DistributedApplication : IHost, IAsyncDisposable
+{
+    private readonly IHost _host;
+    private int _disposed;
+
+    internal DistributedApplication(IHost host) => _host = host;
+
+    public static IDistributedApplicationBuilder CreateBuilder(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        return CreateBuilder(new DistributedApplicationOptions { Args = args });
+    }
+
+    public static IDistributedApplicationBuilder CreateBuilder(DistributedApplicationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        DistributedApplicationTestingHook.ApplyTo(options);
+        return new DistributedApplicationBuilder(options);
+    }
+
+    public IServiceProvider Services => _host.Services;
+
+    /// <summary>Resource states: wait for a resource to be healthy, watch changes.</summary>
+    public ResourceNotificationService ResourceNotifications => Services.GetRequiredService<ResourceNotificationService>();
+
+    /// <summary>Start, stop or restart one resource.</summary>
+    public ResourceCommandService ResourceCommands => Services.GetRequiredService<ResourceCommandService>();
+
+    /// <summary>Starts every resource in dependency order; returns once they are launched, not once they are healthy.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default) => _host.StartAsync(cancellationToken);
+
+    /// <summary>Stops every resource in reverse dependency order, killing what does not stop in time.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _host.StopAsync(cancellationToken);
+
+    /// <summary>Runs until Ctrl+C or SIGTERM.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _host.RunAsync(cancellationToken);
+        }
+        catch (DistributedApplicationException ex) when (!Services.GetRequiredService<DistributedApplicationExecutionContext>().IsTesting)
+        {
+            ConsoleReporter.WriteFatal(ex.Message);
+            Environment.ExitCode = 1;
+        }
+    }
+
+    public void Run() => RunAsync().GetAwaiter().GetResult();
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        // Disposing without stopping would leave the orchestrator's processes to the parent-death signal alone.
+        var orchestrator = Services.GetRequiredService<ApplicationOrchestrator>();
+        await orchestrator.StopAllAsync(CancellationToken.None);
+        if (_host is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync();
+        }
+        else
+        {
+            _host.Dispose();
+        }
+    }
+}

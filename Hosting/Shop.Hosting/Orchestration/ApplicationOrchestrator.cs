@@ -1,0 +1,264 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Shop.Hosting.ApplicationModel;
+
+namespace Shop.Hosting.Orchestration;
+
+/// <summary>The services every resource instance uses.</summary>
+internal sealed record OrchestrationServices(
+    ResourceNotificationService Notifications,
+    ResourceLoggerService Logs,
+    ConsoleReporter Reporter,
+    ProcessRegistry Registry,
+    DistributedApplicationExecutionContext ExecutionContext,
+    TimeProvider Time,
+    IServiceProvider ServiceProvider);
+
+/// <summary>
+/// Runs the app model on this machine (DCP's role): allocates ports, starts resources in dependency order and
+/// independent ones in parallel, and stops them in reverse order.
+/// </summary>
+internal sealed class ApplicationOrchestrator(
+    DistributedApplicationModel model,
+    IConfiguration configuration,
+    DataDirectories directories,
+    OrchestrationServices services) : IHostedService
+{
+    private readonly List<ResourceInstance> _instances = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<Task> _runs = [];
+    private int _stopRequested;
+
+    private TimeSpan StopTimeout => TimeSpan.FromSeconds(configuration.GetValue(KnownConfigNames.ResourceStopTimeout, 5.0));
+
+    public IReadOnlyList<ResourceInstance> Instances => _instances;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var startedAt = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+        services.Registry.CleanLeftovers();
+        AllocateEndpoints();
+
+        foreach (var resource in model.Resources.Where(r => r is not IValueOnlyResource))
+        {
+            for (var replica = 0; replica < resource.ReplicaCount(); replica++)
+            {
+                _instances.Add(new ResourceInstance(resource, replica, services));
+            }
+        }
+
+        services.Reporter.SetNameWidth(_instances.Count == 0 ? 0 : _instances.Max(i => i.Id.Length));
+        _ = ReportProgressAsync(_stopping.Token);
+        foreach (var instance in _instances)
+        {
+            await instance.PublishInitialAsync();
+        }
+
+        foreach (var instance in _instances)
+        {
+            _runs.Add(Task.Run(() => instance.RunAsync(_stopping.Token), CancellationToken.None));
+        }
+
+        _ = ReportWhenReadyAsync(startedAt, _stopping.Token);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => StopAllAsync(cancellationToken);
+
+    /// <summary>Stops every instance, dependents before their dependencies; safe to call more than once.</summary>
+    public async Task StopAllAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 1)
+        {
+            await _stopped.Task.WaitAsync(cancellationToken);
+            return;
+        }
+
+        try
+        {
+            await _stopping.CancelAsync();
+            var running = model.Resources.Where(r => r is not IValueOnlyResource).ToList();
+            foreach (var wave in DependencyGraph.StopWaves(running))
+            {
+                await Task.WhenAll(_instances.Where(i => wave.Contains(i.Resource)).Select(i => i.StopAsync(StopTimeout)));
+            }
+
+            await Task.WhenAll(_runs);
+            directories.DeleteSession();
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    /// <summary>The instances of a resource, or the one instance with that id.</summary>
+    public IReadOnlyList<ResourceInstance> Find(string name) =>
+        [.. _instances.Where(i => i.Id == name || i.Resource.Name == name)];
+
+    private void AllocateEndpoints()
+    {
+        var randomize = configuration.GetValue(KnownConfigNames.RandomizePorts, false);
+        foreach (var resource in model.Resources)
+        {
+            foreach (var endpoint in resource.AnnotationsOf<EndpointAnnotation>())
+            {
+                endpoint.Allocated.Clear();
+                var host = endpoint.UriScheme is "http" or "https" ? "localhost" : "127.0.0.1";
+                for (var replica = 0; replica < resource.ReplicaCount(); replica++)
+                {
+                    // A fixed port can serve only one replica; the others get free ports.
+                    var port = replica == 0 ? endpoint.Port ?? (randomize ? null : endpoint.DefaultPort) : null;
+                    endpoint.Allocated.Add(new AllocatedEndpoint(host, port ?? PortAllocator.AllocateFreePort(), endpoint.UriScheme));
+                }
+            }
+        }
+    }
+
+    private async Task ReportProgressAsync(CancellationToken cancellationToken)
+    {
+        var previous = new Dictionary<string, CustomResourceSnapshot>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (var resourceEvent in services.Notifications.WatchAsync(cancellationToken))
+            {
+                previous.TryGetValue(resourceEvent.ResourceId, out var before);
+                services.Reporter.Progress(resourceEvent, before);
+                previous[resourceEvent.ResourceId] = resourceEvent.Snapshot;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task ReportWhenReadyAsync(DateTime startedAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var _ in services.Notifications.WatchAsync(cancellationToken))
+            {
+                var snapshots = _instances.Select(Snapshot).ToList();
+                if (!snapshots.All(s => IsHealthy(s) || s.State is KnownResourceStates.FailedToStart or KnownResourceStates.Finished or KnownResourceStates.Exited))
+                {
+                    continue;
+                }
+
+                var healthy = snapshots.Count(s => IsHealthy(s) || s.State == KnownResourceStates.Finished);
+                if (healthy == snapshots.Count)
+                {
+                    var external = _instances
+                        .SelectMany(i => i.Resource.AnnotationsOf<EndpointAnnotation>()
+                            .Where(e => e.IsExternal && e.Allocated.Count > i.ReplicaIndex)
+                            .Select(e => (i.Id, e.Allocated[i.ReplicaIndex].Url)))
+                        .ToList();
+                    services.Reporter.Ready(healthy, DateTime.UtcNow - startedAt, external);
+                }
+                else
+                {
+                    var problems = _instances
+                        .Select(i => (i.Id, Snapshot: Snapshot(i)))
+                        .Where(p => !IsHealthy(p.Snapshot) && p.Snapshot.State != KnownResourceStates.Finished)
+                        .Select(p => $"{p.Id}: {p.Snapshot.State}{(p.Snapshot.StateDescription is { } why ? $" ({why})" : string.Empty)}")
+                        .ToList();
+                    services.Reporter.StartedWithProblems(healthy, snapshots.Count, problems);
+                }
+
+                return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private CustomResourceSnapshot Snapshot(ResourceInstance instance) =>
+        services.Notifications.TryGetCurrentState(instance.Id, out var current)
+            ? current.Snapshot
+            : new CustomResourceSnapshot { ResourceType = ResourceTypes.NameOf(instance.Resource) };
+
+    private static bool IsHealthy(CustomResourceSnapshot snapshot) =>
+        snapshot.State == KnownResourceStates.Running && snapshot.HealthStatus == HealthStatus.Healthy;
+}
+
+/// <summary>Start, stop or restart one resource (all its replicas) or one instance.</summary>
+public sealed class ResourceCommandService
+{
+    private readonly ApplicationOrchestrator _orchestrator;
+
+    internal ResourceCommandService(ApplicationOrchestrator orchestrator) => _orchestrator = orchestrator;
+
+    public Task StartAsync(string resourceName, CancellationToken cancellationToken = default) =>
+        ExecuteCommandAsync(resourceName, Shop.Dashboard.Contracts.ResourceCommands.Start, cancellationToken);
+
+    public Task StopAsync(string resourceName, CancellationToken cancellationToken = default) =>
+        ExecuteCommandAsync(resourceName, Shop.Dashboard.Contracts.ResourceCommands.Stop, cancellationToken);
+
+    public Task RestartAsync(string resourceName, CancellationToken cancellationToken = default) =>
+        ExecuteCommandAsync(resourceName, Shop.Dashboard.Contracts.ResourceCommands.Restart, cancellationToken);
+
+    /// <summary>Runs <c>start</c>, <c>stop</c> or <c>restart</c> on every matching instance.</summary>
+    public async Task ExecuteCommandAsync(string resourceName, string commandName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(resourceName);
+        ArgumentException.ThrowIfNullOrWhiteSpace(commandName);
+
+        var instances = _orchestrator.Find(resourceName);
+        if (instances.Count == 0)
+        {
+            throw new DistributedApplicationException($"There is no resource named '{resourceName}'.");
+        }
+
+        var stopTimeout = TimeSpan.FromSeconds(5);
+        await Task.WhenAll(instances.Select(async instance =>
+        {
+            switch (commandName)
+            {
+                case Shop.Dashboard.Contracts.ResourceCommands.Start:
+                    await instance.StartAsync(cancellationToken);
+                    break;
+                case Shop.Dashboard.Contracts.ResourceCommands.Stop:
+                    await instance.StopAsync(stopTimeout);
+                    break;
+                case Shop.Dashboard.Contracts.ResourceCommands.Restart:
+                    await instance.StopAsync(stopTimeout);
+                    await instance.StartAsync(cancellationToken);
+                    break;
+                default:
+                    throw new DistributedApplicationException(
+                        $"Unknown command '{commandName}': use {Shop.Dashboard.Contracts.ResourceCommands.Start}, {Shop.Dashboard.Contracts.ResourceCommands.Stop} or {Shop.Dashboard.Contracts.ResourceCommands.Restart}.");
+            }
+        }));
+    }
+
+    /// <summary>Whether a resource or instance of that name exists.</summary>
+    public bool Exists(string resourceName) => _orchestrator.Find(resourceName).Count > 0;
+}
+
+internal static class OrchestrationServiceCollectionExtensions
+{
+    public static IServiceCollection AddHostingOrchestration(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ResourceNotificationService>();
+        services.AddSingleton<ResourceLoggerService>();
+        services.AddSingleton<ConsoleReporter>();
+        services.AddSingleton<DataDirectories>();
+        services.AddSingleton<ProcessRegistry>();
+        services.AddSingleton(sp => new OrchestrationServices(
+            sp.GetRequiredService<ResourceNotificationService>(),
+            sp.GetRequiredService<ResourceLoggerService>(),
+            sp.GetRequiredService<ConsoleReporter>(),
+            sp.GetRequiredService<ProcessRegistry>(),
+            sp.GetRequiredService<DistributedApplicationExecutionContext>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp));
+        services.AddSingleton<ApplicationOrchestrator>();
+        services.AddHostedService(sp => sp.GetRequiredService<ApplicationOrchestrator>());
+        services.AddSingleton(sp => new ResourceCommandService(sp.GetRequiredService<ApplicationOrchestrator>()));
+        return services;
+    }
+}

@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Shop.Hosting.ApplicationModel;
+
+namespace Shop.Hosting.Orchestration;
+
+/// <summary>
+/// What the AppHost tells its user: resource progress, resource output prefixed with the resource name, failures
+/// with their last output lines, and the <c>Ready:</c> line. In run mode it writes to the terminal; under the
+/// testing builder everything goes to the logger, so a test's output shows it.
+/// </summary>
+internal sealed partial class ConsoleReporter(DistributedApplicationExecutionContext executionContext, IConfiguration configuration, ILoggerFactory loggerFactory)
+{
+    /// <summary>Show every resource's output in the terminal (default true); the dashboard has it either way.</summary>
+    public const string ShowResourceOutputKey = "AppHost:Terminal:ShowResourceOutput";
+
+    private static readonly Lock ConsoleLock = new();
+    private static readonly string[] Palette = ["\e[36m", "\e[32m", "\e[33m", "\e[35m", "\e[34m", "\e[96m", "\e[92m", "\e[93m", "\e[95m", "\e[94m"];
+
+    private readonly ConcurrentDictionary<string, ILogger> _resourceLoggers = new(StringComparer.Ordinal);
+    private readonly ILogger _logger = loggerFactory.CreateLogger("Shop.Hosting");
+    private readonly bool _toTerminal = !executionContext.IsTesting;
+    private readonly bool _showOutput = configuration.GetValue(ShowResourceOutputKey, true);
+    private readonly bool _colors = !Console.IsOutputRedirected;
+    private int _nameWidth = 10;
+
+    public void SetNameWidth(int width) => _nameWidth = Math.Max(_nameWidth, width);
+
+    public void ResourceOutput(string resourceId, string line, bool isStdErr)
+    {
+        if (!_toTerminal)
+        {
+            var logger = _resourceLoggers.GetOrAdd(resourceId, id => loggerFactory.CreateLogger($"Shop.Hosting.Resources.{id}"));
+            logger.Log(LogLevel.Information, "{Line}", AnsiEscape().Replace(line, string.Empty));
+        }
+        else if (_showOutput)
+        {
+            WriteLine($"{Tag(resourceId)} | {(_colors ? line : AnsiEscape().Replace(line, string.Empty))}");
+        }
+    }
+
+    /// <summary>Prints a state or health change worth seeing.</summary>
+    public void Progress(ResourceEvent resourceEvent, CustomResourceSnapshot? previous)
+    {
+        var snapshot = resourceEvent.Snapshot;
+        string? text = null;
+        if (previous?.State != snapshot.State)
+        {
+            text = snapshot.State switch
+            {
+                KnownResourceStates.Waiting => $"Waiting ({snapshot.StateDescription})",
+                KnownResourceStates.Starting => "Starting",
+                KnownResourceStates.Running when snapshot.ProcessId is { } pid => $"Running (pid {pid})",
+                KnownResourceStates.Running => "Running",
+                KnownResourceStates.Stopping => "Stopping",
+                KnownResourceStates.Exited => $"Exited{(snapshot.ExitCode is { } code ? $" (code {code})" : string.Empty)}",
+                KnownResourceStates.Finished => "Finished",
+                _ => null,
+            };
+        }
+        else if (previous.HealthStatus != snapshot.HealthStatus && snapshot.State == KnownResourceStates.Running)
+        {
+            text = snapshot.HealthStatus switch
+            {
+                HealthStatus.Healthy => "Healthy",
+                HealthStatus.Unhealthy when previous.HealthStatus == HealthStatus.Healthy => $"Unhealthy: {snapshot.HealthDescription}",
+                _ => null,
+            };
+        }
+
+        if (text is null)
+        {
+            return;
+        }
+
+        if (_toTerminal)
+        {
+            WriteLine($"{Tag(resourceEvent.ResourceId)}   {text}");
+        }
+        else
+        {
+            _logger.LogInformation("{Resource}: {State}", resourceEvent.ResourceId, text);
+        }
+    }
+
+    public void Failure(string resourceId, string reason, IReadOnlyList<string> lastLines)
+    {
+        if (_toTerminal)
+        {
+            var lines = new List<string> { $"{Tag(resourceId)}   {Red("Failed to start")}: {reason}" };
+            if (lastLines.Count > 0)
+            {
+                lines.Add($"{Tag(resourceId)}   Its last {lastLines.Count} line(s) of output:");
+                lines.AddRange(lastLines.Select(l => $"{Tag(resourceId)} | {AnsiEscape().Replace(l, string.Empty)}"));
+            }
+
+            WriteLines(lines);
+        }
+        else
+        {
+            _logger.LogError("{Resource} failed to start: {Reason}{Output}", resourceId, reason,
+                lastLines.Count > 0 ? Environment.NewLine + string.Join(Environment.NewLine, lastLines) : string.Empty);
+        }
+    }
+
+    public void Warning(string resourceId, string message)
+    {
+        if (_toTerminal)
+        {
+            WriteLine($"{Tag(resourceId)}   {Yellow(message)}");
+        }
+        else
+        {
+            _logger.LogWarning("{Resource}: {Message}", resourceId, message);
+        }
+    }
+
+    public void Ready(int healthy, TimeSpan elapsed, IReadOnlyList<(string Name, string Url)> externalEndpoints)
+    {
+        var lines = new List<string> { $"Ready: {healthy} resources healthy in {elapsed.TotalSeconds:0.0}s" };
+        lines.AddRange(externalEndpoints.Select(e => $"  {e.Name}: {e.Url}"));
+        Announce(lines);
+    }
+
+    public void StartedWithProblems(int healthy, int total, IReadOnlyList<string> problems)
+    {
+        var lines = new List<string> { $"Started with problems: {healthy} of {total} resources healthy." };
+        lines.AddRange(problems.Select(p => $"  {p}"));
+        Announce(lines);
+    }
+
+    /// <summary>Writes a line the user must see even when resource output is hidden (e.g. the dashboard's URL).</summary>
+    public void Announce(IReadOnlyList<string> lines)
+    {
+        if (_toTerminal)
+        {
+            WriteLines(lines);
+        }
+        else
+        {
+            _logger.LogInformation("{Lines}", string.Join(Environment.NewLine, lines));
+        }
+    }
+
+    /// <summary>A fatal configuration error in run mode: one clear line, no stack trace.</summary>
+    public static void WriteFatal(string message)
+    {
+        lock (ConsoleLock)
+        {
+            Console.Error.WriteLine($"error: {message}");
+        }
+    }
+
+    private string Tag(string resourceId)
+    {
+        var padded = resourceId.PadRight(_nameWidth);
+        if (!_colors)
+        {
+            return padded;
+        }
+
+        var color = Palette[(int)((uint)StableHash(resourceId) % Palette.Length)];
+        return $"{color}{padded}\e[0m";
+    }
+
+    private string Red(string text) => _colors ? $"\e[31m{text}\e[0m" : text;
+
+    private string Yellow(string text) => _colors ? $"\e[33m{text}\e[0m" : text;
+
+    private static int StableHash(string text)
+    {
+        var hash = 17;
+        foreach (var c in text)
+        {
+            hash = unchecked(hash * 31 + c);
+        }
+
+        return hash;
+    }
+
+    private static void WriteLine(string line) => WriteLines([line]);
+
+    private static void WriteLines(IReadOnlyList<string> lines)
+    {
+        var time = DateTime.Now.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        lock (ConsoleLock)
+        {
+            foreach (var line in lines)
+            {
+                Console.Out.WriteLine($"{time} {line}");
+            }
+        }
+    }
+
+    [GeneratedRegex(@"\x1B\[[0-9;?]*[ -/]*[@-~]")]
+    private static partial Regex AnsiEscape();
+}

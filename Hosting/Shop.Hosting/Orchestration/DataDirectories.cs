@@ -1,0 +1,117 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Shop.Hosting.Orchestration;
+
+/// <summary>
+/// Where resources keep their data: persistent volumes (<c>WithDataVolume</c>) under the data directory,
+/// everything else in a session directory removed when the app stops.
+/// </summary>
+internal sealed class DataDirectories
+{
+    private readonly ILogger<DataDirectories> _logger;
+    private readonly Lazy<string> _sessionDirectory;
+
+    public DataDirectories(IConfiguration configuration, DistributedApplicationBuilder builder, ILogger<DataDirectories> logger)
+    {
+        _logger = logger;
+        var appHostDirectory = builder.AppHostDirectory;
+        var configured = configuration[KnownConfigNames.DataDirectory];
+        _sessionDirectory = new Lazy<string>(CreateSessionDirectory);
+        // Under test, "persistent" data is isolated per app and removed with it, unless the test chose a directory.
+        PersistentRoot = configured is not null
+            ? Path.GetFullPath(configured)
+            : builder.ExecutionContext.IsTesting
+                ? Path.Combine(SessionDirectory, "volumes")
+                : Path.Combine(appHostDirectory, ".shop", "data");
+        AppHostKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(appHostDirectory)))[..12];
+        StateDirectory = builder.ExecutionContext.IsTesting
+            ? Path.Combine(SessionDirectory, "state")
+            : Path.Combine(appHostDirectory, ".shop", "run");
+    }
+
+    public string PersistentRoot { get; }
+
+    /// <summary>Temporary data of this run; removed at stop.</summary>
+    public string SessionDirectory => _sessionDirectory.Value;
+
+    /// <summary>Local state of the orchestrator (the process registry).</summary>
+    public string StateDirectory { get; }
+
+    private string AppHostKey { get; }
+
+    /// <summary>
+    /// The directory for a resource's data. When the process runs as another user (PostgreSQL as <c>postgres</c>),
+    /// the directory must be reachable by that user: a persistent root under a private home directory is not, so
+    /// the data then lives under <c>/var/tmp/shop</c> instead, and the log says so.
+    /// </summary>
+    public string GetResourceDirectory(string resourceName, bool persistent, string? runAsUser = null)
+    {
+        if (!persistent)
+        {
+            return Path.Combine(SessionDirectory, resourceName);
+        }
+
+        var directory = Path.Combine(PersistentRoot, resourceName);
+        if (runAsUser is null || IsTraversableByOthers(PersistentRoot))
+        {
+            return directory;
+        }
+
+        var fallback = Path.Combine("/var/tmp/shop", AppHostKey, resourceName);
+        _logger.LogInformation(
+            "The data of '{Resource}' lives in {Fallback}: {Preferred} is not reachable by the '{User}' user the server runs as.",
+            resourceName, fallback, directory, runAsUser);
+        EnsureTraversable("/var/tmp/shop");
+        EnsureTraversable(Path.Combine("/var/tmp/shop", AppHostKey));
+        return fallback;
+    }
+
+    public void DeleteSession()
+    {
+        if (!_sessionDirectory.IsValueCreated || !Directory.Exists(SessionDirectory))
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.Delete(SessionDirectory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("Could not remove the session directory {Directory}: {Message}", SessionDirectory, ex.Message);
+        }
+    }
+
+    private static string CreateSessionDirectory()
+    {
+        var directory = Directory.CreateTempSubdirectory("shop-").FullName;
+        // Servers that run as another user (postgres) need to traverse it to reach their own 0700 data directory.
+        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        return directory;
+    }
+
+    private static void EnsureTraversable(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var mode = File.GetUnixFileMode(directory);
+        File.SetUnixFileMode(directory, mode | UnixFileMode.UserExecute | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+    }
+
+    /// <summary>Whether every existing ancestor of <paramref name="path"/> lets other users through (o+x).</summary>
+    private static bool IsTraversableByOthers(string path)
+    {
+        for (var directory = new DirectoryInfo(path); directory is not null; directory = directory.Parent)
+        {
+            if (directory.Exists && !directory.UnixFileMode.HasFlag(UnixFileMode.OtherExecute))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Postgres;
+
+namespace Shop.Hosting;
+
+public static partial class PostgresBuilderExtensions
+{
+    /// <summary>
+    /// Adds a PostgreSQL server. In run mode and under test it is Debian's real server, started as a child process
+    /// on its own port with its own data directory and a generated password; when <c>ConnectionStrings:{name}</c>
+    /// is configured, that existing server is used instead and nothing is started.
+    /// </summary>
+    public static IResourceBuilder<PostgresServerResource> AddPostgres(
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource>? password = null, int? port = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ResourceNames.Validate(name);
+
+        var existing = builder.Configuration[KnownConfigNames.ConnectionString(name)];
+        var passwordParameter = password?.Resource ?? ParameterResourceBuilderExtensions.CreateGeneratedSecret(builder, $"{name}-password");
+        var resource = new PostgresServerResource(name, passwordParameter, string.IsNullOrWhiteSpace(existing) ? null : existing);
+        var server = builder.AddResource(resource)
+            .WithHealthCheck("SELECT 1", (_, cancellationToken) => PostgresHealth.CheckAsync(resource.ConnectionStringExpression, cancellationToken));
+
+        if (resource.ExistingConnectionString is null)
+        {
+            server.WithAnnotation(new EndpointAnnotation(PostgresServerResource.PrimaryEndpointName, "tcp", port))
+                .WithAnnotation(new ProcessLaunchAnnotation(context => new PostgresServerLauncher(resource, context).PrepareAsync()));
+        }
+
+        return server;
+    }
+
+    /// <summary>Keeps the server's data between runs (under the AppHost's data directory) instead of a temporary directory.</summary>
+    public static IResourceBuilder<PostgresServerResource> WithDataVolume(this IResourceBuilder<PostgresServerResource> builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Resource.IsPersistent = true;
+        return builder;
+    }
+
+    /// <summary>Adds a database to the server; it is created when the server is ready, if it does not exist yet.</summary>
+    public static IResourceBuilder<PostgresDatabaseResource> AddDatabase(
+        this IResourceBuilder<PostgresServerResource> builder, string name, string? databaseName = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ResourceNames.Validate(name);
+        var database = databaseName ?? name;
+        if (!DatabaseNamePattern().IsMatch(database))
+        {
+            throw new ArgumentException($"'{database}' is not a database name this layer creates: use letters, digits and underscores, starting with a letter.", nameof(databaseName));
+        }
+
+        var server = builder.Resource;
+        var existing = builder.ApplicationBuilder.Configuration[KnownConfigNames.ConnectionString(name)];
+        var resource = new PostgresDatabaseResource(name, database, server, string.IsNullOrWhiteSpace(existing) ? null : existing);
+        server.AddDatabase(name, database);
+
+        var databaseBuilder = builder.ApplicationBuilder.AddResource(resource)
+            .WithAnnotation(new WaitAnnotation(server, WaitType.WaitUntilHealthy))
+            .WithHealthCheck("SELECT 1", (_, cancellationToken) => PostgresHealth.CheckAsync(resource.ConnectionStringExpression, cancellationToken));
+        if (resource.ExistingConnectionString is null)
+        {
+            databaseBuilder.WithAnnotation(new InitializeAnnotation((_, cancellationToken) => CreateDatabaseIfMissingAsync(server, database, cancellationToken)));
+        }
+
+        return databaseBuilder;
+    }
+
+    private static async Task CreateDatabaseIfMissingAsync(PostgresServerResource server, string database, CancellationToken cancellationToken)
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(await server.ConnectionStringExpression.GetValueAsync(cancellationToken))
+        {
+            Database = "postgres",
+            Pooling = false,
+        };
+        await using var connection = new NpgsqlConnection(connectionString.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+        exists.Parameters.AddWithValue("name", database);
+        if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
+        {
+            return;
+        }
+
+        // The name was validated against DatabaseNamePattern, so quoting it is enough.
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
+        try
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        {
+            // Created concurrently (another AppHost on the same existing server): what we wanted.
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,62}$")]
+    private static partial Regex DatabaseNamePattern();
+}

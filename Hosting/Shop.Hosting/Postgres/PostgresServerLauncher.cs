@@ -1,0 +1,194 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Orchestration;
+
+namespace Shop.Hosting.Postgres;
+
+/// <summary>
+/// Prepares Debian's PostgreSQL server for one run: finds the binaries, initialises the data directory on first use,
+/// makes the superuser's password match the current parameter, and builds the <c>postgres</c> command line.
+/// </summary>
+internal sealed class PostgresServerLauncher(PostgresServerResource resource, ProcessLaunchContext context)
+{
+    private const string InstallHint = "Install them with `sudo apt-get install postgresql` (or run ./run.sh, which installs what is missing)";
+
+    public async Task<ProcessSpec> PrepareAsync()
+    {
+        var configuration = context.Services.GetRequiredService<IConfiguration>();
+        var directories = context.Services.GetRequiredService<DataDirectories>();
+        var binDirectory = FindBinDirectory(configuration[KnownConfigNames.PostgresBinDirectory]);
+        var runAsUser = PosixProcess.IsRoot ? RequirePostgresUser() : null;
+
+        var root = directories.GetResourceDirectory(resource.Name, resource.IsPersistent, runAsUser);
+        var dataDirectory = Path.Combine(root, "pgdata");
+        var socketDirectory = Path.Combine(root, "socket");
+        Directory.CreateDirectory(root);
+        CreatePrivateDirectory(dataDirectory, runAsUser);
+        CreatePrivateDirectory(socketDirectory, runAsUser);
+
+        var password = resource.PasswordParameter.Value;
+        if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
+        {
+            await InitializeAsync(binDirectory, dataDirectory, root, password, runAsUser);
+        }
+        else
+        {
+            await SetPasswordAsync(binDirectory, dataDirectory, password, runAsUser);
+        }
+
+        var port = resource.PrimaryEndpoint.Allocated.Port.ToString(CultureInfo.InvariantCulture);
+        List<string> arguments =
+        [
+            "-D", dataDirectory,
+            "-p", port,
+            // The Unix socket lives in a private directory: only the server's user (and root) can reach it.
+            "-k", socketDirectory,
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", "max_connections=200",
+            "-c", "shared_buffers=32MB",
+        ];
+        if (!resource.IsPersistent)
+        {
+            // Throw-away data: skip fsync. A killed server still keeps every committed row (it is in the OS page
+            // cache); only a machine crash could lose it, and this data dies with the run anyway.
+            arguments.AddRange(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+        }
+
+        return new ProcessSpec(Path.Combine(binDirectory, "postgres"))
+        {
+            Arguments = arguments,
+            WorkingDirectory = root,
+            RunAsUser = runAsUser,
+            StopSignal = PosixProcess.SIGINT,
+            Environment = new Dictionary<string, string> { ["LC_ALL"] = "C.UTF-8" },
+        };
+    }
+
+    private async Task InitializeAsync(string binDirectory, string dataDirectory, string root, string password, string? runAsUser)
+    {
+        var passwordFile = Path.Combine(root, ".pwfile");
+        await File.WriteAllTextAsync(passwordFile, password + "\n", context.CancellationToken);
+        File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        ChangeOwner(passwordFile, runAsUser);
+        try
+        {
+            List<string> arguments =
+            [
+                "-D", dataDirectory,
+                "-U", PostgresServerResource.SuperUser,
+                $"--pwfile={passwordFile}",
+                "--auth-host=scram-sha-256",
+                // Socket connections are trusted: the socket directory is private to the server's user.
+                "--auth-local=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+            ];
+            if (!resource.IsPersistent)
+            {
+                arguments.Add("--no-sync");
+            }
+
+            var (exitCode, output) = await ProcessSpawner.RunToCompletionAsync(
+                new ProcessSpec(Path.Combine(binDirectory, "initdb")) { Arguments = arguments, WorkingDirectory = root, RunAsUser = runAsUser },
+                context.CancellationToken);
+            if (exitCode != 0)
+            {
+                throw new DistributedApplicationException($"initdb failed with exit code {exitCode}:{Environment.NewLine}{output.Trim()}");
+            }
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+    }
+
+    /// <summary>
+    /// Persistent data keeps the password of the run that created it; the parameter may have changed since (new user
+    /// secrets, another machine). Single-user mode sets it before the server starts, reading it from standard input.
+    /// </summary>
+    private async Task SetPasswordAsync(string binDirectory, string dataDirectory, string password, string? runAsUser)
+    {
+        var (exitCode, output) = await ProcessSpawner.RunToCompletionAsync(
+            new ProcessSpec(Path.Combine(binDirectory, "postgres"))
+            {
+                Arguments = ["--single", "-D", dataDirectory, "postgres"],
+                WorkingDirectory = dataDirectory,
+                RunAsUser = runAsUser,
+                StandardInput = $"ALTER ROLE {PostgresServerResource.SuperUser} WITH PASSWORD '{password.Replace("'", "''", StringComparison.Ordinal)}';\n",
+            },
+            context.CancellationToken);
+        if (exitCode != 0)
+        {
+            throw new DistributedApplicationException(
+                $"could not prepare the existing data directory {dataDirectory} (is another server using it?): {output.Trim()}");
+        }
+    }
+
+    private static string FindBinDirectory(string? configured)
+    {
+        if (configured is not null)
+        {
+            return HasServerBinaries(configured)
+                ? configured
+                : throw new DistributedApplicationException(
+                    $"PostgreSQL server binaries (initdb, postgres) were not found in {configured} ({KnownConfigNames.PostgresBinDirectory}). {InstallHint}, " +
+                    "or use an existing server: set ConnectionStrings:postgres in the AppHost's configuration.");
+        }
+
+        const string debianRoot = "/usr/lib/postgresql";
+        var found = Directory.Exists(debianRoot)
+            ? Directory.EnumerateDirectories(debianRoot)
+                .Select(version => Path.Combine(version, "bin"))
+                .Where(HasServerBinaries)
+                .OrderByDescending(bin => int.TryParse(Path.GetFileName(Path.GetDirectoryName(bin)), CultureInfo.InvariantCulture, out var major) ? major : 0)
+                .FirstOrDefault()
+            : null;
+        return found ?? throw new DistributedApplicationException(
+            $"PostgreSQL server binaries (initdb, postgres) were not found in {debianRoot}/*/bin. {InstallHint}, " +
+            "or use an existing server: set ConnectionStrings:postgres in the AppHost's configuration " +
+            "(e.g. `dotnet user-secrets --project Shop.AppHost set ConnectionStrings:postgres \"Host=…;Port=5432;Username=…;Password=…\"`).");
+    }
+
+    private static bool HasServerBinaries(string directory) =>
+        File.Exists(Path.Combine(directory, "postgres")) && File.Exists(Path.Combine(directory, "initdb"));
+
+    private static string RequirePostgresUser() =>
+        PosixProcess.LookupUser(PostgresServerResource.SuperUser) is not null
+            ? PostgresServerResource.SuperUser
+            : throw new DistributedApplicationException(
+                "PostgreSQL refuses to run as root, and there is no 'postgres' user to run it as. Install the postgresql package (it creates that user), or run the AppHost as a regular user.");
+
+    private static void CreatePrivateDirectory(string directory, string? owner)
+    {
+        Directory.CreateDirectory(directory);
+        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        ChangeOwner(directory, owner);
+    }
+
+    private static void ChangeOwner(string path, string? owner)
+    {
+        if (owner is not null && PosixProcess.LookupUser(owner) is { } ids)
+        {
+            PosixProcess.ChangeOwner(path, ids.Uid, ids.Gid);
+        }
+    }
+}
+
+internal static class PostgresHealth
+{
+    public static async Task<HealthCheckOutcome> CheckAsync(ReferenceExpression connectionString, CancellationToken cancellationToken)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(await connectionString.GetValueAsync(cancellationToken))
+        {
+            Pooling = false,
+            Timeout = 3,
+        };
+        await using var connection = new Npgsql.NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand("SELECT 1", connection);
+        await command.ExecuteScalarAsync(cancellationToken);
+        return HealthCheckOutcome.Healthy;
+    }
+}
