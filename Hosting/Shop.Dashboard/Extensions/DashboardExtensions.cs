@@ -1,0 +1,186 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Options;
+using Shop.Dashboard.Apis;
+using Shop.Dashboard.Authentication;
+using Shop.Dashboard.Components;
+using Shop.Dashboard.Configuration;
+using Shop.Dashboard.Contracts;
+using Shop.Dashboard.Otlp;
+using Shop.Dashboard.ResourceService;
+using Shop.Dashboard.Telemetry;
+using Shop.Dashboard.Telemetry.Persistence;
+
+namespace Shop.Dashboard.Extensions;
+
+public static class DashboardExtensions
+{
+    /// <summary>Registers everything the dashboard runs: endpoints, OTLP receivers, stores, auth, UI and resource service client.</summary>
+    public static WebApplicationBuilder AddDashboard(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        var endpoints = DashboardEndpoints.FromConfiguration(builder.Configuration);
+        builder.Services.AddSingleton(endpoints);
+
+        // The endpoints are bound explicitly below; clearing the URL setting stops Kestrel warning that it overrides it.
+        builder.Configuration[WebHostDefaults.ServerUrlsKey] = string.Empty;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
+            endpoints.Listen(kestrel);
+        });
+
+        builder.Services.AddOptions<DashboardOptions>()
+            .Bind(builder.Configuration.GetSection(KnownConfigNames.DashboardSection))
+            .PostConfigure(options => ApplyDefaults(options, builder.Configuration))
+            .Validate(o => o.Otlp.AuthMode != OtlpAuthMode.ApiKey || !string.IsNullOrEmpty(o.Otlp.PrimaryApiKey),
+                "Dashboard:Otlp:AuthMode is ApiKey but Dashboard:Otlp:PrimaryApiKey is not set.")
+            .Validate(o => o.TelemetryLimits is { MaxLogCount: > 0, MaxLogCountPerResource: > 0, MaxTraceCount: > 0, MaxSpanCount: > 0, MaxSpanCountPerResource: > 0, MaxSpansPerTrace: > 0, MaxMetricsCount: > 0, MaxMetricsCountPerResource: > 0 },
+                "Every Dashboard:TelemetryLimits value must be positive.")
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddTelemetryStore();
+        builder.Services.AddGrpc(options => options.MaxReceiveMessageSize = 64 * 1024 * 1024);
+        builder.Services.AddDashboardAuthentication();
+        builder.Services.AddResourceServiceClient();
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddHostedService<LoginUrlAnnouncer>();
+
+        return builder;
+    }
+
+    /// <summary>Maps the OTLP receivers, the login and JSON APIs, and the UI.</summary>
+    public static WebApplication MapDashboard(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        app.UseMiddleware<OtlpEndpointMiddleware>();
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler();
+        }
+
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapGrpcService<OtlpGrpcTraceService>();
+        app.MapGrpcService<OtlpGrpcLogsService>();
+        app.MapGrpcService<OtlpGrpcMetricsService>();
+        app.MapOtlpHttpApi();
+
+        app.MapLoginApi();
+        app.MapTelemetryApi();
+        app.MapResourcesApi();
+
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>()
+            .AddInteractiveServerRenderMode()
+            .RequireAuthorization(DashboardAuthenticationDefaults.Policy);
+
+        return app;
+    }
+
+    private static void ApplyDefaults(DashboardOptions options, IConfiguration configuration)
+    {
+        var allowAnonymous = configuration[KnownConfigNames.UnsecuredAllowAnonymous] ?? configuration[KnownConfigNames.UnsecuredAllowAnonymousAspire];
+        if (bool.TryParse(allowAnonymous, out var anonymous) && anonymous)
+        {
+            options.Frontend.AuthMode = FrontendAuthMode.Unsecured;
+            options.Otlp.AuthMode = OtlpAuthMode.Unsecured;
+        }
+
+        if (options.Frontend.AuthMode == FrontendAuthMode.BrowserToken && string.IsNullOrEmpty(options.Frontend.BrowserToken))
+        {
+            options.Frontend.BrowserToken = RandomNumberGenerator.GetHexString(32, lowercase: true);
+        }
+    }
+
+    private static IServiceCollection AddTelemetryStore(this IServiceCollection services)
+    {
+        services.AddSingleton<TelemetryResourceRegistry>();
+        services.AddSingleton<LogStore>();
+        services.AddSingleton<TraceStore>();
+        services.AddSingleton<MetricStore>();
+        services.AddSingleton<TelemetryChangeNotifier>();
+        services.AddSingleton<TelemetryIngestion>();
+        services.AddSingleton<TelemetryFileWriter>();
+
+        // Replay first, so persisted telemetry is back before the writer opens a new segment and before requests arrive.
+        services.AddHostedService<TelemetryReplayService>();
+        services.AddHostedService(sp => sp.GetRequiredService<TelemetryFileWriter>());
+        return services;
+    }
+
+    private static IServiceCollection AddDashboardAuthentication(this IServiceCollection services)
+    {
+        services.AddSingleton<BrowserTokenValidator>();
+        services.AddAuthentication(DashboardAuthenticationDefaults.SelectorScheme)
+            .AddPolicyScheme(DashboardAuthenticationDefaults.SelectorScheme, "Cookie or token", options =>
+            {
+                options.ForwardDefaultSelector = context => ApiTokenAuthenticationHandler.HasToken(context.Request)
+                    ? DashboardAuthenticationDefaults.ApiTokenScheme
+                    : DashboardAuthenticationDefaults.CookieScheme;
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(DashboardAuthenticationDefaults.ApiTokenScheme, _ => { })
+            .AddCookie(DashboardAuthenticationDefaults.CookieScheme, options =>
+            {
+                options.Cookie.Name = DashboardAuthenticationDefaults.CookieName;
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Lax;
+                options.LoginPath = LoginApi.LoginPath;
+                options.ExpireTimeSpan = TimeSpan.FromDays(3);
+                options.SlidingExpiration = true;
+                options.Events.OnRedirectToLogin = context =>
+                {
+                    // Scripts get a status code, people get the sign-in page.
+                    if (context.Request.Path.StartsWithSegments("/api"))
+                    {
+                        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                        return Task.CompletedTask;
+                    }
+
+                    context.Response.Redirect(context.RedirectUri);
+                    return Task.CompletedTask;
+                };
+            });
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(DashboardAuthenticationDefaults.Policy, policy => policy.RequireAssertion(context =>
+            {
+                var validator = (context.Resource as HttpContext)?.RequestServices.GetRequiredService<BrowserTokenValidator>();
+                return validator is { IsSecured: false } || context.User.Identity?.IsAuthenticated == true;
+            }));
+
+        services.AddCascadingAuthenticationState();
+        return services;
+    }
+
+    private static IServiceCollection AddResourceServiceClient(this IServiceCollection services)
+    {
+        services.AddSingleton<ResourceStateStore>();
+        services.AddHttpClient<ResourceServiceClient>((sp, http) =>
+        {
+            var options = sp.GetRequiredService<IOptions<DashboardOptions>>().Value;
+            if (!string.IsNullOrWhiteSpace(options.ResourceServiceUrl))
+            {
+                http.BaseAddress = new Uri(options.ResourceServiceUrl.TrimEnd('/') + "/");
+            }
+
+            if (!string.IsNullOrEmpty(options.ResourceServiceApiKey))
+            {
+                http.DefaultRequestHeaders.Add(ResourceServiceProtocol.ApiKeyHeader, options.ResourceServiceApiKey);
+            }
+
+            // Watch and console streams stay open for as long as the dashboard runs; commands set their own timeout.
+            http.Timeout = Timeout.InfiniteTimeSpan;
+        });
+        services.AddHostedService<ResourceWatcher>();
+        return services;
+    }
+}
