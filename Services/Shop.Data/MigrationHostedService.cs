@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Shop.Data;
+
+internal static class MigrationTelemetry
+{
+    public const string ActivitySourceName = "Shop.Data.Migrations";
+
+    public static readonly ActivitySource ActivitySource = new(ActivitySourceName);
+}
+
+/// <summary>
+/// Migrates in <see cref="StartAsync"/>: the host starts hosted services before the web server, so the
+/// service listens (and reports healthy) only once its schema is current.
+/// </summary>
+internal sealed partial class MigrationHostedService<TContext>(
+    IServiceProvider services,
+    Func<TContext, IServiceProvider, CancellationToken, Task> seeder,
+    TimeProvider timeProvider,
+    ILogger<MigrationHostedService<TContext>> logger) : IHostedService
+    where TContext : DbContext
+{
+    // Long enough to ride out a server that is still starting or a database being created next to us,
+    // short enough that a wrong connection string fails the start visibly.
+    private static readonly TimeSpan RetryWindow = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(2);
+
+    private static readonly string ContextName = typeof(TContext).Name;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        using var activity = MigrationTelemetry.ActivitySource.StartActivity($"Migrate {ContextName}");
+        activity?.SetTag("db.system.name", "postgresql");
+
+        var started = timeProvider.GetTimestamp();
+        var delay = FirstDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var scope = services.CreateAsyncScope();
+            var context = scope.ServiceProvider.GetRequiredService<TContext>();
+            try
+            {
+                await WaitForServerAsync(context, cancellationToken);
+                await context.Database.MigrateAsync(cancellationToken);
+                await seeder(context, scope.ServiceProvider, cancellationToken);
+
+                activity?.SetTag("shop.migration.attempts", attempt);
+                LogMigrated(logger, ContextName, attempt, timeProvider.GetElapsedTime(started).TotalMilliseconds);
+                return;
+            }
+            catch (Exception exception) when (IsTransient(exception) && !cancellationToken.IsCancellationRequested)
+            {
+                var elapsed = timeProvider.GetElapsedTime(started);
+                var target = DescribeTarget(context);
+                if (elapsed + delay <= RetryWindow)
+                {
+                    LogRetrying(logger, ContextName, target, attempt, delay.TotalMilliseconds, exception.Message);
+                    await Task.Delay(delay, timeProvider, cancellationToken);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+                    continue;
+                }
+
+                RecordFailure(activity, exception);
+                LogUnreachable(logger, ContextName, target, attempt, elapsed.TotalSeconds, exception.Message);
+                // Failing StartAsync stops the host before the web server listens. The message already says
+                // everything; the connection's own stack trace would only bury it.
+                throw new InvalidOperationException(
+                    $"Could not migrate {ContextName}: the database at {target} stayed unreachable for " +
+                    $"{elapsed.TotalSeconds:0.#} s. Last error: {exception.Message}");
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                RecordFailure(activity, exception);
+                LogFailed(logger, exception, ContextName);
+                throw;
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Opens one plain connection first: while the server is down this fails quietly, where EF Core would
+    /// log an error with a stack trace on every attempt. A missing database counts as reachable, since
+    /// the migration creates it.
+    /// </summary>
+    private static async Task WaitForServerAsync(TContext context, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(context.Database.GetConnectionString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+        }
+    }
+
+    private static void RecordFailure(Activity? activity, Exception exception)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+        activity?.AddException(exception);
+    }
+
+    /// <summary>
+    /// Failures worth waiting out: the server is not reachable yet, still starting, or its database is
+    /// being created at the same moment by the orchestrator.
+    /// </summary>
+    internal static bool IsTransient(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                case PostgresException postgres:
+                    return postgres.SqlState is
+                        PostgresErrorCodes.CannotConnectNow or
+                        PostgresErrorCodes.TooManyConnections or
+                        PostgresErrorCodes.InvalidCatalogName or
+                        PostgresErrorCodes.DuplicateDatabase or
+                        PostgresErrorCodes.AdminShutdown;
+                case NpgsqlException { IsTransient: true }:
+                case SocketException:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string DescribeTarget(TContext context)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(context.Database.GetConnectionString());
+        return $"{builder.Host}:{builder.Port}/{builder.Database}";
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Migrated {Context} in {Attempts} attempt(s), {ElapsedMs:0} ms")]
+    private static partial void LogMigrated(ILogger logger, string context, int attempts, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database for {Context} at {Target} not reachable yet (attempt {Attempt}); retrying in {DelayMs:0} ms: {Reason}")]
+    private static partial void LogRetrying(ILogger logger, string context, string target, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Database for {Context} at {Target} stayed unreachable after {Attempts} attempts over {ElapsedSeconds:0.#} s; the service cannot start. Check that PostgreSQL runs there and that the connection string is right. Last error: {Reason}")]
+    private static partial void LogUnreachable(ILogger logger, string context, string target, int attempts, double elapsedSeconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Migrating {Context} failed; the service cannot start")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string context);
+}

@@ -1,0 +1,47 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class NpgsqlDbContextExtensions
+{
+    /// <summary>
+    /// Registers <typeparamref name="TContext"/> on the PostgreSQL database named by
+    /// <c>ConnectionStrings:{connectionName}</c>, with a health check that opens a connection and
+    /// Npgsql tracing. Same name and role as Aspire's Npgsql EF Core client integration.
+    /// </summary>
+    public static IHostApplicationBuilder AddNpgsqlDbContext<TContext>(
+        this IHostApplicationBuilder builder,
+        string connectionName,
+        Action<NpgsqlDbContextOptionsBuilder>? configureNpgsql = null)
+        where TContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionName);
+
+        var connectionString = builder.Configuration.GetConnectionString(connectionName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                $"The connection string 'ConnectionStrings:{connectionName}' is not set. Run this service through " +
+                $"Shop.AppHost, or point it at a PostgreSQL database with the environment variable " +
+                $"ConnectionStrings__{connectionName}=\"Host=…;Port=…;Username=…;Password=…;Database=…\".");
+        }
+
+        // Parsing here turns a malformed string into a start-up error instead of a failure on the first request.
+        _ = new NpgsqlConnectionStringBuilder(connectionString);
+
+        builder.Services.AddDbContextPool<TContext>(options => options.UseNpgsql(connectionString, configureNpgsql));
+
+        builder.Services.AddHealthChecks().AddDbContextCheck<TContext>(name: connectionName);
+
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing.AddNpgsql());
+
+        return builder;
+    }
+}
