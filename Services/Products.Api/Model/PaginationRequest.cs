@@ -1,0 +1,25 @@
+namespace Products.Api.Model;
+
+/// <summary>Zero-based page of a listing, as read from the query string.</summary>
+public sealed record PaginationRequest(int PageIndex = 0, int PageSize = PaginationRequest.DefaultPageSize)
+{
+    public const int DefaultPageSize = 10;
+    public const int MaxPageSize = 100;
+
+    /// <summary>The problems with this request, keyed by query parameter; empty when it is valid.</summary>
+    public Dictionary<string, string[]> Validate()
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (PageIndex < 0)
+        {
+            errors["pageIndex"] = ["pageIndex must be 0 or greater."];
+        }
+
+        if (PageSize is < 1 or > MaxPageSize)
+        {
+            errors["pageSize"] = [$"pageSize must be between 1 and {MaxPageSize}."];
+        }
+
+        return errors;
+    }
+}
