@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Ordering.Api.Model;
+using Ordering.Api.Services;
+
+namespace Ordering.Api.Apis;
+
+public static class QuotesApi
+{
+    public static IEndpointRouteBuilder MapQuotesApi(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        var api = app.MapGroup("api/ordering").WithTags("Quotes");
+
+        api.MapPost("/quotes", CreateQuote)
+            .WithName("CreateQuote")
+            .WithSummary("Price a cart")
+            .WithDescription("Prices each item with the catalog's current price and totals them. Nothing is stored or reserved.");
+
+        return app;
+    }
+
+    public static async Task<Results<Ok<Quote>, ValidationProblem, ProblemHttpResult>> CreateQuote(
+        QuoteRequest request,
+        ProductsClient products,
+        CancellationToken cancellationToken)
+    {
+        var errors = QuoteCalculator.Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var items = request.Items!;
+        IReadOnlyList<CatalogProduct> catalog;
+        try
+        {
+            catalog = await products.GetProductsAsync(items.Select(i => i.ProductId).ToArray(), cancellationToken);
+        }
+        catch (ProductsUnavailableException)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "The product catalog is unavailable.",
+                detail: "Prices could not be read from the products service. Try again shortly.");
+        }
+
+        return QuoteCalculator.TryPrice(items, catalog, out var quote, out errors)
+            ? TypedResults.Ok(quote)
+            : TypedResults.ValidationProblem(errors);
+    }
+}

@@ -1,0 +1,12 @@
+namespace Ordering.Api.Model;
+
+public sealed record QuoteRequest(IReadOnlyList<QuoteItemRequest>? Items);
+
+public sealed record QuoteItemRequest(int ProductId, int Quantity);
+
+public sealed record Quote(IReadOnlyList<QuoteLine> Lines, decimal Total);
+
+public sealed record QuoteLine(int ProductId, string ProductName, decimal UnitPrice, int Quantity, decimal LineTotal);
+
+/// <summary>A product as the products service returns it; only the fields ordering reads.</summary>
+public sealed record CatalogProduct(int Id, string Name, decimal Price, int AvailableStock);
