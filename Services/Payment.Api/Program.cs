@@ -1,0 +1,17 @@
+using Payment.Api.Apis;
+using Payment.Api.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
+app.MapDefaultEndpoints();
+app.MapPaymentsApi();
+
+app.Run();
