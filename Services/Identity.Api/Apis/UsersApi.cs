@@ -1,0 +1,140 @@
+using Identity.Api.Model;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Identity.Api.Apis;
+
+public static class UsersApi
+{
+    private const int MaxEmailLength = 256;
+
+    public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        var api = app.MapGroup("api/identity").WithTags("Users");
+
+        api.MapPost("/users", RegisterUser)
+            .WithName("RegisterUser")
+            .WithSummary("Register a user")
+            .WithDescription("Creates a user with the given e-mail address, password and name. The e-mail address must be unused and the password must meet the password rules.");
+
+        return app;
+    }
+
+    public static async Task<Results<Created<UserResponse>, ValidationProblem>> RegisterUser(
+        RegisterUserRequest request,
+        UserManager<ApplicationUser> users)
+    {
+        var email = request.Email?.Trim() ?? string.Empty;
+        var user = new ApplicationUser { UserName = email, Email = email, Name = request.Name?.Trim() ?? string.Empty };
+
+        var errors = await ValidateAsync(request, user, users);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        IdentityResult result;
+        try
+        {
+            result = await users.CreateAsync(user, request.Password!);
+        }
+        catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Two registrations of one address at the same moment both pass the uniqueness check; the
+            // database's unique index on the user name lets only one of them in.
+            result = IdentityResult.Failed(users.ErrorDescriber.DuplicateEmail(email));
+        }
+
+        return result.Succeeded
+            // No Location: there is no endpoint that reads a user back yet.
+            ? TypedResults.Created((string?)null, new UserResponse(user.Id, email, user.Name))
+            : TypedResults.ValidationProblem(ToValidationErrors(result.Errors));
+    }
+
+    /// <summary>
+    /// Every reason the registration would fail, all at once: missing fields, and Identity's own e-mail and
+    /// password rules for the fields that are there.
+    /// </summary>
+    private static async Task<Dictionary<string, string[]>> ValidateAsync(
+        RegisterUserRequest request, ApplicationUser user, UserManager<ApplicationUser> users)
+    {
+        var identityErrors = new List<IdentityError>();
+        if (user.Email!.Length > 0)
+        {
+            foreach (var validator in users.UserValidators)
+            {
+                identityErrors.AddRange((await validator.ValidateAsync(users, user)).Errors);
+            }
+        }
+
+        if (!string.IsNullOrEmpty(request.Password))
+        {
+            foreach (var validator in users.PasswordValidators)
+            {
+                identityErrors.AddRange((await validator.ValidateAsync(users, user, request.Password)).Errors);
+            }
+        }
+
+        var errors = ToValidationErrors(identityErrors);
+        foreach (var (field, messages) in ValidateFields(request))
+        {
+            errors[field] = errors.TryGetValue(field, out var existing) ? [.. messages, .. existing] : messages;
+        }
+
+        return errors;
+    }
+
+    private static Dictionary<string, string[]> ValidateFields(RegisterUserRequest request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.Email))
+        {
+            errors["email"] = ["An e-mail address is required."];
+        }
+        else if (request.Email.Trim().Length > MaxEmailLength)
+        {
+            errors["email"] = [$"The e-mail address can have at most {MaxEmailLength} characters."];
+        }
+
+        if (string.IsNullOrEmpty(request.Password))
+        {
+            errors["password"] = ["A password is required."];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Name))
+        {
+            errors["name"] = ["A name is required."];
+        }
+        else if (request.Name.Trim().Length > ApplicationUser.MaxNameLength)
+        {
+            errors["name"] = [$"The name can have at most {ApplicationUser.MaxNameLength} characters."];
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// Groups Identity's errors under the request field they are about. The user name is the e-mail
+    /// address, so user-name errors are reported on <c>email</c> unless an e-mail error already says the same.
+    /// </summary>
+    internal static Dictionary<string, string[]> ToValidationErrors(IEnumerable<IdentityError> identityErrors)
+    {
+        var errors = identityErrors.ToList();
+        var hasEmailError = errors.Any(e => e.Code.Contains("Email", StringComparison.Ordinal));
+
+        return errors
+            .Where(e => !(hasEmailError && e.Code.Contains("UserName", StringComparison.Ordinal)))
+            .GroupBy(e => e.Code switch
+            {
+                _ when e.Code.StartsWith("Password", StringComparison.Ordinal) => "password",
+                _ when e.Code.Contains("Email", StringComparison.Ordinal) => "email",
+                _ when e.Code.Contains("UserName", StringComparison.Ordinal) => "email",
+                _ => "user",
+            })
+            .ToDictionary(g => g.Key, g => g.Select(e => e.Description).Distinct().ToArray());
+    }
+}
