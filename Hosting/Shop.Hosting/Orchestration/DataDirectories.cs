@@ -26,7 +26,7 @@ internal sealed class DataDirectories
             : builder.ExecutionContext.IsTesting
                 ? Path.Combine(SessionDirectory, "volumes")
                 : Path.Combine(appHostDirectory, ".shop", "data");
-        AppHostKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(appHostDirectory)))[..12];
+        PersistentRootKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(PersistentRoot)))[..12];
         StateDirectory = builder.ExecutionContext.IsTesting
             ? Path.Combine(SessionDirectory, "state")
             : Path.Combine(appHostDirectory, ".shop", "run");
@@ -40,7 +40,8 @@ internal sealed class DataDirectories
     /// <summary>Local state of the orchestrator (the process registry).</summary>
     public string StateDirectory { get; }
 
-    private string AppHostKey { get; }
+    /// <summary>Names the fallback directory after the persistent root it stands in for.</summary>
+    private string PersistentRootKey { get; }
 
     /// <summary>
     /// The directory for a resource's data. When the process runs as another user (PostgreSQL as <c>postgres</c>),
@@ -60,12 +61,12 @@ internal sealed class DataDirectories
             return directory;
         }
 
-        var fallback = Path.Combine("/var/tmp/shop", AppHostKey, resourceName);
+        var fallback = Path.Combine("/var/tmp/shop", PersistentRootKey, resourceName);
         _logger.LogInformation(
             "The data of '{Resource}' lives in {Fallback}: {Preferred} is not reachable by the '{User}' user the server runs as.",
             resourceName, fallback, directory, runAsUser);
         EnsureTraversable("/var/tmp/shop");
-        EnsureTraversable(Path.Combine("/var/tmp/shop", AppHostKey));
+        EnsureTraversable(Path.Combine("/var/tmp/shop", PersistentRootKey));
         return fallback;
     }
 

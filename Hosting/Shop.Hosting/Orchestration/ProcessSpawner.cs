@@ -68,26 +68,25 @@ internal static class ProcessSpawner
             process.Start();
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
+            try
+            {
+                // Small (a configuration, a password): it fits the pipe's buffer, so this never blocks.
+                if (spec.StandardInput is { } input)
+                {
+                    process.StandardInput.Write(input);
+                }
+
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The process exited before reading its input; its exit code and output say why.
+            }
+
             return process;
         }, result));
 
-        var started = await result.Task;
-        var managed = new ManagedProcess(started, spec.StopSignal);
-        try
-        {
-            if (spec.StandardInput is { } input)
-            {
-                await started.StandardInput.WriteAsync(input);
-            }
-
-            started.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // The process exited before reading its input; its exit code and output say why.
-        }
-
-        return managed;
+        return new ManagedProcess(await result.Task, spec.StopSignal);
     }
 
     /// <summary>Runs a helper process (e.g. <c>initdb</c>) to completion and returns its exit code and output.</summary>

@@ -1,0 +1,277 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Testing;
+using Xunit.Abstractions;
+
+namespace Shop.Hosting.Tests;
+
+/// <summary>Real PostgreSQL, Redis and project processes started through the testing builder.</summary>
+public sealed class HostingIntegrationTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_project_receives_exactly_the_variables_Aspire_would_give_it()
+    {
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output, $"--{DashboardConfigNames.OtlpGrpcEndpointUrl}=http://localhost:4317", "--AppHost:OtlpApiKey=test-key");
+        var database = builder.AddPostgres("postgres").AddDatabase("appdb");
+        var cache = builder.AddRedis("cache");
+        var api = builder.AddProject<Projects.EnvironmentReporter>("api").WithReplicas(2).WithHttpHealthCheck("/health");
+        builder.AddProject<Projects.EnvironmentReporter>("client")
+            .WithReference(database).WaitFor(database)
+            .WithReference(cache)
+            .WithReference(api)
+            .WithHttpHealthCheck("/health");
+
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("client", ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("api", ct);
+
+        using var http = app.CreateHttpClient("client");
+        var environment = await http.GetFromJsonAsync<Dictionary<string, string?>>("/env", ct) ?? [];
+        string[] contractPrefixes = ["ConnectionStrings__", "services__", "OTEL_", "ASPNETCORE_", "LOGGING__", "DOTNET_SYSTEM_CONSOLE"];
+        var contract = environment.Where(e => contractPrefixes.Any(p => e.Key.StartsWith(p, StringComparison.Ordinal)))
+            .ToDictionary(e => e.Key, e => e.Value);
+
+        var apiUrls = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "api")
+            .AnnotationsOf<EndpointAnnotation>().Single().Allocated.Select(a => a.Url).ToList();
+        var expected = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__appdb"] = await app.GetConnectionStringAsync("appdb", ct),
+            ["ConnectionStrings__cache"] = await app.GetConnectionStringAsync("cache", ct),
+            ["services__api__http__0"] = apiUrls[0],
+            ["services__api__http__1"] = apiUrls[1],
+            ["ASPNETCORE_URLS"] = app.GetEndpoint("client").ToString().TrimEnd('/'),
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_FORWARDEDHEADERS_ENABLED"] = "true",
+            ["OTEL_SERVICE_NAME"] = "client",
+            ["OTEL_RESOURCE_ATTRIBUTES"] = "service.instance.id=client",
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://localhost:4317",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
+            ["OTEL_EXPORTER_OTLP_HEADERS"] = "x-otlp-api-key=test-key",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "1000",
+            ["OTEL_BLRP_SCHEDULE_DELAY"] = "1000",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "1000",
+            ["OTEL_TRACES_SAMPLER"] = "always_on",
+            ["LOGGING__CONSOLE__FORMATTERNAME"] = "simple",
+            ["DOTNET_SYSTEM_CONSOLE_ALLOW_ANSI_COLOR_REDIRECTION"] = "true",
+        };
+        Assert.Equal(expected.OrderBy(e => e.Key), contract.OrderBy(e => e.Key));
+        Assert.Equal("yes", environment["REPORTER_FROM_LAUNCH_PROFILE"]);
+
+        // What was handed over works: the database accepts the connection string, every replica answers.
+        await using (var connection = new NpgsqlConnection(expected["ConnectionStrings__appdb"]))
+        {
+            await connection.OpenAsync(ct);
+        }
+
+        foreach (var url in apiUrls)
+        {
+            using var replica = new HttpClient();
+            Assert.Equal(HttpStatusCode.OK, (await replica.GetAsync(url + "/health", ct)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Postgres_data_survives_a_restart_with_a_data_volume_and_not_without()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("shop-volumes-").FullName;
+        // As a checkout would be: reachable by the postgres user the server runs as when the tests run as root.
+        File.SetUnixFileMode(dataDirectory, (UnixFileMode)0b111_101_101);
+        try
+        {
+            await RunPostgresAsync(dataDirectory, persistent: true, "CREATE TABLE notes(text text); INSERT INTO notes VALUES ('kept')");
+            Assert.Equal("kept", await RunPostgresAsync(dataDirectory, persistent: true, "SELECT text FROM notes"));
+
+            await RunPostgresAsync(dataDirectory, persistent: false, "CREATE TABLE notes(text text); INSERT INTO notes VALUES ('lost')");
+            var error = await Assert.ThrowsAsync<PostgresException>(() => RunPostgresAsync(dataDirectory, persistent: false, "SELECT text FROM notes"));
+            Assert.Equal(PostgresErrorCodes.UndefinedTable, error.SqlState);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Missing_server_binaries_say_what_to_install_while_the_rest_keeps_running()
+    {
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output, "--AppHost:Postgres:BinDirectory=/nonexistent/bin", "--AppHost:Redis:ServerPath=/nonexistent/redis-server");
+        builder.AddPostgres("postgres").AddDatabase("appdb");
+        builder.AddRedis("cache");
+        builder.AddProject<Projects.EnvironmentReporter>("api").WithHttpHealthCheck("/health");
+
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+
+        var postgres = await app.ResourceNotifications.WaitForResourceAsync("postgres", KnownResourceStates.FailedToStart, ct);
+        Assert.Contains("sudo apt-get install postgresql", postgres.Snapshot.StateDescription, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:postgres", postgres.Snapshot.StateDescription, StringComparison.Ordinal);
+
+        var cache = await app.ResourceNotifications.WaitForResourceAsync("cache", KnownResourceStates.FailedToStart, ct);
+        Assert.Contains("sudo apt-get install redis-server", cache.Snapshot.StateDescription, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:cache", cache.Snapshot.StateDescription, StringComparison.Ordinal);
+
+        var database = await app.ResourceNotifications.WaitForResourceAsync("appdb", KnownResourceStates.FailedToStart, ct);
+        Assert.Contains("'postgres', which it waits for, failed to start", database.Snapshot.StateDescription, StringComparison.Ordinal);
+
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("api", ct);
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_reported_with_how_to_find_and_fix_it()
+    {
+        var ct = TestApp.Timeout();
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var builder = TestApp.Create(output);
+        builder.AddProject<Projects.EnvironmentReporter>("web").WithHttpEndpoint(port: port);
+
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+
+        var web = await app.ResourceNotifications.WaitForResourceAsync("web", KnownResourceStates.FailedToStart, ct);
+        Assert.Contains($"port {port} of endpoint 'web/http' is already in use", web.Snapshot.StateDescription, StringComparison.Ordinal);
+        Assert.Contains($"ss -ltnp 'sport = :{port}'", web.Snapshot.StateDescription, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_process_that_dies_during_start_up_is_FailedToStart_with_its_last_output()
+    {
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output);
+        builder.AddExecutable("broken", "sh", ".", "-c", "echo 'Unhandled exception: the configuration is wrong'; exit 3")
+            .WithHttpEndpoint()
+            .WithHttpHealthCheck("/health");
+        builder.AddRedis("cache");
+
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+
+        var broken = await app.ResourceNotifications.WaitForResourceAsync("broken", KnownResourceStates.FailedToStart, ct);
+        Assert.Equal(3, broken.Snapshot.ExitCode);
+        Assert.Contains("exited with code 3 before it became healthy", broken.Snapshot.StateDescription, StringComparison.Ordinal);
+        var logs = app.Services.GetRequiredService<ResourceLoggerService>().GetBacklog("broken");
+        Assert.Contains(logs, l => l.Text.Contains("the configuration is wrong", StringComparison.Ordinal));
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("cache", ct);
+    }
+
+    [Fact]
+    public async Task A_killed_process_shows_Exited_and_a_restart_brings_it_back_to_Healthy()
+    {
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output);
+        builder.AddProject<Projects.EnvironmentReporter>("api").WithHttpHealthCheck("/health");
+        builder.AddRedis("cache");
+
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        var before = await app.ResourceNotifications.WaitForResourceHealthyAsync("api", ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("cache", ct);
+
+        Orchestration.PosixProcess.Signal(before.Snapshot.ProcessId!.Value, Orchestration.PosixProcess.SIGKILL);
+        var exited = await app.ResourceNotifications.WaitForResourceAsync("api", KnownResourceStates.Exited, ct);
+        Assert.Equal(128 + Orchestration.PosixProcess.SIGKILL, exited.Snapshot.ExitCode);
+
+        await app.ResourceCommands.RestartAsync("api", ct);
+        var after = await app.ResourceNotifications.WaitForResourceHealthyAsync("api", ct);
+        Assert.NotEqual(before.Snapshot.ProcessId, after.Snapshot.ProcessId);
+        Assert.True(app.ResourceNotifications.TryGetCurrentState("cache", out var cache));
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, cache.Snapshot.HealthStatus);
+    }
+
+    [Fact]
+    public async Task Stopping_the_app_leaves_no_child_process_behind()
+    {
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output);
+        builder.AddPostgres("postgres").AddDatabase("appdb");
+        builder.AddRedis("cache");
+        builder.AddProject<Projects.EnvironmentReporter>("api").WithHttpHealthCheck("/health");
+
+        IReadOnlyList<int> processes;
+        string sessionDirectory;
+        await using (var app = await builder.BuildAsync(ct))
+        {
+            await app.StartAsync(ct);
+            foreach (var name in new[] { "appdb", "cache", "api" })
+            {
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(name, ct);
+            }
+
+            processes = TestApp.DescendantsOf(Environment.ProcessId);
+            sessionDirectory = app.Services.GetRequiredService<Orchestration.DataDirectories>().SessionDirectory;
+            Assert.Contains(app.ResourceNotifications.GetCurrentSnapshots(), e => e.ResourceId == "postgres" && processes.Contains(e.Snapshot.ProcessId!.Value));
+        }
+
+        Assert.True(await TestApp.EventuallyAsync(() => !processes.Any(TestApp.IsAlive), TimeSpan.FromSeconds(5)),
+            $"still running: {string.Join(", ", processes.Where(TestApp.IsAlive))}");
+        Assert.False(Directory.Exists(sessionDirectory));
+    }
+
+    [Fact]
+    public async Task A_configured_connection_string_uses_the_existing_server_and_starts_nothing()
+    {
+        var ct = TestApp.Timeout();
+        var first = TestApp.Create(output);
+        first.AddPostgres("postgres");
+        await using var server = await first.BuildAsync(ct);
+        await server.StartAsync(ct);
+        await server.ResourceNotifications.WaitForResourceHealthyAsync("postgres", ct);
+        var existing = await server.GetConnectionStringAsync("postgres", ct);
+
+        var second = TestApp.Create(output, $"--ConnectionStrings:postgres={existing}");
+        second.AddPostgres("postgres").AddDatabase("reuseddb");
+        await using var app = await second.BuildAsync(ct);
+        await app.StartAsync(ct);
+
+        var postgres = await app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("reuseddb", ct);
+        Assert.Null(postgres.Snapshot.ProcessId);
+        Assert.Equal($"{existing};Database=reuseddb", await app.GetConnectionStringAsync("reuseddb", ct));
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_starts_a_resource_after_another_ran_to_completion()
+    {
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output);
+        var migrate = builder.AddExecutable("migrate", "sh", ".", "-c", "echo migrated");
+        builder.AddExecutable("api", "sh", ".", "-c", "echo started; sleep 30").WaitForCompletion(migrate);
+
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+
+        var finished = await app.ResourceNotifications.WaitForResourceAsync("migrate", KnownResourceStates.Finished, ct);
+        var api = await app.ResourceNotifications.WaitForResourceAsync("api", KnownResourceStates.Running, ct);
+        Assert.Equal(0, finished.Snapshot.ExitCode);
+        Assert.True(api.Snapshot.StartTimeStamp >= finished.Snapshot.StopTimeStamp);
+    }
+
+    private async Task<string?> RunPostgresAsync(string dataDirectory, bool persistent, string sql)
+    {
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output, $"--AppHost:DataDirectory={dataDirectory}");
+        var postgres = builder.AddPostgres("postgres");
+        if (persistent)
+        {
+            postgres.WithDataVolume();
+        }
+
+        postgres.AddDatabase("notesdb");
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("notesdb", ct);
+
+        await using var connection = new NpgsqlConnection(await app.GetConnectionStringAsync("notesdb", ct));
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (string?)await command.ExecuteScalarAsync(ct);
+    }
+}

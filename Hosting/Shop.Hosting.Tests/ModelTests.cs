@@ -1,0 +1,192 @@
+using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Orchestration;
+using Shop.Hosting.Testing;
+
+namespace Shop.Hosting.Tests;
+
+/// <summary>The app model on its own: names, validation, dependency order, cycles. Nothing is started.</summary>
+public sealed class ModelTests
+{
+    [Theory]
+    [InlineData("1postgres")]
+    [InlineData("post_gres")]
+    [InlineData("post--gres")]
+    [InlineData("postgres-")]
+    [InlineData("")]
+    public void Invalid_resource_names_are_refused_with_the_rule(string name)
+    {
+        var builder = DistributedApplicationTestingBuilder.Create();
+
+        var error = Assert.ThrowsAny<ArgumentException>(() => builder.AddRedis(name));
+
+        Assert.True(name.Length == 0 || error.Message.Contains("letters, digits and single hyphens", StringComparison.Ordinal), error.Message);
+    }
+
+    [Fact]
+    public void Duplicate_resource_names_are_refused_whatever_their_case()
+    {
+        var builder = DistributedApplicationTestingBuilder.Create();
+        builder.AddRedis("cache");
+
+        var error = Assert.Throws<DistributedApplicationException>(() => builder.AddPostgres("Cache"));
+
+        Assert.Contains("already used", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_WaitFor_cycle_is_reported_with_its_path()
+    {
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var a = builder.AddExecutable("a", "true", ".");
+        var b = builder.AddExecutable("b", "true", ".");
+        var c = builder.AddExecutable("c", "true", ".");
+        a.WaitFor(b);
+        b.WaitFor(c);
+        c.WaitFor(a);
+
+        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => builder.BuildAsync());
+
+        Assert.Contains("WaitFor cycle: a → b → c → a", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Builder_methods_validate_their_arguments()
+    {
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var app = builder.AddExecutable("app", "true", ".");
+        IResourceBuilder<ExecutableResource>? missing = null;
+
+        Assert.Throws<ArgumentNullException>(() => missing!.WithEnvironment("A", "b"));
+        Assert.Throws<ArgumentException>(() => app.WithEnvironment(" ", "b"));
+        Assert.Throws<ArgumentNullException>(() => app.WaitFor(null!));
+        Assert.Throws<ArgumentException>(() => app.WaitFor(app));
+        Assert.Throws<ArgumentOutOfRangeException>(() => app.WithReplicas(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => app.WithHttpEndpoint(port: 70000));
+        Assert.Throws<ArgumentException>(() => app.WithHttpHealthCheck("health"));
+        Assert.Throws<ArgumentException>(() => builder.AddPostgres("pg").AddDatabase("db", "drop table"));
+        Assert.Throws<ArgumentException>(() => app.WaitFor(builder.AddParameter("setting", "value")));
+        Assert.Throws<ArgumentNullException>(() => builder.AddExecutable("other", "true", ".", null!));
+    }
+
+    [Fact]
+    public void Stop_order_puts_every_resource_after_what_depends_on_it()
+    {
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var postgres = builder.AddPostgres("postgres");
+        var database = postgres.AddDatabase("db");
+        var cache = builder.AddRedis("cache");
+        var api = builder.AddExecutable("api", "true", ".").WithReference(database).WithReference(cache).WaitFor(database);
+        var web = builder.AddExecutable("web", "true", ".").WithReference(api.GetEndpoint("http"));
+        api.WithHttpEndpoint();
+
+        var waves = DependencyGraph.StopWaves([.. builder.Resources]);
+        int WaveOf(IResourceBuilder<IResource> resource) => waves.Select((wave, i) => (wave, i)).Single(w => w.wave.Contains(resource.Resource)).i;
+
+        Assert.True(WaveOf(web) < WaveOf(api));
+        Assert.True(WaveOf(api) < WaveOf(database));
+        Assert.True(WaveOf(api) < WaveOf(cache));
+        Assert.True(WaveOf(database) < WaveOf(postgres));
+    }
+
+    [Fact]
+    public async Task Environment_holds_connection_strings_one_service_url_per_replica_and_the_otel_variables()
+    {
+        var builder = DistributedApplicationTestingBuilder.Create($"--{DashboardConfigNames.OtlpGrpcEndpointUrl}=http://localhost:4317", "--AppHost:OtlpApiKey=k3y");
+        var database = builder.AddPostgres("postgres").AddDatabase("ordersdb");
+        var products = builder.AddExecutable("products", "true", ".").WithHttpEndpoint().WithReplicas(2);
+        var ordering = builder.AddExecutable("ordering", "true", ".").WithReference(database).WithReference(products).WithEnvironment("FEATURE", "on");
+        Allocate(builder.Resources.OfType<IResourceWithEndpoints>(), firstPort: 40000);
+
+        var environment = await EnvironmentBuilder.BuildAsync(ordering.Resource, 0, builder.ExecutionContext, CancellationToken.None);
+
+        Assert.Equal("http://localhost:40001", environment["services__products__http__0"]);
+        Assert.Equal("http://localhost:40002", environment["services__products__http__1"]);
+        Assert.Matches("^Host=127.0.0.1;Port=40000;Username=postgres;Password=[A-Za-z0-9]{24};Database=ordersdb$", environment["ConnectionStrings__ordersdb"]);
+        Assert.Equal("on", environment["FEATURE"]);
+        Assert.Equal("ordering", environment["OTEL_SERVICE_NAME"]);
+        Assert.Equal("service.instance.id=ordering", environment["OTEL_RESOURCE_ATTRIBUTES"]);
+        Assert.Equal("http://localhost:4317", environment["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        Assert.Equal("grpc", environment["OTEL_EXPORTER_OTLP_PROTOCOL"]);
+        Assert.Equal("x-otlp-api-key=k3y", environment["OTEL_EXPORTER_OTLP_HEADERS"]);
+        Assert.Equal("1000", environment["OTEL_BSP_SCHEDULE_DELAY"]);
+        Assert.Equal("simple", environment["LOGGING__CONSOLE__FORMATTERNAME"]);
+        Assert.DoesNotContain(environment.Keys, k => k.StartsWith("services__postgres", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Without_a_dashboard_no_otlp_endpoint_is_given()
+    {
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var app = builder.AddExecutable("app", "true", ".");
+
+        var environment = await EnvironmentBuilder.BuildAsync(app.Resource, 0, builder.ExecutionContext, CancellationToken.None);
+
+        Assert.DoesNotContain("OTEL_EXPORTER_OTLP_ENDPOINT", environment.Keys);
+        Assert.Equal("app", environment["OTEL_SERVICE_NAME"]);
+    }
+
+    [Fact]
+    public async Task A_missing_parameter_names_the_configuration_key_to_set()
+    {
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var parameter = builder.AddParameter("gateway-secret-header");
+
+        var error = await Assert.ThrowsAsync<DistributedApplicationException>(async () => await parameter.Resource.GetValueAsync());
+
+        Assert.Contains("Parameters:gateway-secret-header", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_secret_parameter_is_generated_once()
+    {
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var parameter = builder.AddParameter("api-key", secret: true);
+
+        var first = await parameter.Resource.GetValueAsync();
+        var second = await parameter.Resource.GetValueAsync();
+
+        Assert.Matches("^[A-Za-z0-9]{24}$", first);
+        Assert.Equal(first, second);
+        Assert.Equal(first, builder.Configuration["Parameters:api-key"]);
+    }
+
+    [Fact]
+    public void The_port_allocator_hands_out_distinct_free_ports_and_sees_taken_ones()
+    {
+        var ports = Enumerable.Range(0, 20).Select(_ => PortAllocator.AllocateFreePort()).ToList();
+        Assert.Equal(ports.Count, ports.Distinct().Count());
+        Assert.All(ports, port => Assert.True(PortAllocator.IsFree(port)));
+
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        Assert.False(PortAllocator.IsFree(((System.Net.IPEndPoint)listener.LocalEndpoint).Port));
+    }
+
+    [Fact]
+    public void A_project_takes_its_http_port_and_variables_from_its_launch_profile()
+    {
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var reporter = builder.AddProject<Projects.EnvironmentReporter>("reporter");
+
+        var http = reporter.Resource.AnnotationsOf<EndpointAnnotation>().Single();
+        Assert.Equal(5199, http.DefaultPort);
+        Assert.Null(http.Port);
+        Assert.EndsWith("EnvironmentReporter.csproj", reporter.Resource.Metadata.ProjectPath, StringComparison.Ordinal);
+        Assert.EndsWith("EnvironmentReporter.dll", reporter.Resource.Metadata.TargetPath, StringComparison.Ordinal);
+    }
+
+    private static void Allocate(IEnumerable<IResourceWithEndpoints> resources, int firstPort)
+    {
+        var port = firstPort;
+        foreach (var resource in resources)
+        {
+            foreach (var endpoint in resource.AnnotationsOf<EndpointAnnotation>())
+            {
+                for (var replica = 0; replica < resource.ReplicaCount(); replica++)
+                {
+                    endpoint.Allocated.Add(new AllocatedEndpoint(endpoint.UriScheme == "tcp" ? "127.0.0.1" : "localhost", port++, endpoint.UriScheme));
+                }
+            }
+        }
+    }
+}
