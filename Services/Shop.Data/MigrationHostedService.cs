@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -34,6 +36,10 @@ internal sealed partial class MigrationHostedService<TContext>(
 
     private static readonly string ContextName = typeof(TContext).Name;
 
+    // Stable across processes (string.GetHashCode is not), so every replica takes the same lock.
+    private static readonly long SeedLockKey =
+        BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("Shop.Data.Seed:" + typeof(TContext).FullName)));
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         using var activity = MigrationTelemetry.ActivitySource.StartActivity($"Migrate {ContextName}");
@@ -49,7 +55,7 @@ internal sealed partial class MigrationHostedService<TContext>(
             {
                 await WaitForServerAsync(context, cancellationToken);
                 await context.Database.MigrateAsync(cancellationToken);
-                await seeder(context, scope.ServiceProvider, cancellationToken);
+                await SeedAsync(context, scope.ServiceProvider, cancellationToken);
 
                 activity?.SetTag("shop.migration.attempts", attempt);
                 LogMigrated(logger, ContextName, attempt, timeProvider.GetElapsedTime(started).TotalMilliseconds);
@@ -85,6 +91,18 @@ internal sealed partial class MigrationHostedService<TContext>(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Seeds under a transaction-scoped advisory lock: replicas starting together would otherwise all find
+    /// the tables empty and all insert the seed data.
+    /// </summary>
+    private async Task SeedAsync(TContext context, IServiceProvider scopedServices, CancellationToken cancellationToken)
+    {
+        await using var transaction = await context.Database.BeginTransactionAsync(cancellationToken);
+        await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({SeedLockKey})", cancellationToken);
+        await seeder(context, scopedServices, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
 
     /// <summary>
     /// Opens one plain connection first: while the server is down this fails quietly, where EF Core would
