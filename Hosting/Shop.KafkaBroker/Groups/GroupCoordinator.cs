@@ -442,14 +442,22 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
         }
     }
 
-    public IReadOnlyList<(string GroupId, string ProtocolType)> ListGroups() =>
-        [.. _groups.Values.Select(g =>
+    public IReadOnlyList<(string GroupId, string ProtocolType, string State)> ListGroups()
+    {
+        var groups = new List<(string, string, string)>();
+        foreach (var group in _groups.Values)
         {
-            lock (g)
+            lock (group)
             {
-                return (g.Id, g.State, g.ProtocolType ?? "");
+                if (group.State != GroupState.Dead)
+                {
+                    groups.Add((group.Id, group.ProtocolType ?? "", group.State.ToString()));
+                }
             }
-        }).Where(g => g.State != GroupState.Dead).Select(g => (g.Id, g.Item3))];
+        }
+
+        return groups;
+    }
 
     public GroupDescription Describe(string groupId)
     {

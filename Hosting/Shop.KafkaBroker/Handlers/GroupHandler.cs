@@ -351,21 +351,75 @@ public sealed class GroupHandler(
         return response;
     }
 
-    public ResponseWriter HandleListGroups(RequestContext context)
+    /// <summary>ListGroups v0–4; v3+ is flexible and v4 carries each group's state and a state filter.</summary>
+    public ResponseWriter HandleListGroups(RequestContext context, ref KafkaReader reader)
     {
-        var groups = coordinator.ListGroups();
-        var response = new ResponseWriter(context.CorrelationId, 64 + (groups.Count * 32));
-        if (context.ApiVersion >= 1)
+        var version = context.ApiVersion;
+        HashSet<string>? states = null;
+        if (version >= 4)
+        {
+            var count = (int)reader.ReadUnsignedVarInt() - 1;
+            if (count > reader.Remaining)
+            {
+                throw new ProtocolException("ListGroups states filter longer than the request.");
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                (states ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(reader.ReadCompactNullableString() ?? "");
+            }
+        }
+
+        if (version >= 3)
+        {
+            reader.SkipTaggedFields();
+        }
+
+        var groups = coordinator.ListGroups().Where(g => states is null || states.Contains(g.State)).ToList();
+        var response = new ResponseWriter(context.CorrelationId, 64 + (groups.Count * 48));
+        if (version >= 3)
+        {
+            response.WriteEmptyTaggedFields();
+        }
+
+        if (version >= 1)
         {
             response.WriteInt32(0);
         }
 
         response.WriteInt16(ErrorCode.None);
-        response.WriteArrayCount(groups.Count);
-        foreach (var (groupId, protocolType) in groups)
+        if (version >= 3)
         {
-            response.WriteString(groupId);
-            response.WriteString(protocolType);
+            response.WriteCompactArrayCount(groups.Count);
+        }
+        else
+        {
+            response.WriteArrayCount(groups.Count);
+        }
+
+        foreach (var (groupId, protocolType, state) in groups)
+        {
+            if (version >= 3)
+            {
+                response.WriteCompactString(groupId);
+                response.WriteCompactString(protocolType);
+                if (version >= 4)
+                {
+                    response.WriteCompactString(state);
+                }
+
+                response.WriteEmptyTaggedFields();
+            }
+            else
+            {
+                response.WriteString(groupId);
+                response.WriteString(protocolType);
+            }
+        }
+
+        if (version >= 3)
+        {
+            response.WriteEmptyTaggedFields();
         }
 
         return response;

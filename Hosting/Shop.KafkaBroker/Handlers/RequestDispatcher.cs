@@ -33,6 +33,11 @@ public sealed class RequestDispatcher(
                 : $"unknown API key {apiKey}");
         }
 
+        if (SupportedApis.IsFlexible(apiKey, version))
+        {
+            reader.SkipTaggedFields();
+        }
+
         var context = new RequestContext(version, correlationId, clientId, clientHost, connectionClosed);
         return (ApiKey)apiKey switch
         {
@@ -53,7 +58,7 @@ public sealed class RequestDispatcher(
             ApiKey.LeaveGroup => Done(groups.HandleLeaveGroup(context, ref reader)),
             ApiKey.OffsetCommit => groups.HandleOffsetCommit(context, ref reader),
             ApiKey.OffsetFetch => Done(groups.HandleOffsetFetch(context, ref reader)),
-            ApiKey.ListGroups => Done(groups.HandleListGroups(context)),
+            ApiKey.ListGroups => Done(groups.HandleListGroups(context, ref reader)),
             ApiKey.DescribeGroups => Done(groups.HandleDescribeGroups(context, ref reader)),
             ApiKey.DeleteGroups => groups.HandleDeleteGroups(context, ref reader),
             _ => throw new UnsupportedRequestException($"unknown API key {apiKey}"),

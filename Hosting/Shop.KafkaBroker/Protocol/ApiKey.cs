@@ -27,8 +27,8 @@ public enum ApiKey : short
 }
 
 /// <summary>
-/// The versions advertised in ApiVersions. All are non-flexible except ApiVersions v3, which is the only
-/// flexible request the broker decodes (librdkafka sends it first). Minimums are kept low so clients that
+/// The versions advertised in ApiVersions. All are non-flexible except ApiVersions v3 (librdkafka sends
+/// it first) and ListGroups v3–4 (v4 is the first to report each group's state). Minimums are kept low so clients that
 /// infer a broker release from the ranges (kafka-python) see a coherent picture.
 /// </summary>
 public static class SupportedApis
@@ -47,7 +47,7 @@ public static class SupportedApis
         (ApiKey.LeaveGroup, 0, 3),
         (ApiKey.SyncGroup, 0, 3),
         (ApiKey.DescribeGroups, 0, 4),
-        (ApiKey.ListGroups, 0, 2),
+        (ApiKey.ListGroups, 0, 4),
         (ApiKey.ApiVersions, 0, 3),
         (ApiKey.CreateTopics, 0, 4),
         (ApiKey.DeleteTopics, 0, 3),
@@ -72,6 +72,13 @@ public static class SupportedApis
 
         return table;
     }
+
+    /// <summary>Flexible versions use request header v2 and response header v1 (ApiVersions excepted).</summary>
+    public static bool IsFlexible(short apiKey, short version) => (ApiKey)apiKey switch
+    {
+        ApiKey.ListGroups => version >= 3,
+        _ => false,
+    };
 
     public static bool IsKnown(short apiKey) => apiKey >= 0 && apiKey < ByKey.Length && ByKey[apiKey].Min >= 0;
 

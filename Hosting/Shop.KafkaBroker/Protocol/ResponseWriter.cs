@@ -131,6 +131,16 @@ public sealed class ResponseWriter : IDisposable
 
     public void WriteEmptyTaggedFields() => WriteUnsignedVarInt(0);
 
+    public void WriteCompactString(string value)
+    {
+        var size = Encoding.UTF8.GetByteCount(value);
+        WriteUnsignedVarInt((uint)size + 1);
+        Encoding.UTF8.GetBytes(value, GetSpan(size));
+        Length += size;
+    }
+
+    public void WriteCompactArrayCount(int count) => WriteUnsignedVarInt((uint)count + 1);
+
     public void Dispose()
     {
         var buffer = Interlocked.Exchange(ref _buffer, []);
