@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -53,7 +55,13 @@ internal sealed partial class MigrationHostedService<TContext>(
             var context = scope.ServiceProvider.GetRequiredService<TContext>();
             try
             {
-                await WaitForServerAsync(context, cancellationToken);
+                if (await WaitForServerAsync(context, cancellationToken))
+                {
+                    // EF Core reads the history table before creating it and logs the failed read of a fresh
+                    // database as an error (dotnet/efcore#37328); creating it first keeps start-up logs honest.
+                    await context.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
+                }
+
                 await context.Database.MigrateAsync(cancellationToken);
                 await SeedAsync(context, scope.ServiceProvider, cancellationToken);
 
@@ -109,15 +117,18 @@ internal sealed partial class MigrationHostedService<TContext>(
     /// log an error with a stack trace on every attempt. A missing database counts as reachable, since
     /// the migration creates it.
     /// </summary>
-    private static async Task WaitForServerAsync(TContext context, CancellationToken cancellationToken)
+    /// <returns>Whether the database exists.</returns>
+    private static async Task<bool> WaitForServerAsync(TContext context, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(context.Database.GetConnectionString());
         try
         {
             await connection.OpenAsync(cancellationToken);
+            return true;
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.InvalidCatalogName)
         {
+            return false;
         }
     }
 
@@ -129,7 +140,8 @@ internal sealed partial class MigrationHostedService<TContext>(
 
     /// <summary>
     /// Failures worth waiting out: the server is not reachable yet, still starting, or its database is
-    /// being created at the same moment by the orchestrator.
+    /// being created at the same moment by the orchestrator; and replicas racing to create the history
+    /// table (concurrent CREATE TABLE IF NOT EXISTS can collide in PostgreSQL's catalog).
     /// </summary>
     internal static bool IsTransient(Exception exception)
     {
@@ -143,6 +155,8 @@ internal sealed partial class MigrationHostedService<TContext>(
                         PostgresErrorCodes.TooManyConnections or
                         PostgresErrorCodes.InvalidCatalogName or
                         PostgresErrorCodes.DuplicateDatabase or
+                        PostgresErrorCodes.DuplicateTable or
+                        PostgresErrorCodes.UniqueViolation or
                         PostgresErrorCodes.AdminShutdown;
                 case NpgsqlException { IsTransient: true }:
                 case SocketException:
