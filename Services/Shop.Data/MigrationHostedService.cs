@@ -143,7 +143,7 @@ internal sealed partial class MigrationHostedService<TContext>(
     /// being created at the same moment by the orchestrator; and replicas racing to create the history
     /// table (concurrent CREATE TABLE IF NOT EXISTS can collide in PostgreSQL's catalog).
     /// </summary>
-    internal static bool IsTransient(Exception exception)
+    private static bool IsTransient(Exception exception)
     {
         for (var current = exception; current is not null; current = current.InnerException)
         {
