@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Shop.Dashboard.Tests.Infrastructure;
+
+namespace Shop.Dashboard.Tests;
+
+[Collection(SecuredDashboardCollection.Name)]
+public sealed class AuthenticationTests(SecuredDashboardFixture fixture)
+{
+    private DashboardProcess Dashboard => fixture.Dashboard;
+
+    [Fact]
+    public async Task The_login_url_is_logged_at_start_with_the_configured_token()
+    {
+        using var timeout = Poll.Timeout();
+        var loginUrl = await Dashboard.LoginUrl.WaitAsync(timeout.Token);
+        Assert.Equal($"{Dashboard.FrontendUrl.ToString().TrimEnd('/')}/login?t={Dashboard.BrowserToken}", loginUrl);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/traces")]
+    [InlineData("/structuredlogs")]
+    [InlineData("/metrics")]
+    public async Task Ui_without_a_token_redirects_to_sign_in(string page)
+    {
+        using var timeout = Poll.Timeout();
+        using var client = Dashboard.CreateApiClient(authenticated: false);
+        using var response = await client.GetAsync(page, timeout.Token);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/login", response.Headers.Location!.AbsolutePath, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_wrong_token_in_the_login_link_does_not_sign_in()
+    {
+        using var timeout = Poll.Timeout();
+        var cookies = new CookieContainer();
+        using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = cookies }) { BaseAddress = Dashboard.FrontendUrl };
+        using var login = await client.GetAsync("/login?t=wrong", timeout.Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, login.StatusCode);
+        Assert.Contains("not valid", await login.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
+
+        using var page = await client.GetAsync("/traces", timeout.Token);
+        Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_login_link_sets_a_cookie_that_opens_the_ui_and_the_api()
+    {
+        using var timeout = Poll.Timeout();
+        var cookies = new CookieContainer();
+        using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = cookies }) { BaseAddress = Dashboard.FrontendUrl };
+        using var login = await client.GetAsync($"/login?t={Dashboard.BrowserToken}&returnUrl=%2Ftraces", timeout.Token);
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        Assert.Equal("/traces", login.Headers.Location!.OriginalString);
+
+        using var page = await client.GetAsync("/traces", timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("<h1", await page.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
+
+        using var api = await client.GetAsync("/api/telemetry/resources", timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, api.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_external_return_url_is_ignored()
+    {
+        using var timeout = Poll.Timeout();
+        using var client = Dashboard.CreateApiClient(authenticated: false);
+        using var login = await client.GetAsync($"/login?t={Dashboard.BrowserToken}&returnUrl=https%3A%2F%2Fexample.org%2F", timeout.Token);
+        Assert.Equal("/", login.Headers.Location!.OriginalString);
+    }
+
+    [Theory]
+    [InlineData("/api/telemetry/resources")]
+    [InlineData("/api/telemetry/logs")]
+    [InlineData("/api/telemetry/traces")]
+    [InlineData("/api/telemetry/metrics")]
+    [InlineData("/api/resources")]
+    public async Task Api_without_or_with_a_wrong_token_answers_401(string path)
+    {
+        using var timeout = Poll.Timeout();
+        using var anonymous = Dashboard.CreateApiClient(authenticated: false);
+        using (var response = await anonymous.GetAsync(path, timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using var wrongBearer = new HttpRequestMessage(HttpMethod.Get, path);
+        wrongBearer.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "wrong");
+        using (var response = await anonymous.SendAsync(wrongBearer, timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using var wrongKey = new HttpRequestMessage(HttpMethod.Get, path);
+        wrongKey.Headers.Add("x-dashboard-api-key", "wrong");
+        using (var response = await anonymous.SendAsync(wrongKey, timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Api_accepts_the_token_as_bearer_or_api_key_header()
+    {
+        using var timeout = Poll.Timeout();
+        using var bearer = Dashboard.CreateApiClient();
+        using (var response = await bearer.GetAsync("/api/telemetry/traces", timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using var anonymous = Dashboard.CreateApiClient(authenticated: false);
+        using var withKey = new HttpRequestMessage(HttpMethod.Get, "/api/telemetry/logs");
+        withKey.Headers.Add("x-dashboard-api-key", Dashboard.BrowserToken);
+        using (var response = await anonymous.SendAsync(withKey, timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Bad_api_queries_get_problem_details()
+    {
+        using var timeout = Poll.Timeout();
+        using var api = Dashboard.CreateApiClient();
+        foreach (var query in new[] { "/api/telemetry/logs?level=loud", "/api/telemetry/logs?limit=0", "/api/telemetry/traces?minDurationMs=-1", "/api/telemetry/traces/not-a-trace-id" })
+        {
+            using var response = await api.GetAsync(query, timeout.Token);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+
+        using var missing = await api.GetAsync($"/api/telemetry/traces/{new string('a', 32)}", timeout.Token);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+
+        using var standalone = await api.GetAsync("/api/resources", timeout.Token);
+        Assert.Equal(HttpStatusCode.NotFound, standalone.StatusCode);
+    }
+
+    [Fact]
+    public async Task Unsecured_mode_needs_no_token()
+    {
+        using var timeout = Poll.Timeout();
+        await using var dashboard = await DashboardProcess.StartAsync(secured: false, cancellationToken: timeout.Token);
+        using var client = dashboard.CreateApiClient(authenticated: false);
+        using var page = await client.GetAsync("/traces", timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        using var api = await client.GetAsync("/api/telemetry/traces", timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, api.StatusCode);
+        Assert.DoesNotContain("Login to the dashboard", dashboard.Output, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,172 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using OpenTelemetry.Proto.Common.V1;
+using OpenTelemetry.Proto.Logs.V1;
+using OpenTelemetry.Proto.Trace.V1;
+using Shop.Dashboard.Configuration;
+using Shop.Dashboard.Telemetry;
+using Shop.Dashboard.Telemetry.Persistence;
+using OtlpResource = OpenTelemetry.Proto.Resource.V1.Resource;
+
+namespace Shop.Dashboard.Tests.Unit;
+
+public sealed class TelemetryStoreTests
+{
+    [Fact]
+    public void Logs_are_capped_per_resource_and_in_total_evicting_the_oldest()
+    {
+        var (ingestion, stores) = Create(limits => { limits.MaxLogCountPerResource = 3; limits.MaxLogCount = 5; });
+        ingestion.AddLogs(Logs("a", "a1", "a2", "a3", "a4"));
+        ingestion.AddLogs(Logs("b", "b1", "b2"));
+        ingestion.AddLogs(Logs("c", "c1"));
+
+        var all = stores.Logs.Query(new LogQuery(Limit: 100)).Entries.Select(e => e.Message).ToList();
+        // a keeps its newest 3 (a2..a4); the total cap of 5 then evicts the oldest overall (a2).
+        Assert.Equal(["c1", "b2", "b1", "a4", "a3"], all);
+        Assert.Equal(5, stores.Logs.Count);
+    }
+
+    [Fact]
+    public void Log_queries_filter_by_resource_level_text_and_attribute()
+    {
+        var (ingestion, stores) = Create();
+        var request = Logs("orders", "placed order 1", "payment failed");
+        request.ResourceLogs[0].ScopeLogs[0].LogRecords[1].SeverityNumber = SeverityNumber.Error;
+        request.ResourceLogs[0].ScopeLogs[0].LogRecords[1].Attributes.Add(new KeyValue { Key = "OrderId", Value = new AnyValue { IntValue = 17 } });
+        ingestion.AddLogs(request);
+        ingestion.AddLogs(Logs("basket", "basket emptied"));
+
+        Assert.Equal(["payment failed"], Messages(stores, new LogQuery(MinLevel: Microsoft.Extensions.Logging.LogLevel.Warning)));
+        Assert.Equal(["basket emptied"], Messages(stores, new LogQuery(Resource: "basket")));
+        Assert.Equal(["placed order 1"], Messages(stores, new LogQuery(Text: "PLACED")));
+        Assert.Equal(["payment failed"], Messages(stores, new LogQuery(Attribute: "orderid", AttributeValue: "17")));
+        Assert.Empty(Messages(stores, new LogQuery(Attribute: "orderid", AttributeValue: "18")));
+    }
+
+    [Fact]
+    public void Traces_are_capped_by_count_and_by_spans_evicting_the_oldest_trace()
+    {
+        var (ingestion, stores) = Create(limits => { limits.MaxTraceCount = 3; limits.MaxSpanCount = 7; limits.MaxSpansPerTrace = 4; });
+        var ids = Enumerable.Range(0, 5).Select(_ => NewTraceId()).ToList();
+        foreach (var id in ids)
+        {
+            ingestion.AddTraces(Spans("svc", id, 2));
+        }
+
+        Assert.Equal(3, stores.Traces.Stats.TraceCount);
+        Assert.Null(stores.Traces.Get(Hex(ids[1])));
+        Assert.NotNull(stores.Traces.Get(Hex(ids[4])));
+
+        // One more trace of 3 spans pushes spans to 9 > 7: oldest traces go until it fits.
+        ingestion.AddTraces(Spans("svc", NewTraceId(), 3));
+        Assert.True(stores.Traces.Stats.SpanCount <= 7);
+
+        // Spans past the per-trace cap are dropped and counted.
+        var big = NewTraceId();
+        ingestion.AddTraces(Spans("svc", big, 6));
+        Assert.Equal(4, stores.Traces.Get(Hex(big))!.Spans.Count);
+        Assert.Equal(2, stores.Traces.Stats.DroppedSpans);
+    }
+
+    [Fact]
+    public void Spans_per_resource_are_capped_by_evicting_that_resources_oldest_traces()
+    {
+        var (ingestion, stores) = Create(limits => { limits.MaxSpanCountPerResource = 4; });
+        var other = NewTraceId();
+        ingestion.AddTraces(Spans("quiet", other, 2));
+        var first = NewTraceId();
+        ingestion.AddTraces(Spans("noisy", first, 2));
+        ingestion.AddTraces(Spans("noisy", NewTraceId(), 2));
+        ingestion.AddTraces(Spans("noisy", NewTraceId(), 2));
+
+        Assert.Null(stores.Traces.Get(Hex(first)));
+        Assert.NotNull(stores.Traces.Get(Hex(other)));
+        Assert.Equal(3, stores.Traces.Stats.TraceCount);
+    }
+
+    [Fact]
+    public void Spans_with_invalid_ids_are_rejected_as_partial_success()
+    {
+        var (ingestion, stores) = Create();
+        var request = Spans("svc", NewTraceId(), 2);
+        request.ResourceSpans[0].ScopeSpans[0].Spans[1].TraceId = ByteString.CopyFrom(1, 2, 3);
+        var response = ingestion.AddTraces(request);
+        Assert.Equal(1, response.PartialSuccess.RejectedSpans);
+        Assert.Equal(1, stores.Traces.Stats.SpanCount);
+    }
+
+    [Fact]
+    public void Trace_queries_filter_by_resource_name_and_duration()
+    {
+        var (ingestion, stores) = Create();
+        ingestion.AddTraces(Spans("gateway", NewTraceId(), 1, durationMs: 5, name: "GET /"));
+        ingestion.AddTraces(Spans("orders", NewTraceId(), 1, durationMs: 500, name: "POST /orders"));
+
+        Assert.Single(stores.Traces.Query(new TraceQuery(Resource: "orders")).Traces);
+        Assert.Equal("gateway: GET /", Assert.Single(stores.Traces.Query(new TraceQuery(Name: "get")).Traces).Name);
+        Assert.Equal("orders: POST /orders", Assert.Single(stores.Traces.Query(new TraceQuery(MinDurationMs: 100)).Traces).Name);
+        Assert.Equal(2, stores.Traces.Query(new TraceQuery()).MatchCount);
+    }
+
+    private static List<string> Messages(Stores stores, LogQuery query) => [.. stores.Logs.Query(query).Entries.Select(e => e.Message)];
+
+    private static ByteString NewTraceId() => ByteString.CopyFrom(Guid.NewGuid().ToByteArray());
+
+    private static string Hex(ByteString id) => Convert.ToHexStringLower(id.Span);
+
+    internal static ExportLogsServiceRequest Logs(string service, params string[] messages)
+    {
+        var scope = new ScopeLogs();
+        foreach (var message in messages)
+        {
+            scope.LogRecords.Add(new LogRecord { SeverityNumber = SeverityNumber.Info, Body = new AnyValue { StringValue = message }, TimeUnixNano = 1 });
+        }
+
+        return new ExportLogsServiceRequest { ResourceLogs = { new ResourceLogs { Resource = Resource(service), ScopeLogs = { scope } } } };
+    }
+
+    internal static ExportTraceServiceRequest Spans(string service, ByteString traceId, int count, int durationMs = 1, string name = "op")
+    {
+        var scope = new ScopeSpans();
+        const ulong start = 1_700_000_000_000_000_000;
+        for (var i = 0; i < count; i++)
+        {
+            scope.Spans.Add(new Span
+            {
+                TraceId = traceId,
+                SpanId = ByteString.CopyFrom(BitConverter.GetBytes((long)i + 1)),
+                ParentSpanId = i == 0 ? ByteString.Empty : ByteString.CopyFrom(BitConverter.GetBytes(1L)),
+                Name = name,
+                StartTimeUnixNano = start,
+                EndTimeUnixNano = start + ((ulong)durationMs * 1_000_000),
+            });
+        }
+
+        return new ExportTraceServiceRequest { ResourceSpans = { new ResourceSpans { Resource = Resource(service), ScopeSpans = { scope } } } };
+    }
+
+    private static OtlpResource Resource(string service) =>
+        new() { Attributes = { new KeyValue { Key = "service.name", Value = new AnyValue { StringValue = service } } } };
+
+    internal sealed record Stores(LogStore Logs, TraceStore Traces, MetricStore Metrics);
+
+    internal static (TelemetryIngestion Ingestion, Stores Stores) Create(Action<TelemetryLimitOptions>? limits = null)
+    {
+        var dashboard = new DashboardOptions();
+        limits?.Invoke(dashboard.TelemetryLimits);
+        var options = Options.Create(dashboard);
+        var stores = new Stores(new LogStore(options), new TraceStore(options), new MetricStore(options));
+        var ingestion = new TelemetryIngestion(
+            new TelemetryResourceRegistry(options, TimeProvider.System),
+            stores.Logs,
+            stores.Traces,
+            stores.Metrics,
+            new TelemetryChangeNotifier(),
+            new TelemetryFileWriter(options, NullLogger<TelemetryFileWriter>.Instance),
+            options);
+        return (ingestion, stores);
+    }
+}
