@@ -46,6 +46,14 @@ public class PaginationTests
     }
 
     [Fact]
+    public void Page_index_whose_offset_overflows_is_refused_naming_pageIndex()
+    {
+        var errors = new PaginationRequest(int.MaxValue / 10, 11).Validate();
+
+        Assert.Equal(["pageIndex"], errors.Keys);
+    }
+
+    [Fact]
     public void Both_fields_wrong_reports_both()
     {
         var errors = new PaginationRequest(-1, 0).Validate();

@@ -14,6 +14,10 @@ public sealed record PaginationRequest(int PageIndex = 0, int PageSize = Paginat
         {
             errors["pageIndex"] = ["pageIndex must be 0 or greater."];
         }
+        else if ((long)PageIndex * Math.Max(PageSize, 1) > int.MaxValue)
+        {
+            errors["pageIndex"] = ["pageIndex is past any possible page."];
+        }
 
         if (PageSize is < 1 or > MaxPageSize)
         {
