@@ -25,9 +25,14 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
         var appHostAssembly = ResolveAppHostAssembly(options);
         AppHostDirectory = options.AppHostDirectory ?? ReadAppHostDirectory(appHostAssembly) ?? AppContext.BaseDirectory;
 
+        // The host's own settings (environment name) come from DOTNET_* variables and the command line, as usual.
+        var hostConfiguration = new ConfigurationManager();
+        hostConfiguration.AddEnvironmentVariables(prefix: "DOTNET_");
+        hostConfiguration.AddCommandLine(options.Args);
         _hostBuilder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
         {
             Args = options.Args,
+            Configuration = hostConfiguration,
             ApplicationName = appHostAssembly?.GetName().Name ?? "Shop.AppHost",
             ContentRootPath = AppHostDirectory,
             EnvironmentName = options.IsTesting ? Environments.Development : null,

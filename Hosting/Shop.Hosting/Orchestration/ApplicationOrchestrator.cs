@@ -29,6 +29,7 @@ internal sealed class ApplicationOrchestrator(
 {
     private readonly List<ResourceInstance> _instances = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _reporting = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _runs = [];
     private int _stopRequested;
@@ -52,7 +53,7 @@ internal sealed class ApplicationOrchestrator(
         }
 
         services.Reporter.SetNameWidth(_instances.Count == 0 ? 0 : _instances.Max(i => i.Id.Length));
-        _ = ReportProgressAsync(_stopping.Token);
+        _ = ReportProgressAsync(_reporting.Token);
         foreach (var instance in _instances)
         {
             await instance.PublishInitialAsync();
@@ -91,6 +92,8 @@ internal sealed class ApplicationOrchestrator(
         }
         finally
         {
+            // Progress is reported until the last resource has stopped, so the terminal shows the whole shutdown.
+            await _reporting.CancelAsync();
             _stopped.TrySetResult();
         }
     }

@@ -12,7 +12,11 @@ namespace Shop.Hosting.Orchestration;
 /// with their last output lines, and the <c>Ready:</c> line. In run mode it writes to the terminal; under the
 /// testing builder everything goes to the logger, so a test's output shows it.
 /// </summary>
-internal sealed partial class ConsoleReporter(DistributedApplicationExecutionContext executionContext, IConfiguration configuration, ILoggerFactory loggerFactory)
+internal sealed partial class ConsoleReporter(
+    DistributedApplicationExecutionContext executionContext,
+    IConfiguration configuration,
+    ResourceLoggerService resourceLogs,
+    ILoggerFactory loggerFactory)
 {
     /// <summary>Show every resource's output in the terminal (default true); the dashboard has it either way.</summary>
     public const string ShowResourceOutputKey = "AppHost:Terminal:ShowResourceOutput";
@@ -42,16 +46,28 @@ internal sealed partial class ConsoleReporter(DistributedApplicationExecutionCon
         }
     }
 
-    /// <summary>Prints a state or health change worth seeing.</summary>
+    /// <summary>Prints a state or health change worth seeing; a failure comes with the resource's last output.</summary>
     public void Progress(ResourceEvent resourceEvent, CustomResourceSnapshot? previous)
     {
         var snapshot = resourceEvent.Snapshot;
-        string? text = null;
+        var id = resourceEvent.ResourceId;
         if (previous?.State != snapshot.State)
         {
-            text = snapshot.State switch
+            switch (snapshot.State)
             {
-                KnownResourceStates.Waiting => $"Waiting ({snapshot.StateDescription})",
+                case KnownResourceStates.FailedToStart:
+                    Failure(id, snapshot.StateDescription ?? "unknown reason");
+                    return;
+                case KnownResourceStates.Exited when snapshot.StateDescription is { } why:
+                    Warning(id, why);
+                    return;
+            }
+        }
+
+        var text = previous?.State != snapshot.State
+            ? snapshot.State switch
+            {
+                KnownResourceStates.Waiting => $"Waiting: {snapshot.StateDescription}",
                 KnownResourceStates.Starting => "Starting",
                 KnownResourceStates.Running when snapshot.ProcessId is { } pid => $"Running (pid {pid})",
                 KnownResourceStates.Running => "Running",
@@ -59,17 +75,15 @@ internal sealed partial class ConsoleReporter(DistributedApplicationExecutionCon
                 KnownResourceStates.Exited => $"Exited{(snapshot.ExitCode is { } code ? $" (code {code})" : string.Empty)}",
                 KnownResourceStates.Finished => "Finished",
                 _ => null,
-            };
-        }
-        else if (previous.HealthStatus != snapshot.HealthStatus && snapshot.State == KnownResourceStates.Running)
-        {
-            text = snapshot.HealthStatus switch
-            {
-                HealthStatus.Healthy => "Healthy",
-                HealthStatus.Unhealthy when previous.HealthStatus == HealthStatus.Healthy => $"Unhealthy: {snapshot.HealthDescription}",
-                _ => null,
-            };
-        }
+            }
+            : previous.HealthStatus != snapshot.HealthStatus && snapshot.State == KnownResourceStates.Running
+                ? snapshot.HealthStatus switch
+                {
+                    HealthStatus.Healthy => "Healthy",
+                    HealthStatus.Unhealthy when previous.HealthStatus == HealthStatus.Healthy => $"Unhealthy: {snapshot.HealthDescription}",
+                    _ => null,
+                }
+                : null;
 
         if (text is null)
         {
@@ -78,23 +92,24 @@ internal sealed partial class ConsoleReporter(DistributedApplicationExecutionCon
 
         if (_toTerminal)
         {
-            WriteLine($"{Tag(resourceEvent.ResourceId)}   {text}");
+            WriteLine($"{Tag(id)}   {text}");
         }
         else
         {
-            _logger.LogInformation("{Resource}: {State}", resourceEvent.ResourceId, text);
+            _logger.LogInformation("{Resource}: {State}", id, text);
         }
     }
 
-    public void Failure(string resourceId, string reason, IReadOnlyList<string> lastLines)
+    private void Failure(string resourceId, string reason)
     {
+        var lastLines = resourceLogs.GetBacklog(resourceId).TakeLast(20).Select(l => AnsiEscape().Replace(l.Text, string.Empty)).ToList();
         if (_toTerminal)
         {
             var lines = new List<string> { $"{Tag(resourceId)}   {Red("Failed to start")}: {reason}" };
             if (lastLines.Count > 0)
             {
                 lines.Add($"{Tag(resourceId)}   Its last {lastLines.Count} line(s) of output:");
-                lines.AddRange(lastLines.Select(l => $"{Tag(resourceId)} | {AnsiEscape().Replace(l, string.Empty)}"));
+                lines.AddRange(lastLines.Select(l => $"{Tag(resourceId)} | {l}"));
             }
 
             WriteLines(lines);
@@ -106,7 +121,7 @@ internal sealed partial class ConsoleReporter(DistributedApplicationExecutionCon
         }
     }
 
-    public void Warning(string resourceId, string message)
+    private void Warning(string resourceId, string message)
     {
         if (_toTerminal)
         {

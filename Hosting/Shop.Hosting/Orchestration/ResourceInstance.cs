@@ -53,7 +53,7 @@ internal sealed class ResourceInstance(IResource resource, int replicaIndex, Orc
         }
         catch (DistributedApplicationException ex)
         {
-            await FailToStartAsync(ex.Message, showOutput: false);
+            await FailToStartAsync(ex.Message);
             return;
         }
         finally
@@ -113,7 +113,7 @@ internal sealed class ResourceInstance(IResource resource, int replicaIndex, Orc
         catch (Exception ex)
         {
             // Every failure to start becomes a state with a readable reason; the rest of the app keeps running.
-            await FailToStartAsync(ex is DistributedApplicationException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}", showOutput: true);
+            await FailToStartAsync(ex is DistributedApplicationException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
         }
         finally
         {
@@ -198,14 +198,6 @@ internal sealed class ResourceInstance(IResource resource, int replicaIndex, Orc
             StopTimeStamp = services.Time.GetUtcNow(),
         });
 
-        if (state == KnownResourceStates.FailedToStart)
-        {
-            services.Reporter.Failure(Id, description!, LastOutputLines());
-        }
-        else if (description is not null)
-        {
-            services.Reporter.Warning(Id, description);
-        }
     }
 
     private async Task MonitorHealthAsync(CancellationToken cancellationToken)
@@ -314,14 +306,8 @@ internal sealed class ResourceInstance(IResource resource, int replicaIndex, Orc
         }
     }
 
-    private async Task FailToStartAsync(string reason, bool showOutput)
-    {
-        await PublishAsync(s => s with { State = KnownResourceStates.FailedToStart, StateDescription = reason, HealthStatus = null });
-        services.Reporter.Failure(Id, reason, showOutput ? LastOutputLines() : []);
-    }
-
-    private IReadOnlyList<string> LastOutputLines() =>
-        [.. services.Logs.GetBacklog(Id).TakeLast(20).Select(l => l.Text)];
+    private Task FailToStartAsync(string reason) =>
+        PublishAsync(s => s with { State = KnownResourceStates.FailedToStart, StateDescription = reason, HealthStatus = null });
 
     private ImmutableArray<UrlSnapshot> UrlSnapshots() =>
     [
