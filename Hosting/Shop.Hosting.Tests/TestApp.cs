@@ -11,7 +11,7 @@ internal static class TestApp
     public static IDistributedApplicationTestingBuilder Create(ITestOutputHelper output, params string[] args)
     {
         var builder = DistributedApplicationTestingBuilder.Create(args);
-        builder.Services.AddLogging(logging => logging.AddProvider(new XunitLoggerProvider(output)));
+        builder.Services.AddLogging(logging => logging.AddProvider(new TestOutputLoggerProvider(output.WriteLine)));
         return builder;
     }
 

@@ -27,9 +27,9 @@ internal sealed class DataDirectories
                 ? Path.Combine(SessionDirectory, "volumes")
                 : Path.Combine(appHostDirectory, ".shop", "data");
         PersistentRootKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(PersistentRoot)))[..12];
-        StateDirectory = builder.ExecutionContext.IsTesting
-            ? Path.Combine(SessionDirectory, "state")
-            : Path.Combine(appHostDirectory, ".shop", "run");
+        // Beside the data it belongs to: an AppHost started with another data directory (a test) never touches
+        // the processes of the developer's own run.
+        StateDirectory = Path.Combine(PersistentRoot, ".run");
     }
 
     public string PersistentRoot { get; }
