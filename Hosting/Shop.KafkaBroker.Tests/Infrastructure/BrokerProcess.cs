@@ -15,10 +15,13 @@ public sealed class BrokerProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private BrokerProcess(string dataDir, string[] extraArgs)
+    private readonly IReadOnlyDictionary<string, string> _environment;
+
+    private BrokerProcess(string dataDir, string[] extraArgs, IReadOnlyDictionary<string, string> environment)
     {
         DataDir = dataDir;
         _extraArgs = extraArgs;
+        _environment = environment;
     }
 
     public string DataDir { get; }
@@ -40,19 +43,24 @@ public sealed class BrokerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<BrokerProcess> StartAsync(params string[] extraArgs)
+    public static Task<BrokerProcess> StartAsync(params string[] extraArgs) => StartAsync(new Dictionary<string, string>(), extraArgs);
+
+    public static async Task<BrokerProcess> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "shop-kafka-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
-        var broker = new BrokerProcess(dataDir, extraArgs);
+        var broker = new BrokerProcess(dataDir, extraArgs, environment);
         await broker.LaunchAsync(port: 0);
         return broker;
     }
 
     /// <summary>Runs the broker executable with arbitrary arguments and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunToExitAsync(params string[] args)
+    public static Task<(int ExitCode, string StdOut, string StdErr)> RunToExitAsync(params string[] args) =>
+        RunToExitAsync(new Dictionary<string, string>(), args);
+
+    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunToExitAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var process = Process.Start(CreateStartInfo(args))!;
+        using var process = Process.Start(CreateStartInfo(args, environment))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -60,7 +68,7 @@ public sealed class BrokerProcess : IAsyncDisposable
         return (process.ExitCode, await stdout, await stderr);
     }
 
-    private static ProcessStartInfo CreateStartInfo(IEnumerable<string> args)
+    private static ProcessStartInfo CreateStartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string> environment)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -75,6 +83,11 @@ public sealed class BrokerProcess : IAsyncDisposable
         }
 
         info.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         return info;
     }
 
@@ -82,7 +95,7 @@ public sealed class BrokerProcess : IAsyncDisposable
     {
         string[] args = ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", DataDir, .. _extraArgs];
         var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = new Process { StartInfo = CreateStartInfo(args), EnableRaisingEvents = true };
+        var process = new Process { StartInfo = CreateStartInfo(args, _environment), EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => OnLine(e.Data, listening);
         process.ErrorDataReceived += (_, e) => OnLine(e.Data, null);
         process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"Broker exited early:\n{Output}"));
