@@ -13,6 +13,7 @@ public partial class Metrics
     private MetricInstrumentSnapshot? _snapshot;
     private IReadOnlyList<MetricSeriesSnapshot> _filtered = [];
     private IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> _dimensions = [];
+    private ResourceNames _names = ResourceNames.Empty;
     private ChartModel _chart = new([], DateTimeOffset.MinValue, DateTimeOffset.MinValue, 0, 0);
 
     [Inject]
@@ -34,9 +35,11 @@ public partial class Metrics
 
     protected override void Refresh()
     {
-        if (string.IsNullOrEmpty(Resource) && Registry.All.Count == 1)
+        var resources = Registry.All;
+        _names = new ResourceNames(resources);
+        if (string.IsNullOrEmpty(Resource) && resources.Count == 1)
         {
-            Resource = Registry.All[0].Id;
+            Resource = resources[0].Name;
         }
 
         _instruments = string.IsNullOrEmpty(Resource) ? [] : Store.GetInstruments(Resource);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Logging;
+using Shop.Dashboard.Model;
 using Shop.Dashboard.Telemetry;
 
 namespace Shop.Dashboard.Components.Pages;
@@ -12,6 +13,7 @@ public partial class StructuredLogs
     private IReadOnlyList<LogEntry> _entries = [];
     private int _total;
     private long? _expanded;
+    private ResourceNames _names = ResourceNames.Empty;
 
     [Inject]
     private LogStore Logs { get; set; } = default!;
@@ -41,6 +43,7 @@ public partial class StructuredLogs
 
     protected override void Refresh()
     {
+        _names = new ResourceNames(Registry.All);
         LogLevel? level = Enum.TryParse<LogLevel>(Level, ignoreCase: true, out var parsed) ? parsed : null;
         var result = Logs.Query(new LogQuery(Resource, level, Text, Attribute, AttributeValue, TraceId, PageSize));
         _entries = result.Entries;

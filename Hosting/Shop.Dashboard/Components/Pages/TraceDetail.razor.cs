@@ -10,6 +10,7 @@ public partial class TraceDetail
     private Telemetry.TraceDetail? _trace;
     private IReadOnlyList<WaterfallRow> _rows = [];
     private SpanData? _selected;
+    private ResourceNames _names = ResourceNames.Empty;
 
     [Parameter]
     public string TraceId { get; set; } = string.Empty;
@@ -17,10 +18,14 @@ public partial class TraceDetail
     [Inject]
     private TraceStore Store { get; set; } = default!;
 
+    [Inject]
+    private TelemetryResourceRegistry Registry { get; set; } = default!;
+
     protected override TelemetrySignals Signals => TelemetrySignals.Traces;
 
     protected override void Refresh()
     {
+        _names = new ResourceNames(Registry.All);
         _trace = Store.Get(TraceId);
         _rows = _trace is null ? [] : TraceWaterfall.Build(_trace.Spans);
         if (_selected is not null && _trace is not null)

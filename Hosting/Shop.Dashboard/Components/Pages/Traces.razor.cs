@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
+using Shop.Dashboard.Model;
 using Shop.Dashboard.Telemetry;
 
 namespace Shop.Dashboard.Components.Pages;
@@ -10,6 +11,7 @@ public partial class Traces
 
     private TraceListResult _result = new([], 0, 0);
     private int _page;
+    private ResourceNames _names = ResourceNames.Empty;
 
     [Inject]
     private TraceStore Store { get; set; } = default!;
@@ -30,8 +32,11 @@ public partial class Traces
 
     private int PageCount => Math.Max(1, (_result.MatchCount + PageSize - 1) / PageSize);
 
-    protected override void Refresh() =>
+    protected override void Refresh()
+    {
+        _names = new ResourceNames(Registry.All);
         _result = Store.Query(new TraceQuery(Resource, Name, MinDurationMs, _page * PageSize, PageSize));
+    }
 
     private void FilterChanged()
     {
