@@ -1,0 +1,145 @@
+using System.Diagnostics.Metrics;
+using Confluent.Kafka;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+
+namespace Shop.Confluent.Kafka.Tests;
+
+public sealed class KafkaClientExtensionsTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private static HostApplicationBuilder Builder(params (string Key, string Value)[] settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)));
+        return builder;
+    }
+
+    [Fact]
+    public void A_missing_connection_string_names_the_key_to_set()
+    {
+        var builder = Builder();
+        var error = Assert.Throws<InvalidOperationException>(() => builder.AddKafkaProducer<string, string>("kafka"));
+        Assert.Contains("ConnectionStrings:kafka", error.Message);
+        var consumerError = Assert.Throws<InvalidOperationException>(() => builder.AddKafkaConsumer<string, string>("events", c => c.GroupId = "g"));
+        Assert.Contains("ConnectionStrings:events", consumerError.Message);
+    }
+
+    [Fact]
+    public void A_consumer_without_a_group_id_is_refused_with_a_clear_message()
+    {
+        var builder = Builder(("ConnectionStrings:kafka", broker.BootstrapServers));
+        var error = Assert.Throws<InvalidOperationException>(() => builder.AddKafkaConsumer<string, string>("kafka", _ => { }));
+        Assert.Contains("GroupId", error.Message);
+    }
+
+    [Fact]
+    public void Arguments_are_validated()
+    {
+        var builder = Builder(("ConnectionStrings:kafka", broker.BootstrapServers));
+        Assert.Throws<ArgumentNullException>(() => KafkaClientExtensions.AddKafkaProducer<string, string>(null!, "kafka"));
+        Assert.Throws<ArgumentException>(() => builder.AddKafkaProducer<string, string>(" "));
+        Assert.Throws<ArgumentNullException>(() => builder.AddKafkaConsumer<string, string>("kafka", null!));
+    }
+
+    [Fact]
+    public async Task Registered_producer_and_consumer_exchange_a_message_through_the_broker()
+    {
+        var topic = $"client-{Guid.NewGuid():N}";
+        double? boundLinger = null;
+        var builder = Builder(("ConnectionStrings:kafka", broker.BootstrapServers), ("Kafka:Producer:Config:LingerMs", "7"));
+        builder.AddKafkaProducer<string, string>("kafka", configureSettings: c => boundLinger = c.LingerMs);
+        builder.AddKafkaConsumer<string, string>("kafka", c =>
+        {
+            c.GroupId = "client-tests";
+            c.AutoOffsetReset = AutoOffsetReset.Earliest;
+        });
+
+        using var host = builder.Build();
+        await host.StartAsync();
+        var producer = host.Services.GetRequiredService<IProducer<string, string>>();
+        Assert.Same(producer, host.Services.GetRequiredService<IProducer<string, string>>());
+        Assert.Equal(7, boundLinger);
+
+        var delivery = await producer.ProduceAsync(topic, new Message<string, string> { Key = "order-1", Value = "created" });
+        Assert.Equal(PersistenceStatus.Persisted, delivery.Status);
+
+        var consumer = host.Services.GetRequiredService<IConsumer<string, string>>();
+        consumer.Subscribe(topic);
+        using var cancellation = new CancellationTokenSource(Timeout);
+        var received = consumer.Consume(cancellation.Token);
+        Assert.Equal("order-1", received.Message.Key);
+        Assert.Equal("created", received.Message.Value);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task The_health_checks_are_healthy_against_a_live_broker_and_unhealthy_without_one()
+    {
+        var builder = Builder(("ConnectionStrings:kafka", broker.BootstrapServers), ("ConnectionStrings:nowhere", "127.0.0.1:1"));
+        builder.AddKafkaProducer<string, string>("kafka");
+        builder.AddKafkaConsumer<string, string>("kafka", c => c.GroupId = "health");
+        builder.AddKafkaProducer<Null, string>("nowhere");
+        using var host = builder.Build();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+
+        var live = await health.CheckHealthAsync(r => r.Tags.Contains("ready") && r.Name.Contains("-kafka-"));
+        Assert.Equal(2, live.Entries.Count);
+        Assert.Equal(HealthStatus.Healthy, live.Status);
+
+        var dead = await health.CheckHealthAsync(r => r.Name.StartsWith("kafka-producer-nowhere", StringComparison.Ordinal));
+        Assert.Equal(HealthStatus.Unhealthy, dead.Status);
+    }
+
+    [Fact]
+    public async Task Client_statistics_are_published_as_metrics()
+    {
+        var builder = Builder(("ConnectionStrings:kafka", broker.BootstrapServers));
+        builder.AddKafkaProducer<Null, string>("kafka", configureSettings: c => c.StatisticsIntervalMs = 100);
+        using var host = builder.Build();
+        var measurements = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == KafkaClientMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            lock (measurements)
+            {
+                measurements[instrument.Name] = value;
+            }
+        });
+        listener.Start();
+
+        var producer = host.Services.GetRequiredService<IProducer<Null, string>>();
+        await producer.ProduceAsync($"metrics-{Guid.NewGuid():N}", new Message<Null, string> { Value = "measured" });
+        var deadline = DateTime.UtcNow + Timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            listener.RecordObservableInstruments();
+            lock (measurements)
+            {
+                if (measurements.GetValueOrDefault("messaging.kafka.message.tx") >= 1)
+                {
+                    break;
+                }
+            }
+
+            await Task.Delay(100);
+        }
+
+        lock (measurements)
+        {
+            Assert.True(measurements.GetValueOrDefault("messaging.kafka.message.tx") >= 1, "messages sent should be counted");
+            Assert.True(measurements.GetValueOrDefault("messaging.kafka.network.transmitted") > 0);
+            Assert.Contains("messaging.kafka.producer.queue.message_count", measurements.Keys);
+        }
+    }
+}
