@@ -16,7 +16,7 @@ public sealed class DashboardEndpointFeature(DashboardEndpointKind kind)
     public DashboardEndpointKind Kind { get; } = kind;
 }
 
-/// <summary>The dashboard's three endpoints, each its own Kestrel listener.</summary>
+/// <summary>The dashboard's three endpoints, each its own Kestrel listener, told apart by port (so ports must be fixed, not 0).</summary>
 public sealed record DashboardEndpoints(IReadOnlyList<BindingAddress> Frontend, BindingAddress OtlpGrpc, BindingAddress OtlpHttp)
 {
     public static DashboardEndpoints FromConfiguration(IConfiguration configuration)
@@ -42,47 +42,27 @@ public sealed record DashboardEndpoints(IReadOnlyList<BindingAddress> Frontend, 
         }
     }
 
-    internal void Listen(KestrelServerOptions kestrel)
+    /// <summary>Every address to bind: the hosting layer binds them, which keeps ASP.NET Core's URL handling intact.</summary>
+    public IEnumerable<string> Urls => [.. Frontend.Select(a => a.ToString()), OtlpGrpc.ToString(), OtlpHttp.ToString()];
+
+    /// <summary>
+    /// Applied by Kestrel to each endpoint it binds: picks the endpoint's protocols by its port and tags its
+    /// connections with <see cref="DashboardEndpointFeature"/>.
+    /// </summary>
+    internal void ConfigureEndpoint(ListenOptions listen)
     {
-        foreach (var address in Frontend)
-        {
-            Listen(kestrel, address, WebProtocols(address), DashboardEndpointKind.Frontend);
-        }
+        var port = listen.IPEndPoint?.Port;
+        var (kind, address) = port == OtlpGrpc.Port ? (DashboardEndpointKind.OtlpGrpc, OtlpGrpc)
+            : port == OtlpHttp.Port ? (DashboardEndpointKind.OtlpHttp, OtlpHttp)
+            : (DashboardEndpointKind.Frontend, Frontend.FirstOrDefault(f => f.Port == port) ?? Frontend[0]);
 
         // OTLP/gRPC over cleartext needs HTTP/2 without negotiation (prior knowledge).
-        Listen(kestrel, OtlpGrpc, IsHttps(OtlpGrpc) ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http2, DashboardEndpointKind.OtlpGrpc);
-        Listen(kestrel, OtlpHttp, WebProtocols(OtlpHttp), DashboardEndpointKind.OtlpHttp);
-    }
-
-    private static void Listen(KestrelServerOptions kestrel, BindingAddress address, HttpProtocols protocols, DashboardEndpointKind kind)
-    {
-        void Configure(ListenOptions listen)
+        listen.Protocols = kind == DashboardEndpointKind.OtlpGrpc && !IsHttps(address) ? HttpProtocols.Http2 : WebProtocols(address);
+        listen.Use(next => connection =>
         {
-            listen.Protocols = protocols;
-            if (IsHttps(address))
-            {
-                listen.UseHttps();
-            }
-
-            listen.Use(next => connection =>
-            {
-                connection.Features.Set(new DashboardEndpointFeature(kind));
-                return next(connection);
-            });
-        }
-
-        if (string.Equals(address.Host, "localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            kestrel.ListenLocalhost(address.Port, Configure);
-        }
-        else if (System.Net.IPAddress.TryParse(address.Host.Trim('[', ']'), out var ip))
-        {
-            kestrel.Listen(ip, address.Port, Configure);
-        }
-        else
-        {
-            kestrel.ListenAnyIP(address.Port, Configure);
-        }
+            connection.Features.Set(new DashboardEndpointFeature(kind));
+            return next(connection);
+        });
     }
 
     // HTTP/2 needs TLS negotiation for browsers and HTTP clients; without TLS offering it only produces a warning.

@@ -24,12 +24,10 @@ public static class DashboardExtensions
         var endpoints = DashboardEndpoints.FromConfiguration(builder.Configuration);
         builder.Services.AddSingleton(endpoints);
 
-        // The endpoints are bound explicitly below; clearing the URL setting stops Kestrel warning that it overrides it.
-        builder.Configuration[WebHostDefaults.ServerUrlsKey] = string.Empty;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
-            endpoints.Listen(kestrel);
+            kestrel.ConfigureEndpointDefaults(endpoints.ConfigureEndpoint);
         });
 
         builder.Services.AddOptions<DashboardOptions>()
@@ -57,6 +55,13 @@ public static class DashboardExtensions
     public static WebApplication MapDashboard(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+
+        // The frontend and both OTLP endpoints are bound as server addresses (ASPNETCORE_URLS alone names only the frontend).
+        app.Urls.Clear();
+        foreach (var url in app.Services.GetRequiredService<DashboardEndpoints>().Urls)
+        {
+            app.Urls.Add(url);
+        }
 
         app.UseMiddleware<OtlpEndpointMiddleware>();
         if (!app.Environment.IsDevelopment())

@@ -36,14 +36,6 @@ public sealed class ResourceStateStore(IOptions<DashboardOptions> options)
         }
     }
 
-    public ResourceSnapshot? Find(string name)
-    {
-        lock (_lock)
-        {
-            return _resources.GetValueOrDefault(name);
-        }
-    }
-
     public IDisposable Subscribe(Action callback)
     {
         ArgumentNullException.ThrowIfNull(callback);

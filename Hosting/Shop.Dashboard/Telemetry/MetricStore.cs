@@ -55,17 +55,6 @@ public sealed class MetricStore
         _points = new(() => limits.MaxMetricsCountPerResource, () => limits.MaxMetricsCount, static series => series.Points.Dequeue());
     }
 
-    public int PointCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _points.Count;
-            }
-        }
-    }
-
     public int PointCountFor(TelemetryResource resource)
     {
         lock (_lock)

@@ -12,8 +12,6 @@ internal sealed class ResourceBoundedBuffer<T>(Func<int> perResourceCap, Func<in
 
     public int Count { get; private set; }
 
-    public long EvictedCount { get; private set; }
-
     public IEnumerable<TelemetryResource> Resources => _byResource.Keys;
 
     /// <summary>Adds an item and returns its sequence number (increasing across all resources).</summary>
@@ -78,7 +76,6 @@ internal sealed class ResourceBoundedBuffer<T>(Func<int> perResourceCap, Func<in
     {
         var (_, item) = queue.Dequeue();
         Count--;
-        EvictedCount++;
         onEvicted?.Invoke(item);
     }
 }

@@ -17,7 +17,7 @@ public enum TelemetryRecordKind : byte
 /// Each record is a kind byte, a little-endian length and the protobuf payload. The oldest segment is deleted when the
 /// files outgrow <see cref="PersistenceOptions.MaxSizeBytes"/>, which keeps the directory compact: the in-memory caps
 /// drop older telemetry at replay anyway. Writes happen off the ingestion path; if the disk falls behind, batches are
-/// dropped from the file (never from memory) and counted.
+/// dropped from the file (never from memory) with a warning.
 /// </summary>
 public sealed class TelemetryFileWriter(IOptions<DashboardOptions> options, ILogger<TelemetryFileWriter> logger) : BackgroundService
 {
@@ -27,17 +27,15 @@ public sealed class TelemetryFileWriter(IOptions<DashboardOptions> options, ILog
     private readonly Channel<(TelemetryRecordKind Kind, byte[] Payload)> _pending =
         Channel.CreateBounded<(TelemetryRecordKind, byte[])>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
-    private long _dropped;
+    private int _dropWarned;
 
     public bool IsEnabled => !string.IsNullOrWhiteSpace(_options.Path);
 
-    public long DroppedBatches => Interlocked.Read(ref _dropped);
-
     public void Append(TelemetryRecordKind kind, byte[] payload)
     {
-        if (!_pending.Writer.TryWrite((kind, payload)))
+        if (!_pending.Writer.TryWrite((kind, payload)) && Interlocked.Exchange(ref _dropWarned, 1) == 0)
         {
-            Interlocked.Increment(ref _dropped);
+            logger.LogWarning("The telemetry file cannot keep up; some batches are kept in memory only");
         }
     }
 
