@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench/startup: time from launching the built AppHost to its "Ready:" line, and the memory of the whole
+# process tree once ready. Cold runs start from an empty data directory (initdb, migrations, seed); warm
+# runs reuse it, as a developer's second `./run.sh` does. Prints a Markdown table; RESULTS.md keeps them.
+#   bench/startup/run.sh [runs=5]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${1:-5}
+
+dotnet build Shop.AppHost -c Release -nologo -clp:ErrorsOnly -v:quiet
+appHost=Shop.AppHost/bin/Release/net10.0/Shop.AppHost.dll
+data=$(mktemp -d /tmp/shop-bench-startup-XXXX)
+chmod 755 "$data"
+trap 'rm -rf "$data"' EXIT
+
+# Sum of a memory field over the AppHost and all its descendants, in MiB.
+tree_pids() { ps -e -o pid=,ppid= | awk -v root="$1" '{parent[$1]=$2} END {n=1; q[1]=root; print root; while (n>0) {p=q[n--]; for (c in parent) if (parent[c]==p) {print c; q[++n]=c}}}'; }
+tree_rss() { local total=0; for p in $(tree_pids "$1"); do kb=$(awk '/^VmRSS:/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0); total=$((total + ${kb:-0})); done; echo $((total / 1024)); }
+tree_pss() { local total=0; for p in $(tree_pids "$1"); do kb=$(awk '/^Pss:/{print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0); total=$((total + ${kb:-0})); done; echo $((total / 1024)); }
+
+measure() { # $1 = label; prints "label seconds rss pss processes"
+  local log; log=$(mktemp)
+  local start; start=$(date +%s.%N)
+  DOTNET_ENVIRONMENT=Development dotnet "$appHost" --AppHost:RandomizePorts=true --AppHost:DataDirectory="$data" \
+    --AppHost:Terminal:ShowResourceOutput=false >"$log" 2>&1 &
+  local pid=$!
+  until grep -q "Ready:" "$log"; do
+    if ! kill -0 "$pid" 2>/dev/null || grep -q "Started with problems" "$log"; then cat "$log" >&2; exit 1; fi
+    sleep 0.02
+  done
+  local ready; ready=$(date +%s.%N)
+  sleep 2 # let start-up work (JIT, first health probes) settle before reading memory
+  local count; count=$(tree_pids "$pid" | wc -l)
+  echo "$1 $(awk -v a="$start" -v b="$ready" 'BEGIN{printf "%.2f", b-a}') $(tree_rss "$pid") $(tree_pss "$pid") $count"
+  kill -TERM "$pid"; wait "$pid" || true # (SIGINT is ignored by background jobs of scripts)
+  rm -f "$log"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+results=$(mktemp)
+for i in $(seq "$runs"); do
+  rm -rf "${data:?}"/*; rm -rf "$data"/.run
+  measure cold | tee -a "$results" >&2
+  measure warm | tee -a "$results" >&2
+done
+
+echo
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; runs: $runs"
+echo
+echo "| start | Ready after (median s) | RSS summed (median MiB) | PSS summed (median MiB) | processes |"
+echo "|---|---|---|---|---|"
+for kind in cold warm; do
+  secs=$(awk -v k=$kind '$1==k{print $2}' "$results" | median)
+  rss=$(awk -v k=$kind '$1==k{print $3}' "$results" | median)
+  pss=$(awk -v k=$kind '$1==k{print $4}' "$results" | median)
+  procs=$(awk -v k=$kind '$1==k{print $5}' "$results" | median)
+  printf '| %s | %.1f | %s | %s | %s |\n' "$kind" "$secs" "$rss" "$pss" "$procs"
+done
+rm -f "$results"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test of Shop: installs what is missing, builds once, then runs each test project in turn.
+# Pass a project name fragment to run only matching projects, e.g. ./test.sh KafkaBroker
+set -euo pipefail
+cd "$(dirname "$0")"
+source eng/prerequisites.sh
+
+shop_require_dotnet
+shop_require "postgresql:/usr/lib/postgresql/*/bin/postgres" "redis-server:redis-server" "kcat:kcat" "chromium:chromium"
+
+filter=${1:-}
+results=TestResults
+mkdir -p "$results"
+
+shop_log "Building Shop.sln"
+dotnet build Shop.sln -nologo -clp:ErrorsOnly -v:quiet
+
+mapfile -t projects < <(find . -name '*.Tests.csproj' -not -path './bench/*' | sort)
+failed=()
+for project in "${projects[@]}"; do
+  name=$(basename "$project" .csproj)
+  [[ -n $filter && $name != *"$filter"* ]] && continue
+  shop_log "Testing $name"
+  started=$SECONDS
+  if dotnet test "$project" --no-build -nologo --logger "console;verbosity=normal" \
+       --logger "trx;LogFileName=$name.trx" --results-directory "$results" 2>&1 \
+       | grep -vE '^\s+(Info|Warn|Debu|Trce) |^\s*$'; then
+    shop_log "$name passed in $((SECONDS - started)) s"
+  else
+    shop_log "$name FAILED after $((SECONDS - started)) s"
+    failed+=("$name")
+  fi
+done
+
+if ((${#failed[@]})); then
+  shop_log "Failed: ${failed[*]} (details above; trx files in $results/)"
+  exit 1
+fi
+shop_log "All tests passed in $SECONDS s"
