@@ -79,7 +79,7 @@ public sealed class DashboardPagesTests(BrowserFixture fixture, ITestOutputHelpe
         await Expect(postgres.Locator("[data-testid=state]")).ToHaveTextAsync(KnownResourceStates.Running);
         var pidBefore = fixture.ResourceService.Get("postgres").ProcessId;
 
-        await postgres.Locator("button[data-command=restart]").ClickAsync();
+        await postgres.Locator("[data-command=restart]").ClickAsync();
 
         await Expect(_page.Locator("[data-testid=command-message]")).ToHaveTextAsync("Restart requested for postgres.");
         Assert.Contains(("postgres", ResourceCommands.Restart), fixture.ResourceService.Commands);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Options;
+using Microsoft.FluentUI.AspNetCore.Components;
 using Shop.Dashboard.Apis;
 using Shop.Dashboard.Authentication;
 using Shop.Dashboard.Components;
@@ -46,6 +47,7 @@ public static class DashboardExtensions
         builder.Services.AddDashboardAuthentication();
         builder.Services.AddResourceServiceClient();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddFluentUIComponents();
         builder.Services.AddHostedService<LoginUrlAnnouncer>();
 
         return builder;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using Microsoft.FluentUI.AspNetCore.Components;
 using Shop.Dashboard.Contracts;
 using Shop.Dashboard.Model;
 using Shop.Dashboard.ResourceService;
@@ -97,6 +98,14 @@ public partial class Resources
         ResourceCommands.Stop => "Stop",
         ResourceCommands.Restart => "Restart",
         _ => command,
+    };
+
+    private static BadgeColor StateColor(string state) => state switch
+    {
+        KnownResourceStates.Running => BadgeColor.Success,
+        KnownResourceStates.Starting or KnownResourceStates.Waiting or KnownResourceStates.Stopping => BadgeColor.Warning,
+        KnownResourceStates.FailedToStart => BadgeColor.Danger,
+        _ => BadgeColor.Subtle,
     };
 
     private static string ExitCode(ResourceSnapshot resource) =>
