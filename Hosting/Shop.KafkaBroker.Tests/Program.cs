@@ -6,7 +6,8 @@ namespace Shop.KafkaBroker.Tests;
 /// <summary>
 /// The test host never calls this. Tests start the test assembly as a child process
 /// (<c>dotnet Shop.KafkaBroker.Tests.dll group-member …</c>) to get a consumer they can SIGKILL.
-/// It prints "processed VALUE" per committed message; "pause" on stdin makes it stop consuming
+/// It prints "processed VALUE" per committed message and "problem TEXT" per librdkafka protocol
+/// problem; "pause" on stdin makes it stop consuming
 /// (still heartbeating) and answer "paused", so the kill lands between messages.
 /// </summary>
 public static class Program
@@ -20,7 +21,11 @@ public static class Program
         }
 
         var paused = 0;
-        var log = new ClientLog();
+        var log = new ClientLog(problem =>
+        {
+            Console.Out.WriteLine($"problem {problem}");
+            Console.Out.Flush();
+        });
         var member = new GroupMember(bootstrap, topic, groupId, Enum.Parse<PartitionAssignmentStrategy>(strategy), log);
         using var consumer = member.Build();
         var commands = new Thread(() =>

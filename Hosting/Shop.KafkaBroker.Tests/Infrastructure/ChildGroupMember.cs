@@ -36,6 +36,10 @@ public sealed class ChildGroupMember : IDisposable
                 processed.Enqueue(e.Data["processed ".Length..]);
                 Interlocked.Increment(ref _processedCount);
             }
+            else if (e.Data.StartsWith("problem ", StringComparison.Ordinal))
+            {
+                Problems.Enqueue(e.Data);
+            }
             else if (e.Data == "paused")
             {
                 _paused.TrySetResult();
@@ -48,6 +52,9 @@ public sealed class ChildGroupMember : IDisposable
     }
 
     private int _processedCount;
+
+    /// <summary>librdkafka protocol problems the child reported.</summary>
+    public ConcurrentQueue<string> Problems { get; } = new();
 
     public int ProcessedCount => Volatile.Read(ref _processedCount);
 

@@ -7,7 +7,7 @@ namespace Shop.KafkaBroker.Tests.Infrastructure;
 /// Collects librdkafka's log lines (with protocol, broker, feature and cgrp debugging on) so a test can
 /// assert the client never hit a protocol parse failure or an error talking to the broker.
 /// </summary>
-public sealed class ClientLog
+public sealed class ClientLog(Action<string>? onProblem = null)
 {
     public const string DebugContexts = "protocol,broker,feature,cgrp";
 
@@ -24,7 +24,9 @@ public sealed class ClientLog
         if (message.Message.Contains("Protocol parse failure", StringComparison.OrdinalIgnoreCase)
             || message.Message.Contains("Protocol read buffer underflow", StringComparison.OrdinalIgnoreCase))
         {
-            _problems.Enqueue($"{message.Name} {message.Facility}: {message.Message}");
+            var problem = $"{message.Name} {message.Facility}: {message.Message}";
+            _problems.Enqueue(problem);
+            onProblem?.Invoke(problem);
         }
     }
 

@@ -70,6 +70,7 @@ public sealed class ConsumerGroupTests(SharedBrokerFixture fixture)
             Assert.True(duplicates.Count == 0, $"processed twice: {string.Join(", ", duplicates)}");
             Assert.Equal(Enumerable.Range(0, produced).Select(i => i.ToString(CultureInfo.InvariantCulture)).Order(), values.Order());
             Assert.Empty(log.Problems);
+            Assert.Empty(memberC.Problems);
         }
         finally
         {

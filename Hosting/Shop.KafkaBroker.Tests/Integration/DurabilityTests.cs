@@ -11,7 +11,7 @@ public sealed class DurabilityTests
 {
     private const string Topic = "durable";
     private const int Partitions = 3;
-    private const int MessageCount = 20_000;
+    private const int MessageCount = 30_000;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class DurabilityTests
                 });
                 if (i % 100 == 99)
                 {
-                    await Task.Delay(5);
+                    await Task.Delay(10);
                 }
             }
         });

@@ -137,7 +137,14 @@ public sealed partial class KafkaServer(
             connection.Close();
         }
 
-        await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        try
+        {
+            await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            LogConnectionsLingering(logger, _connections.Count);
+        }
         await coordinator.DisposeAsync();
         flusher.FlushAll();
         await flusher.DisposeAsync();
@@ -154,6 +161,9 @@ public sealed partial class KafkaServer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Retention deleted {Segments} segments of {Topic}-{Partition}; log now starts at {LogStartOffset}")]
     private static partial void LogRetention(ILogger logger, string topic, int partition, int segments, long logStartOffset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Connections} connections still closing at shutdown")]
+    private static partial void LogConnectionsLingering(ILogger logger, int connections);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kafka broker stopped; all data flushed")]
     private static partial void LogStopped(ILogger logger);

@@ -74,10 +74,14 @@ public sealed class Segment
         {
             if (_indexCount == _index.Length)
             {
-                Array.Resize(ref _index, _index.Length * 2);
+                var bigger = new long[_index.Length * 2];
+                _index.CopyTo(bigger, 0);
+                Volatile.Write(ref _index, bigger);
             }
 
-            _index[_indexCount++] = ((RecordBatch.BaseOffset(header) - BaseOffset) << 32) | position;
+            // The entry is written before the count that makes it visible to lock-free readers.
+            _index[_indexCount] = ((RecordBatch.BaseOffset(header) - BaseOffset) << 32) | position;
+            Volatile.Write(ref _indexCount, _indexCount + 1);
             _lastIndexedPosition = position;
         }
 
@@ -138,8 +142,9 @@ public sealed class Segment
     public long FindPosition(long offset, long limit)
     {
         var position = 0L;
+        var count = Volatile.Read(ref _indexCount);
         var index = Volatile.Read(ref _index);
-        int low = 0, high = Math.Min(_indexCount, index.Length) - 1;
+        int low = 0, high = Math.Min(count, index.Length) - 1;
         while (low <= high)
         {
             var mid = (low + high) >>> 1;
