@@ -15,13 +15,14 @@ dotnet publish "$root/Hosting/Shop.Dashboard/Shop.Dashboard.csproj" -c Release -
 dotnet build "$here/DashboardBench/DashboardBench.csproj" -c Release -o "$out/bench" --nologo -v quiet
 
 report="$out/report.md"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 BENCH_REPORT="$report" dotnet "$out/bench/DashboardBench.dll" "$out/dashboard" "$seconds" "$concurrency" "$(command -v chromium)"
 
 {
   echo
   echo "## $(date -u +%Y-%m-%d) — $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB, .NET $(dotnet --version)"
   echo
-  echo "Commit $(git -C "$root" rev-parse --short HEAD); \`bench/dashboard/run.sh $seconds $concurrency\`; benchmark client, dashboard and Chromium share the machine."
+  echo "Commit $(git -C "$root" rev-parse --short HEAD); \`bench/dashboard/run.sh $seconds $concurrency\`; benchmark client, dashboard and Chromium share the machine; load average before the run: $load_before."
   echo
   cat "$report"
 } >> "$here/RESULTS.md"
