@@ -59,6 +59,7 @@ for run in $(seq 1 "$RUNS"); do
   echo "-- run $run"
   bench --scenario produce --size 100 --partitions 1 --count 1000000
   bench --scenario consume --size 100 --partitions 1 --count 1000000
+  bench --scenario consume --size 100 --partitions 1 --count 1000000 --fetch-queue-backoff-ms 1000
   bench --scenario produce --size 100 --partitions 6 --count 1000000
   bench --scenario consume --size 100 --partitions 6 --count 1000000
   bench --scenario produce --size 1024 --partitions 1 --count 300000
@@ -82,11 +83,16 @@ echo "== medians of $RUNS runs"
     for size in 100 1024; do
       for partitions in 1 6; do
         p="scenario=$scenario size=$size partitions=$partitions "
+        if [[ "$scenario" == consume ]]; then
+          p="$p.*fetch_queue_backoff_ms=10 "
+        fi
         printf '| %s | %s B | %s | %s | %s | %s | %s |\n' "$scenario" "$size" "$partitions" \
           "$(median "$p" msg_per_s)" "$(median "$p" mb_per_s)" "$(median "$p" broker_rss_peak_mb)" "$(median "$p" broker_rss_after_mb)"
       done
     done
   done
+  p="scenario=consume size=100 partitions=1 .*fetch_queue_backoff_ms=1000 "
+  printf '\nconsume, 100 B, 1 partition, librdkafka default fetch.queue.backoff.ms=1000: median %s msg/s\n' "$(median "$p" msg_per_s)"
   printf '\n| latency at 1,000 msg/s, 100 B | median p50 ms | median p99 ms | worst max ms |\n|---|---|---|---|\n'
   for linger in 0 5; do
     p="linger_ms=$linger "

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Shop.KafkaBench;
 
-public sealed record BenchOptions(string Bootstrap, int BrokerPid, string Scenario, int Size, int Partitions, int Count, int Seconds, double LingerMs, string Topic)
+public sealed record BenchOptions(string Bootstrap, int BrokerPid, string Scenario, int Size, int Partitions, int Count, int Seconds, double LingerMs, int FetchQueueBackoffMs, string Topic)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -25,6 +25,7 @@ public sealed record BenchOptions(string Bootstrap, int BrokerPid, string Scenar
             Int("count", 1_000_000),
             Int("seconds", 10),
             double.Parse(Get("linger-ms", "5"), CultureInfo.InvariantCulture),
+            Int("fetch-queue-backoff-ms", 10),
             Get("topic", $"bench-{size}b-{partitions}p"));
     }
 }
