@@ -91,7 +91,7 @@ public sealed partial class ClientConnection(
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(frame);
+                        NetworkBuffers.Pool.Return(frame);
                     }
 
                     await responses.WriteAsync(response, _closed.Token);
@@ -147,7 +147,7 @@ public sealed partial class ClientConnection(
             return false;
         }
 
-        frame = ArrayPool<byte>.Shared.Rent(size);
+        frame = NetworkBuffers.Pool.Rent(size);
         buffer.Slice(4, size).CopyTo(frame);
         buffer = buffer.Slice(4 + size);
         length = size;

@@ -14,7 +14,7 @@ public sealed class ResponseWriter : IDisposable
 
     public ResponseWriter(int correlationId, int initialSize = 256)
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialSize, 64));
+        _buffer = NetworkBuffers.Pool.Rent(Math.Max(initialSize, 64));
         Length = 4;
         WriteInt32(correlationId);
     }
@@ -35,9 +35,9 @@ public sealed class ResponseWriter : IDisposable
     {
         if (Length + size > _buffer.Length)
         {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, Length + size));
+            var bigger = NetworkBuffers.Pool.Rent(Math.Max(_buffer.Length * 2, Length + size));
             _buffer.AsSpan(0, Length).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_buffer);
+            NetworkBuffers.Pool.Return(_buffer);
             _buffer = bigger;
         }
 
@@ -146,7 +146,7 @@ public sealed class ResponseWriter : IDisposable
         var buffer = Interlocked.Exchange(ref _buffer, []);
         if (buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            NetworkBuffers.Pool.Return(buffer);
         }
     }
 }
