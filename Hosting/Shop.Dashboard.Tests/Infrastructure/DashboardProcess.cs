@@ -157,6 +157,10 @@ public sealed partial class DashboardProcess : IAsyncDisposable
         await _process.WaitForExitAsync(cancellationToken);
     }
 
+    public bool HasExited => _process.HasExited;
+
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
     public long WorkingSetBytes()
     {
         _process.Refresh();

@@ -16,6 +16,9 @@ public sealed class DashboardOptions
 
     /// <summary>Key sent in <c>x-resource-service-api-key</c> (<c>Dashboard__ResourceServiceApiKey</c>).</summary>
     public string? ResourceServiceApiKey { get; set; }
+
+    /// <summary>When set, the dashboard stops as soon as this process (the AppHost that started it) exits.</summary>
+    public int? ParentProcessId { get; set; }
 }
 
 public enum FrontendAuthMode

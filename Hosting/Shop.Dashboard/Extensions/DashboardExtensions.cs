@@ -49,6 +49,7 @@ public static class DashboardExtensions
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddFluentUIComponents();
         builder.Services.AddHostedService<LoginUrlAnnouncer>();
+        builder.Services.AddHostedService<ParentProcessWatcher>();
 
         return builder;
     }
