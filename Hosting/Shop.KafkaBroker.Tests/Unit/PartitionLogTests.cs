@@ -153,4 +153,27 @@ public sealed class PartitionLogTests : IAsyncLifetime
         Assert.Equal(200, log.HighWatermark);
         log.Close();
     }
+
+    [Fact]
+    public async Task Retention_by_time_deletes_sealed_segments_whose_newest_record_is_too_old()
+    {
+        var log = Open();
+        var old = DateTimeOffset.UtcNow.AddHours(-2).ToUnixTimeMilliseconds();
+        for (var i = 0; i < 20; i++)
+        {
+            await AppendAsync(log, TestBatches.Build(5, baseTimestamp: old, valueSize: 100));
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            await AppendAsync(log, TestBatches.Build(5, valueSize: 100));
+        }
+
+        var oneHour = Config(_options with { RetentionMs = 3_600_000 });
+        var deleted = log.ApplyRetention(oneHour, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Assert.True(deleted > 0);
+        Assert.True(log.LogStartOffset is > 0 and <= 100, $"only the old records go (log starts at {log.LogStartOffset})");
+        Assert.Equal(0, log.ApplyRetention(oneHour, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        log.Close();
+    }
 }
