@@ -8,6 +8,13 @@ var paymentDb = postgres.AddDatabase("paymentdb");
 
 var cache = builder.AddRedis("cache").WithDataVolume();
 
+// Gateway rate limits: requests per window, per signed-in user and per anonymous client address.
+var rateLimit = builder.AddParameter("gateway-rate-limit", "100");
+var anonymousRateLimit = builder.AddParameter("gateway-rate-limit-anonymous", "600");
+var rateLimitWindow = builder.AddParameter("gateway-rate-limit-window-seconds", "10");
+var lockoutAttempts = builder.AddParameter("identity-lockout-attempts", "5");
+var webClientSecret = builder.AddParameter("web-client-secret", secret: true);
+
 var identity = builder.AddProject<Projects.Identity_Api>("identity")
     .WithReference(identityDb).WaitFor(identityDb)
     .WithHttpHealthCheck("/health");
@@ -15,15 +22,18 @@ var identity = builder.AddProject<Projects.Identity_Api>("identity")
 var products = builder.AddProject<Projects.Products_Api>("products")
     .WithReference(productsDb).WaitFor(productsDb)
     .WithReference(cache).WaitFor(cache)
+    .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
 var ordering = builder.AddProject<Projects.Ordering_Api>("ordering")
     .WithReference(orderingDb).WaitFor(orderingDb)
     .WithReference(products)
+    .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
 var payment = builder.AddProject<Projects.Payment_Api>("payment")
     .WithReference(paymentDb).WaitFor(paymentDb)
+    .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
 // The single entry point for API clients: routes /api/{service}/… to the services found by service discovery.
@@ -33,11 +43,34 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(products)
     .WithReference(ordering)
     .WithReference(payment)
+    .WithEnvironment("RateLimiting__PermitLimit", rateLimit)
+    .WithEnvironment("RateLimiting__AnonymousPermitLimit", anonymousRateLimit)
+    .WithEnvironment("RateLimiting__WindowSeconds", rateLimitWindow)
     .WithHttpHealthCheck("/health");
 
-builder.AddProject<Projects.Shop_Web>("web")
+var web = builder.AddProject<Projects.Shop_Web>("web")
     .WithExternalHttpEndpoints()
     .WithReference(gateway).WaitFor(gateway)
+    .WithEnvironment("Identity__InternalUrl", "http://gateway")
+    .WithEnvironment("Identity__ClientId", "web")
+    .WithEnvironment("Identity__ClientSecret", webClientSecret)
     .WithHttpHealthCheck("/health");
+
+// Sign-in: browsers reach the identity service only through the gateway, so the gateway's URL is the token issuer
+// everywhere; services fetch keys from http://identity. The storefront is the registered client, on its real URL.
+var issuer = gateway.GetEndpoint("http");
+identity
+    .WithEnvironment("Identity__Url", issuer)
+    .WithEnvironment("Identity__Clients__web__ClientSecret", webClientSecret)
+    .WithEnvironment("Identity__Clients__web__RedirectUris__0", ReferenceExpression.Create($"{web.GetEndpoint("http")}/signin-oidc"))
+    .WithEnvironment("Identity__Clients__web__PostLogoutRedirectUris__0", ReferenceExpression.Create($"{web.GetEndpoint("http")}/signout-callback-oidc"))
+    .WithEnvironment("Identity__Lockout__MaxFailedAccessAttempts", lockoutAttempts);
+foreach (var api in new[] { products, ordering, payment, gateway })
+{
+    api.WithEnvironment("Identity__Url", issuer).WithEnvironment("Identity__InternalUrl", "http://identity");
+}
+
+web.WithEnvironment("Identity__Url", issuer);
+gateway.WithEnvironment("Cors__AllowedOrigins__0", web.GetEndpoint("http"));
 
 builder.Build().Run();
