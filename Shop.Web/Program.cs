@@ -1,3 +1,4 @@
+using Shop.Web.Authentication;
 using Shop.Web.Components;
 using Shop.Web.Extensions;
 
@@ -14,12 +15,15 @@ if (!app.Environment.IsDevelopment())
 }
 
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 
+app.MapAuthenticationEndpoints();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -1,4 +1,5 @@
 using Gateway.Extensions;
+using Gateway.Middleware;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -7,11 +8,24 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRequestBodyLimit();
+
+app.UseCors();
+app.UseAuthentication();
+app.UseRateLimiter();
+app.UseAuthorization();
 
 app.MapDefaultEndpoints();
-app.MapReverseProxy();
+app.MapReverseProxy(proxy =>
+{
+    proxy.UseRequestBodyLimitErrors();
+    proxy.UseSessionAffinity();
+    proxy.UseLoadBalancing();
+    proxy.UsePassiveHealthChecks();
+});
 app.MapUnknownRoutes();
 
 app.Run();

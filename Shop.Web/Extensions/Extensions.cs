@@ -1,3 +1,4 @@
+using Shop.Web.Authentication;
 using Shop.Web.Services;
 
 namespace Shop.Web.Extensions;
@@ -11,8 +12,15 @@ public static class Extensions
         builder.Services.AddRazorComponents()
             .AddInteractiveServerComponents();
 
-        // The storefront talks to the gateway only; service discovery resolves http://gateway.
-        builder.Services.AddHttpClient<CatalogService>(http => http.BaseAddress = CatalogService.GatewayAddress);
+        builder.AddStorefrontAuthentication();
+
+        // The storefront talks to the gateway only; service discovery resolves http://gateway. Calls carry the
+        // visitor's access token when they are signed in.
+        builder.Services.AddTransient<GatewayRequestHandler>();
+        builder.Services.AddHttpClient<CatalogService>(http => http.BaseAddress = CatalogService.GatewayAddress)
+            .AddHttpMessageHandler<GatewayRequestHandler>();
+        builder.Services.AddHttpClient<ProfileService>(http => http.BaseAddress = CatalogService.GatewayAddress)
+            .AddHttpMessageHandler<GatewayRequestHandler>();
 
         return builder;
     }

@@ -1,18 +1,41 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Claims;
+using System.Threading.RateLimiting;
+using Gateway.Configuration;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
 namespace Gateway.Extensions;
 
 public static class Extensions
 {
+    /// <summary>The CORS policy of every route: the storefront's origin (<c>Cors:AllowedOrigins</c>) and no other.</summary>
+    public const string StorefrontCorsPolicy = "storefront";
+
+    /// <summary>Every API whose tokens the gateway accepts; each service then checks for its own audience.</summary>
+    private static readonly string[] ApiAudiences = ["products", "ordering", "payment", "identity"];
+
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.AddDefaultProblemDetails();
+        builder.AddDefaultAuthentication(ApiAudiences);
 
         // Routes and clusters come from the "ReverseProxy" section; cluster destinations name services
         // (http://products), which service discovery turns into the addresses the AppHost gave this process.
+        // Each route names its authorization policy: "anonymous", "default" (a signed-in user) or "admin".
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver();
+
+        builder.AddStorefrontCors();
+        builder.AddRateLimits();
+        builder.AddRequestLimits();
+        builder.AddForwardedClientAddresses();
 
         return builder;
     }
@@ -31,4 +54,110 @@ public static class Extensions
 
         return app;
     }
+
+    private static void AddStorefrontCors(this IHostApplicationBuilder builder)
+    {
+        var origins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
+        builder.Services.AddCors(options => options.AddPolicy(StorefrontCorsPolicy, policy => policy
+            .WithOrigins([.. origins.Select(o => o.TrimEnd('/'))])
+            .AllowAnyHeader()
+            .AllowAnyMethod()
+            .WithExposedHeaders("Retry-After", "Location")));
+    }
+
+    /// <summary>
+    /// One fixed window per caller: the signed-in user (so one user cannot starve others behind the same address),
+    /// or the client address when anonymous. Health probes are not limited. Over the limit: 429, with
+    /// <c>Retry-After</c> saying when the window opens again.
+    /// </summary>
+    private static void AddRateLimits(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RateLimitSettings>()
+            .Bind(builder.Configuration.GetSection(RateLimitSettings.SectionName))
+            .Validate(s => s.PermitLimit > 0 && s.AnonymousPermitLimit > 0 && s.WindowSeconds > 0,
+                "RateLimiting:PermitLimit, AnonymousPermitLimit and WindowSeconds must be positive.")
+            .ValidateOnStart();
+
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitSettings>>((options, settings) =>
+        {
+            var limits = settings.Value;
+            var window = TimeSpan.FromSeconds(limits.WindowSeconds);
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                if (IsHealthProbe(context.Request.Path))
+                {
+                    return RateLimitPartition.GetNoLimiter(string.Empty);
+                }
+
+                var (key, permits) = context.User.FindFirstValue("sub") is { Length: > 0 } subject
+                    ? ("user:" + subject, limits.PermitLimit)
+                    : ("ip:" + (context.Connection.RemoteIpAddress ?? IPAddress.None), limits.AnonymousPermitLimit);
+                return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = permits,
+                    Window = window,
+                    QueueLimit = 0,
+                });
+            });
+            options.OnRejected = WriteTooManyRequestsAsync;
+        });
+    }
+
+    private static async ValueTask WriteTooManyRequestsAsync(OnRejectedContext context, CancellationToken cancellationToken)
+    {
+        var http = context.HttpContext;
+        var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
+            : http.RequestServices.GetRequiredService<IOptions<RateLimitSettings>>().Value.WindowSeconds;
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many requests.",
+                Detail = $"The rate limit for this client was reached. Try again in {seconds} second{(seconds == 1 ? "" : "s")}.",
+            },
+        });
+    }
+
+    private static void AddRequestLimits(this IHostApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(RequestLimitSettings.SectionName);
+        builder.Services.AddOptions<RequestLimitSettings>()
+            .Bind(section)
+            .Validate(s => s.MaxBodyBytes > 0, "RequestLimits:MaxBodyBytes must be positive.")
+            .ValidateOnStart();
+        // Kestrel enforces the limit on bodies of unknown length while they stream; RequestBodyLimitMiddleware
+        // answers the ones that announce their length up front.
+        builder.Services.Configure<KestrelServerOptions>(options =>
+            options.Limits.MaxRequestBodySize = section.Get<RequestLimitSettings>()?.MaxBodyBytes ?? new RequestLimitSettings().MaxBodyBytes);
+    }
+
+    /// <summary>
+    /// The storefront calls the gateway on behalf of its visitors and says who they are in <c>X-Forwarded-For</c>;
+    /// that header is believed only from known proxies (loopback, plus <c>ForwardedHeaders:KnownNetworks</c>), so
+    /// anonymous visitors get their own rate-limit partitions and nobody else can choose theirs.
+    /// </summary>
+    private static void AddForwardedClientAddresses(this IHostApplicationBuilder builder)
+    {
+        var knownNetworks = builder.Configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [];
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            options.ForwardLimit = 1;
+            foreach (var network in knownNetworks)
+            {
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        });
+    }
+
+    private static bool IsHealthProbe(PathString path) =>
+        path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.HealthEndpointPath)
+        || path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.AlivenessEndpointPath);
 }

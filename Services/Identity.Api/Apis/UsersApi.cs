@@ -1,14 +1,19 @@
+using System.Security.Claims;
 using Identity.Api.Model;
+using Identity.Api.Services;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
-using Npgsql;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Identity.Api.Apis;
 
 public static class UsersApi
 {
-    private const int MaxEmailLength = 256;
+    /// <summary>A signed-in user, known by an access token whose audience is this API.</summary>
+    public const string UserPolicy = "identity-api-user";
+
+    /// <summary>An admin, known by an access token whose audience is this API.</summary>
+    public const string AdminPolicy = "identity-api-admin";
 
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
@@ -19,92 +24,112 @@ public static class UsersApi
         api.MapPost("/users", RegisterUser)
             .WithName("RegisterUser")
             .WithSummary("Register a user")
-            .WithDescription("Creates a user with the given e-mail address, password and name. The e-mail address must be unused and the password must meet the password rules.");
+            .WithDescription("Creates a customer with the given e-mail address, password and name. The e-mail address must be unused and the password must meet the password rules.")
+            .AllowAnonymous();
+
+        api.MapGet("/users/me", GetMyProfile)
+            .WithName("GetMyProfile")
+            .WithSummary("Read the signed-in user's profile")
+            .RequireAuthorization(UserPolicy);
+
+        api.MapPut("/users/me", UpdateMyProfile)
+            .WithName("UpdateMyProfile")
+            .WithSummary("Edit the signed-in user's profile")
+            .WithDescription("Replaces the name and the shipping address; a request without a shipping address clears it.")
+            .RequireAuthorization(UserPolicy);
+
+        api.MapGet("/users/{id}", GetUser)
+            .WithName("GetUser")
+            .WithSummary("Read a user's profile")
+            .WithDescription("A user reads their own profile; admins read anyone's. Anybody else's id is answered as unknown.")
+            .RequireAuthorization(UserPolicy);
+
+        api.MapGet("/users", FindUserByEmail)
+            .WithName("FindUserByEmail")
+            .WithSummary("Find a user by e-mail address (admins only)")
+            .RequireAuthorization(AdminPolicy);
 
         return app;
     }
 
     public static async Task<Results<Created<UserResponse>, ValidationProblem>> RegisterUser(
         RegisterUserRequest request,
-        UserManager<ApplicationUser> users)
+        UserRegistration registration)
     {
-        var email = request.Email?.Trim() ?? string.Empty;
-        var user = new ApplicationUser { UserName = email, Email = email, Name = request.Name?.Trim() ?? string.Empty };
+        var result = await registration.RegisterAsync(request);
+        return result.User is { } user
+            ? TypedResults.Created($"/api/identity/users/{user.Id}", new UserResponse(user.Id, user.Email!, user.Name))
+            : TypedResults.ValidationProblem(result.Errors);
+    }
 
-        var errors = await ValidateAsync(request, user, users);
+    public static async Task<Results<Ok<UserProfile>, NotFound>> GetMyProfile(ClaimsPrincipal principal, UserManager<ApplicationUser> users)
+    {
+        var user = await FindCallerAsync(principal, users);
+        return user is null ? TypedResults.NotFound() : TypedResults.Ok(UserProfile.From(user));
+    }
+
+    public static async Task<Results<Ok<UserProfile>, ValidationProblem, NotFound>> UpdateMyProfile(
+        UpdateProfileRequest request, ClaimsPrincipal principal, UserManager<ApplicationUser> users)
+    {
+        var errors = Validate(request);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        IdentityResult result;
-        try
+        var user = await FindCallerAsync(principal, users);
+        if (user is null)
         {
-            result = await users.CreateAsync(user, request.Password!);
-        }
-        catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            // Two registrations of one address at the same moment both pass the uniqueness check; the
-            // database's unique index on the user name lets only one of them in.
-            result = IdentityResult.Failed(users.ErrorDescriber.DuplicateEmail(email));
+            return TypedResults.NotFound();
         }
 
+        user.Name = request.Name!.Trim();
+        var address = request.ShippingAddress;
+        user.ShippingStreet = address?.Street?.Trim();
+        user.ShippingCity = address?.City?.Trim();
+        user.ShippingPostalCode = address?.PostalCode?.Trim();
+        user.ShippingCountry = address?.Country?.Trim();
+
+        var result = await users.UpdateAsync(user);
         return result.Succeeded
-            // No Location: there is no endpoint that reads a user back yet.
-            ? TypedResults.Created((string?)null, new UserResponse(user.Id, email, user.Name))
-            : TypedResults.ValidationProblem(ToValidationErrors(result.Errors));
+            ? TypedResults.Ok(UserProfile.From(user))
+            : TypedResults.ValidationProblem(UserRegistration.ToValidationErrors(result.Errors));
     }
 
-    /// <summary>
-    /// Every reason the registration would fail, all at once: missing fields, and Identity's own e-mail and
-    /// password rules for the fields that are there.
-    /// </summary>
-    private static async Task<Dictionary<string, string[]>> ValidateAsync(
-        RegisterUserRequest request, ApplicationUser user, UserManager<ApplicationUser> users)
+    /// <summary>Another user's id gets the same 404 as an unknown one: the answer tells nothing about who exists.</summary>
+    public static async Task<Results<Ok<UserProfile>, NotFound>> GetUser(string id, ClaimsPrincipal principal, UserManager<ApplicationUser> users)
     {
-        var identityErrors = new List<IdentityError>();
-        if (user.Email!.Length > 0)
+        var isSelf = string.Equals(id, principal.FindFirstValue(Claims.Subject), StringComparison.Ordinal);
+        if (!isSelf && !principal.IsInRole(ShopRoles.Admin))
         {
-            foreach (var validator in users.UserValidators)
-            {
-                identityErrors.AddRange((await validator.ValidateAsync(users, user)).Errors);
-            }
+            return TypedResults.NotFound();
         }
 
-        if (!string.IsNullOrEmpty(request.Password))
-        {
-            foreach (var validator in users.PasswordValidators)
-            {
-                identityErrors.AddRange((await validator.ValidateAsync(users, user, request.Password)).Errors);
-            }
-        }
-
-        var errors = ToValidationErrors(identityErrors);
-        foreach (var (field, messages) in ValidateFields(request))
-        {
-            errors[field] = errors.TryGetValue(field, out var existing) ? [.. messages, .. existing] : messages;
-        }
-
-        return errors;
+        var user = await users.FindByIdAsync(id);
+        return user is null ? TypedResults.NotFound() : TypedResults.Ok(UserProfile.From(user));
     }
 
-    private static Dictionary<string, string[]> ValidateFields(RegisterUserRequest request)
+    public static async Task<Results<Ok<UserProfile>, ValidationProblem, NotFound>> FindUserByEmail(string? email, UserManager<ApplicationUser> users)
+    {
+        if (string.IsNullOrWhiteSpace(email))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["email"] = ["The email query parameter is required, e.g. ?email=ada@example.com."],
+            });
+        }
+
+        var user = await users.FindByEmailAsync(email.Trim());
+        return user is null ? TypedResults.NotFound() : TypedResults.Ok(UserProfile.From(user));
+    }
+
+    /// <summary>The user the access token was issued to: its <c>sub</c>, never anything the request says.</summary>
+    private static async Task<ApplicationUser?> FindCallerAsync(ClaimsPrincipal principal, UserManager<ApplicationUser> users) =>
+        principal.FindFirstValue(Claims.Subject) is { Length: > 0 } id ? await users.FindByIdAsync(id) : null;
+
+    internal static Dictionary<string, string[]> Validate(UpdateProfileRequest request)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Email))
-        {
-            errors["email"] = ["An e-mail address is required."];
-        }
-        else if (request.Email.Trim().Length > MaxEmailLength)
-        {
-            errors["email"] = [$"The e-mail address can have at most {MaxEmailLength} characters."];
-        }
-
-        if (string.IsNullOrEmpty(request.Password))
-        {
-            errors["password"] = ["A password is required."];
-        }
-
         if (string.IsNullOrWhiteSpace(request.Name))
         {
             errors["name"] = ["A name is required."];
@@ -114,27 +139,26 @@ public static class UsersApi
             errors["name"] = [$"The name can have at most {ApplicationUser.MaxNameLength} characters."];
         }
 
+        if (request.ShippingAddress is { } address)
+        {
+            CheckAddressField(errors, "shippingAddress.street", "street", address.Street);
+            CheckAddressField(errors, "shippingAddress.city", "city", address.City);
+            CheckAddressField(errors, "shippingAddress.postalCode", "postal code", address.PostalCode);
+            CheckAddressField(errors, "shippingAddress.country", "country", address.Country);
+        }
+
         return errors;
     }
 
-    /// <summary>
-    /// Groups Identity's errors under the request field they are about. The user name is the e-mail
-    /// address, so user-name errors are reported on <c>email</c> unless an e-mail error already says the same.
-    /// </summary>
-    internal static Dictionary<string, string[]> ToValidationErrors(IEnumerable<IdentityError> identityErrors)
+    private static void CheckAddressField(Dictionary<string, string[]> errors, string field, string label, string? value)
     {
-        var errors = identityErrors.ToList();
-        var hasEmailError = errors.Any(e => e.Code.Contains("Email", StringComparison.Ordinal));
-
-        return errors
-            .Where(e => !(hasEmailError && e.Code.Contains("UserName", StringComparison.Ordinal)))
-            .GroupBy(e => e.Code switch
-            {
-                _ when e.Code.StartsWith("Password", StringComparison.Ordinal) => "password",
-                _ when e.Code.Contains("Email", StringComparison.Ordinal) => "email",
-                _ when e.Code.Contains("UserName", StringComparison.Ordinal) => "email",
-                _ => "user",
-            })
-            .ToDictionary(g => g.Key, g => g.Select(e => e.Description).Distinct().ToArray());
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors[field] = [$"The {label} is required in a shipping address."];
+        }
+        else if (value.Trim().Length > ApplicationUser.MaxAddressFieldLength)
+        {
+            errors[field] = [$"The {label} can have at most {ApplicationUser.MaxAddressFieldLength} characters."];
+        }
     }
 }

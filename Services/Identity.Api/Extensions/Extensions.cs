@@ -1,11 +1,24 @@
+using Identity.Api.Apis;
+using Identity.Api.Configuration;
 using Identity.Api.Infrastructure;
+using Identity.Api.Keys;
 using Identity.Api.Model;
+using Identity.Api.Services;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using OpenIddict.Validation.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Identity.Api.Extensions;
 
 public static class Extensions
 {
     public const string DatabaseConnectionName = "identitydb";
+
+    /// <summary>The sign-in cookie of the identity service, on the gateway's host (the issuer's).</summary>
+    public const string SessionCookieName = "shop.identity";
 
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -14,18 +27,129 @@ public static class Extensions
         builder.AddDefaultProblemDetails();
 
         builder.AddNpgsqlDbContext<ApplicationDbContext>(DatabaseConnectionName);
-        builder.Services.AddMigration<ApplicationDbContext>();
+        builder.Services.AddSingleton<SigningKeyStore>();
+        builder.Services.AddMigration<ApplicationDbContext>(IdentitySeed.SeedAsync);
 
-        builder.Services.AddIdentityCore<ApplicationUser>(options =>
+        var section = builder.Configuration.GetSection(IdentityServerSettings.SectionName);
+        builder.Services.AddOptions<IdentityServerSettings>().Bind(section);
+        var settings = section.Get<IdentityServerSettings>() ?? new IdentityServerSettings();
+        var (issuer, _) = builder.Configuration.GetIdentityUrls();
+
+        builder.AddUserAccounts(section.GetSection("Lockout"));
+        builder.AddAuthorizationServer(issuer, settings);
+        builder.AddForwardedHeaders(issuer);
+
+        builder.Services.AddRazorPages();
+        builder.Services.AddScoped<UserRegistration>();
+
+        return builder;
+    }
+
+    /// <summary>
+    /// ASP.NET Core Identity: password rules, unique e-mail addresses, lockout after repeated failures
+    /// (<c>Identity:Lockout:MaxFailedAccessAttempts</c>, <c>Identity:Lockout:DefaultLockoutTimeSpan</c>), and the sign-in
+    /// cookie. The data-protection key ring lives in identitydb, so cookies survive restarts and work across replicas.
+    /// </summary>
+    private static void AddUserAccounts(this IHostApplicationBuilder builder, IConfigurationSection lockout)
+    {
+        builder.Services.AddIdentity<ApplicationUser, IdentityRole>(options =>
             {
                 options.User.RequireUniqueEmail = true;
                 // The user name is the e-mail address, which Identity validates as one; the default
                 // character list would refuse valid addresses such as o'neil@example.com.
                 options.User.AllowedUserNameCharacters = string.Empty;
                 options.Password.RequiredLength = 8;
+                options.Lockout.AllowedForNewUsers = true;
+                lockout.Bind(options.Lockout);
             })
-            .AddEntityFrameworkStores<ApplicationDbContext>();
+            .AddEntityFrameworkStores<ApplicationDbContext>()
+            .AddDefaultTokenProviders();
 
-        return builder;
+        builder.Services.ConfigureApplicationCookie(options =>
+        {
+            options.Cookie.Name = SessionCookieName;
+            options.Cookie.SameSite = SameSiteMode.Lax;
+            options.LoginPath = "/account/login";
+            options.LogoutPath = "/account/logout";
+            options.AccessDeniedPath = "/account/login";
+            options.ExpireTimeSpan = TimeSpan.FromHours(8);
+            options.SlidingExpiration = true;
+        });
+
+        builder.Services.AddDataProtection()
+            .SetApplicationName("Shop.Identity")
+            .PersistKeysToDbContext<ApplicationDbContext>();
+    }
+
+    /// <summary>
+    /// The OpenID Connect server (OpenIddict, EF Core stores in identitydb): authorization code with PKCE, refresh
+    /// tokens, discovery and JWKS, end session. Access tokens are signed JWTs (not encrypted) so that every API can
+    /// check them against the published keys; the keys come from <see cref="SigningKeyStore"/>. This service's own
+    /// API accepts the tokens whose audience is <c>identity</c>.
+    /// </summary>
+    private static void AddAuthorizationServer(this IHostApplicationBuilder builder, Uri issuer, IdentityServerSettings settings)
+    {
+        builder.Services.AddOpenIddict()
+            .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>())
+            .AddServer(options =>
+            {
+                options.SetIssuer(issuer)
+                    .SetAuthorizationEndpointUris("connect/authorize")
+                    .SetTokenEndpointUris("connect/token")
+                    .SetEndSessionEndpointUris("connect/logout")
+                    .AllowAuthorizationCodeFlow()
+                    .AllowRefreshTokenFlow()
+                    .RequireProofKeyForCodeExchange()
+                    .RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.Roles, Scopes.OfflineAccess)
+                    .SetAccessTokenLifetime(settings.AccessTokenLifetime)
+                    .SetRefreshTokenLifetime(settings.RefreshTokenLifetime)
+                    .DisableAccessTokenEncryption();
+
+                // S256 only: a "plain" challenge is the verifier itself and protects nothing.
+                options.Configure(server => server.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
+
+                options.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    // TLS ends at the gateway (the issuer's host); this service is reached over the internal network.
+                    .DisableTransportSecurityRequirement();
+            })
+            .AddValidation(options =>
+            {
+                options.UseLocalServer();
+                options.AddAudiences(ShopScopes.Identity);
+                options.UseAspNetCore();
+            });
+
+        builder.Services.AddSingleton<IConfigureOptions<OpenIddict.Server.OpenIddictServerOptions>, ServerKeysSetup>();
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(UsersApi.UserPolicy, policy => policy
+                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser())
+            .AddPolicy(UsersApi.AdminPolicy, policy => policy
+                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser()
+                .RequireRole(ShopRoles.Admin));
+    }
+
+    /// <summary>
+    /// The gateway forwards the browser's host and scheme; they are honoured only from known proxies (loopback by
+    /// default, more with <c>ForwardedHeaders:KnownNetworks</c>) and only for the issuer's host, so links and
+    /// redirects point at the gateway and nobody can make this service believe it has another name.
+    /// </summary>
+    private static void AddForwardedHeaders(this IHostApplicationBuilder builder, Uri issuer)
+    {
+        var knownNetworks = builder.Configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [];
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            options.AllowedHosts = [issuer.IdnHost];
+            foreach (var network in knownNetworks)
+            {
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        });
     }
 }

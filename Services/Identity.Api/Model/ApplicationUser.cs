@@ -6,6 +6,16 @@ namespace Identity.Api.Model;
 public class ApplicationUser : IdentityUser
 {
     public const int MaxNameLength = 100;
+    public const int MaxAddressFieldLength = 200;
 
     public required string Name { get; set; }
+
+    // The shipping address as plain columns: it is read and written whole, and never queried.
+    public string? ShippingStreet { get; set; }
+
+    public string? ShippingCity { get; set; }
+
+    public string? ShippingPostalCode { get; set; }
+
+    public string? ShippingCountry { get; set; }
 }

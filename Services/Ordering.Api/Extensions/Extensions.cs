@@ -5,6 +5,9 @@ namespace Ordering.Api.Extensions;
 
 public static class Extensions
 {
+    /// <summary>The audience an access token must name to be accepted here.</summary>
+    public const string Audience = "ordering";
+
     public const string DatabaseConnectionName = "orderingdb";
 
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
@@ -12,6 +15,9 @@ public static class Extensions
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.AddDefaultProblemDetails();
+
+        // Tokens are checked here too, not only at the gateway: a request that bypasses the gateway gets no more.
+        builder.AddDefaultAuthentication(Audience);
 
         builder.AddNpgsqlDbContext<OrderingContext>(DatabaseConnectionName);
         builder.Services.AddMigration<OrderingContext>();

@@ -16,7 +16,8 @@ public static class PaymentsApi
         api.MapGet("/payments", GetPaymentsForOrder)
             .WithName("ListPaymentsForOrder")
             .WithSummary("List an order's payments")
-            .WithDescription("Every charge and refund recorded for the order, oldest first; empty when there is none.");
+            .WithDescription("Every charge and refund recorded for the order, oldest first; empty when there is none. Admins only: payments do not record their buyer yet, so no customer could be shown only their own.")
+            .RequireAuthorization(ShopPolicies.Admin);
 
         return app;
     }

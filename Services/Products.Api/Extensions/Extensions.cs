@@ -7,6 +7,9 @@ namespace Products.Api.Extensions;
 
 public static class Extensions
 {
+    /// <summary>The audience an access token must name to be accepted here.</summary>
+    public const string Audience = "products";
+
     public const string DatabaseConnectionName = "productsdb";
     public const string CacheConnectionName = "cache";
 
@@ -15,6 +18,9 @@ public static class Extensions
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.AddDefaultProblemDetails();
+
+        // Tokens are checked here too, not only at the gateway: a request that bypasses the gateway gets no more.
+        builder.AddDefaultAuthentication(Audience);
 
         builder.AddNpgsqlDbContext<ProductsContext>(DatabaseConnectionName);
         builder.Services.AddMigration<ProductsContext>(ProductsSeed.SeedAsync);

@@ -1,0 +1,26 @@
+namespace Gateway.Configuration;
+
+/// <summary>
+/// Requests per fixed window, per signed-in user (the token's <c>sub</c>) or, for anonymous requests, per client IP.
+/// Section <c>RateLimiting</c>; the AppHost sets it from its parameters.
+/// </summary>
+public sealed class RateLimitSettings
+{
+    public const string SectionName = "RateLimiting";
+
+    public int PermitLimit { get; set; } = 100;
+
+    /// <summary>Higher than a user's: many people can share one address (an office, a mobile carrier).</summary>
+    public int AnonymousPermitLimit { get; set; } = 600;
+
+    public int WindowSeconds { get; set; } = 10;
+}
+
+/// <summary>Section <c>RequestLimits</c>.</summary>
+public sealed class RequestLimitSettings
+{
+    public const string SectionName = "RequestLimits";
+
+    /// <summary>No API takes more than this; larger bodies are refused before they reach a service.</summary>
+    public long MaxBodyBytes { get; set; } = 1024 * 1024;
+}

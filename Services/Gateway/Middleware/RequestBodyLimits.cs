@@ -1,0 +1,77 @@
+using Gateway.Configuration;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Middleware;
+
+public static class RequestBodyLimits
+{
+    /// <summary>A body announced larger than <c>RequestLimits:MaxBodyBytes</c> gets a 413 problem at once, unread.</summary>
+    public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        return app.Use(async (context, next) =>
+        {
+            var limit = context.RequestServices.GetRequiredService<IOptions<RequestLimitSettings>>().Value.MaxBodyBytes;
+            if (context.Request.ContentLength > limit)
+            {
+                await WriteTooLargeAsync(context, limit);
+                return;
+            }
+
+            await next(context);
+        });
+    }
+
+    /// <summary>
+    /// A body of unknown length that outgrows the limit while it is forwarded makes Kestrel fail the read; YARP then
+    /// answers 400 with no body. The client deserves the real reason: 413, as a problem.
+    /// </summary>
+    public static IReverseProxyApplicationBuilder UseRequestBodyLimitErrors(this IReverseProxyApplicationBuilder proxy)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+
+        proxy.Use(async (context, next) =>
+        {
+            await next();
+            if (!context.Response.HasStarted
+                && context.GetForwarderErrorFeature() is { Exception: { } exception }
+                && FindBadRequest(exception) is { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                var limit = context.RequestServices.GetRequiredService<IOptions<RequestLimitSettings>>().Value.MaxBodyBytes;
+                await WriteTooLargeAsync(context, limit);
+            }
+        });
+        return proxy;
+    }
+
+    private static BadHttpRequestException? FindBadRequest(Exception exception)
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is BadHttpRequestException badRequest)
+            {
+                return badRequest;
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task WriteTooLargeAsync(HttpContext context, long limit)
+    {
+        context.Response.Clear();
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status413PayloadTooLarge,
+                Title = "The request body is too large.",
+                Detail = $"Request bodies can have at most {limit} bytes.",
+            },
+        });
+    }
+}

@@ -1,0 +1,104 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Shop.Web.Authentication;
+
+public static class AuthenticationExtensions
+{
+    /// <summary>The storefront's own session cookie (the identity service has its own, on the gateway's host).</summary>
+    public const string SessionCookieName = "shop.web";
+
+    /// <summary>Every API the storefront calls for its users; each gets an audience in the access token.</summary>
+    private static readonly string[] ApiScopes = ["products", "ordering", "payment", "identity"];
+
+    /// <summary>
+    /// Sign-in with OpenID Connect against the identity service (authorization code with PKCE, as a confidential
+    /// client), a cookie session holding the tokens, and their refresh before the access token expires
+    /// (<see cref="TokenRefresher"/>). <c>Identity:Url</c> is the issuer the browser is sent to;
+    /// server-side calls (token, keys) go to <c>Identity:InternalUrl</c>.
+    /// </summary>
+    public static IHostApplicationBuilder AddStorefrontAuthentication(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        var (issuer, internalUrl) = builder.Configuration.GetIdentityUrls();
+        var identity = builder.Configuration.GetSection(Microsoft.Extensions.Hosting.AuthenticationExtensions.IdentitySectionName);
+
+        builder.Services.AddSingleton<TokenRefresher>();
+        builder.Services.AddAuthentication(options =>
+            {
+                options.DefaultScheme = CookieAuthenticationDefaults.AuthenticationScheme;
+                options.DefaultChallengeScheme = OpenIdConnectDefaults.AuthenticationScheme;
+            })
+            .AddCookie(options =>
+            {
+                options.Cookie.Name = SessionCookieName;
+                options.Cookie.SameSite = SameSiteMode.Lax;
+                options.ExpireTimeSpan = TimeSpan.FromHours(8);
+                options.SlidingExpiration = true;
+                options.Events.OnValidatePrincipal = context =>
+                    context.HttpContext.RequestServices.GetRequiredService<TokenRefresher>().ValidatePrincipalAsync(context);
+            })
+            .AddOpenIdConnect(options =>
+            {
+                options.Authority = issuer.AbsoluteUri;
+                options.RequireHttpsMetadata = issuer.Scheme == Uri.UriSchemeHttps;
+                options.ClientId = identity["ClientId"] ?? "web";
+                options.ClientSecret = identity["ClientSecret"];
+                options.ResponseType = "code";
+                options.UsePkce = true;
+                options.SaveTokens = true;
+                options.MapInboundClaims = false;
+                options.GetClaimsFromUserInfoEndpoint = false;
+                options.Scope.Clear();
+                foreach (var scope in (string[])["openid", "profile", "email", "roles", "offline_access", .. ApiScopes])
+                {
+                    options.Scope.Add(scope);
+                }
+
+                options.TokenValidationParameters.NameClaimType = "name";
+                options.TokenValidationParameters.RoleClaimType = "role";
+            });
+        builder.Services.AddOptions<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme)
+            .Configure<IHttpMessageHandlerFactory>((options, handlers) =>
+                options.Backchannel = Microsoft.Extensions.Hosting.AuthenticationExtensions.CreateIdentityBackchannel(handlers, issuer, internalUrl));
+
+        builder.Services.AddAuthorization();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddHttpContextAccessor();
+
+        return builder;
+    }
+
+    /// <summary><c>GET /authentication/login</c> starts a sign-in; <c>POST /authentication/logout</c> (a form with an antiforgery token) ends it everywhere.</summary>
+    public static IEndpointRouteBuilder MapAuthenticationEndpoints(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        var group = app.MapGroup("authentication").ExcludeFromDescription();
+
+        group.MapGet("/login", (string? returnUrl) => TypedResults.Challenge(
+                new AuthenticationProperties { RedirectUri = LocalOrHome(returnUrl) },
+                [OpenIdConnectDefaults.AuthenticationScheme]))
+            .WithName("SignIn");
+
+        group.MapPost("/logout", ([FromForm] string? returnUrl, ClaimsPrincipal user) => user.Identity?.IsAuthenticated == true
+                ? (IResult)TypedResults.SignOut(
+                    new AuthenticationProperties { RedirectUri = LocalOrHome(returnUrl) },
+                    [CookieAuthenticationDefaults.AuthenticationScheme, OpenIdConnectDefaults.AuthenticationScheme])
+                : TypedResults.LocalRedirect(LocalOrHome(returnUrl)))
+            .WithName("SignOut");
+
+        return app;
+    }
+
+    /// <summary>Only paths of this site: a crafted link must not make the sign-in an open redirect.</summary>
+    private static string LocalOrHome(string? returnUrl) =>
+        returnUrl is { Length: > 0 } && returnUrl[0] == '/' && !returnUrl.StartsWith("//", StringComparison.Ordinal)
+            && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
+            ? returnUrl
+            : "/";
+}
