@@ -24,7 +24,8 @@ public sealed class ShopAppFixture(IMessageSink diagnostics) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(timeout.Token);
+        // With the dashboard, as in run mode: every service exports its telemetry to it.
+        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(["--AppHost:DisableDashboard=false"], timeout.Token);
         appHost.Services.AddLogging(logging => logging.AddProvider(new TestOutputLoggerProvider(WriteLine, LogLevel.Warning)));
         _app = await appHost.BuildAsync(timeout.Token);
         await _app.StartAsync(timeout.Token);

@@ -73,7 +73,6 @@ public static class DistributedApplicationTestingBuilder
         var options = new DistributedApplicationOptions
         {
             Args = [.. TestDefaults(), .. args],
-            DisableDashboard = true,
             IsTesting = true,
             AppHostDirectory = AppContext.BaseDirectory,
             AppHostAssemblyName = Assembly.GetCallingAssembly().GetName().Name,

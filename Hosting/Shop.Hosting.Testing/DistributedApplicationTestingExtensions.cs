@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Dashboard;
 
 namespace Shop.Hosting.Testing;
 
@@ -29,6 +30,18 @@ public static class DistributedApplicationTestingExtensions
         }
 
         return new Uri(endpoint.Allocated[0].Url);
+    }
+
+    /// <summary>
+    /// The dashboard's sign-in link (<c>/login?t=…</c>) when the app runs one (under test only when asked for with
+    /// <c>--AppHost:DisableDashboard=false</c>); its token also works as a bearer token for the dashboard's API.
+    /// </summary>
+    public static Uri GetDashboardLoginUrl(this DistributedApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var options = app.Services.GetService<DashboardOptions>()
+            ?? throw new InvalidOperationException("This app runs no dashboard: pass --AppHost:DisableDashboard=false to the testing builder.");
+        return new Uri(options.LoginUrl);
     }
 
     /// <summary>The connection string a referencing resource would receive.</summary>

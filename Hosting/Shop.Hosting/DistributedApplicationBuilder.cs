@@ -105,7 +105,7 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
         Services.AddSingleton(ExecutionContext);
         Services.AddSingleton(_options);
         Services.AddSingleton(this);
-        Services.AddHostingOrchestration();
+        Services.AddHostingOrchestration(Dashboard.DashboardOptions.Configure(Configuration));
         Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         return new DistributedApplication(_hostBuilder.Build());

@@ -31,7 +31,6 @@ internal static class DistributedApplicationTestingHook
         }
 
         options.IsTesting = true;
-        options.DisableDashboard = true;
         options.Args = [.. options.Args, .. session.Args];
         options.AppHostAssemblyName ??= session.AppHostAssemblyName;
     }

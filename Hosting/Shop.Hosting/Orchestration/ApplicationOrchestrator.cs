@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Dashboard;
 
 namespace Shop.Hosting.Orchestration;
 
@@ -243,7 +244,7 @@ public sealed class ResourceCommandService
 
 internal static class OrchestrationServiceCollectionExtensions
 {
-    public static IServiceCollection AddHostingOrchestration(this IServiceCollection services)
+    public static IServiceCollection AddHostingOrchestration(this IServiceCollection services, DashboardOptions? dashboard)
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ResourceNotificationService>();
@@ -260,6 +261,15 @@ internal static class OrchestrationServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp));
         services.AddSingleton<ApplicationOrchestrator>();
+        // Hosted services stop in reverse order: the dashboard and its resource service outlive every resource.
+        if (dashboard is not null)
+        {
+            services.AddSingleton(dashboard);
+            services.AddSingleton<ResourceServiceHost>();
+            services.AddHostedService(sp => sp.GetRequiredService<ResourceServiceHost>());
+            services.AddHostedService<DashboardLauncher>();
+        }
+
         services.AddHostedService(sp => sp.GetRequiredService<ApplicationOrchestrator>());
         services.AddSingleton(sp => new ResourceCommandService(sp.GetRequiredService<ApplicationOrchestrator>()));
         return services;

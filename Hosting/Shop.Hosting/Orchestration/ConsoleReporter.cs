@@ -25,6 +25,7 @@ internal sealed partial class ConsoleReporter(
     private static readonly string[] Palette = ["\e[36m", "\e[32m", "\e[33m", "\e[35m", "\e[34m", "\e[96m", "\e[92m", "\e[93m", "\e[95m", "\e[94m"];
 
     private readonly ConcurrentDictionary<string, ILogger> _resourceLoggers = new(StringComparer.Ordinal);
+    private readonly List<(string Name, string Url)> _entryPoints = [];
     private readonly ILogger _logger = loggerFactory.CreateLogger("Shop.Hosting");
     private readonly bool _toTerminal = !executionContext.IsTesting;
     private readonly bool _showOutput = configuration.GetValue(ShowResourceOutputKey, true);
@@ -133,10 +134,23 @@ internal sealed partial class ConsoleReporter(
         }
     }
 
+    /// <summary>An address the Ready line lists beside the external endpoints (the dashboard's sign-in link).</summary>
+    public void AddEntryPoint(string name, string url)
+    {
+        lock (_entryPoints)
+        {
+            _entryPoints.Add((name, url));
+        }
+    }
+
     public void Ready(int healthy, TimeSpan elapsed, IReadOnlyList<(string Name, string Url)> externalEndpoints)
     {
         var lines = new List<string> { $"Ready: {healthy} resources healthy in {elapsed.TotalSeconds:0.0}s" };
-        lines.AddRange(externalEndpoints.Select(e => $"  {e.Name}: {e.Url}"));
+        lock (_entryPoints)
+        {
+            lines.AddRange(externalEndpoints.Concat(_entryPoints).Select(e => $"  {e.Name}: {e.Url}"));
+        }
+
         Announce(lines);
     }
 

@@ -11,11 +11,24 @@ internal sealed class ProcessRegistry(DataDirectories directories, ILogger<Proce
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<int, Entry> _entries = [];
+    private bool _cleaned;
 
     private string StateFile => Path.Combine(directories.StateDirectory, "processes.json");
 
-    /// <summary>Kills processes a previous run of this AppHost left behind.</summary>
+    /// <summary>Kills processes a previous run of this AppHost left behind; done once, before this run records any.</summary>
     public void CleanLeftovers()
+    {
+        lock (_lock)
+        {
+            if (!_cleaned)
+            {
+                _cleaned = true;
+                KillRecordedProcesses();
+            }
+        }
+    }
+
+    private void KillRecordedProcesses()
     {
         if (!File.Exists(StateFile))
         {
@@ -53,6 +66,7 @@ internal sealed class ProcessRegistry(DataDirectories directories, ILogger<Proce
 
     public void Add(string resourceId, ManagedProcess process)
     {
+        CleanLeftovers();
         lock (_lock)
         {
             _entries[process.ProcessId] = new Entry(resourceId, process.ProcessId, process.KernelStartTime);

@@ -1,0 +1,73 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using Shop.Hosting.Orchestration;
+
+namespace Shop.Hosting.Dashboard;
+
+/// <summary>
+/// Where the dashboard listens and the secrets it shares with the AppHost, decided when the app is built so that
+/// every resource's OTLP variables can point at it.
+/// </summary>
+internal sealed class DashboardOptions
+{
+    public const string UnsecuredKey = "AppHost:Dashboard:Unsecured";
+    public const string FrontendPortKey = "AppHost:Dashboard:Port";
+    public const string OtlpGrpcPortKey = "AppHost:Dashboard:OtlpGrpcPort";
+    public const string OtlpHttpPortKey = "AppHost:Dashboard:OtlpHttpPort";
+    public const string PersistTelemetryKey = "AppHost:Dashboard:PersistTelemetry";
+
+    private DashboardOptions(IConfiguration configuration)
+    {
+        var randomize = configuration.GetValue(KnownConfigNames.RandomizePorts, false);
+        // Aspire's standalone defaults, so bookmarks keep working from run to run; a free port when taken.
+        FrontendPort = PickPort(configuration.GetValue<int?>(FrontendPortKey), 18888, randomize);
+        OtlpGrpcPort = PickPort(configuration.GetValue<int?>(OtlpGrpcPortKey), 18889, randomize);
+        OtlpHttpPort = PickPort(configuration.GetValue<int?>(OtlpHttpPortKey), 18890, randomize);
+        Unsecured = configuration.GetValue(UnsecuredKey, false);
+        PersistTelemetry = configuration.GetValue(PersistTelemetryKey, false);
+    }
+
+    public int FrontendPort { get; }
+
+    public int OtlpGrpcPort { get; }
+
+    public int OtlpHttpPort { get; }
+
+    /// <summary>No browser token: anyone who reaches the port sees the dashboard. An explicit choice for local use.</summary>
+    public bool Unsecured { get; }
+
+    public bool PersistTelemetry { get; }
+
+    public string BrowserToken { get; } = NewSecret();
+
+    public string OtlpApiKey { get; } = NewSecret();
+
+    public string ResourceServiceApiKey { get; } = NewSecret();
+
+    public string FrontendUrl => $"http://localhost:{FrontendPort}";
+
+    public string OtlpGrpcUrl => $"http://localhost:{OtlpGrpcPort}";
+
+    public string OtlpHttpUrl => $"http://localhost:{OtlpHttpPort}";
+
+    public string LoginUrl => Unsecured ? FrontendUrl : $"{FrontendUrl}/login?t={BrowserToken}";
+
+    /// <summary>Decides the dashboard's endpoints and tells every resource where to send telemetry.</summary>
+    public static DashboardOptions? Configure(IConfiguration configuration)
+    {
+        if (configuration.GetValue(KnownConfigNames.DisableDashboard, false))
+        {
+            return null;
+        }
+
+        var options = new DashboardOptions(configuration);
+        configuration[DashboardConfigNames.OtlpGrpcEndpointUrl] = options.OtlpGrpcUrl;
+        configuration[DashboardConfigNames.OtlpApiKey] = options.OtlpApiKey;
+        return options;
+    }
+
+    private static int PickPort(int? configured, int preferred, bool randomize) =>
+        configured ?? (!randomize && PortAllocator.IsFree(preferred) ? preferred : PortAllocator.AllocateFreePort());
+
+    private static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+}
