@@ -24,7 +24,7 @@ public sealed partial class FlushScheduler : IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger<FlushScheduler> _logger;
-    private readonly Task _loop;
+    private readonly Thread _loop;
     private long _lastTicket;
     private long _durableTicket;
 
@@ -32,9 +32,23 @@ public sealed partial class FlushScheduler : IAsyncDisposable
     {
         Policy = options.Flush;
         _logger = logger;
-        _loop = Policy == FlushPolicy.Always
-            ? Task.Run(FlushOnDemandAsync)
-            : Task.Run(() => FlushPeriodicallyAsync(TimeSpan.FromMilliseconds(options.FlushIntervalMs)));
+        var interval = TimeSpan.FromMilliseconds(options.FlushIntervalMs);
+        _loop = new Thread(() =>
+        {
+            if (Policy == FlushPolicy.Always)
+            {
+                FlushOnDemand();
+            }
+            else
+            {
+                FlushPeriodically(interval);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "kafka-flusher",
+        };
+        _loop.Start();
     }
 
     public FlushPolicy Policy { get; }
@@ -80,13 +94,14 @@ public sealed partial class FlushScheduler : IAsyncDisposable
         }
     }
 
-    private async Task FlushOnDemandAsync()
+    /// <summary>fsync blocks, so the flusher has its own thread instead of holding a pool thread.</summary>
+    private void FlushOnDemand()
     {
         while (!_stopping.IsCancellationRequested)
         {
             try
             {
-                await _wake.WaitAsync(_stopping.Token);
+                _wake.Wait(_stopping.Token);
             }
             catch (OperationCanceledException)
             {
@@ -99,18 +114,11 @@ public sealed partial class FlushScheduler : IAsyncDisposable
         }
     }
 
-    private async Task FlushPeriodicallyAsync(TimeSpan interval)
+    private void FlushPeriodically(TimeSpan interval)
     {
-        using var timer = new PeriodicTimer(interval);
-        try
+        while (!_stopping.Token.WaitHandle.WaitOne(interval))
         {
-            while (await timer.WaitForNextTickAsync(_stopping.Token))
-            {
-                FlushOnce();
-            }
-        }
-        catch (OperationCanceledException)
-        {
+            FlushOnce();
         }
     }
 
@@ -156,7 +164,7 @@ public sealed partial class FlushScheduler : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        await _loop;
+        _loop.Join();
         FlushOnce();
         _stopping.Dispose();
         _wake.Dispose();
