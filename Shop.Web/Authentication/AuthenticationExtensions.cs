@@ -61,6 +61,18 @@ public static class AuthenticationExtensions
 
                 options.TokenValidationParameters.NameClaimType = "name";
                 options.TokenValidationParameters.RoleClaimType = "role";
+
+                if (issuer.Scheme == Uri.UriSchemeHttp)
+                {
+                    // The defaults (SameSite=None, Secure) need HTTPS: over plain HTTP, as in local runs, the
+                    // correlation and nonce cookies would not come back. Lax ones still travel with the identity
+                    // service's form post, which comes from the same site.
+                    foreach (var cookie in new[] { options.CorrelationCookie, options.NonceCookie })
+                    {
+                        cookie.SameSite = SameSiteMode.Lax;
+                        cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                    }
+                }
             });
         builder.Services.AddOptions<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme)
             .Configure<IHttpMessageHandlerFactory>((options, handlers) =>
