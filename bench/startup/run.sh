@@ -38,6 +38,7 @@ measure() { # $1 = label; prints "label seconds rss pss processes"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 results=$(mktemp)
 for i in $(seq "$runs"); do
   rm -rf "${data:?}"/*; rm -rf "$data"/.run
@@ -46,7 +47,7 @@ for i in $(seq "$runs"); do
 done
 
 echo
-echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; runs: $runs"
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; runs: $runs; load average before: $load_before"
 echo
 echo "| start | Ready after (median s) | RSS summed (median MiB) | PSS summed (median MiB) | processes |"
 echo "|---|---|---|---|---|"
