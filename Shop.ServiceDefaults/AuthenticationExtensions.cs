@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -28,7 +29,8 @@ public static class AuthenticationExtensions
 
     /// <summary>
     /// Validates the identity service's access tokens (JWT bearer): signature against its published keys, issuer,
-    /// lifetime, token type, and an audience among <paramref name="audiences"/>. Adds the <see cref="ShopPolicies"/>.
+    /// lifetime, token type, and an audience among <paramref name="audiences"/>, wherever an endpoint requires
+    /// authorization (the default policy: a signed-in user; or one of the <see cref="ShopPolicies"/>).
     /// <para>
     /// <c>Identity:Url</c> is the issuer, the URL browsers use. Keys and metadata are fetched server-side from
     /// <c>Identity:InternalUrl</c> (e.g. <c>http://identity</c>, resolved by service discovery) when it is set:
@@ -47,7 +49,8 @@ public static class AuthenticationExtensions
         var (issuer, internalUrl) = builder.Configuration.GetIdentityUrls();
 
         builder.Services.AddHttpClient(BackchannelClientName);
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
+        // No default scheme: a token is checked where a policy asks for a user, not on every anonymous catalog read.
+        builder.Services.AddAuthentication()
             .AddJwtBearer(options =>
             {
                 options.Authority = issuer.AbsoluteUri;
@@ -67,7 +70,11 @@ public static class AuthenticationExtensions
                 options.Backchannel = CreateIdentityBackchannel(handlers, issuer, internalUrl));
 
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(ShopPolicies.Admin, policy => policy.RequireAuthenticatedUser().RequireRole(ShopRoles.Admin));
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme).RequireAuthenticatedUser().Build())
+            .AddPolicy(ShopPolicies.Admin, policy => policy
+                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser()
+                .RequireRole(ShopRoles.Admin));
 
         return builder;
     }

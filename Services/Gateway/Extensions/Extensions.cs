@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Gateway.Configuration;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -24,6 +25,8 @@ public static class Extensions
 
         builder.AddDefaultProblemDetails();
         builder.AddDefaultAuthentication(ApiAudiences);
+        // Here every request is authenticated, anonymous routes included: the rate limiter partitions by user.
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme);
 
         // Routes and clusters come from the "ReverseProxy" section; cluster destinations name services
         // (http://products), which service discovery turns into the addresses the AppHost gave this process.

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# bench/gateway: requests/s and p50/p99 latency of catalog reads straight to products and through the gateway
+# (anonymous, then with a signed-in user's access token), and of an authenticated profile read, all in one run of
+# the built AppHost with the same wrk settings. The gateway keeps token validation and rate limiting on; its limits
+# are raised so that no request of the benchmark is refused. Prints a Markdown table; RESULTS.md keeps them.
+#   bench/gateway/run.sh [duration=10s] [connections=32]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration=${1:-10s}
+connections=${2:-32}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+
+dotnet build Shop.AppHost -c Release -nologo -clp:ErrorsOnly -v:quiet
+appHost=Shop.AppHost/bin/Release/net10.0/Shop.AppHost.dll
+data=$(mktemp -d /tmp/shop-bench-gateway-XXXX)
+chmod 755 "$data"
+log=$data/apphost.log
+jar=$data/cookies.txt
+secret=$(openssl rand -hex 24)
+
+DOTNET_ENVIRONMENT=Development dotnet "$appHost" --AppHost:RandomizePorts=true --AppHost:DataDirectory="$data/volumes" \
+  --AppHost:Terminal:ShowResourceOutput=false \
+  --Parameters:web-client-secret="$secret" \
+  --Parameters:gateway-rate-limit=1000000000 --Parameters:gateway-rate-limit-anonymous=1000000000 \
+  >"$log" 2>&1 &
+apphost=$!
+trap 'status=$?; ((status == 0)) || tail -40 "$log" >&2; kill -TERM $apphost 2>/dev/null; wait $apphost 2>/dev/null || true; rm -rf "$data"' EXIT
+
+until grep -q "Ready:" "$log"; do
+  if ! kill -0 "$apphost" 2>/dev/null || grep -q "Started with problems" "$log"; then cat "$log" >&2; exit 1; fi
+  sleep 0.1
+done
+sleep 1
+gateway=$(grep -oE 'gateway: http://[^ ]+' "$log" | head -1 | cut -d' ' -f2)
+web=$(grep -oE 'web: http://[^ ]+' "$log" | head -1 | cut -d' ' -f2)
+
+# products has no external endpoint: its address is in its own environment, as the AppHost gave it.
+url_of() { # $1 = resource name
+  for p in $(pgrep -P "$apphost"; for c in $(pgrep -P "$apphost"); do pgrep -P "$c"; done); do
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OTEL_SERVICE_NAME=$1"; then
+      tr '\0' '\n' <"/proc/$p/environ" | sed -n 's/^ASPNETCORE_URLS=//p' | cut -d';' -f1
+      return
+    fi
+  done
+  echo "no process for $1" >&2; exit 1
+}
+products=$(url_of products)
+
+# A signed-in user's access token, obtained as the storefront does: authorization code with PKCE through the
+# gateway, the sign-in form of the identity service, then the token endpoint (demo customer, Development seed).
+verifier=$(openssl rand -base64 48 | tr '+/' '-_' | tr -d '=\n')
+challenge=$(printf '%s' "$verifier" | openssl dgst -sha256 -binary | openssl base64 | tr '+/' '-_' | tr -d '=\n')
+redirect="$web/signin-oidc"
+authorize="$gateway/connect/authorize?client_id=web&response_type=code&response_mode=form_post&scope=openid%20profile%20products%20identity&state=bench&code_challenge=$challenge&code_challenge_method=S256&redirect_uri=$(printf '%s' "$redirect" | sed 's/:/%3A/g; s#/#%2F#g')"
+login_page=$(curl -s -L -c "$jar" -b "$jar" -w '\n%{url_effective}' "$authorize")
+login_url=$(tail -1 <<<"$login_page")
+antiforgery=$(grep -oE 'name="__RequestVerificationToken" type="hidden" value="[^"]+"' <<<"$login_page" | sed 's/.*value="//; s/"$//')
+return_url=$(grep -oE 'name="ReturnUrl" value="[^"]+"' <<<"$login_page" | sed 's/.*value="//; s/"$//; s/&amp;/\&/g')
+form_post=$(curl -s -L -c "$jar" -b "$jar" "$login_url" \
+  --data-urlencode "Input.Email=customer@example.com" --data-urlencode "Input.Password=Customer#2026" \
+  --data-urlencode "__RequestVerificationToken=$antiforgery" --data-urlencode "ReturnUrl=$return_url")
+code=$(grep -oE 'name="code" value="[^"]+"' <<<"$form_post" | sed 's/.*value="//; s/"$//')
+[[ -n $code ]] || { echo "sign-in failed: no authorization code" >&2; exit 1; }
+token=$(curl -s "$gateway/connect/token" -d grant_type=authorization_code --data-urlencode "code=$code" \
+  --data-urlencode "redirect_uri=$redirect" -d client_id=web --data-urlencode "client_secret=$secret" \
+  --data-urlencode "code_verifier=$verifier" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+[[ -n $token ]] || { echo "no access token from the token endpoint" >&2; exit 1; }
+
+catalog="/api/products/items?pageIndex=0&pageSize=10"
+run() { # $1 label, $2 url, [$3 header]
+  local args=(-t1 -c"$connections" --latency)
+  [[ -n ${3:-} ]] && args+=(-H "$3")
+  local status; status=$(curl -s -o /dev/null -w '%{http_code}' ${3:+-H "$3"} "$2")
+  [[ $status == 200 ]] || { echo "$1: $2 answered $status" >&2; exit 1; }
+  wrk "${args[@]}" -d3s "$2" >/dev/null # warm-up: JIT, caches, connection pools
+  local out; out=$(wrk "${args[@]}" -d"$duration" "$2")
+  local rps; rps=$(awk '/^Requests\/sec/{print $2}' <<<"$out")
+  local p50; p50=$(awk '$1=="50%"{print $2}' <<<"$out")
+  local p99; p99=$(awk '$1=="99%"{print $2}' <<<"$out")
+  local errors; errors=$(awk '/Non-2xx|Socket errors/' <<<"$out" | tr '\n' ' ')
+  echo "$1|$rps|$p50|$p99|${errors:-none}"
+}
+
+results=$(
+  run "catalog page, straight to products (anonymous)" "$products$catalog"
+  run "catalog page through the gateway (anonymous)" "$gateway$catalog"
+  run "catalog page through the gateway (signed-in user's token)" "$gateway$catalog" "Authorization: Bearer $token"
+  run "own profile through the gateway (token checked by gateway and identity, one DB read)" "$gateway/api/identity/users/me" "Authorization: Bearer $token"
+)
+
+direct=$(head -1 <<<"$results" | cut -d'|' -f2)
+echo
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; wrk -t1 -c$connections -d$duration (after a 3 s warm-up each), Release build"
+echo
+echo "| read | requests/s | share of direct | p50 | p99 | errors |"
+echo "|---|---|---|---|---|---|"
+while IFS='|' read -r label rps p50 p99 errors; do
+  printf '| %s | %.0f | %.2f | %s | %s | %s |\n' "$label" "$rps" "$(awk -v a="$rps" -v b="$direct" 'BEGIN{print a/b}')" "$p50" "$p99" "$errors"
+done <<<"$results"
