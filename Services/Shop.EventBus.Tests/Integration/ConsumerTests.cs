@@ -1,0 +1,121 @@
+using System.Text;
+using Confluent.Kafka;
+using LedgerService;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Shop.EventBus.Tests;
+
+[Collection(BusCollection.Name)]
+public sealed class ConsumerTests(InfrastructureFixture infrastructure, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_message_delivered_twice_has_no_second_effect()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var ledger = await LedgerHost.StartAsync(setup);
+        using var metrics = new MeterRecorder(ledger.Services);
+
+        var placed = await ledger.PlaceOrdersAsync(count: 3);
+        await Eventually.HoldsAsync(async () => (await Ledger.ReceiptsAsync(setup.ConnectionString)).Count == 3, "the three events are handled");
+
+        // As after a crash between publishing and marking sent: the relay publishes the same events again.
+        await Ledger.QueryAsync(setup.ConnectionString, db => db.Set<OutboxMessage>().ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, (DateTimeOffset?)null)));
+        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.BootstrapServers, setup.Topic) == 6, "the events are published a second time");
+        await Eventually.HoldsAsync(() => metrics.Sum("shop.eventbus.messages.consumed", "duplicate") == 3, "the redeliveries are consumed");
+
+        Assert.Equal(3, (await Ledger.ReceiptsAsync(setup.ConnectionString)).Count);
+        Assert.Equal(3, (await Ledger.ReceiptsAsync(setup.ConnectionString, nameof(OrderAuditHandler))).Count);
+        var account = await Ledger.QueryAsync(setup.ConnectionString, db => db.Accounts.SingleAsync());
+        Assert.Equal(placed.Sum(e => e.Amount), account.Balance);
+        Assert.Equal(3, account.Deposits);
+        Assert.All(placed, e => Assert.Equal(1, ledger.Probe.Attempts[(e.Id, nameof(OrderPlacedHandler))]));
+        Assert.Equal(6, await Ledger.QueryAsync(setup.ConnectionString, db => db.Set<InboxMessage>().CountAsync()));
+    }
+
+    [Fact]
+    public async Task A_handler_failing_transiently_succeeds_on_a_later_attempt()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var ledger = LedgerHost.Build(setup);
+        using var metrics = new MeterRecorder(ledger.Services);
+        var placed = (await ledger.PlaceOrdersAsync(count: 1)).Single();
+        ledger.Probe.FailTransiently(placed.Id, times: 2);
+        await ledger.StartAsync();
+
+        await Eventually.HoldsAsync(async () => (await Ledger.ReceiptsAsync(setup.ConnectionString)).Count == 1, "the event is handled");
+
+        Assert.Equal(3, ledger.Probe.Attempts[(placed.Id, nameof(OrderPlacedHandler))]);
+        Assert.Equal(1, ledger.Probe.Attempts[(placed.Id, nameof(OrderAuditHandler))]);
+        Assert.Equal(placed.Amount, (await Ledger.QueryAsync(setup.ConnectionString, db => db.Accounts.SingleAsync())).Balance);
+        await Eventually.HoldsAsync(() => metrics.Sum("shop.eventbus.messages.consumed", "processed") == 1, "the message is counted as processed");
+        Assert.Equal(2, metrics.Sum("shop.eventbus.messages.retried"));
+        Assert.Equal(0, metrics.Sum("shop.eventbus.messages.dead_lettered"));
+        Assert.Equal(0, KafkaTopic.Count(setup.BootstrapServers, setup.DeadLetterTopic));
+    }
+
+    [Fact]
+    public async Task Unreadable_payloads_are_dead_lettered_at_once_and_unknown_event_types_are_skipped()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var ledger = await LedgerHost.StartAsync(setup);
+        using var metrics = new MeterRecorder(ledger.Services);
+        await Eventually.HoldsAsync(() => KafkaTopic.PartitionCount(setup.BootstrapServers, setup.Topic) == 6, "the consumer has created its topic");
+
+        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = setup.BootstrapServers }).Build())
+        {
+            await producer.ProduceAsync(setup.Topic, Raw("account-0", "{\"orderId\": not json", nameof(OrderPlacedIntegrationEvent)));
+            await producer.ProduceAsync(setup.Topic, Raw("account-0", "{\"kind\":\"other\"}", "ShipmentDispatchedIntegrationEvent"));
+        }
+
+        var placed = await ledger.PlaceOrdersAsync(count: 1);
+        await Eventually.HoldsAsync(async () => (await Ledger.ReceiptsAsync(setup.ConnectionString)).Count == 1, "the valid event after them is handled");
+        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.BootstrapServers, setup.DeadLetterTopic) == 1, "the unreadable message is dead-lettered");
+
+        var deadLetter = KafkaTopic.ReadAll(setup.BootstrapServers, setup.DeadLetterTopic).Single();
+        Assert.Equal("System.Text.Json.JsonException", deadLetter.Header(EventBusHeaders.DeadLetterExceptionType));
+        Assert.Equal("1", deadLetter.Header(EventBusHeaders.DeadLetterAttempts));
+        Assert.Equal("{\"orderId\": not json", Encoding.UTF8.GetString(deadLetter.Message.Value));
+        Assert.Null(deadLetter.Header(EventBusHeaders.DeadLetterHandler));
+        Assert.Equal(1, metrics.Sum("shop.eventbus.messages.consumed", "ignored"));
+        Assert.Equal(1, metrics.Sum("shop.eventbus.messages.consumed", "dead_lettered"));
+        Assert.Equal(0, metrics.Sum("shop.eventbus.messages.retried"));
+        Assert.Equal(placed[0].Amount, (await Ledger.QueryAsync(setup.ConnectionString, db => db.Accounts.SingleAsync())).Balance);
+    }
+
+    [Fact]
+    public async Task Two_consumers_of_a_group_share_the_partitions_and_handle_each_event_once()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var first = await LedgerHost.StartAsync(setup, "first");
+        await using var second = await LedgerHost.StartAsync(setup, "second");
+
+        IReadOnlyCollection<TopicPartition> Owned(LedgerHost host) =>
+            [.. host.Services.GetRequiredService<ConsumerAssignment>().Partitions.Where(p => p.Topic == setup.Topic)];
+        await Eventually.HoldsAsync(
+            () => Owned(first).Count > 0 && Owned(second).Count > 0 && Owned(first).Count + Owned(second).Count == 6 && !Owned(first).Intersect(Owned(second)).Any(),
+            "the six partitions are split between the two consumers");
+
+        var placed = await first.PlaceOrdersAsync(count: 120, accounts: 24, perTransaction: 10);
+        await Eventually.HoldsAsync(async () => (await Ledger.ReceiptsAsync(setup.ConnectionString)).Count == 120, "every event is handled");
+
+        var receipts = await Ledger.ReceiptsAsync(setup.ConnectionString);
+        Assert.Equal(placed.Select(e => e.Id).Order(), receipts.Select(r => r.EventId).Order());
+        Assert.Contains(receipts, r => r.Consumer == "first");
+        Assert.Contains(receipts, r => r.Consumer == "second");
+        // An account's events share a partition, so one consumer handled them all, in order.
+        Assert.All(receipts.GroupBy(r => r.AccountId), account => Assert.Single(account.Select(r => r.Consumer).Distinct()));
+        Assert.All(receipts, r => Assert.Equal(r.Number - 1, r.PreviousNumber));
+        Assert.Equal(placed.Sum(e => e.Amount), await Ledger.QueryAsync(setup.ConnectionString, db => db.Accounts.SumAsync(a => a.Balance)));
+    }
+
+    private static Message<string, byte[]> Raw(string key, string payload, string eventType)
+    {
+        var headers = new Headers
+        {
+            { EventBusHeaders.EventType, Encoding.UTF8.GetBytes(eventType) },
+            { EventBusHeaders.EventId, Encoding.UTF8.GetBytes(Guid.NewGuid().ToString()) },
+        };
+        return new Message<string, byte[]> { Key = key, Value = Encoding.UTF8.GetBytes(payload), Headers = headers };
+    }
+}

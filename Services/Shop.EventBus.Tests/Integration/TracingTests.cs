@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using LedgerService;
+
+namespace Shop.EventBus.Tests;
+
+[Collection(BusCollection.Name)]
+public sealed class TracingTests(InfrastructureFixture infrastructure, ITestOutputHelper output)
+{
+    private const string RequestsSourceName = "Shop.EventBus.Tests.Requests";
+    private static readonly ActivitySource Requests = new(RequestsSourceName);
+
+    [Fact]
+    public async Task The_trace_of_the_request_that_saved_an_event_continues_through_Kafka_into_its_handler()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is EventBusTelemetry.Name or RequestsSourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var ledger = await LedgerHost.StartAsync(setup);
+
+        Activity request;
+        OrderPlacedIntegrationEvent placed;
+        using (request = Requests.StartActivity("POST /orders", ActivityKind.Server)!)
+        {
+            placed = (await ledger.PlaceOrdersAsync(count: 1)).Single();
+        }
+
+        await Eventually.HoldsAsync(async () => (await Ledger.ReceiptsAsync(setup.ConnectionString)).Count == 1, "the event is handled");
+        await Eventually.HoldsAsync(() => stopped.Any(a => a.Kind == ActivityKind.Consumer && a.TraceId == request.TraceId), "the consumer span has ended");
+
+        var send = Assert.Single(stopped, a => a.Kind == ActivityKind.Producer && a.TraceId == request.TraceId);
+        Assert.Equal(EventBusTelemetry.Name, send.Source.Name);
+        Assert.Equal($"send {setup.Topic}", send.DisplayName);
+        Assert.Equal(request.SpanId, send.ParentSpanId);
+        Assert.Equal(placed.Id.ToString(), send.GetTagItem("messaging.message.id"));
+
+        var handled = ledger.Probe.Activities[placed.Id];
+        Assert.NotNull(handled);
+        Assert.Equal(EventBusTelemetry.Name, handled.Source.Name);
+        Assert.Equal(ActivityKind.Consumer, handled.Kind);
+        Assert.Equal($"process {setup.Topic}", handled.DisplayName);
+        Assert.Equal(request.TraceId, handled.TraceId);
+        Assert.Equal(send.SpanId, handled.ParentSpanId);
+        Assert.Equal(setup.GroupId, handled.GetTagItem("messaging.consumer.group.name"));
+        Assert.Equal("processed", handled.GetTagItem("shop.eventbus.outcome"));
+
+        var message = KafkaTopic.ReadAll(setup.BootstrapServers, setup.Topic).Single();
+        Assert.Equal(send.Id, message.Header(EventBusHeaders.TraceParent));
+    }
+}

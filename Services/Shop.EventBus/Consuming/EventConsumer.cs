@@ -1,0 +1,355 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Confluent.Kafka;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Shop.EventBus;
+
+/// <summary>
+/// The service's consumer: one member of the consumer group <see cref="EventBusOptions.GroupId"/>, subscribed to the
+/// topics of its handlers' events and to its own dead-letter topic. Messages are handled one at a time, in partition
+/// order; each message's offset is committed only once it is handled (its transaction committed), dead-lettered or
+/// found to need no handler, so a crash redelivers at most the message in hand, and the inbox absorbs it.
+/// </summary>
+/// <remarks>
+/// A handler that throws is retried after an exponential backoff, in place (so later messages of the partition wait
+/// and keep their order), up to <see cref="EventBusOptions.MaxDeliveryAttempts"/> times; then the message goes to the
+/// dead-letter topic with the error and its origin in headers, and the consumer moves on. A payload that cannot be
+/// read is dead-lettered at once. When the database itself is unavailable the message is retried until it is back,
+/// without using up attempts.
+/// </remarks>
+internal sealed partial class EventConsumer<TContext>(
+    IConsumer<string, byte[]> consumer,
+    IProducer<string, byte[]> producer,
+    ConsumerAssignment assignment,
+    SubscriptionRegistry subscriptions,
+    OutboxWriter topicsOfEvents,
+    TopicManager topics,
+    EventDispatcher<TContext> dispatcher,
+    DeadLetterService<TContext> deadLetters,
+    IntegrationEventSerializer serializer,
+    EventBusTelemetry telemetry,
+    IOptions<EventBusOptions> options,
+    TimeProvider timeProvider,
+    ILogger<EventConsumer<TContext>> logger) : BackgroundService
+    where TContext : DbContext
+{
+    private const int MaxErrorLength = 4000;
+    private readonly EventBusOptions _options = options.Value;
+
+    // Consume blocks its thread; a dedicated one keeps it off the thread pool's hands for the host's lifetime.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        if (subscriptions.IsEmpty)
+        {
+            LogNoSubscriptions(logger, _options.GroupId);
+            return;
+        }
+
+        assignment.Logger = logger;
+        var subscribed = subscriptions.EventTypes.Select(topicsOfEvents.TopicOf).Append(_options.DeadLetterTopic).Distinct().ToList();
+        try
+        {
+            await RetryInfrastructureAsync(() => topics.EnsureAsync(subscribed, stoppingToken), "create its topics", stoppingToken);
+            consumer.Subscribe(subscribed);
+            LogSubscribed(logger, _options.GroupId, string.Join(", ", subscribed));
+
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                ConsumeResult<string, byte[]>? result;
+                try
+                {
+                    result = consumer.Consume(stoppingToken);
+                }
+                catch (ConsumeException exception) when (!exception.Error.IsFatal)
+                {
+                    LogConsumeError(logger, exception.Error.Code, exception.Error.Reason);
+                    continue;
+                }
+
+                if (result?.Message is null)
+                {
+                    continue;
+                }
+
+                await HandleAsync(result, stoppingToken);
+                Commit(result);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception exception)
+        {
+            LogStopped(logger, exception, _options.GroupId);
+            throw;
+        }
+        finally
+        {
+            CloseConsumer();
+        }
+    }
+
+    private async Task HandleAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken)
+    {
+        if (result.Topic == _options.DeadLetterTopic)
+        {
+            try
+            {
+                await RetryInfrastructureAsync(() => deadLetters.StoreAsync(result, cancellationToken), "store a dead letter", cancellationToken);
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // It stays in the dead-letter topic; one that cannot be stored must not stop the service's consumer.
+                LogDeadLetterNotStored(logger, exception, result.Topic, result.Partition.Value, result.Offset.Value);
+            }
+
+            return;
+        }
+
+        var headers = result.Message.Headers;
+        var eventType = EventBusHeaders.Get(headers, EventBusHeaders.EventType);
+        if (eventType is null || !subscriptions.TryGet(eventType, out var subscription))
+        {
+            // Topics are streams: most of a stream's event types concern other services.
+            telemetry.Consumed.Add(1, Outcome("ignored", result.Topic, eventType));
+            LogIgnored(logger, eventType ?? "(none)", result.Topic, result.Partition.Value, result.Offset.Value);
+            return;
+        }
+
+        var started = timeProvider.GetTimestamp();
+        using var span = TraceContext.StartSpan($"process {result.Topic}", ActivityKind.Consumer,
+            TraceContext.Parse(EventBusHeaders.Get(headers, EventBusHeaders.TraceParent), EventBusHeaders.Get(headers, EventBusHeaders.TraceState)));
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag("messaging.system", "kafka");
+            span.SetTag("messaging.operation.type", "process");
+            span.SetTag("messaging.operation.name", "process");
+            span.SetTag("messaging.destination.name", result.Topic);
+            span.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString(CultureInfo.InvariantCulture));
+            span.SetTag("messaging.kafka.offset", result.Offset.Value);
+            span.SetTag("messaging.consumer.group.name", _options.GroupId);
+            span.SetTag("messaging.message.id", EventBusHeaders.Get(headers, EventBusHeaders.EventId));
+            span.SetTag("messaging.kafka.message.key", result.Message.Key);
+            span.SetTag("shop.eventbus.event_type", eventType);
+        }
+
+        var outcome = await ProcessAsync(result, subscription, span, cancellationToken);
+        span?.SetTag("shop.eventbus.outcome", outcome);
+        var tags = Outcome(outcome, result.Topic, eventType);
+        telemetry.Consumed.Add(1, tags);
+        telemetry.ProcessDuration.Record(timeProvider.GetElapsedTime(started).TotalSeconds, tags);
+    }
+
+    private async Task<string> ProcessAsync(ConsumeResult<string, byte[]> result, EventSubscription subscription, Activity? span, CancellationToken cancellationToken)
+    {
+        IntegrationEvent @event;
+        try
+        {
+            @event = serializer.Deserialize(result.Message.Value, subscription.EventType);
+        }
+        catch (JsonException exception)
+        {
+            // Retrying cannot change the bytes: straight to the dead letters.
+            RecordError(span, exception);
+            await DeadLetterAsync(result, subscription.Name, exception, attempts: 1, cancellationToken);
+            return "dead_lettered";
+        }
+
+        var databaseFailures = 0;
+        for (var attempt = 1; ; )
+        {
+            try
+            {
+                var outcome = await dispatcher.DispatchAsync(@event, subscription, cancellationToken);
+                if (outcome == DispatchOutcome.Duplicate)
+                {
+                    LogDuplicate(logger, @event.Id, subscription.Name, result.Topic, result.Partition.Value, result.Offset.Value);
+                    return "duplicate";
+                }
+
+                return "processed";
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                if (EventDispatcher<TContext>.IsTransientDatabaseFailure(exception))
+                {
+                    databaseFailures++;
+                    var wait = Backoff.Delay(databaseFailures, _options.RetryDelay, _options.MaxRetryDelay);
+                    LogDatabaseUnavailable(logger, @event.Id, subscription.Name, wait.TotalMilliseconds, exception.Message);
+                    await Task.Delay(wait, timeProvider, cancellationToken);
+                    continue;
+                }
+
+                if (attempt >= _options.MaxDeliveryAttempts)
+                {
+                    RecordError(span, exception);
+                    await DeadLetterAsync(result, subscription.Name, exception, attempt, cancellationToken);
+                    return "dead_lettered";
+                }
+
+                var delay = Backoff.Delay(attempt, _options.RetryDelay, _options.MaxRetryDelay);
+                telemetry.Retried.Add(1, new TagList { { "messaging.destination.name", result.Topic }, { "shop.eventbus.event_type", subscription.Name } });
+                span?.AddEvent(new ActivityEvent("retry", tags: new ActivityTagsCollection
+                {
+                    ["shop.eventbus.attempt"] = attempt,
+                    ["exception.type"] = Cause(exception).GetType().FullName,
+                    ["exception.message"] = Cause(exception).Message,
+                }));
+                LogRetrying(logger, @event.Id, subscription.Name, attempt, _options.MaxDeliveryAttempts, delay.TotalMilliseconds, Cause(exception).Message);
+                await Task.Delay(delay, timeProvider, cancellationToken);
+                attempt++;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends the message as it was consumed, with its headers plus the error and its origin, to the dead-letter
+    /// topic. Kafka being down is waited out: the offset is committed only once the dead letter is safe.
+    /// </summary>
+    private async Task DeadLetterAsync(ConsumeResult<string, byte[]> result, string eventType, Exception exception, int attempts, CancellationToken cancellationToken)
+    {
+        var cause = Cause(exception);
+        var headers = new Headers();
+        foreach (var header in result.Message.Headers ?? [])
+        {
+            if (!header.Key.StartsWith(EventBusHeaders.DeadLetterPrefix, StringComparison.Ordinal))
+            {
+                headers.Add(header.Key, header.GetValueBytes());
+            }
+        }
+
+        var error = cause.Message.Length > MaxErrorLength ? cause.Message[..MaxErrorLength] : cause.Message;
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterError, error);
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterExceptionType, cause.GetType().FullName ?? cause.GetType().Name);
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterOriginTopic, result.Topic);
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterOriginPartition, result.Partition.Value.ToString(CultureInfo.InvariantCulture));
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterOriginOffset, result.Offset.Value.ToString(CultureInfo.InvariantCulture));
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterAttempts, attempts.ToString(CultureInfo.InvariantCulture));
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterTime, timeProvider.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterGroup, _options.GroupId);
+        if (exception is HandlerFailedException failed)
+        {
+            EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterHandler, failed.Handler);
+        }
+
+        var message = new Message<string, byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers };
+        await RetryInfrastructureAsync(async () =>
+        {
+            await topics.EnsureAsync([_options.DeadLetterTopic], cancellationToken);
+            await producer.ProduceAsync(_options.DeadLetterTopic, message, cancellationToken);
+        }, "publish a dead letter", cancellationToken);
+
+        telemetry.DeadLettered.Add(1, new TagList { { "messaging.destination.name", result.Topic }, { "shop.eventbus.event_type", eventType } });
+        LogDeadLettered(logger, exception, EventBusHeaders.Get(result.Message.Headers, EventBusHeaders.EventId) ?? "(none)", eventType,
+            result.Topic, result.Partition.Value, result.Offset.Value, attempts, _options.DeadLetterTopic);
+    }
+
+    /// <summary>Retries an operation on Kafka or the database until it succeeds or the host stops.</summary>
+    private async Task RetryInfrastructureAsync(Func<Task> operation, string what, CancellationToken cancellationToken)
+    {
+        for (var failures = 1; ; failures++)
+        {
+            try
+            {
+                await operation();
+                return;
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested
+                && (exception is KafkaException || EventDispatcher<TContext>.IsTransientDatabaseFailure(exception)))
+            {
+                var delay = Backoff.Delay(failures, _options.RetryDelay, _options.MaxRetryDelay);
+                LogInfrastructureRetry(logger, what, delay.TotalMilliseconds, exception.Message);
+                await Task.Delay(delay, timeProvider, cancellationToken);
+            }
+        }
+    }
+
+    private void Commit(ConsumeResult<string, byte[]> result)
+    {
+        try
+        {
+            consumer.Commit([new TopicPartitionOffset(result.TopicPartition, result.Offset + 1)]);
+        }
+        catch (KafkaException exception)
+        {
+            // Typically a rebalance took the partition away: the message comes again and the inbox skips it.
+            LogCommitFailed(logger, result.Topic, result.Partition.Value, result.Offset.Value, exception.Error.Reason);
+        }
+    }
+
+    private void CloseConsumer()
+    {
+        try
+        {
+            // Leaves the group at once, so the other replicas take over this one's partitions without waiting for
+            // the session to time out.
+            consumer.Close();
+        }
+        catch (KafkaException exception)
+        {
+            LogCloseFailed(logger, exception.Error.Reason);
+        }
+    }
+
+    private static Exception Cause(Exception exception) => exception is HandlerFailedException { InnerException: { } inner } ? inner : exception;
+
+    private static void RecordError(Activity? span, Exception exception)
+    {
+        span?.SetStatus(ActivityStatusCode.Error, Cause(exception).Message);
+        span?.AddException(Cause(exception));
+    }
+
+    private static TagList Outcome(string outcome, string topic, string? eventType) => new()
+    {
+        { "messaging.destination.name", topic },
+        { "shop.eventbus.event_type", eventType },
+        { "shop.eventbus.outcome", outcome },
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumer group {Group} has no subscriptions in this service; not consuming")]
+    private static partial void LogNoSubscriptions(ILogger logger, string group);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumer group {Group} subscribed to {Topics}")]
+    private static partial void LogSubscribed(ILogger logger, string group, string topics);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka consume error {Code}: {Reason}")]
+    private static partial void LogConsumeError(ILogger logger, ErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The consumer of group {Group} stopped")]
+    private static partial void LogStopped(ILogger logger, Exception exception, string group);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "No handler here for {EventType} at {Topic}[{Partition}]@{Offset}; skipped")]
+    private static partial void LogIgnored(ILogger logger, string eventType, string topic, int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} ({EventType}) at {Topic}[{Partition}]@{Offset} was already processed; skipped")]
+    private static partial void LogDuplicate(ILogger logger, Guid eventId, string eventType, string topic, int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handling event {EventId} ({EventType}) failed on attempt {Attempt} of {MaxAttempts}; retrying in {DelayMs:0} ms: {Reason}")]
+    private static partial void LogRetrying(ILogger logger, Guid eventId, string eventType, int attempt, int maxAttempts, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database is unavailable while handling event {EventId} ({EventType}); retrying in {DelayMs:0} ms: {Reason}")]
+    private static partial void LogDatabaseUnavailable(ILogger logger, Guid eventId, string eventType, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Event {EventId} ({EventType}) at {Topic}[{Partition}]@{Offset} failed {Attempts} time(s) and was sent to {DeadLetterTopic}")]
+    private static partial void LogDeadLettered(ILogger logger, Exception exception, string eventId, string eventType, string topic, int partition, long offset, int attempts, string deadLetterTopic);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not store the dead letter at {Topic}[{Partition}]@{Offset}; it stays in the topic")]
+    private static partial void LogDeadLetterNotStored(ILogger logger, Exception exception, string topic, int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not {What}; retrying in {DelayMs:0} ms: {Reason}")]
+    private static partial void LogInfrastructureRetry(ILogger logger, string what, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Committing {Topic}[{Partition}]@{Offset} failed ({Reason}); the message will be delivered again and skipped by the inbox")]
+    private static partial void LogCommitFailed(ILogger logger, string topic, int partition, long offset, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the consumer failed: {Reason}")]
+    private static partial void LogCloseFailed(ILogger logger, string reason);
+}

@@ -1,0 +1,430 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Shop.EventBus;
+
+/// <summary>
+/// Publishes the outbox of <typeparamref name="TContext"/> to Kafka.
+/// </summary>
+/// <remarks>
+/// <para>
+/// One replica relays at a time: the one holding a PostgreSQL advisory lock on its own connection. The others stand
+/// by, try to take the lock every <see cref="EventBusOptions.RelayPollInterval"/>, and forward commits made in their
+/// process to the leader with <c>NOTIFY</c>. A single relay reading in sequence order is what keeps the events of one
+/// partition key in commit order; if the leader dies, its connection closes, the lock is released and a standby
+/// takes over within one poll interval, starting from the first row not marked sent.
+/// </para>
+/// <para>
+/// The leader reads a batch of pending rows, produces them in order (acks=all, idempotent producer: per partition no
+/// reordering or duplicates on retry), waits for every acknowledgement and marks the acknowledged rows sent. A crash
+/// between publishing and marking republishes those rows; consumers' inboxes absorb the duplicates. Rows Kafka does
+/// not acknowledge stay pending and the batch is retried with exponential backoff.
+/// </para>
+/// </remarks>
+internal sealed partial class OutboxRelay<TContext>(
+    IServiceProvider services,
+    OutboxSignal<TContext> signal,
+    IProducer<string, byte[]> producer,
+    TopicManager topics,
+    EventBusTelemetry telemetry,
+    IOptions<EventBusOptions> options,
+    TimeProvider timeProvider,
+    ILogger<OutboxRelay<TContext>> logger) : BackgroundService
+    where TContext : DbContext
+{
+    private static readonly string ContextName = typeof(TContext).Name;
+    private static readonly TimeSpan BacklogRefreshInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan CleanupInterval = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan FirstCleanupDelay = TimeSpan.FromMinutes(1);
+    private const int CleanupBatchSize = 5000;
+
+    private readonly EventBusOptions _options = options.Value;
+
+    private sealed record PendingEvent(
+        long Sequence, Guid EventId, string EventType, string Topic, string PartitionKey, string Payload,
+        string? TraceParent, string? TraceState, DateTimeOffset CreatedAt);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // The loop runs for the life of the host; host start must not wait for its first database round trip.
+        await Task.Yield();
+        Activity.Current = null;
+
+        NpgsqlDataSource? dataSource = null;
+        EventBusTables? tables = null;
+        var failures = 0;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    if (dataSource is null || tables is null)
+                    {
+                        (dataSource, tables) = CreateDataSource();
+                    }
+
+                    await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+                    failures = 0;
+                    while (!stoppingToken.IsCancellationRequested)
+                    {
+                        if (await TryTakeLeadAsync(connection, tables, stoppingToken))
+                        {
+                            LogLeading(logger, ContextName);
+                            await LeadAsync(dataSource, connection, tables, stoppingToken);
+                        }
+
+                        telemetry.ClearBacklog(ContextName);
+                        await StandByAsync(connection, tables, stoppingToken);
+                    }
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception exception)
+                {
+                    telemetry.ClearBacklog(ContextName);
+                    failures++;
+                    var delay = Backoff.Delay(failures, _options.RelayRetryDelay, _options.RelayMaxRetryDelay);
+                    if (exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable })
+                    {
+                        LogNoTable(logger, ContextName, delay.TotalMilliseconds);
+                    }
+                    else
+                    {
+                        LogDatabaseFailed(logger, exception, ContextName, delay.TotalMilliseconds);
+                    }
+
+                    await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+        }
+        finally
+        {
+            telemetry.ClearBacklog(ContextName);
+            if (dataSource is not null)
+            {
+                await dataSource.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The relay's own connections: unpooled, so closing one ends its session and releases the leader's lock; not
+    /// traced, or every idle poll would be a root span of its own.
+    /// </summary>
+    private (NpgsqlDataSource, EventBusTables) CreateDataSource()
+    {
+        using var scope = services.CreateScope();
+        var context = scope.ServiceProvider.GetRequiredService<TContext>();
+        var tables = EventBusTables.From(context);
+        var builder = new NpgsqlDataSourceBuilder(context.Database.GetConnectionString());
+        builder.ConnectionStringBuilder.Pooling = false;
+        builder.ConnectionStringBuilder.ApplicationName = $"Shop.EventBus relay ({ContextName})";
+        builder.ConfigureTracing(tracing => tracing
+            .ConfigureCommandFilter(_ => false)
+            .ConfigureBatchFilter(_ => false)
+            .EnablePhysicalOpenTracing(false));
+        return (builder.Build(), tables);
+    }
+
+    private static async Task<bool> TryTakeLeadAsync(NpgsqlConnection connection, EventBusTables tables, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = tables.RelayLockKey });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Waits one poll interval, forwarding this process's commits to the leader.</summary>
+    private async Task StandByAsync(NpgsqlConnection connection, EventBusTables tables, CancellationToken cancellationToken)
+    {
+        var started = timeProvider.GetTimestamp();
+        while (_options.RelayPollInterval - timeProvider.GetElapsedTime(started) is { Ticks: > 0 } remaining)
+        {
+            if (await signal.WaitAsync(remaining, cancellationToken))
+            {
+                await using var command = new NpgsqlCommand($"NOTIFY {tables.NotifyChannel}", connection);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+    }
+
+    private async Task LeadAsync(NpgsqlDataSource dataSource, NpgsqlConnection connection, EventBusTables tables, CancellationToken stoppingToken)
+    {
+        using var lease = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var listener = ListenAsync(dataSource, tables.NotifyChannel, lease);
+        var publishFailures = 0;
+        var lastBacklog = long.MinValue;
+        var nextCleanup = timeProvider.GetUtcNow() + FirstCleanupDelay;
+        try
+        {
+            while (true)
+            {
+                var batch = await ReadBatchAsync(connection, tables, lease.Token);
+                if (batch.Count > 0)
+                {
+                    var started = timeProvider.GetTimestamp();
+                    var (sent, error) = await PublishAsync(batch, lease.Token);
+                    if (sent.Count > 0)
+                    {
+                        // Not cancellable: what Kafka acknowledged is marked even while the host stops.
+                        await MarkSentAsync(connection, tables, sent, CancellationToken.None);
+                        LogPublished(logger, sent.Count, ContextName, timeProvider.GetElapsedTime(started).TotalMilliseconds);
+                    }
+
+                    if (error is not null)
+                    {
+                        publishFailures++;
+                        var delay = Backoff.Delay(publishFailures, _options.RelayRetryDelay, _options.RelayMaxRetryDelay);
+                        LogPublishFailed(logger, batch.Count - sent.Count, batch.Count, ContextName, delay.TotalMilliseconds, error.Message);
+                        await RefreshBacklogAsync(connection, tables, lease.Token);
+                        lastBacklog = timeProvider.GetTimestamp();
+                        await Task.Delay(delay, timeProvider, lease.Token);
+                        continue;
+                    }
+
+                    publishFailures = 0;
+                    if (batch.Count == _options.RelayBatchSize)
+                    {
+                        continue;
+                    }
+                }
+
+                if (lastBacklog == long.MinValue || timeProvider.GetElapsedTime(lastBacklog) >= BacklogRefreshInterval)
+                {
+                    await RefreshBacklogAsync(connection, tables, lease.Token);
+                    lastBacklog = timeProvider.GetTimestamp();
+                }
+
+                if (timeProvider.GetUtcNow() >= nextCleanup)
+                {
+                    await CleanUpAsync(connection, tables, lease.Token);
+                    nextCleanup = timeProvider.GetUtcNow() + CleanupInterval;
+                }
+
+                await signal.WaitAsync(_options.RelayPollInterval, lease.Token);
+            }
+        }
+        catch (OperationCanceledException) when (lease.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        {
+            // Only the listener ends the lease early: surface its failure, so the relay reconnects.
+            await listener;
+            throw;
+        }
+        finally
+        {
+            await lease.CancelAsync();
+            await listener.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>
+    /// Listens for other replicas' commits on a second connection while this one leads. If that connection fails,
+    /// the lease ends and the relay reconnects from scratch.
+    /// </summary>
+    private async Task ListenAsync(NpgsqlDataSource dataSource, string channel, CancellationTokenSource lease)
+    {
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(lease.Token);
+            connection.Notification += (_, _) => signal.Pulse();
+            await using (var command = new NpgsqlCommand($"LISTEN {channel}", connection))
+            {
+                await command.ExecuteNonQueryAsync(lease.Token);
+            }
+
+            // Commits that happened before LISTEN took effect are found by the next read.
+            signal.Pulse();
+            while (true)
+            {
+                await connection.WaitAsync(lease.Token);
+            }
+        }
+        catch (OperationCanceledException) when (lease.IsCancellationRequested)
+        {
+        }
+        catch
+        {
+            await lease.CancelAsync();
+            throw;
+        }
+    }
+
+    private async Task<List<PendingEvent>> ReadBatchAsync(NpgsqlConnection connection, EventBusTables tables, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            $"""
+            SELECT sequence, event_id, event_type, topic, partition_key, payload, trace_parent, trace_state, created_at
+            FROM {tables.Outbox} WHERE sent_at IS NULL ORDER BY sequence LIMIT $1
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = _options.RelayBatchSize });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var batch = new List<PendingEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            batch.Add(new PendingEvent(
+                reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.GetFieldValue<DateTimeOffset>(8)));
+        }
+
+        return batch;
+    }
+
+    /// <summary>Produces the batch in sequence order and waits for every acknowledgement.</summary>
+    /// <returns>The sequences Kafka acknowledged, and the first error if any event was not.</returns>
+    private async Task<(List<long> Sent, Exception? Error)> PublishAsync(List<PendingEvent> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await topics.EnsureAsync(batch.Select(e => e.Topic), cancellationToken);
+        }
+        catch (KafkaException exception)
+        {
+            telemetry.PublishFailed.Add(batch.Count);
+            return ([], exception);
+        }
+
+        var deliveries = new List<(PendingEvent Event, Activity? Span, Task<DeliveryResult<string, byte[]>> Delivery)>(batch.Count);
+        foreach (var pending in batch)
+        {
+            var span = TraceContext.StartSpan($"send {pending.Topic}", ActivityKind.Producer, TraceContext.Parse(pending.TraceParent, pending.TraceState));
+            if (span is { IsAllDataRequested: true })
+            {
+                span.SetTag("messaging.system", "kafka");
+                span.SetTag("messaging.operation.type", "send");
+                span.SetTag("messaging.operation.name", "send");
+                span.SetTag("messaging.destination.name", pending.Topic);
+                span.SetTag("messaging.message.id", pending.EventId.ToString());
+                span.SetTag("messaging.kafka.message.key", pending.PartitionKey);
+                span.SetTag("shop.eventbus.event_type", pending.EventType);
+            }
+
+            var headers = new Headers();
+            EventBusHeaders.Set(headers, EventBusHeaders.EventType, pending.EventType);
+            EventBusHeaders.Set(headers, EventBusHeaders.EventId, pending.EventId.ToString());
+            EventBusHeaders.Set(headers, EventBusHeaders.ContentType, EventBusHeaders.JsonContentType);
+            // The consumer's span is the child of this send span; without a listener, of the code that saved the event.
+            if ((span?.Id ?? pending.TraceParent) is { } traceParent)
+            {
+                EventBusHeaders.Set(headers, EventBusHeaders.TraceParent, traceParent);
+                if ((span is null ? pending.TraceState : span.TraceStateString) is { Length: > 0 } traceState)
+                {
+                    EventBusHeaders.Set(headers, EventBusHeaders.TraceState, traceState);
+                }
+            }
+
+            Task<DeliveryResult<string, byte[]>> delivery;
+            try
+            {
+                // Enqueued synchronously, in order; the task completes on Kafka's acknowledgement.
+                delivery = producer.ProduceAsync(pending.Topic, new Message<string, byte[]>
+                {
+                    Key = pending.PartitionKey,
+                    Value = Encoding.UTF8.GetBytes(pending.Payload),
+                    Headers = headers,
+                }, CancellationToken.None);
+            }
+            catch (Exception exception)
+            {
+                delivery = Task.FromException<DeliveryResult<string, byte[]>>(exception);
+            }
+
+            deliveries.Add((pending, span, delivery));
+            Activity.Current = null;
+        }
+
+        var sent = new List<long>(batch.Count);
+        Exception? error = null;
+        foreach (var (pending, span, delivery) in deliveries)
+        {
+            try
+            {
+                var result = await delivery;
+                sent.Add(pending.Sequence);
+                span?.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                span?.SetTag("messaging.kafka.offset", result.Offset.Value);
+                var tags = new TagList { { "messaging.destination.name", pending.Topic }, { "shop.eventbus.event_type", pending.EventType } };
+                telemetry.Published.Add(1, tags);
+                telemetry.OutboxDelay.Record((timeProvider.GetUtcNow() - pending.CreatedAt).TotalSeconds, tags);
+            }
+            catch (Exception exception)
+            {
+                error ??= exception;
+                span?.SetStatus(ActivityStatusCode.Error, exception.Message);
+                span?.AddException(exception);
+                telemetry.PublishFailed.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", pending.Topic));
+            }
+            finally
+            {
+                span?.Dispose();
+            }
+        }
+
+        Activity.Current = null;
+        return (sent, error);
+    }
+
+    private async Task MarkSentAsync(NpgsqlConnection connection, EventBusTables tables, List<long> sequences, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"UPDATE {tables.Outbox} SET sent_at = $1 WHERE sequence = ANY($2)", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = timeProvider.GetUtcNow() });
+        command.Parameters.Add(new NpgsqlParameter { Value = sequences.ToArray() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task RefreshBacklogAsync(NpgsqlConnection connection, EventBusTables tables, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT count(*), min(created_at) FROM {tables.Outbox} WHERE sent_at IS NULL", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var count = reader.GetInt64(0);
+        var oldest = reader.IsDBNull(1) ? TimeSpan.Zero : timeProvider.GetUtcNow() - reader.GetFieldValue<DateTimeOffset>(1);
+        telemetry.SetBacklog(ContextName, count, oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest);
+    }
+
+    /// <summary>Deletes published outbox rows and inbox records older than the retention, a bounded batch at a time.</summary>
+    private async Task CleanUpAsync(NpgsqlConnection connection, EventBusTables tables, CancellationToken cancellationToken)
+    {
+        var cutoff = timeProvider.GetUtcNow() - _options.Retention;
+        await using var command = new NpgsqlCommand(
+            $"""
+            DELETE FROM {tables.Outbox} WHERE sequence IN
+                (SELECT sequence FROM {tables.Outbox} WHERE sent_at < $1 ORDER BY sent_at LIMIT {CleanupBatchSize});
+            DELETE FROM {tables.Inbox} WHERE (event_id, handler) IN
+                (SELECT event_id, handler FROM {tables.Inbox} WHERE processed_at < $1 ORDER BY processed_at LIMIT {CleanupBatchSize});
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = cutoff });
+        var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+        if (deleted > 0)
+        {
+            LogCleanedUp(logger, deleted, ContextName, _options.Retention.TotalDays);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "This replica now relays the outbox of {Context}")]
+    private static partial void LogLeading(ILogger logger, string context);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Published {Count} events from the outbox of {Context} in {ElapsedMs:0.0} ms")]
+    private static partial void LogPublished(ILogger logger, int count, string context, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka did not acknowledge {Failed} of {Count} events from the outbox of {Context}; they stay pending and are retried in {DelayMs:0} ms: {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, int failed, int count, string context, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The outbox table of {Context} does not exist yet (are its migrations applied?); looking again in {DelayMs:0} ms")]
+    private static partial void LogNoTable(ILogger logger, string context, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The outbox relay of {Context} lost its database connection; reconnecting in {DelayMs:0} ms")]
+    private static partial void LogDatabaseFailed(ILogger logger, Exception exception, string context, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} outbox and inbox rows of {Context} older than {Days:0.#} days")]
+    private static partial void LogCleanedUp(ILogger logger, int count, string context, double days);
+}
