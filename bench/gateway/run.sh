@@ -4,6 +4,8 @@
 # the built AppHost with the same wrk settings. The gateway keeps token validation and rate limiting on; its limits
 # are raised so that no request of the benchmark is refused. Prints a Markdown table; RESULTS.md keeps them.
 #   bench/gateway/run.sh [duration=10s] [connections=32]
+# SHOP_BENCH_DASHBOARD=false runs without the dashboard, so no process exports telemetry (as in production without a
+# collector); by default the dashboard runs, as with ./run.sh, and every request is traced and exported.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10s}
@@ -11,6 +13,7 @@ connections=${2:-32}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 dotnet build Shop.AppHost -c Release -nologo -clp:ErrorsOnly -v:quiet
+dotnet build bench/gateway/BareProxy -c Release -nologo -clp:ErrorsOnly -v:quiet
 appHost=Shop.AppHost/bin/Release/net10.0/Shop.AppHost.dll
 data=$(mktemp -d /tmp/shop-bench-gateway-XXXX)
 chmod 755 "$data"
@@ -19,12 +22,13 @@ jar=$data/cookies.txt
 secret=$(openssl rand -hex 24)
 
 DOTNET_ENVIRONMENT=Development dotnet "$appHost" --AppHost:RandomizePorts=true --AppHost:DataDirectory="$data/volumes" \
-  --AppHost:Terminal:ShowResourceOutput=false \
+  --AppHost:Terminal:ShowResourceOutput=false --AppHost:DisableDashboard="$([[ ${SHOP_BENCH_DASHBOARD:-true} == false ]] && echo true || echo false)" \
   --Parameters:web-client-secret="$secret" \
   --Parameters:gateway-rate-limit=1000000000 --Parameters:gateway-rate-limit-anonymous=1000000000 \
   >"$log" 2>&1 &
 apphost=$!
-trap 'status=$?; ((status == 0)) || tail -40 "$log" >&2; kill -TERM $apphost 2>/dev/null; wait $apphost 2>/dev/null || true; rm -rf "$data"' EXIT
+bare_pid=
+trap 'status=$?; ((status == 0)) || tail -40 "$log" >&2; [[ -n $bare_pid ]] && kill $bare_pid 2>/dev/null; kill -TERM $apphost 2>/dev/null; wait $apphost 2>/dev/null || true; rm -rf "$data"' EXIT
 
 until grep -q "Ready:" "$log"; do
   if ! kill -0 "$apphost" 2>/dev/null || grep -q "Started with problems" "$log"; then cat "$log" >&2; exit 1; fi
@@ -45,6 +49,13 @@ url_of() { # $1 = resource name
   echo "no process for $1" >&2; exit 1
 }
 products=$(url_of products)
+
+# The baseline: a bare YARP proxy in front of the same products process.
+bare_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+bare="http://localhost:$bare_port"
+dotnet bench/gateway/BareProxy/bin/Release/net10.0/BareProxy.dll --urls "$bare" --Destination "$products" >"$data/bare.log" 2>&1 &
+bare_pid=$!
+until curl -s -o /dev/null "$bare/"; do kill -0 "$bare_pid" || { cat "$data/bare.log" >&2; exit 1; }; sleep 0.1; done
 
 # A signed-in user's access token, obtained as the storefront does: authorization code with PKCE through the
 # gateway, the sign-in form of the identity service, then the token endpoint (demo customer, Development seed).
@@ -83,6 +94,7 @@ run() { # $1 label, $2 url, [$3 header]
 
 results=$(
   run "catalog page, straight to products (anonymous)" "$products$catalog"
+  run "catalog page through a bare YARP proxy (baseline)" "$bare$catalog"
   run "catalog page through the gateway (anonymous)" "$gateway$catalog"
   run "catalog page through the gateway (signed-in user's token)" "$gateway$catalog" "Authorization: Bearer $token"
   run "own profile through the gateway (token checked by gateway and identity, one DB read)" "$gateway/api/identity/users/me" "Authorization: Bearer $token"
@@ -90,7 +102,7 @@ results=$(
 
 direct=$(head -1 <<<"$results" | cut -d'|' -f2)
 echo
-echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; wrk -t1 -c$connections -d$duration (after a 3 s warm-up each), Release build"
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; wrk -t1 -c$connections -d$duration (after a 3 s warm-up each), Release build, dashboard ${SHOP_BENCH_DASHBOARD:-true}"
 echo
 echo "| read | requests/s | share of direct | p50 | p99 | errors |"
 echo "|---|---|---|---|---|---|"

@@ -153,6 +153,12 @@ public static class Extensions
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
             options.ForwardLimit = 1;
+            // ASPNETCORE_FORWARDEDHEADERS_ENABLED (set by Aspire-style hosts) would trust every sender: start again
+            // from loopback only.
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
+            options.KnownProxies.Add(IPAddress.Loopback);
+            options.KnownProxies.Add(IPAddress.IPv6Loopback);
             foreach (var network in knownNetworks)
             {
                 options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));

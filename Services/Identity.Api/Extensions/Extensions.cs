@@ -1,3 +1,4 @@
+using System.Net;
 using Identity.Api.Apis;
 using Identity.Api.Configuration;
 using Identity.Api.Infrastructure;
@@ -146,6 +147,12 @@ public static class Extensions
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
             options.AllowedHosts = [issuer.IdnHost];
+            // ASPNETCORE_FORWARDEDHEADERS_ENABLED (set by Aspire-style hosts) would trust every sender: start again
+            // from loopback only.
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
+            options.KnownProxies.Add(IPAddress.Loopback);
+            options.KnownProxies.Add(IPAddress.IPv6Loopback);
             foreach (var network in knownNetworks)
             {
                 options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
