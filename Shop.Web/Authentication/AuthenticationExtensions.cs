@@ -108,7 +108,7 @@ public static class AuthenticationExtensions
     }
 
     /// <summary>Only paths of this site: a crafted link must not make the sign-in an open redirect.</summary>
-    private static string LocalOrHome(string? returnUrl) =>
+    internal static string LocalOrHome(string? returnUrl) =>
         returnUrl is { Length: > 0 } && returnUrl[0] == '/' && !returnUrl.StartsWith("//", StringComparison.Ordinal)
             && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
             ? returnUrl

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Gateway.Tests;
+
+/// <summary>
+/// The gateway's routes as configured: a YARP route without an authorization policy would be open to anyone, so
+/// every route must name one, and the catalog, ordering and payment routes must name the right one.
+/// </summary>
+public class RoutePolicyTests
+{
+    private static readonly IConfigurationSection Routes = new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "gateway.appsettings.json"))
+        .Build()
+        .GetSection("ReverseProxy:Routes");
+
+    private static IEnumerable<IConfigurationSection> AllRoutes => Routes.GetChildren();
+
+    [Fact]
+    public void Every_route_names_an_authorization_policy_the_gateway_defines_and_the_storefront_CORS_policy()
+    {
+        Assert.NotEmpty(AllRoutes);
+        Assert.All(AllRoutes, route =>
+        {
+            Assert.Contains(route["AuthorizationPolicy"], new[] { "anonymous", "default", "admin" });
+            Assert.Equal("storefront", route["CorsPolicy"]);
+        });
+    }
+
+    [Fact]
+    public void Catalog_reads_are_anonymous_and_every_catalog_write_needs_an_admin()
+    {
+        var products = AllRoutes.Where(r => r["ClusterId"] == "products").ToList();
+        var methods = products.ToDictionary(r => r.Key, r => r.GetSection("Match:Methods").Get<string[]>() ?? []);
+
+        Assert.All(products, route => Assert.NotEmpty(methods[route.Key]));
+        Assert.Equal(["GET", "HEAD"], products.Where(r => r["AuthorizationPolicy"] == "anonymous").SelectMany(r => methods[r.Key]).Order());
+        Assert.Equal(["DELETE", "PATCH", "POST", "PUT"], products.Where(r => r["AuthorizationPolicy"] == "admin").SelectMany(r => methods[r.Key]).Order());
+    }
+
+    [Fact]
+    public void Ordering_and_payment_need_a_signed_in_user_except_pricing_a_cart()
+    {
+        var routes = AllRoutes.Where(r => r["ClusterId"] is "ordering" or "payment").ToList();
+
+        var anonymous = Assert.Single(routes, r => r["AuthorizationPolicy"] == "anonymous");
+        Assert.Equal("/api/ordering/quotes", anonymous["Match:Path"]);
+        Assert.All(routes.Where(r => r != anonymous), r => Assert.Equal("default", r["AuthorizationPolicy"]));
+    }
+
+    [Fact]
+    public void Only_registration_and_the_sign_in_endpoints_of_identity_are_anonymous()
+    {
+        var anonymous = AllRoutes
+            .Where(r => r["ClusterId"] == "identity" && r["AuthorizationPolicy"] == "anonymous")
+            .Select(r => r["Match:Path"])
+            .Order();
+
+        Assert.Equal(["/.well-known/{**catch-all}", "/account/{**catch-all}", "/api/identity/users", "/connect/{**catch-all}"], anonymous);
+    }
+}
