@@ -68,19 +68,6 @@ public sealed partial class PartitionLog : IFlushable
 
     public long LogEndOffset => Volatile.Read(ref _logEndOffset);
 
-    public long SizeInBytes => Volatile.Read(ref _segments).Sum(s => s.Size);
-
-    public int ProducerCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _producers.Count;
-            }
-        }
-    }
-
     private static string SnapshotPath(string directory, long baseOffset) => Path.Combine(directory, $"{baseOffset:D20}.snapshot");
 
     /// <summary>Opens (or creates) the log, cutting a torn or corrupt tail and rebuilding producer state.</summary>

@@ -23,8 +23,6 @@ public sealed class ProducerStateTable
 
     private readonly Dictionary<long, ProducerEntry> _producers = [];
 
-    public int Count => _producers.Count;
-
     public SequenceCheck Check(long producerId, short epoch, int baseSequence, int lastOffsetDelta, out long duplicateBaseOffset)
     {
         duplicateBaseOffset = -1;
