@@ -24,12 +24,19 @@ public sealed class PartitionLogTests : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    private PartitionLog Open()
+    private PartitionLog Open(TimeProvider? time = null)
     {
         var config = TopicConfig.Resolve(new Dictionary<string, string>(), _options);
-        var log = new PartitionLog("t", 0, _directory, () => config, _flusher, TimeProvider.System, NullLogger.Instance);
+        var log = new PartitionLog("t", 0, _directory, () => config, _flusher, time ?? TimeProvider.System, NullLogger.Instance);
         log.Open();
         return log;
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 
     private static TopicConfig Config(BrokerOptions options) => TopicConfig.Resolve(new Dictionary<string, string>(), options);
@@ -174,6 +181,24 @@ public sealed class PartitionLogTests : IAsyncLifetime
         Assert.True(deleted > 0);
         Assert.True(log.LogStartOffset is > 0 and <= 100, $"only the old records go (log starts at {log.LogStartOffset})");
         Assert.Equal(0, log.ApplyRetention(oneHour, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        log.Close();
+    }
+
+    [Fact]
+    public async Task A_segment_older_than_segment_ms_rolls_on_the_next_append()
+    {
+        var clock = new ManualClock();
+        var log = Open(clock);
+        var config = TopicConfig.Resolve(new Dictionary<string, string> { [TopicConfig.SegmentMsKey] = "60000" }, _options);
+        await _flusher.WaitDurableAsync(log.Append(TestBatches.Build(1), config).Ticket);
+        clock.Now += TimeSpan.FromSeconds(30);
+        await _flusher.WaitDurableAsync(log.Append(TestBatches.Build(1), config).Ticket);
+        Assert.Single(Directory.GetFiles(_directory, "*.log"));
+
+        clock.Now += TimeSpan.FromSeconds(31);
+        await _flusher.WaitDurableAsync(log.Append(TestBatches.Build(1), config).Ticket);
+        Assert.Equal(2, Directory.GetFiles(_directory, "*.log").Length);
+        Assert.True(File.Exists(Path.Combine(_directory, $"{2:D20}.log")));
         log.Close();
     }
 }

@@ -140,6 +140,12 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
         {
             PrepareRebalance(group, $"member {memberId} joined");
         }
+        else if (group.InInitialDelay)
+        {
+            // As Kafka does: every member arriving during the initial delay extends it (within the
+            // rebalance timeout), so a fleet starting together lands in one generation.
+            group.PhaseDeadline = Math.Min(Now + _options.GroupInitialRebalanceDelayMs, group.InitialDelayLimit);
+        }
 
         TryCompleteJoin(group);
         return waiter;
@@ -173,6 +179,7 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
         var wasEmpty = group.State == GroupState.Empty;
         group.State = GroupState.PreparingRebalance;
         group.InInitialDelay = wasEmpty && _options.GroupInitialRebalanceDelayMs > 0;
+        group.InitialDelayLimit = Now + group.Members.Select(m => m.RebalanceTimeoutMs).DefaultIfEmpty(0).Max();
         group.PhaseDeadline = Now + (group.InInitialDelay
             ? _options.GroupInitialRebalanceDelayMs
             : group.Members.Select(m => m.RebalanceTimeoutMs).DefaultIfEmpty(0).Max());

@@ -100,5 +100,8 @@ internal sealed class ConsumerGroup(string id)
 
     public bool InInitialDelay { get; set; }
 
+    /// <summary>The initial delay never extends past this (the first members' rebalance timeout).</summary>
+    public long InitialDelayLimit { get; set; }
+
     public GroupMember? Find(string memberId) => Members.Find(m => m.Id == memberId);
 }

@@ -159,21 +159,23 @@ public sealed partial class PartitionLog : IFlushable
             }
 
             var baseOffset = _logEndOffset;
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             RecordBatch.SetBaseOffset(batch, baseOffset);
             RecordBatch.SetPartitionLeaderEpoch(batch, 0);
             if (config.LogAppendTime)
             {
-                appendTime = _time.GetUtcNow().ToUnixTimeMilliseconds();
+                appendTime = now;
                 RecordBatch.SetLogAppendTime(batch, appendTime);
             }
 
             var active = _segments[^1];
-            if (active.Size > 0 && active.Size + batch.Length > config.SegmentBytes)
+            if (active.Size > 0
+                && (active.Size + batch.Length > config.SegmentBytes || now - active.FirstAppendTime >= config.SegmentMs))
             {
                 active = Roll(active);
             }
 
-            active.Append(batch);
+            active.Append(batch, now);
             _logEndOffset = RecordBatch.LastOffset(batch) + 1;
             if (producerId >= 0)
             {

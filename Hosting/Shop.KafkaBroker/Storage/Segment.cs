@@ -47,6 +47,9 @@ public sealed class Segment
 
     public long MaxTimestamp { get; private set; }
 
+    /// <summary>Broker time of the first append since the segment was created or opened (segment.ms counts from it).</summary>
+    public long FirstAppendTime { get; private set; } = -1;
+
     public static string LogFilePath(string directory, long baseOffset) => Path.Combine(directory, $"{baseOffset:D20}.log");
 
     public static Segment Create(string directory, long baseOffset)
@@ -61,8 +64,13 @@ public sealed class Segment
         return new Segment(directory, baseOffset, handle) { Size = RandomAccess.GetLength(handle) };
     }
 
-    public void Append(ReadOnlySpan<byte> batch)
+    public void Append(ReadOnlySpan<byte> batch, long now)
     {
+        if (FirstAppendTime < 0)
+        {
+            FirstAppendTime = now;
+        }
+
         RandomAccess.Write(_handle, batch, Size);
         Track(batch, Size);
         Size += batch.Length;

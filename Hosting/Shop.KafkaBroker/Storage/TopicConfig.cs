@@ -12,6 +12,7 @@ public sealed record TopicConfig(
     long RetentionMs,
     long RetentionBytes,
     int SegmentBytes,
+    long SegmentMs,
     bool LogAppendTime,
     int MaxMessageBytes,
     IReadOnlyDictionary<string, string> Overrides)
@@ -19,18 +20,19 @@ public sealed record TopicConfig(
     public const string RetentionMsKey = "retention.ms";
     public const string RetentionBytesKey = "retention.bytes";
     public const string SegmentBytesKey = "segment.bytes";
+    public const string SegmentMsKey = "segment.ms";
+    public const long DefaultSegmentMs = 7L * 24 * 60 * 60 * 1000;
     public const string TimestampTypeKey = "message.timestamp.type";
     public const string MaxMessageBytesKey = "max.message.bytes";
     public const string CleanupPolicyKey = "cleanup.policy";
 
     private static readonly string[] Enforced =
-        [CleanupPolicyKey, RetentionMsKey, RetentionBytesKey, SegmentBytesKey, TimestampTypeKey, MaxMessageBytesKey];
+        [CleanupPolicyKey, RetentionMsKey, RetentionBytesKey, SegmentBytesKey, SegmentMsKey, TimestampTypeKey, MaxMessageBytesKey];
 
     private static readonly Dictionary<string, string> Accepted = new()
     {
         ["compression.type"] = "producer",
         ["min.insync.replicas"] = "1",
-        ["segment.ms"] = "604800000",
         ["delete.retention.ms"] = "86400000",
         ["file.delete.delay.ms"] = "60000",
         ["flush.messages"] = "9223372036854775807",
@@ -51,6 +53,7 @@ public sealed record TopicConfig(
             Long(RetentionMsKey, defaults.RetentionMs),
             Long(RetentionBytesKey, defaults.RetentionBytes),
             (int)Long(SegmentBytesKey, defaults.SegmentBytes),
+            Long(SegmentMsKey, DefaultSegmentMs),
             overrides.TryGetValue(TimestampTypeKey, out var type) && type == "LogAppendTime",
             (int)Long(MaxMessageBytesKey, defaults.MaxMessageBytes),
             overrides);
@@ -69,6 +72,8 @@ public sealed record TopicConfig(
             CleanupPolicyKey => value == "delete" ? null : "Only cleanup.policy=delete is supported (log compaction is not implemented).",
             RetentionMsKey or RetentionBytesKey =>
                 long.TryParse(value, CultureInfo.InvariantCulture, out var l) && l >= -1 ? null : $"{name} must be an integer >= -1.",
+            SegmentMsKey =>
+                long.TryParse(value, CultureInfo.InvariantCulture, out var ms) && ms >= 1 ? null : "segment.ms must be a positive integer.",
             SegmentBytesKey =>
                 int.TryParse(value, CultureInfo.InvariantCulture, out var s) && s >= 14 ? null : "segment.bytes must be an integer >= 14.",
             MaxMessageBytesKey =>
@@ -89,6 +94,7 @@ public sealed record TopicConfig(
         yield return Entry(RetentionMsKey, RetentionMs.ToString(CultureInfo.InvariantCulture));
         yield return Entry(RetentionBytesKey, RetentionBytes.ToString(CultureInfo.InvariantCulture));
         yield return Entry(SegmentBytesKey, SegmentBytes.ToString(CultureInfo.InvariantCulture));
+        yield return Entry(SegmentMsKey, SegmentMs.ToString(CultureInfo.InvariantCulture));
         yield return Entry(TimestampTypeKey, "CreateTime");
         yield return Entry(MaxMessageBytesKey, MaxMessageBytes.ToString(CultureInfo.InvariantCulture));
         foreach (var (name, fallback) in Accepted)
