@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Shop.KafkaBroker.Configuration;
+using Shop.KafkaBroker.Groups;
+using Shop.KafkaBroker.Storage;
+
+namespace Shop.KafkaBroker.Tests.Unit;
+
+public sealed class OffsetStoreTests : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "shop-kafka-unit", Guid.NewGuid().ToString("N"));
+    private BrokerOptions _options = null!;
+    private FlushScheduler _flusher = null!;
+
+    public Task InitializeAsync()
+    {
+        _options = new BrokerOptions { DataDir = _directory };
+        _flusher = new FlushScheduler(_options, NullLogger<FlushScheduler>.Instance);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _flusher.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private OffsetStore Open()
+    {
+        var store = new OffsetStore(_options, _flusher, NullLogger<OffsetStore>.Instance);
+        store.Load();
+        return store;
+    }
+
+    private static (OffsetKey, CommittedOffset) Commit(string topic, int partition, long offset) =>
+        (new OffsetKey(topic, partition), new CommittedOffset(offset, 0, null, 1));
+
+    [Fact]
+    public async Task Repeated_commits_are_compacted_and_the_latest_offsets_survive_a_reload()
+    {
+        var store = Open();
+        for (var batch = 0; batch < 120; batch++)
+        {
+            var commits = Enumerable.Range((batch * 100) + 1, 100).Select(i => Commit("t", i % 3, i)).ToList();
+            await _flusher.WaitDurableAsync(store.Commit("g", commits));
+        }
+
+        store.Dispose();
+        var file = Path.Combine(_directory, "offsets", "offsets.log");
+        Assert.True(new FileInfo(file).Length < 12_000 * 20, $"the log should have been compacted, it has {new FileInfo(file).Length} bytes");
+
+        var reloaded = Open();
+        Assert.Equal(12_000, reloaded.Get("g", "t", 0)?.Offset);
+        Assert.Equal(11_998, reloaded.Get("g", "t", 1)?.Offset);
+        Assert.Equal(11_999, reloaded.Get("g", "t", 2)?.Offset);
+        reloaded.Dispose();
+    }
+
+    [Fact]
+    public async Task A_torn_tail_is_cut_and_group_deletion_is_remembered()
+    {
+        var store = Open();
+        await _flusher.WaitDurableAsync(store.Commit("kept", [Commit("t", 0, 5)]));
+        await _flusher.WaitDurableAsync(store.Commit("gone", [Commit("t", 0, 7)]));
+        await _flusher.WaitDurableAsync(store.DeleteGroup("gone"));
+        store.Dispose();
+
+        var file = Path.Combine(_directory, "offsets", "offsets.log");
+        await using (var stream = new FileStream(file, FileMode.Append))
+        {
+            stream.Write([0, 0, 0, 40, 1, 2, 3]);
+        }
+
+        var reloaded = Open();
+        Assert.Equal(5, reloaded.Get("kept", "t", 0)?.Offset);
+        Assert.Null(reloaded.Get("gone", "t", 0));
+        Assert.Equal(["kept"], reloaded.GroupIds);
+        await _flusher.WaitDurableAsync(reloaded.Commit("kept", [Commit("t", 0, 6)]));
+        reloaded.Dispose();
+        var again = Open();
+        Assert.Equal(6, again.Get("kept", "t", 0)?.Offset);
+        again.Dispose();
+    }
+}
