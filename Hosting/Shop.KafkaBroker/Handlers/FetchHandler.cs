@@ -84,7 +84,7 @@ public sealed class FetchHandler(TopicStore topics, TimeProvider time, BrokerMet
         }
 
         var request = new FetchRequest(maxWait, minBytes, maxBytes <= 0 ? int.MaxValue : maxBytes, requestTopics);
-        return ShouldRespond(request, out _)
+        return ShouldRespond(request)
             ? ValueTask.FromResult<ResponseWriter?>(WriteResponse(context, request))
             : WaitThenRespondAsync(context, request);
     }
@@ -97,7 +97,7 @@ public sealed class FetchHandler(TopicStore topics, TimeProvider time, BrokerMet
         while (true)
         {
             var signals = logs.Select(l => l.Changed.WaitTask).ToList();
-            if (ShouldRespond(request, out _))
+            if (ShouldRespond(request))
             {
                 break;
             }
@@ -121,9 +121,9 @@ public sealed class FetchHandler(TopicStore topics, TimeProvider time, BrokerMet
     }
 
     /// <summary>True when enough bytes are waiting or a partition has an error to report.</summary>
-    private static bool ShouldRespond(FetchRequest request, out long available)
+    private static bool ShouldRespond(FetchRequest request)
     {
-        available = 0;
+        long available = 0;
         foreach (var topic in request.Topics)
         {
             foreach (var partition in topic.Partitions)
