@@ -39,6 +39,11 @@ public sealed class KafkaHostingTests(ITestOutputHelper output)
         }
 
         Assert.Contains(text, received);
+
+        // A graceful stop: the broker flushes and exits cleanly.
+        await app.StopAsync(ct);
+        Assert.True(app.ResourceNotifications.TryGetCurrentState("kafka", out var stopped));
+        Assert.Equal((Shop.Hosting.ApplicationModel.KnownResourceStates.Exited, 0), (stopped.Snapshot.State, stopped.Snapshot.ExitCode));
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<GroupCoordinator> _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private Task _housekeeping = Task.CompletedTask;
 
     public GroupCoordinator(BrokerOptions options, OffsetStore offsets, TimeProvider time, ILogger<GroupCoordinator> logger)
@@ -586,6 +587,12 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Disposed by its owner and again by the service provider at shutdown: the second call has nothing to do.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         await _housekeeping;
         _stopping.Dispose();

@@ -27,6 +27,7 @@ public sealed partial class OffsetStore : IFlushable, IDisposable
     private readonly ILogger<OffsetStore> _logger;
     private readonly string _path;
     private FileStream _file = null!;
+    private int _disposed;
     private long _records;
 
     public OffsetStore(BrokerOptions options, FlushScheduler flusher, ILogger<OffsetStore> logger)
@@ -271,6 +272,12 @@ public sealed partial class OffsetStore : IFlushable, IDisposable
 
     public void Dispose()
     {
+        // Disposed by the server's StopAsync and again by the service provider at shutdown.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         lock (_lock)
         {
             _file?.Flush(flushToDisk: true);

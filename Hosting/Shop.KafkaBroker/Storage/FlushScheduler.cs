@@ -20,6 +20,7 @@ public sealed partial class FlushScheduler : IAsyncDisposable
 {
     private readonly Lock _lock = new();
     private readonly HashSet<IFlushable> _dirty = [];
+    private int _disposed;
     private readonly Queue<(long Ticket, TaskCompletionSource Waiter)> _waiters = new();
     // A kernel event rather than SemaphoreSlim: the flusher waits up to a thousand times a second, and
     // SemaphoreSlim spins (sched_yield) before each block, which costs a shared 2-core machine dearly.
@@ -157,6 +158,12 @@ public sealed partial class FlushScheduler : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Disposed by the server's StopAsync and again by the service provider at shutdown.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         _loop.Join();
         FlushOnce();

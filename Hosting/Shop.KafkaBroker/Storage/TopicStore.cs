@@ -17,6 +17,7 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
 
     private readonly ConcurrentDictionary<string, Topic> _topics = new(StringComparer.Ordinal);
     private readonly Lock _adminLock = new();
+    private int _disposed;
     private readonly string _topicsDirectory = Path.Combine(options.DataDir, "topics");
     private readonly string _deletedDirectory = Path.Combine(options.DataDir, "deleted");
 
@@ -185,6 +186,12 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
 
     public void Dispose()
     {
+        // Disposed by the server's StopAsync and again by the service provider at shutdown.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         foreach (var topic in _topics.Values)
         {
             foreach (var partition in topic.Partitions)
