@@ -108,6 +108,8 @@ public sealed class FaultInfrastructureFixture : InfrastructureFixture
             .WithEnvironment("EventBus__TopicPrefix", LedgerTopicPrefix)
             .WithEnvironment("EventBus__RelayBatchSize", LedgerBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("EventBus__RelayPollInterval", "00:00:00.200")
+            // A killed member holds its partitions until its session times out (45 s by default); the test kills one.
+            .WithEnvironment("Kafka__Consumer__Config__SessionTimeoutMs", "6000")
             .WithEnvironment("Logging__LogLevel__Microsoft.EntityFrameworkCore", "Warning")
             .WithHttpHealthCheck("/health");
     }

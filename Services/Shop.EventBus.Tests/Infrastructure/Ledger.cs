@@ -18,6 +18,9 @@ internal static class Ledger
     public static Task<int> PendingAsync(string connectionString) =>
         QueryAsync(connectionString, db => db.Set<OutboxMessage>().CountAsync(m => m.SentAt == null));
 
+    public static Task<int> ReceiptCountAsync(string connectionString, string handler = nameof(OrderPlacedHandler)) =>
+        QueryAsync(connectionString, db => db.Receipts.CountAsync(r => r.Handler == handler));
+
     public static Task<List<Receipt>> ReceiptsAsync(string connectionString, string handler = nameof(OrderPlacedHandler)) =>
         QueryAsync(connectionString, db => db.Receipts.AsNoTracking().Where(r => r.Handler == handler).OrderBy(r => r.Id).ToListAsync());
 }

@@ -32,7 +32,7 @@ public sealed class TracingTests(InfrastructureFixture infrastructure, ITestOutp
             placed = (await ledger.PlaceOrdersAsync(count: 1)).Single();
         }
 
-        await Eventually.HoldsAsync(async () => (await Ledger.ReceiptsAsync(setup.ConnectionString)).Count == 1, "the event is handled");
+        await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString) == 1, "the event is handled");
         await Eventually.HoldsAsync(() => stopped.Any(a => a.Kind == ActivityKind.Consumer && a.TraceId == request.TraceId), "the consumer span has ended");
 
         var send = Assert.Single(stopped, a => a.Kind == ActivityKind.Producer && a.TraceId == request.TraceId);

@@ -12,8 +12,9 @@ namespace Shop.EventBus;
 /// <summary>
 /// The service's consumer: one member of the consumer group <see cref="EventBusOptions.GroupId"/>, subscribed to the
 /// topics of its handlers' events and to its own dead-letter topic. Messages are handled one at a time, in partition
-/// order; each message's offset is committed only once it is handled (its transaction committed), dead-lettered or
-/// found to need no handler, so a crash redelivers at most the message in hand, and the inbox absorbs it.
+/// order; a message's offset is committed only once it is handled (its transaction committed), dead-lettered or
+/// found to need no handler (see <see cref="ConsumerAssignment"/> for when), so a crash redelivers at most the few
+/// messages handled since the last commit, and the inbox absorbs them.
 /// </summary>
 /// <remarks>
 /// A handler that throws is retried after an exponential backoff, in place (so later messages of the partition wait
@@ -39,7 +40,8 @@ internal sealed partial class EventConsumer<TContext>(
     where TContext : DbContext
 {
     private const int MaxErrorLength = 4000;
-    private readonly EventBusOptions _options = options.Value;
+    // Read when first used, so a bad setting fails in the host's start-up validation with its own message.
+    private EventBusOptions Settings => options.Value;
 
     // Consume blocks its thread; a dedicated one keeps it off the thread pool's hands for the host's lifetime.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -49,24 +51,25 @@ internal sealed partial class EventConsumer<TContext>(
     {
         if (subscriptions.IsEmpty)
         {
-            LogNoSubscriptions(logger, _options.GroupId);
+            LogNoSubscriptions(logger, Settings.GroupId);
             return;
         }
 
         assignment.Logger = logger;
-        var subscribed = subscriptions.EventTypes.Select(topicsOfEvents.TopicOf).Append(_options.DeadLetterTopic).Distinct().ToList();
+        var subscribed = subscriptions.EventTypes.Select(topicsOfEvents.TopicOf).Append(Settings.DeadLetterTopic).Distinct().ToList();
         try
         {
             await RetryInfrastructureAsync(() => topics.EnsureAsync(subscribed, stoppingToken), "create its topics", stoppingToken);
             consumer.Subscribe(subscribed);
-            LogSubscribed(logger, _options.GroupId, string.Join(", ", subscribed));
+            LogSubscribed(logger, Settings.GroupId, string.Join(", ", subscribed));
 
             while (!stoppingToken.IsCancellationRequested)
             {
                 ConsumeResult<string, byte[]>? result;
                 try
                 {
-                    result = consumer.Consume(stoppingToken);
+                    // With handled offsets waiting, only take a message that is already here; otherwise commit first.
+                    result = assignment.HasPending ? consumer.Consume(TimeSpan.Zero) : consumer.Consume(stoppingToken);
                 }
                 catch (ConsumeException exception) when (!exception.Error.IsFatal)
                 {
@@ -76,11 +79,16 @@ internal sealed partial class EventConsumer<TContext>(
 
                 if (result?.Message is null)
                 {
+                    assignment.Commit(consumer);
                     continue;
                 }
 
                 await HandleAsync(result, stoppingToken);
-                Commit(result);
+                assignment.Handled(result);
+                if (assignment.CommitDue)
+                {
+                    assignment.Commit(consumer);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -88,7 +96,7 @@ internal sealed partial class EventConsumer<TContext>(
         }
         catch (Exception exception)
         {
-            LogStopped(logger, exception, _options.GroupId);
+            LogStopped(logger, exception, Settings.GroupId);
             throw;
         }
         finally
@@ -99,7 +107,7 @@ internal sealed partial class EventConsumer<TContext>(
 
     private async Task HandleAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken)
     {
-        if (result.Topic == _options.DeadLetterTopic)
+        if (result.Topic == Settings.DeadLetterTopic)
         {
             try
             {
@@ -135,7 +143,7 @@ internal sealed partial class EventConsumer<TContext>(
             span.SetTag("messaging.destination.name", result.Topic);
             span.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString(CultureInfo.InvariantCulture));
             span.SetTag("messaging.kafka.offset", result.Offset.Value);
-            span.SetTag("messaging.consumer.group.name", _options.GroupId);
+            span.SetTag("messaging.consumer.group.name", Settings.GroupId);
             span.SetTag("messaging.message.id", EventBusHeaders.Get(headers, EventBusHeaders.EventId));
             span.SetTag("messaging.kafka.message.key", result.Message.Key);
             span.SetTag("shop.eventbus.event_type", eventType);
@@ -182,20 +190,20 @@ internal sealed partial class EventConsumer<TContext>(
                 if (EventDispatcher<TContext>.IsTransientDatabaseFailure(exception))
                 {
                     databaseFailures++;
-                    var wait = Backoff.Delay(databaseFailures, _options.RetryDelay, _options.MaxRetryDelay);
+                    var wait = Backoff.Delay(databaseFailures, Settings.RetryDelay, Settings.MaxRetryDelay);
                     LogDatabaseUnavailable(logger, @event.Id, subscription.Name, wait.TotalMilliseconds, exception.Message);
                     await Task.Delay(wait, timeProvider, cancellationToken);
                     continue;
                 }
 
-                if (attempt >= _options.MaxDeliveryAttempts)
+                if (attempt >= Settings.MaxDeliveryAttempts)
                 {
                     RecordError(span, exception);
                     await DeadLetterAsync(result, subscription.Name, exception, attempt, cancellationToken);
                     return "dead_lettered";
                 }
 
-                var delay = Backoff.Delay(attempt, _options.RetryDelay, _options.MaxRetryDelay);
+                var delay = Backoff.Delay(attempt, Settings.RetryDelay, Settings.MaxRetryDelay);
                 telemetry.Retried.Add(1, new TagList { { "messaging.destination.name", result.Topic }, { "shop.eventbus.event_type", subscription.Name } });
                 span?.AddEvent(new ActivityEvent("retry", tags: new ActivityTagsCollection
                 {
@@ -203,7 +211,7 @@ internal sealed partial class EventConsumer<TContext>(
                     ["exception.type"] = Cause(exception).GetType().FullName,
                     ["exception.message"] = Cause(exception).Message,
                 }));
-                LogRetrying(logger, @event.Id, subscription.Name, attempt, _options.MaxDeliveryAttempts, delay.TotalMilliseconds, Cause(exception).Message);
+                LogRetrying(logger, @event.Id, subscription.Name, attempt, Settings.MaxDeliveryAttempts, delay.TotalMilliseconds, Cause(exception).Message);
                 await Task.Delay(delay, timeProvider, cancellationToken);
                 attempt++;
             }
@@ -234,7 +242,7 @@ internal sealed partial class EventConsumer<TContext>(
         EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterOriginOffset, result.Offset.Value.ToString(CultureInfo.InvariantCulture));
         EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterAttempts, attempts.ToString(CultureInfo.InvariantCulture));
         EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterTime, timeProvider.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
-        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterGroup, _options.GroupId);
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterGroup, Settings.GroupId);
         if (exception is HandlerFailedException failed)
         {
             EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterHandler, failed.Handler);
@@ -243,13 +251,13 @@ internal sealed partial class EventConsumer<TContext>(
         var message = new Message<string, byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers };
         await RetryInfrastructureAsync(async () =>
         {
-            await topics.EnsureAsync([_options.DeadLetterTopic], cancellationToken);
-            await producer.ProduceAsync(_options.DeadLetterTopic, message, cancellationToken);
+            await topics.EnsureAsync([Settings.DeadLetterTopic], cancellationToken);
+            await producer.ProduceAsync(Settings.DeadLetterTopic, message, cancellationToken);
         }, "publish a dead letter", cancellationToken);
 
         telemetry.DeadLettered.Add(1, new TagList { { "messaging.destination.name", result.Topic }, { "shop.eventbus.event_type", eventType } });
         LogDeadLettered(logger, exception, EventBusHeaders.Get(result.Message.Headers, EventBusHeaders.EventId) ?? "(none)", eventType,
-            result.Topic, result.Partition.Value, result.Offset.Value, attempts, _options.DeadLetterTopic);
+            result.Topic, result.Partition.Value, result.Offset.Value, attempts, Settings.DeadLetterTopic);
     }
 
     /// <summary>Retries an operation on Kafka or the database until it succeeds or the host stops.</summary>
@@ -265,23 +273,10 @@ internal sealed partial class EventConsumer<TContext>(
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested
                 && (exception is KafkaException || EventDispatcher<TContext>.IsTransientDatabaseFailure(exception)))
             {
-                var delay = Backoff.Delay(failures, _options.RetryDelay, _options.MaxRetryDelay);
+                var delay = Backoff.Delay(failures, Settings.RetryDelay, Settings.MaxRetryDelay);
                 LogInfrastructureRetry(logger, what, delay.TotalMilliseconds, exception.Message);
                 await Task.Delay(delay, timeProvider, cancellationToken);
             }
-        }
-    }
-
-    private void Commit(ConsumeResult<string, byte[]> result)
-    {
-        try
-        {
-            consumer.Commit([new TopicPartitionOffset(result.TopicPartition, result.Offset + 1)]);
-        }
-        catch (KafkaException exception)
-        {
-            // Typically a rebalance took the partition away: the message comes again and the inbox skips it.
-            LogCommitFailed(logger, result.Topic, result.Partition.Value, result.Offset.Value, exception.Error.Reason);
         }
     }
 
@@ -289,6 +284,7 @@ internal sealed partial class EventConsumer<TContext>(
     {
         try
         {
+            assignment.Commit(consumer);
             // Leaves the group at once, so the other replicas take over this one's partitions without waiting for
             // the session to time out.
             consumer.Close();
@@ -346,9 +342,6 @@ internal sealed partial class EventConsumer<TContext>(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not {What}; retrying in {DelayMs:0} ms: {Reason}")]
     private static partial void LogInfrastructureRetry(ILogger logger, string what, double delayMs, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Committing {Topic}[{Partition}]@{Offset} failed ({Reason}); the message will be delivered again and skipped by the inbox")]
-    private static partial void LogCommitFailed(ILogger logger, string topic, int partition, long offset, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the consumer failed: {Reason}")]
     private static partial void LogCloseFailed(ILogger logger, string reason);

@@ -82,7 +82,7 @@ public static class EventBusExtensions
             config.ReconnectBackoffMaxMs ??= 1_000;
         });
 
-        var assignment = new ConsumerAssignment();
+        var assignment = new ConsumerAssignment(TimeProvider.System);
         services.AddSingleton(assignment);
         builder.AddKafkaConsumer<string, byte[]>(connectionName, config =>
         {
@@ -94,8 +94,8 @@ public static class EventBusExtensions
             config.ReconnectBackoffMaxMs ??= 1_000;
         }, consumer => consumer
             .SetPartitionsAssignedHandler((_, partitions) => assignment.Assigned(partitions))
-            .SetPartitionsRevokedHandler((_, partitions) => assignment.Revoked([.. partitions.Select(p => p.TopicPartition)], lost: false))
-            .SetPartitionsLostHandler((_, partitions) => assignment.Revoked([.. partitions.Select(p => p.TopicPartition)], lost: true)));
+            .SetPartitionsRevokedHandler((consumer, partitions) => assignment.Revoked(consumer, [.. partitions.Select(p => p.TopicPartition)]))
+            .SetPartitionsLostHandler((_, partitions) => assignment.Lost([.. partitions.Select(p => p.TopicPartition)])));
 
         var registry = new SubscriptionRegistry();
         services.AddSingleton(registry);

@@ -45,7 +45,8 @@ internal sealed partial class OutboxRelay<TContext>(
     private static readonly TimeSpan FirstCleanupDelay = TimeSpan.FromMinutes(1);
     private const int CleanupBatchSize = 5000;
 
-    private readonly EventBusOptions _options = options.Value;
+    // Read when first used, so a bad setting fails in the host's start-up validation with its own message.
+    private EventBusOptions Settings => options.Value;
 
     private sealed record PendingEvent(
         long Sequence, Guid EventId, string EventType, string Topic, string PartitionKey, string Payload,
@@ -93,7 +94,7 @@ internal sealed partial class OutboxRelay<TContext>(
                 {
                     telemetry.ClearBacklog(ContextName);
                     failures++;
-                    var delay = Backoff.Delay(failures, _options.RelayRetryDelay, _options.RelayMaxRetryDelay);
+                    var delay = Backoff.Delay(failures, Settings.RelayRetryDelay, Settings.RelayMaxRetryDelay);
                     if (exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable })
                     {
                         LogNoTable(logger, ContextName, delay.TotalMilliseconds);
@@ -147,7 +148,7 @@ internal sealed partial class OutboxRelay<TContext>(
     private async Task StandByAsync(NpgsqlConnection connection, EventBusTables tables, CancellationToken cancellationToken)
     {
         var started = timeProvider.GetTimestamp();
-        while (_options.RelayPollInterval - timeProvider.GetElapsedTime(started) is { Ticks: > 0 } remaining)
+        while (Settings.RelayPollInterval - timeProvider.GetElapsedTime(started) is { Ticks: > 0 } remaining)
         {
             if (await signal.WaitAsync(remaining, cancellationToken))
             {
@@ -183,7 +184,7 @@ internal sealed partial class OutboxRelay<TContext>(
                     if (error is not null)
                     {
                         publishFailures++;
-                        var delay = Backoff.Delay(publishFailures, _options.RelayRetryDelay, _options.RelayMaxRetryDelay);
+                        var delay = Backoff.Delay(publishFailures, Settings.RelayRetryDelay, Settings.RelayMaxRetryDelay);
                         LogPublishFailed(logger, batch.Count - sent.Count, batch.Count, ContextName, delay.TotalMilliseconds, error.Message);
                         await RefreshBacklogAsync(connection, tables, lease.Token);
                         lastBacklog = timeProvider.GetTimestamp();
@@ -192,7 +193,7 @@ internal sealed partial class OutboxRelay<TContext>(
                     }
 
                     publishFailures = 0;
-                    if (batch.Count == _options.RelayBatchSize)
+                    if (batch.Count == Settings.RelayBatchSize)
                     {
                         continue;
                     }
@@ -210,7 +211,7 @@ internal sealed partial class OutboxRelay<TContext>(
                     nextCleanup = timeProvider.GetUtcNow() + CleanupInterval;
                 }
 
-                await signal.WaitAsync(_options.RelayPollInterval, lease.Token);
+                await signal.WaitAsync(Settings.RelayPollInterval, lease.Token);
             }
         }
         catch (OperationCanceledException) when (lease.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
@@ -265,7 +266,7 @@ internal sealed partial class OutboxRelay<TContext>(
             SELECT sequence, event_id, event_type, topic, partition_key, payload, trace_parent, trace_state, created_at
             FROM {tables.Outbox} WHERE sent_at IS NULL ORDER BY sequence LIMIT $1
             """, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = _options.RelayBatchSize });
+        command.Parameters.Add(new NpgsqlParameter { Value = Settings.RelayBatchSize });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var batch = new List<PendingEvent>();
         while (await reader.ReadAsync(cancellationToken))
@@ -394,7 +395,7 @@ internal sealed partial class OutboxRelay<TContext>(
     /// <summary>Deletes published outbox rows and inbox records older than the retention, a bounded batch at a time.</summary>
     private async Task CleanUpAsync(NpgsqlConnection connection, EventBusTables tables, CancellationToken cancellationToken)
     {
-        var cutoff = timeProvider.GetUtcNow() - _options.Retention;
+        var cutoff = timeProvider.GetUtcNow() - Settings.Retention;
         await using var command = new NpgsqlCommand(
             $"""
             DELETE FROM {tables.Outbox} WHERE sequence IN
@@ -406,7 +407,7 @@ internal sealed partial class OutboxRelay<TContext>(
         var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
         if (deleted > 0)
         {
-            LogCleanedUp(logger, deleted, ContextName, _options.Retention.TotalDays);
+            LogCleanedUp(logger, deleted, ContextName, Settings.Retention.TotalDays);
         }
     }
 

@@ -9,7 +9,6 @@ internal sealed class OutboxWriter(IntegrationEventSerializer serializer, IOptio
     public const int MaxPartitionKeyLength = 200;
 
     private readonly ConcurrentDictionary<Type, string> _topics = new();
-    private readonly string _prefix = options.Value.TopicPrefix;
 
     public OutboxMessage Create(IntegrationEvent @event, string? partitionKey)
     {
@@ -34,5 +33,5 @@ internal sealed class OutboxWriter(IntegrationEventSerializer serializer, IOptio
         };
     }
 
-    public string TopicOf(Type eventType) => _topics.GetOrAdd(eventType, static (type, prefix) => TopicNames.For(type, prefix), _prefix);
+    public string TopicOf(Type eventType) => _topics.GetOrAdd(eventType, static (type, prefix) => TopicNames.For(type, prefix), options.Value.TopicPrefix);
 }

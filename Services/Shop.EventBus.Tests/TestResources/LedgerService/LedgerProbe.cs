@@ -16,6 +16,9 @@ public sealed class LedgerProbe
     /// <summary>Handler runs per event and handler, failed ones included.</summary>
     public ConcurrentDictionary<(Guid EventId, string Handler), int> Attempts { get; } = new();
 
+    /// <summary>When each event's handlers last ran (stopwatch timestamp), to measure latency.</summary>
+    public ConcurrentDictionary<Guid, long> HandledAt { get; } = new();
+
     /// <summary>The activity each event's handlers ran in.</summary>
     public ConcurrentDictionary<Guid, Activity?> Activities { get; } = new();
 
@@ -31,6 +34,7 @@ public sealed class LedgerProbe
     {
         Attempts.AddOrUpdate((@event.Id, handler), 1, (_, n) => n + 1);
         Activities[@event.Id] = Activity.Current;
+        HandledAt[@event.Id] = Stopwatch.GetTimestamp();
         if (_poisoned.ContainsKey((@event.Id, handler)))
         {
             throw new InvalidOperationException($"Event {@event.Id} cannot be handled: the account is frozen.");

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LedgerService;
+using Microsoft.EntityFrameworkCore;
+using Shop.Hosting;
+using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Testing;
+
+namespace Shop.EventBus.Tests;
+
+[Collection(FaultCollection.Name)]
+public sealed class FaultTests(FaultInfrastructureFixture infrastructure, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Events_committed_while_Kafka_is_down_are_published_once_it_is_back()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var ledger = await LedgerHost.StartAsync(setup, settings: ("Kafka:Producer:Config:MessageTimeoutMs", "1500"));
+        using var metrics = new MeterRecorder(ledger.Services);
+        var first = await ledger.PlaceOrdersAsync(count: 1, accountPrefix: "early-");
+        await Eventually.HoldsAsync(async () => await Ledger.PendingAsync(setup.ConnectionString) == 0, "the first event is published");
+
+        await infrastructure.App.ResourceCommands.StopAsync("kafka", Eventually.Timeout());
+        var placed = await ledger.PlaceOrdersAsync(count: 20, accounts: 4, perTransaction: 5);
+
+        // The relay tries, fails, keeps the events and reports them as its backlog.
+        await Eventually.HoldsAsync(() => metrics.Sum("shop.eventbus.messages.publish_failed") >= 20, "the relay has tried to publish while Kafka is down");
+        Assert.Equal(20, await Ledger.PendingAsync(setup.ConnectionString));
+        await Eventually.HoldsAsync(() => metrics.Observe("shop.eventbus.outbox.backlog").Contains(20), "the backlog gauge shows the waiting events");
+
+        await infrastructure.App.ResourceCommands.StartAsync("kafka", Eventually.Timeout());
+        await infrastructure.App.ResourceNotifications.WaitForResourceHealthyAsync("kafka", Eventually.Timeout());
+        await Eventually.HoldsAsync(async () => await Ledger.PendingAsync(setup.ConnectionString) == 0, "the relay publishes the backlog", TimeSpan.FromSeconds(60));
+
+        var messages = KafkaTopic.ReadAll(setup.BootstrapServers, setup.Topic);
+        Assert.Equal(first.Concat(placed).Select(e => e.Id.ToString()).Order(), messages.Select(m => m.Header(EventBusHeaders.EventId)).Order());
+        await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString) == 21, "the consumer handles them too", TimeSpan.FromSeconds(60));
+        Assert.All(await Ledger.ReceiptsAsync(setup.ConnectionString), r => Assert.Equal(r.Number - 1, r.PreviousNumber));
+        await Eventually.HoldsAsync(() => metrics.Observe("shop.eventbus.outbox.backlog").Contains(0), "the backlog gauge is back to zero");
+    }
+
+    [Fact]
+    public async Task A_relay_killed_between_batches_resumes_where_it_left_off_after_a_restart()
+    {
+        const int Orders = 600;
+        var cancellation = Eventually.Timeout(150);
+        var app = infrastructure.App;
+        await app.ResourceNotifications.WaitForResourceHealthyAsync(FaultInfrastructureFixture.LedgerResource, cancellation);
+        var connectionString = (await app.GetConnectionStringAsync(LedgerExtensions.DatabaseConnectionName, cancellation))!;
+        var topic = FaultInfrastructureFixture.LedgerTopicPrefix + "ledger.orders";
+
+        // A backlog committed while the service is down, so its relay starts with much to do.
+        await app.ResourceCommands.StopAsync(FaultInfrastructureFixture.LedgerResource, cancellation);
+        var setup = new LedgerSetup(connectionString, infrastructure.BootstrapServers, FaultInfrastructureFixture.LedgerTopicPrefix, "LedgerService", output);
+        var writing = Stopwatch.StartNew();
+        await using (var writer = LedgerHost.Build(setup))
+        {
+            await writer.PlaceOrdersAsync(Orders, accounts: 20, perTransaction: 100);
+        }
+
+        output.WriteLine($"Committed {Orders} orders in {writing.ElapsedMilliseconds} ms.");
+
+        var restarted = DateTimeOffset.UtcNow.AddSeconds(-1);
+        await app.ResourceCommands.StartAsync(FaultInfrastructureFixture.LedgerResource, cancellation);
+        var running = await app.ResourceNotifications.WaitForResourceAsync(
+            FaultInfrastructureFixture.LedgerResource,
+            e => e.Snapshot is { State: KnownResourceStates.Running, ProcessId: not null } && e.Snapshot.StartTimeStamp > restarted,
+            cancellation);
+        await Eventually.HoldsAsync(async () => await SentAsync(connectionString) >= 50, "the relay is publishing", TimeSpan.FromSeconds(60));
+        Process.GetProcessById(running.Snapshot.ProcessId!.Value).Kill();
+        // Killed before it reported healthy, it counts as failed to start; either way it has ended.
+        await app.ResourceNotifications.WaitForResourceAsync(FaultInfrastructureFixture.LedgerResource, e => KnownResourceStates.IsTerminal(e.Snapshot.State), cancellation);
+        var sentBeforeKill = await SentAsync(connectionString);
+        output.WriteLine($"Killed the ledger service with {sentBeforeKill} of {Orders} events marked sent.");
+        Assert.InRange(sentBeforeKill, 50, Orders - 1);
+
+        var clock = Stopwatch.StartNew();
+        await app.ResourceCommands.StartAsync(FaultInfrastructureFixture.LedgerResource, cancellation);
+        await Eventually.HoldsAsync(async () => await SentAsync(connectionString) == Orders, "the restarted relay publishes the rest", TimeSpan.FromSeconds(60));
+        output.WriteLine($"Restarted; the rest was published after {clock.ElapsedMilliseconds} ms.");
+
+        // Every event is on the topic; only what was in flight at the kill (at most one batch) is there twice.
+        var messages = KafkaTopic.ReadAll(infrastructure.BootstrapServers, topic);
+        var ids = messages.Select(m => m.Header(EventBusHeaders.EventId)).ToList();
+        Assert.Equal(Orders, ids.Distinct().Count());
+        Assert.InRange(ids.Count - Orders, 0, FaultInfrastructureFixture.LedgerBatchSize);
+        foreach (var account in messages.GroupBy(m => m.Message.Key))
+        {
+            var firstSeen = account.OrderBy(m => m.Offset.Value)
+                .Select(m => JsonSerializer.Deserialize<OrderPlacedIntegrationEvent>(m.Message.Value, JsonSerializerOptions.Web)!.Number)
+                .Distinct();
+            Assert.Equal(Enumerable.Range(1, Orders / 20), firstSeen);
+        }
+
+        // The service's consumer, killed too, handles each event once and in order.
+        await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(connectionString) == Orders, "the consumer handles every event", TimeSpan.FromSeconds(90));
+        output.WriteLine($"Every event was handled {clock.ElapsedMilliseconds} ms after the restart.");
+        var receipts = await Ledger.ReceiptsAsync(connectionString);
+        Assert.Equal(Orders, receipts.Select(r => r.EventId).Distinct().Count());
+        Assert.All(receipts, r => Assert.Equal(r.Number - 1, r.PreviousNumber));
+    }
+
+    private static Task<int> SentAsync(string connectionString) =>
+        Ledger.QueryAsync(connectionString, db => db.Set<OutboxMessage>().CountAsync(m => m.SentAt != null));
+}

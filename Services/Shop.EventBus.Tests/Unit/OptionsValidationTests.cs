@@ -1,0 +1,61 @@
+namespace Shop.EventBus.Tests;
+
+public sealed class OptionsValidationTests
+{
+    private static IReadOnlyList<string> Failures(Action<EventBusOptions> change)
+    {
+        var options = new EventBusOptions { GroupId = "ordering" };
+        change(options);
+        return new EventBusOptionsValidator().Validate(null, options).Failures?.ToList() ?? [];
+    }
+
+    [Fact]
+    public void The_defaults_are_valid() => Assert.Empty(Failures(_ => { }));
+
+    [Theory]
+    [InlineData("GroupId", "")]
+    [InlineData("GroupId", "ordering service")]
+    [InlineData("TopicPrefix", "dev/")]
+    [InlineData("TopicPartitions", "0")]
+    [InlineData("TopicReplicationFactor", "0")]
+    [InlineData("RelayBatchSize", "0")]
+    [InlineData("MaxDeliveryAttempts", "0")]
+    [InlineData("RelayPollInterval", "0")]
+    [InlineData("RetryDelay", "-1")]
+    [InlineData("Retention", "0")]
+    public void A_bad_setting_is_named_in_the_failure(string key, string value)
+    {
+        var failures = Failures(options =>
+        {
+            switch (key)
+            {
+                case "GroupId": options.GroupId = value; break;
+                case "TopicPrefix": options.TopicPrefix = value; break;
+                case "TopicPartitions": options.TopicPartitions = int.Parse(value); break;
+                case "TopicReplicationFactor": options.TopicReplicationFactor = short.Parse(value); break;
+                case "RelayBatchSize": options.RelayBatchSize = int.Parse(value); break;
+                case "MaxDeliveryAttempts": options.MaxDeliveryAttempts = int.Parse(value); break;
+                case "RelayPollInterval": options.RelayPollInterval = TimeSpan.FromSeconds(int.Parse(value)); break;
+                case "RetryDelay": options.RetryDelay = TimeSpan.FromSeconds(int.Parse(value)); break;
+                case "Retention": options.Retention = TimeSpan.FromSeconds(int.Parse(value)); break;
+            }
+        });
+
+        Assert.Contains(failures, f => f.Contains($"EventBus:{key}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_maximum_delay_below_the_first_delay_is_refused() =>
+        Assert.Contains(Failures(o => o.MaxRetryDelay = TimeSpan.FromMilliseconds(10)), f => f.Contains("EventBus:MaxRetryDelay", StringComparison.Ordinal));
+
+    [Fact]
+    public void Retries_that_would_outlast_the_consumers_poll_interval_are_refused()
+    {
+        var failure = Assert.Single(Failures(o =>
+        {
+            o.MaxDeliveryAttempts = 30;
+            o.MaxRetryDelay = TimeSpan.FromSeconds(30);
+        }));
+        Assert.Contains("max.poll.interval.ms", failure);
+    }
+}
