@@ -36,6 +36,12 @@ public sealed class EventBusOptions
 
     public TimeSpan RelayMaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Messages one replica's consumer handles at the same time, each from a different partition (a partition's
+    /// messages are always handled one after the other, in order).
+    /// </summary>
+    public int MaxConcurrency { get; set; } = 4;
+
     /// <summary>Times a handler runs for one message before the message goes to the dead-letter topic.</summary>
     public int MaxDeliveryAttempts { get; set; } = 5;
 

@@ -31,6 +31,7 @@ internal sealed class LedgerHost : IAsyncDisposable
         LedgerSetup setup,
         string name = "ledger",
         Action<EventBusOptions>? configure = null,
+        Action<IServiceCollection>? configureServices = null,
         params (string Key, string Value)[] settings)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ApplicationName = "LedgerService" });
@@ -57,6 +58,7 @@ internal sealed class LedgerHost : IAsyncDisposable
         var probe = new LedgerProbe { Name = name };
         builder.Services.AddSingleton(probe);
         builder.AddLedger(configure);
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapDeadLetterApi();
@@ -67,9 +69,10 @@ internal sealed class LedgerHost : IAsyncDisposable
         LedgerSetup setup,
         string name = "ledger",
         Action<EventBusOptions>? configure = null,
+        Action<IServiceCollection>? configureServices = null,
         params (string Key, string Value)[] settings)
     {
-        var host = Build(setup, name, configure, settings);
+        var host = Build(setup, name, configure, configureServices, settings);
         await host.StartAsync();
         return host;
     }

@@ -110,6 +110,23 @@ public sealed class ConsumerTests(InfrastructureFixture infrastructure, ITestOut
         Assert.Equal(placed.Sum(e => e.Amount), await Ledger.QueryAsync(setup.ConnectionString, db => db.Accounts.SumAsync(a => a.Balance)));
     }
 
+    [Fact]
+    public async Task Partitions_are_handled_side_by_side_each_in_order()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var ledger = LedgerHost.Build(setup, configure: options => options.MaxConcurrency = 3);
+        ledger.Probe.CreditDelay = TimeSpan.FromMilliseconds(150);
+        var placed = await ledger.PlaceOrdersAsync(count: 36, accounts: 12, perTransaction: 12);
+        await ledger.StartAsync();
+
+        await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString) == 36, "every event is handled");
+
+        // Twelve accounts hash to several of the six partitions; their handlers overlap, never more than allowed.
+        Assert.InRange(ledger.Probe.MostAtOnce, 2, 3);
+        Assert.All(await Ledger.ReceiptsAsync(setup.ConnectionString), r => Assert.Equal(r.Number - 1, r.PreviousNumber));
+        Assert.Equal(placed.Sum(e => e.Amount), await Ledger.QueryAsync(setup.ConnectionString, db => db.Accounts.SumAsync(a => a.Balance)));
+    }
+
     private static Message<string, byte[]> Raw(string key, string payload, string eventType)
     {
         var headers = new Headers

@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using LedgerService;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Shop.EventBus.Tests;
 
@@ -33,7 +37,11 @@ public sealed class TracingTests(InfrastructureFixture infrastructure, ITestOutp
         }
 
         await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString) == 1, "the event is handled");
-        await Eventually.HoldsAsync(() => stopped.Any(a => a.Kind == ActivityKind.Consumer && a.TraceId == request.TraceId), "the consumer span has ended");
+        // The send span ends when the relay has the acknowledgement, which may be after the consumer is done.
+        await Eventually.HoldsAsync(
+            () => stopped.Any(a => a.Kind == ActivityKind.Consumer && a.TraceId == request.TraceId)
+                && stopped.Any(a => a.Kind == ActivityKind.Producer && a.TraceId == request.TraceId),
+            "the send and process spans have ended");
 
         var send = Assert.Single(stopped, a => a.Kind == ActivityKind.Producer && a.TraceId == request.TraceId);
         Assert.Equal(EventBusTelemetry.Name, send.Source.Name);
@@ -53,5 +61,47 @@ public sealed class TracingTests(InfrastructureFixture infrastructure, ITestOutp
 
         var message = KafkaTopic.ReadAll(setup.BootstrapServers, setup.Topic).Single();
         Assert.Equal(send.Id, message.Header(EventBusHeaders.TraceParent));
+    }
+
+    [Fact]
+    public async Task The_bus_spans_and_metrics_reach_the_apps_OpenTelemetry_pipeline()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        var metrics = new ConcurrentQueue<string>();
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        // What AddServiceDefaults sets up, with exporters that keep what they get instead of sending it.
+        await using var ledger = await LedgerHost.StartAsync(setup, configureServices: services => services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing.AddProcessor(new Capture<Activity>(spans.Enqueue)))
+            .WithMetrics(meters => meters.AddReader(new PeriodicExportingMetricReader(new MetricNames(metrics), exportIntervalMilliseconds: 60_000))));
+
+        await ledger.PlaceOrdersAsync(count: 1);
+        await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString, nameof(OrderAuditHandler)) == 1, "the event is handled");
+        await Eventually.HoldsAsync(
+            () => spans.Any(s => s.DisplayName == $"process {setup.Topic}") && spans.Any(s => s.DisplayName == $"send {setup.Topic}"),
+            "the send and process spans are exported");
+        ledger.Services.GetRequiredService<MeterProvider>().ForceFlush();
+
+        Assert.Contains(spans, s => s.DisplayName == $"send {setup.Topic}" && s.Kind == ActivityKind.Producer);
+        Assert.Contains("shop.eventbus.messages.published", metrics);
+        Assert.Contains("shop.eventbus.messages.consumed", metrics);
+        Assert.Contains("shop.eventbus.outbox.backlog", metrics);
+    }
+
+    private sealed class Capture<T>(Action<T> onEnd) : BaseProcessor<T>
+    {
+        public override void OnEnd(T data) => onEnd(data);
+    }
+
+    private sealed class MetricNames(ConcurrentQueue<string> names) : BaseExporter<Metric>
+    {
+        public override ExportResult Export(in Batch<Metric> batch)
+        {
+            foreach (var metric in batch)
+            {
+                names.Enqueue(metric.Name);
+            }
+
+            return ExportResult.Success;
+        }
     }
 }

@@ -20,6 +20,8 @@ public sealed class OptionsValidationTests
     [InlineData("TopicReplicationFactor", "0")]
     [InlineData("RelayBatchSize", "0")]
     [InlineData("MaxDeliveryAttempts", "0")]
+    [InlineData("MaxConcurrency", "0")]
+    [InlineData("MaxConcurrency", "65")]
     [InlineData("RelayPollInterval", "0")]
     [InlineData("RetryDelay", "-1")]
     [InlineData("Retention", "0")]
@@ -35,6 +37,7 @@ public sealed class OptionsValidationTests
                 case "TopicReplicationFactor": options.TopicReplicationFactor = short.Parse(value); break;
                 case "RelayBatchSize": options.RelayBatchSize = int.Parse(value); break;
                 case "MaxDeliveryAttempts": options.MaxDeliveryAttempts = int.Parse(value); break;
+                case "MaxConcurrency": options.MaxConcurrency = int.Parse(value); break;
                 case "RelayPollInterval": options.RelayPollInterval = TimeSpan.FromSeconds(int.Parse(value)); break;
                 case "RetryDelay": options.RetryDelay = TimeSpan.FromSeconds(int.Parse(value)); break;
                 case "Retention": options.Retention = TimeSpan.FromSeconds(int.Parse(value)); break;

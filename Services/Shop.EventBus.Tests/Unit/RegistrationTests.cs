@@ -130,6 +130,19 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public async Task A_context_without_the_bus_tables_stops_the_host_at_start_saying_what_to_do()
+    {
+        var builder = Builder();
+        builder.AddNpgsqlDbContext<NoBusContext>(LedgerExtensions.DatabaseConnectionName);
+        builder.AddEventBus<NoBusContext>("kafka");
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+
+        Assert.Contains("modelBuilder.AddEventBusTables()", error.Message);
+    }
+
+    [Fact]
     public void Adding_an_event_to_a_context_without_the_bus_tables_says_what_to_do()
     {
         using var db = new NoBusContext(new DbContextOptionsBuilder<NoBusContext>().UseNpgsql("Host=127.0.0.1;Port=1").Options);

@@ -1,32 +1,41 @@
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 
 namespace Shop.EventBus;
 
 /// <summary>
-/// The partitions this replica's consumer holds, and the offsets it has handled but not committed yet. Everything
-/// but <see cref="Partitions"/> runs on the consumer's thread: librdkafka calls the rebalance callbacks inside
-/// <c>Consume</c>, between messages, so a partition is never taken away while its message is being handled.
+/// The partitions this replica's consumer holds, each with a worker that handles its messages one at a time, in
+/// offset order, while workers of different partitions run side by side (at most
+/// <see cref="EventBusOptions.MaxConcurrency"/> handling at once).
 /// </summary>
 /// <remarks>
-/// Offsets are committed only for handled messages, in small batches: at once when no further message is waiting,
-/// otherwise after <see cref="MaxPending"/> messages or <see cref="MaxPendingAge"/>, and always before a partition is
-/// given up or the consumer closes. A crash loses at most that batch's commits; those messages come again and the
-/// inbox skips them.
+/// <para>
+/// The consumer's thread polls Kafka, hands each message to its partition's worker, pauses a partition whose worker
+/// falls <see cref="MaxQueued"/> messages behind, and commits. librdkafka calls the rebalance callbacks on that
+/// thread, inside <c>Consume</c>: a revoked partition's worker is finished and its handled offset committed before
+/// the partition is given up, so no other replica starts on a message this one is still handling.
+/// </para>
+/// <para>
+/// Only offsets of handled messages are committed (the worker's next offset), in batches: when the workers are idle,
+/// or every <see cref="CommitInterval"/> while they are busy, and before partitions are given up or the consumer
+/// closes. A crash loses at most those uncommitted offsets; their messages come again and the inbox skips them.
+/// </para>
 /// </remarks>
 internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
 {
-    public const int MaxPending = 100;
-    public static readonly TimeSpan MaxPendingAge = TimeSpan.FromMilliseconds(200);
+    public const int MaxQueued = 20;
+    public static readonly TimeSpan CommitInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly Lock _lock = new();
-    private readonly HashSet<TopicPartition> _partitions = [];
-    private readonly Dictionary<TopicPartition, TopicPartitionOffset> _pending = [];
-    private int _pendingMessages;
-    private long _pendingSince;
+    private readonly Dictionary<TopicPartition, PartitionWorker> _workers = [];
+    private Func<ConsumeResult<string, byte[]>, CancellationToken, Task>? _handle;
+    private SemaphoreSlim? _concurrency;
+    private CancellationToken _stopping;
+    private long _lastCommit;
 
-    /// <summary>Set by the consumer before it subscribes; the callbacks only run after that.</summary>
-    public ILogger? Logger { get; set; }
+    public ILogger? Logger { get; private set; }
 
     public IReadOnlyCollection<TopicPartition> Partitions
     {
@@ -34,66 +43,64 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
         {
             lock (_lock)
             {
-                return [.. _partitions];
+                return [.. _workers.Keys];
             }
         }
     }
 
-    public bool HasPending => _pending.Count > 0;
-
-    /// <summary>Whether the pending offsets are due for a commit even though more messages are waiting.</summary>
-    public bool CommitDue => _pending.Count > 0 && (_pendingMessages >= MaxPending || timeProvider.GetElapsedTime(_pendingSince) >= MaxPendingAge);
-
-    /// <summary>Records a message as handled: its offset may be committed from now on.</summary>
-    public void Handled(ConsumeResult<string, byte[]> result)
+    /// <summary>Called by the consumer before it subscribes; the rebalance callbacks only run after that.</summary>
+    public void Start(Func<ConsumeResult<string, byte[]>, CancellationToken, Task> handle, int maxConcurrency, ILogger logger, CancellationToken stopping)
     {
-        if (_pending.Count == 0)
-        {
-            _pendingSince = timeProvider.GetTimestamp();
-        }
-
-        _pending[result.TopicPartition] = new TopicPartitionOffset(result.TopicPartition, result.Offset + 1);
-        _pendingMessages++;
+        _handle = handle;
+        _concurrency = new SemaphoreSlim(maxConcurrency, maxConcurrency);
+        Logger = logger;
+        _stopping = stopping;
+        _lastCommit = timeProvider.GetTimestamp();
     }
 
-    /// <summary>Commits the handled offsets (of the given partitions only, if named).</summary>
-    public void Commit(IConsumer<string, byte[]> consumer, IReadOnlyCollection<TopicPartition>? only = null)
+    /// <summary>Queues a message for its partition's worker; pauses the partition if the worker is too far behind.</summary>
+    public void Enqueue(IConsumer<string, byte[]> consumer, ConsumeResult<string, byte[]> result)
     {
-        var offsets = only is null ? [.. _pending.Values] : _pending.Values.Where(o => only.Contains(o.TopicPartition)).ToList();
-        if (offsets.Count == 0)
+        var worker = WorkerFor(result.TopicPartition);
+        if (worker.Enqueue(result) >= MaxQueued && !worker.Paused)
         {
-            return;
+            consumer.Pause([result.TopicPartition]);
+            worker.Paused = true;
         }
+    }
 
-        foreach (var offset in offsets)
+    /// <summary>
+    /// Runs on the consumer's thread between polls: surfaces a worker's failure, resumes partitions whose workers
+    /// caught up, and commits handled offsets when the workers are idle or the last commit is old enough.
+    /// </summary>
+    public void Maintain(IConsumer<string, byte[]> consumer)
+    {
+        var workers = Snapshot();
+        foreach (var worker in workers)
         {
-            _pending.Remove(offset.TopicPartition);
-        }
-
-        if (_pending.Count == 0)
-        {
-            _pendingMessages = 0;
-        }
-
-        try
-        {
-            consumer.Commit(offsets);
-        }
-        catch (KafkaException exception)
-        {
-            // Typically the group moved on: the messages come again and the inbox skips them.
-            if (Logger is { } logger)
+            if (worker.Failure is { } failure)
             {
-                LogCommitFailed(logger, Describe(offsets.Select(o => o.TopicPartition)), exception.Error.Reason);
+                failure.Throw();
             }
+
+            if (worker.Paused && worker.Queued <= MaxQueued / 2)
+            {
+                consumer.Resume([worker.Partition]);
+                worker.Paused = false;
+            }
+        }
+
+        if (workers.All(w => w.Queued == 0) || timeProvider.GetElapsedTime(_lastCommit) >= CommitInterval)
+        {
+            Commit(consumer, workers);
         }
     }
 
     public void Assigned(IReadOnlyCollection<TopicPartition> partitions)
     {
-        lock (_lock)
+        foreach (var partition in partitions)
         {
-            _partitions.UnionWith(partitions);
+            WorkerFor(partition);
         }
 
         if (Logger is { } logger)
@@ -102,11 +109,11 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
         }
     }
 
-    /// <summary>Partitions given up in a rebalance: their handled offsets are committed first.</summary>
+    /// <summary>Partitions given up in a rebalance: their workers finish, then their handled offsets are committed.</summary>
     public void Revoked(IConsumer<string, byte[]> consumer, IReadOnlyCollection<TopicPartition> partitions)
     {
-        Commit(consumer, partitions);
-        Remove(partitions);
+        var workers = Finish(partitions);
+        Commit(consumer, workers);
         if (Logger is { } logger)
         {
             LogRevoked(logger, Describe(partitions));
@@ -116,28 +123,172 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
     /// <summary>Partitions the group took away without this consumer (it was too slow to poll): nothing can be committed.</summary>
     public void Lost(IReadOnlyCollection<TopicPartition> partitions)
     {
-        foreach (var partition in partitions)
-        {
-            _pending.Remove(partition);
-        }
-
-        Remove(partitions);
+        Finish(partitions);
         if (Logger is { } logger)
         {
             LogLost(logger, Describe(partitions));
         }
     }
 
-    private void Remove(IReadOnlyCollection<TopicPartition> partitions)
+    /// <summary>At shutdown: every worker finishes the message in hand (or is cancelled), then what was handled is committed.</summary>
+    public void Stop(IConsumer<string, byte[]> consumer) => Commit(consumer, Finish(Partitions));
+
+    private PartitionWorker WorkerFor(TopicPartition partition)
     {
         lock (_lock)
         {
-            _partitions.ExceptWith(partitions);
+            if (!_workers.TryGetValue(partition, out var worker))
+            {
+                worker = new PartitionWorker(partition, _handle!, _concurrency!, _stopping);
+                _workers.Add(partition, worker);
+            }
+
+            return worker;
+        }
+    }
+
+    private List<PartitionWorker> Snapshot()
+    {
+        lock (_lock)
+        {
+            return [.. _workers.Values];
+        }
+    }
+
+    /// <summary>Stops taking messages for the partitions and waits (on the consumer's thread) for their workers.</summary>
+    private List<PartitionWorker> Finish(IEnumerable<TopicPartition> partitions)
+    {
+        List<PartitionWorker> finished = [];
+        lock (_lock)
+        {
+            foreach (var partition in partitions)
+            {
+                if (_workers.Remove(partition, out var worker))
+                {
+                    finished.Add(worker);
+                }
+            }
+        }
+
+        foreach (var worker in finished)
+        {
+            worker.Complete();
+        }
+
+        Task.WhenAll(finished.Select(w => w.Completion)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().GetResult();
+        return finished;
+    }
+
+    private void Commit(IConsumer<string, byte[]> consumer, IEnumerable<PartitionWorker> workers)
+    {
+        _lastCommit = timeProvider.GetTimestamp();
+        var offsets = workers
+            .Select(w => (Worker: w, Next: w.Handled))
+            .Where(w => w.Next > w.Worker.Committed)
+            .ToList();
+        if (offsets.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            consumer.Commit(offsets.Select(o => new TopicPartitionOffset(o.Worker.Partition, o.Next)));
+            foreach (var (worker, next) in offsets)
+            {
+                worker.Committed = next;
+            }
+        }
+        catch (KafkaException exception)
+        {
+            // Typically the group moved on: the messages come again and the inbox skips them.
+            if (Logger is { } logger)
+            {
+                LogCommitFailed(logger, Describe(offsets.Select(o => o.Worker.Partition)), exception.Error.Reason);
+            }
         }
     }
 
     private static string Describe(IEnumerable<TopicPartition> partitions) =>
         string.Join(", ", partitions.GroupBy(p => p.Topic).Select(g => $"{g.Key}[{string.Join(",", g.Select(p => p.Partition.Value).Order())}]"));
+
+    /// <summary>Handles one partition's messages in order; records the offset after the last one handled.</summary>
+    private sealed class PartitionWorker
+    {
+        private readonly Channel<ConsumeResult<string, byte[]>> _queue =
+            Channel.CreateUnbounded<ConsumeResult<string, byte[]>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+        private int _queued;
+        private long _handled = -1;
+
+        public PartitionWorker(
+            TopicPartition partition,
+            Func<ConsumeResult<string, byte[]>, CancellationToken, Task> handle,
+            SemaphoreSlim concurrency,
+            CancellationToken stopping)
+        {
+            Partition = partition;
+            Completion = Task.Run(() => RunAsync(handle, concurrency, stopping), CancellationToken.None);
+        }
+
+        public TopicPartition Partition { get; }
+
+        public Task Completion { get; }
+
+        /// <summary>Queued or being handled.</summary>
+        public int Queued => Volatile.Read(ref _queued);
+
+        /// <summary>The offset after the last handled message; -1 before the first.</summary>
+        public long Handled => Volatile.Read(ref _handled);
+
+        /// <summary>Touched only on the consumer's thread.</summary>
+        public long Committed { get; set; } = -1;
+
+        /// <summary>Touched only on the consumer's thread.</summary>
+        public bool Paused { get; set; }
+
+        public ExceptionDispatchInfo? Failure { get; private set; }
+
+        public int Enqueue(ConsumeResult<string, byte[]> result)
+        {
+            var queued = Interlocked.Increment(ref _queued);
+            _queue.Writer.TryWrite(result);
+            return queued;
+        }
+
+        public void Complete() => _queue.Writer.TryComplete();
+
+        private async Task RunAsync(
+            Func<ConsumeResult<string, byte[]>, CancellationToken, Task> handle, SemaphoreSlim concurrency, CancellationToken stopping)
+        {
+            try
+            {
+                await foreach (var result in _queue.Reader.ReadAllAsync(CancellationToken.None))
+                {
+                    await concurrency.WaitAsync(stopping);
+                    try
+                    {
+                        await handle(result, stopping);
+                    }
+                    finally
+                    {
+                        concurrency.Release();
+                    }
+
+                    Volatile.Write(ref _handled, result.Offset.Value + 1);
+                    Interlocked.Decrement(ref _queued);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Stopping: the message in hand was not handled, so its offset is not committed.
+            }
+            catch (Exception exception)
+            {
+                Failure = ExceptionDispatchInfo.Capture(exception);
+            }
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Partitions assigned: {Partitions}")]
     private static partial void LogAssigned(ILogger logger, string partitions);

@@ -11,15 +11,15 @@ namespace Shop.EventBus;
 
 /// <summary>
 /// The service's consumer: one member of the consumer group <see cref="EventBusOptions.GroupId"/>, subscribed to the
-/// topics of its handlers' events and to its own dead-letter topic. Messages are handled one at a time, in partition
-/// order; a message's offset is committed only once it is handled (its transaction committed), dead-lettered or
-/// found to need no handler (see <see cref="ConsumerAssignment"/> for when), so a crash redelivers at most the few
-/// messages handled since the last commit, and the inbox absorbs them.
+/// topics of its handlers' events and to its own dead-letter topic. Each partition's messages are handled one at a
+/// time, in offset order; different partitions are handled side by side (see <see cref="ConsumerAssignment"/>). A
+/// message's offset is committed only once it is handled (its transaction committed), dead-lettered or found to need
+/// no handler, so a crash redelivers at most the few messages handled since the last commit, and the inbox absorbs them.
 /// </summary>
 /// <remarks>
 /// A handler that throws is retried after an exponential backoff, in place (so later messages of the partition wait
 /// and keep their order), up to <see cref="EventBusOptions.MaxDeliveryAttempts"/> times; then the message goes to the
-/// dead-letter topic with the error and its origin in headers, and the consumer moves on. A payload that cannot be
+/// dead-letter topic with the error and its origin in headers, and the partition moves on. A payload that cannot be
 /// read is dead-lettered at once. When the database itself is unavailable the message is retried until it is back,
 /// without using up attempts.
 /// </remarks>
@@ -40,14 +40,12 @@ internal sealed partial class EventConsumer<TContext>(
     where TContext : DbContext
 {
     private const int MaxErrorLength = 4000;
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+
     // Read when first used, so a bad setting fails in the host's start-up validation with its own message.
     private EventBusOptions Settings => options.Value;
 
-    // Consume blocks its thread; a dedicated one keeps it off the thread pool's hands for the host's lifetime.
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
-
-    private async Task RunAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (subscriptions.IsEmpty)
         {
@@ -55,44 +53,63 @@ internal sealed partial class EventConsumer<TContext>(
             return;
         }
 
-        assignment.Logger = logger;
+        await Task.Yield();
         var subscribed = subscriptions.EventTypes.Select(topicsOfEvents.TopicOf).Append(Settings.DeadLetterTopic).Distinct().ToList();
         try
         {
             await RetryInfrastructureAsync(() => topics.EnsureAsync(subscribed, stoppingToken), "create its topics", stoppingToken);
-            consumer.Subscribe(subscribed);
-            LogSubscribed(logger, Settings.GroupId, string.Join(", ", subscribed));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
 
+        // Consume blocks; its own thread keeps it off the thread pool for the life of the host.
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Consume(subscribed, stoppingToken);
+                finished.TrySetResult();
+            }
+            catch (Exception exception)
+            {
+                finished.TrySetException(exception);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = $"Shop.EventBus consumer ({Settings.GroupId})",
+        };
+        thread.Start();
+        await finished.Task;
+    }
+
+    /// <summary>Polls Kafka and hands messages to the partitions' workers until the host stops.</summary>
+    private void Consume(List<string> subscribed, CancellationToken stoppingToken)
+    {
+        assignment.Start(HandleAsync, Settings.MaxConcurrency, logger, stoppingToken);
+        consumer.Subscribe(subscribed);
+        LogSubscribed(logger, Settings.GroupId, string.Join(", ", subscribed));
+        try
+        {
             while (!stoppingToken.IsCancellationRequested)
             {
-                ConsumeResult<string, byte[]>? result;
                 try
                 {
-                    // With handled offsets waiting, only take a message that is already here; otherwise commit first.
-                    result = assignment.HasPending ? consumer.Consume(TimeSpan.Zero) : consumer.Consume(stoppingToken);
+                    if (consumer.Consume(PollTimeout) is { Message: not null } result)
+                    {
+                        assignment.Enqueue(consumer, result);
+                    }
                 }
                 catch (ConsumeException exception) when (!exception.Error.IsFatal)
                 {
                     LogConsumeError(logger, exception.Error.Code, exception.Error.Reason);
-                    continue;
                 }
 
-                if (result?.Message is null)
-                {
-                    assignment.Commit(consumer);
-                    continue;
-                }
-
-                await HandleAsync(result, stoppingToken);
-                assignment.Handled(result);
-                if (assignment.CommitDue)
-                {
-                    assignment.Commit(consumer);
-                }
+                assignment.Maintain(consumer);
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
         }
         catch (Exception exception)
         {
@@ -101,7 +118,17 @@ internal sealed partial class EventConsumer<TContext>(
         }
         finally
         {
-            CloseConsumer();
+            try
+            {
+                assignment.Stop(consumer);
+                // Leaves the group at once, so the other replicas take over this one's partitions without waiting
+                // for the session to time out.
+                consumer.Close();
+            }
+            catch (KafkaException exception)
+            {
+                LogCloseFailed(logger, exception.Error.Reason);
+            }
         }
     }
 
@@ -277,21 +304,6 @@ internal sealed partial class EventConsumer<TContext>(
                 LogInfrastructureRetry(logger, what, delay.TotalMilliseconds, exception.Message);
                 await Task.Delay(delay, timeProvider, cancellationToken);
             }
-        }
-    }
-
-    private void CloseConsumer()
-    {
-        try
-        {
-            assignment.Commit(consumer);
-            // Leaves the group at once, so the other replicas take over this one's partitions without waiting for
-            // the session to time out.
-            consumer.Close();
-        }
-        catch (KafkaException exception)
-        {
-            LogCloseFailed(logger, exception.Error.Reason);
         }
     }
 

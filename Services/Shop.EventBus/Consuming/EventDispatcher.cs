@@ -79,8 +79,9 @@ internal sealed class EventDispatcher<TContext>(IServiceScopeFactory scopes, Tim
 
     /// <summary>
     /// Whether the database (not the message) is the problem: the server is unreachable, restarting or overloaded,
-    /// or the transaction lost a deadlock or serialization race. Such failures are retried without counting as
-    /// attempts, because dead-lettering every message during a database outage would be wrong.
+    /// the transaction lost a deadlock or serialization race, or the bus's tables are not there yet (the service's
+    /// migrations are still running). Such failures are retried without counting as attempts, because
+    /// dead-lettering every message during a database outage or a deployment would be wrong.
     /// </summary>
     public static bool IsTransientDatabaseFailure(Exception exception)
     {
@@ -88,6 +89,7 @@ internal sealed class EventDispatcher<TContext>(IServiceScopeFactory scopes, Tim
         {
             switch (current)
             {
+                case PostgresException { SqlState: PostgresErrorCodes.UndefinedTable }:
                 case NpgsqlException { IsTransient: true }:
                 case SocketException:
                     return true;

@@ -52,6 +52,20 @@ internal sealed partial class OutboxRelay<TContext>(
         long Sequence, Guid EventId, string EventType, string Topic, string PartitionKey, string Payload,
         string? TraceParent, string? TraceState, DateTimeOffset CreatedAt);
 
+    /// <summary>
+    /// Checks the model before anything runs: without the bus's tables the service could neither publish nor handle
+    /// events, and saying so at start beats failing on the first message.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        using (var scope = services.CreateScope())
+        {
+            _ = EventBusTables.From(scope.ServiceProvider.GetRequiredService<TContext>());
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The loop runs for the life of the host; host start must not wait for its first database round trip.
@@ -130,6 +144,8 @@ internal sealed partial class OutboxRelay<TContext>(
         var builder = new NpgsqlDataSourceBuilder(context.Database.GetConnectionString());
         builder.ConnectionStringBuilder.Pooling = false;
         builder.ConnectionStringBuilder.ApplicationName = $"Shop.EventBus relay ({ContextName})";
+        // The listening connection idles for long stretches: keepalives notice a server that went away.
+        builder.ConnectionStringBuilder.KeepAlive = 30;
         builder.ConfigureTracing(tracing => tracing
             .ConfigureCommandFilter(_ => false)
             .ConfigureBatchFilter(_ => false)

@@ -7,7 +7,7 @@ public sealed class OrderPlacedHandler(LedgerContext db, LedgerProbe probe) : II
 {
     public async Task Handle(OrderPlacedIntegrationEvent @event, CancellationToken cancellationToken)
     {
-        probe.Handling(nameof(OrderPlacedHandler), @event);
+        await probe.HandlingAsync(nameof(OrderPlacedHandler), @event, cancellationToken);
         var account = await db.Accounts.FindAsync([@event.AccountId], cancellationToken)
             ?? db.Accounts.Add(new Account { Id = @event.AccountId }).Entity;
         db.Receipts.Add(new Receipt
@@ -28,9 +28,9 @@ public sealed class OrderPlacedHandler(LedgerContext db, LedgerProbe probe) : II
 /// <summary>A second handler of the same event, with its own inbox record.</summary>
 public sealed class OrderAuditHandler(LedgerContext db, LedgerProbe probe) : IIntegrationEventHandler<OrderPlacedIntegrationEvent>
 {
-    public Task Handle(OrderPlacedIntegrationEvent @event, CancellationToken cancellationToken)
+    public async Task Handle(OrderPlacedIntegrationEvent @event, CancellationToken cancellationToken)
     {
-        probe.Handling(nameof(OrderAuditHandler), @event);
+        await probe.HandlingAsync(nameof(OrderAuditHandler), @event, cancellationToken);
         db.Receipts.Add(new Receipt
         {
             EventId = @event.Id,
@@ -39,6 +39,5 @@ public sealed class OrderAuditHandler(LedgerContext db, LedgerProbe probe) : IIn
             AccountId = @event.AccountId,
             Number = @event.Number,
         });
-        return Task.CompletedTask;
     }
 }

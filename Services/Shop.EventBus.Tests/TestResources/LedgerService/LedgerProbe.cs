@@ -9,6 +9,9 @@ public sealed class LedgerProbe
 {
     private readonly ConcurrentDictionary<Guid, int> _transientFailures = new();
     private readonly ConcurrentDictionary<(Guid, string), bool> _poisoned = new();
+    private readonly Lock _gate = new();
+    private int _running;
+    private int _mostAtOnce;
 
     /// <summary>Recorded in receipts, to tell consumer instances apart.</summary>
     public string Name { get; init; } = "ledger";
@@ -16,11 +19,23 @@ public sealed class LedgerProbe
     /// <summary>Handler runs per event and handler, failed ones included.</summary>
     public ConcurrentDictionary<(Guid EventId, string Handler), int> Attempts { get; } = new();
 
-    /// <summary>When each event's handlers last ran (stopwatch timestamp), to measure latency.</summary>
-    public ConcurrentDictionary<Guid, long> HandledAt { get; } = new();
-
     /// <summary>The activity each event's handlers ran in.</summary>
     public ConcurrentDictionary<Guid, Activity?> Activities { get; } = new();
+
+    /// <summary>How long the crediting handler takes, to see handlers of different partitions run side by side.</summary>
+    public TimeSpan CreditDelay { get; set; }
+
+    /// <summary>The most crediting handlers that ran at the same time.</summary>
+    public int MostAtOnce
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _mostAtOnce;
+            }
+        }
+    }
 
     /// <summary>The next <paramref name="times"/> runs of the event's handler fail with a timeout.</summary>
     public void FailTransiently(Guid eventId, int times) => _transientFailures[eventId] = times;
@@ -30,21 +45,43 @@ public sealed class LedgerProbe
 
     public void Cure(Guid eventId, string handler) => _poisoned.TryRemove((eventId, handler), out _);
 
-    public void Handling(string handler, IntegrationEvent @event)
+    public async Task HandlingAsync(string handler, IntegrationEvent @event, CancellationToken cancellationToken)
     {
         Attempts.AddOrUpdate((@event.Id, handler), 1, (_, n) => n + 1);
         Activities[@event.Id] = Activity.Current;
-        HandledAt[@event.Id] = Stopwatch.GetTimestamp();
         if (_poisoned.ContainsKey((@event.Id, handler)))
         {
             throw new InvalidOperationException($"Event {@event.Id} cannot be handled: the account is frozen.");
         }
 
-        if (handler == nameof(OrderPlacedHandler)
-            && _transientFailures.TryGetValue(@event.Id, out var left) && left > 0
-            && _transientFailures.TryUpdate(@event.Id, left - 1, left))
+        if (handler != nameof(OrderPlacedHandler))
+        {
+            return;
+        }
+
+        if (_transientFailures.TryGetValue(@event.Id, out var left) && left > 0 && _transientFailures.TryUpdate(@event.Id, left - 1, left))
         {
             throw new TimeoutException($"The ledger timed out handling {@event.Id}.");
+        }
+
+        if (CreditDelay > TimeSpan.Zero)
+        {
+            lock (_gate)
+            {
+                _mostAtOnce = Math.Max(_mostAtOnce, ++_running);
+            }
+
+            try
+            {
+                await Task.Delay(CreditDelay, cancellationToken);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _running--;
+                }
+            }
         }
     }
 }
