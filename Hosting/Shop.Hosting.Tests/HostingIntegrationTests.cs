@@ -254,6 +254,36 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
         Assert.True(api.Snapshot.StartTimeStamp >= finished.Snapshot.StopTimeStamp);
     }
 
+    [Fact]
+    public async Task A_run_removes_what_a_killed_previous_run_left_behind()
+    {
+        var ct = TestApp.Timeout();
+        var dataDirectory = Directory.CreateTempSubdirectory("shop-leftovers-").FullName;
+        try
+        {
+            // A process the previous run recorded but the parent-death signal missed (it changed its session, say).
+            using var leftover = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "300") { UseShellExecute = false })!;
+            var startTime = Orchestration.PosixProcess.StartTime(leftover.Id);
+            Directory.CreateDirectory(Path.Combine(dataDirectory, ".run"));
+            await File.WriteAllTextAsync(
+                Path.Combine(dataDirectory, ".run", "processes.json"),
+                $$"""[{"ResourceId":"api","ProcessId":{{leftover.Id}},"KernelStartTime":{{startTime}}}]""",
+                ct);
+
+            var builder = TestApp.Create(output, $"--AppHost:DataDirectory={dataDirectory}");
+            builder.AddRedis("cache");
+            await using var app = await builder.BuildAsync(ct);
+            await app.StartAsync(ct);
+
+            Assert.True(await TestApp.EventuallyAsync(() => leftover.HasExited, TimeSpan.FromSeconds(10)), "the leftover process is still running");
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("cache", ct);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
     private async Task<string?> RunPostgresAsync(string dataDirectory, bool persistent, string sql)
     {
         var ct = TestApp.Timeout();
