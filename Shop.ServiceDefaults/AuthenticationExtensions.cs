@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Shop.ServiceDefaults;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -55,7 +56,9 @@ public static class AuthenticationExtensions
             {
                 options.Authority = issuer.AbsoluteUri;
                 options.RequireHttpsMetadata = issuer.Scheme == Uri.UriSchemeHttps;
+                options.TokenHandlers.Clear();
                 // Claims keep their JWT names (sub, name, role): no mapping to long XML-schema claim types.
+                options.TokenHandlers.Add(new CachingJsonWebTokenHandler(TimeProvider.System) { MapInboundClaims = false });
                 options.MapInboundClaims = false;
                 options.TokenValidationParameters.ValidAudiences = audiences;
                 options.TokenValidationParameters.NameClaimType = JwtRegisteredClaimNames.Name;

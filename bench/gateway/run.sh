@@ -3,13 +3,14 @@
 # (anonymous, then with a signed-in user's access token), and of an authenticated profile read, all in one run of
 # the built AppHost with the same wrk settings. The gateway keeps token validation and rate limiting on; its limits
 # are raised so that no request of the benchmark is refused. Prints a Markdown table; RESULTS.md keeps them.
-#   bench/gateway/run.sh [duration=10s] [connections=32]
+#   bench/gateway/run.sh [duration=10s] [connections=32] [rounds=3]
 # SHOP_BENCH_DASHBOARD=false runs without the dashboard, so no process exports telemetry (as in production without a
 # collector); by default the dashboard runs, as with ./run.sh, and every request is traced and exported.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10s}
 connections=${2:-32}
+rounds=${3:-3}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 dotnet build Shop.AppHost -c Release -nologo -clp:ErrorsOnly -v:quiet
@@ -77,35 +78,63 @@ token=$(curl -s "$gateway/connect/token" -d grant_type=authorization_code --data
   --data-urlencode "code_verifier=$verifier" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
 [[ -n $token ]] || { echo "no access token from the token endpoint" >&2; exit 1; }
 
+load=$(cut -d" " -f1-3 /proc/loadavg)
 catalog="/api/products/items?pageIndex=0&pageSize=10"
-run() { # $1 label, $2 url, [$3 header]
-  local args=(-t1 -c"$connections" --latency)
-  [[ -n ${3:-} ]] && args+=(-H "$3")
-  local status; status=$(curl -s -o /dev/null -w '%{http_code}' ${3:+-H "$3"} "$2")
-  [[ $status == 200 ]] || { echo "$1: $2 answered $status" >&2; exit 1; }
-  wrk "${args[@]}" -d3s "$2" >/dev/null # warm-up: JIT, caches, connection pools
-  local out; out=$(wrk "${args[@]}" -d"$duration" "$2")
-  local rps; rps=$(awk '/^Requests\/sec/{print $2}' <<<"$out")
-  local p50; p50=$(awk '$1=="50%"{print $2}' <<<"$out")
-  local p99; p99=$(awk '$1=="99%"{print $2}' <<<"$out")
+pid_of_url() { ss -ltnp "sport = :${1##*:}" | grep -oE 'pid=[0-9]+' | head -1 | cut -d= -f2; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in 1/100 s
+run() { # $1 label, $2 base url, $3 path, [$4 header]; prints label|rps|p50|p99|CPU µs per request of the process at $2|errors
+  local url=$2$3 args=(-t1 -c"$connections" --latency)
+  [[ -n ${4:-} ]] && args+=(-H "$4")
+  local status; status=$(curl -s -o /dev/null -w '%{http_code}' ${4:+-H "$4"} "$url")
+  [[ $status == 200 ]] || { echo "$1: $url answered $status" >&2; exit 1; }
+  local pid; pid=$(pid_of_url "$2")
+  wrk "${args[@]}" -d3s "$url" >/dev/null # warm-up: JIT, caches, connection pools
+  local before; before=$(cpu_ticks "$pid")
+  local out; out=$(wrk "${args[@]}" -d"$duration" "$url")
+  local after; after=$(cpu_ticks "$pid")
+  local requests; requests=$(awk '/requests in/{print $1}' <<<"$out")
   local errors; errors=$(awk '/Non-2xx|Socket errors/' <<<"$out" | tr '\n' ' ')
-  echo "$1|$rps|$p50|$p99|${errors:-none}"
+  printf '%s|%s|%s|%s|%.0f|%s\n' "$1" "$(awk '/^Requests\/sec/{print $2}' <<<"$out")" \
+    "$(awk '$1=="50%"{print $2}' <<<"$out")" "$(awk '$1=="99%"{print $2}' <<<"$out")" \
+    "$(awk -v t=$((after - before)) -v n="$requests" 'BEGIN{print t * 10000 / n}')" "${errors:-none}"
 }
 
-results=$(
-  run "catalog page, straight to products (anonymous)" "$products$catalog"
-  run "catalog page through a bare YARP proxy (baseline)" "$bare$catalog"
-  run "catalog page through the gateway (anonymous)" "$gateway$catalog"
-  run "catalog page through the gateway (signed-in user's token)" "$gateway$catalog" "Authorization: Bearer $token"
-  run "own profile through the gateway (token checked by gateway and identity, one DB read)" "$gateway/api/identity/users/me" "Authorization: Bearer $token"
+labels=(
+  "catalog page, straight to products (anonymous)"
+  "catalog page through a bare YARP proxy (baseline)"
+  "catalog page through the gateway (anonymous)"
+  "catalog page through the gateway (signed-in user's token)"
+  "own profile through the gateway (token checked by gateway and identity, one DB read)"
 )
+all=$(mktemp -p "$data")
+for round in $(seq "$rounds"); do
+  {
+    run "${labels[0]}" "$products" "$catalog"
+    run "${labels[1]}" "$bare" "$catalog"
+    run "${labels[2]}" "$gateway" "$catalog"
+    run "${labels[3]}" "$gateway" "$catalog" "Authorization: Bearer $token"
+    run "${labels[4]}" "$gateway" "/api/identity/users/me" "Authorization: Bearer $token"
+  } | tee -a "$all" | sed "s/^/round $round: /" >&2
+done
 
-direct=$(head -1 <<<"$results" | cut -d'|' -f2)
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+field() { awk -F'|' -v l="$1" -v f="$2" '$1==l{print $f}' "$all"; }
+millis() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}'; }
+direct=$(field "${labels[0]}" 2 | median)
+bare_share=$(awk -v a="$(field "${labels[1]}" 2 | median)" -v b="$direct" 'BEGIN{print a/b}')
+
 echo
-echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; wrk -t1 -c$connections -d$duration (after a 3 s warm-up each), Release build, dashboard ${SHOP_BENCH_DASHBOARD:-true}"
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; load average before: $load"
+echo "wrk -t1 -c$connections -d$duration after a 3 s warm-up, $rounds rounds (medians); Release build; dashboard ${SHOP_BENCH_DASHBOARD:-true}"
 echo
-echo "| read | requests/s | share of direct | p50 | p99 | errors |"
-echo "|---|---|---|---|---|---|"
-while IFS='|' read -r label rps p50 p99 errors; do
-  printf '| %s | %.0f | %.2f | %s | %s | %s |\n' "$label" "$rps" "$(awk -v a="$rps" -v b="$direct" 'BEGIN{print a/b}')" "$p50" "$p99" "$errors"
-done <<<"$results"
+echo "| read | requests/s | share of direct | share of the bare proxy's share | p50 ms | p99 ms | CPU µs/request of the process called | errors |"
+echo "|---|---|---|---|---|---|---|---|"
+for label in "${labels[@]}"; do
+  rps=$(field "$label" 2 | median)
+  share=$(awk -v a="$rps" -v b="$direct" 'BEGIN{print a/b}')
+  relative=—
+  [[ $label == "${labels[0]}" || $label == "${labels[1]}" ]] || relative=$(awk -v s="$share" -v b="$bare_share" 'BEGIN{printf "%.2f", s/b}')
+  printf '| %s | %.0f | %.2f | %s | %.2f | %.2f | %.0f | %s |\n' "$label" "$rps" "$share" "$relative" \
+    "$(field "$label" 3 | millis | median)" "$(field "$label" 4 | millis | median)" "$(field "$label" 5 | median)" \
+    "$(field "$label" 6 | sort -u | tr '\n' ' ')"
+done
