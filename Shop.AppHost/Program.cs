@@ -8,6 +8,9 @@ var paymentDb = postgres.AddDatabase("paymentdb");
 
 var cache = builder.AddRedis("cache").WithDataVolume();
 
+// Events between services: the project's Kafka-wire-compatible broker locally, a real cluster via ConnectionStrings:kafka.
+var kafka = builder.AddKafka("kafka").WithDataVolume();
+
 // Gateway rate limits: requests per window, per signed-in user and per anonymous client address.
 var rateLimit = builder.AddParameter("gateway-rate-limit", "100");
 var anonymousRateLimit = builder.AddParameter("gateway-rate-limit-anonymous", "600");
@@ -22,17 +25,20 @@ var identity = builder.AddProject<Projects.Identity_Api>("identity")
 var products = builder.AddProject<Projects.Products_Api>("products")
     .WithReference(productsDb).WaitFor(productsDb)
     .WithReference(cache).WaitFor(cache)
+    .WithReference(kafka).WaitFor(kafka)
     .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
 var ordering = builder.AddProject<Projects.Ordering_Api>("ordering")
     .WithReference(orderingDb).WaitFor(orderingDb)
+    .WithReference(kafka).WaitFor(kafka)
     .WithReference(products)
     .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
 var payment = builder.AddProject<Projects.Payment_Api>("payment")
     .WithReference(paymentDb).WaitFor(paymentDb)
+    .WithReference(kafka).WaitFor(kafka)
     .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
