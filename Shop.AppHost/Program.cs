@@ -16,6 +16,7 @@ var rateLimit = builder.AddParameter("gateway-rate-limit", "100");
 var anonymousRateLimit = builder.AddParameter("gateway-rate-limit-anonymous", "600");
 var rateLimitWindow = builder.AddParameter("gateway-rate-limit-window-seconds", "10");
 var lockoutAttempts = builder.AddParameter("identity-lockout-attempts", "5");
+var accessTokenLifetime = builder.AddParameter("identity-access-token-lifetime", "00:15:00");
 var webClientSecret = builder.AddParameter("web-client-secret", secret: true);
 
 var identity = builder.AddProject<Projects.Identity_Api>("identity")
@@ -70,7 +71,8 @@ identity
     .WithEnvironment("Identity__Clients__web__ClientSecret", webClientSecret)
     .WithEnvironment("Identity__Clients__web__RedirectUris__0", ReferenceExpression.Create($"{web.GetEndpoint("http")}/signin-oidc"))
     .WithEnvironment("Identity__Clients__web__PostLogoutRedirectUris__0", ReferenceExpression.Create($"{web.GetEndpoint("http")}/signout-callback-oidc"))
-    .WithEnvironment("Identity__Lockout__MaxFailedAccessAttempts", lockoutAttempts);
+    .WithEnvironment("Identity__Lockout__MaxFailedAccessAttempts", lockoutAttempts)
+    .WithEnvironment("Identity__AccessTokenLifetime", accessTokenLifetime);
 foreach (var api in new[] { products, ordering, payment, gateway })
 {
     api.WithEnvironment("Identity__Url", issuer).WithEnvironment("Identity__InternalUrl", "http://identity");
