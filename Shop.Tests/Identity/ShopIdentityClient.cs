@@ -68,6 +68,36 @@ internal sealed class ShopIdentityClient(DistributedApplication app)
     }
 
     /// <summary>
+    /// Opens <paramref name="page"/> of the storefront as a signed-out visitor and signs in on the identity service's
+    /// page it sends the browser to; returns where the browser lands: OpenIddict's form post carried to the
+    /// storefront's callback, and its redirect back to <paramref name="page"/>.
+    /// </summary>
+    public async Task<(HttpResponseMessage Response, Uri Url)> SignInOnStorefrontAsync(
+        BrowserSession browser, TestUser user, Uri page, CancellationToken cancellationToken)
+    {
+        var (loginPage, loginUrl) = await browser.FollowAsync(await browser.GetAsync(page, cancellationToken), page, cancellationToken);
+        string formPostPage;
+        using (loginPage)
+        {
+            Assert.Equal(Gateway.Authority, loginUrl.Authority);
+            Assert.Equal("/account/login", loginUrl.AbsolutePath);
+            var form = HtmlForm.Parse(await loginPage.Content.ReadAsStringAsync(cancellationToken), "Input.Password");
+            var posted = await browser.PostAsync(loginUrl, form.With(("Input.Email", user.Email), ("Input.Password", user.Password)), cancellationToken);
+            var (afterLogin, _) = await browser.FollowAsync(posted, loginUrl, cancellationToken);
+            using (afterLogin)
+            {
+                formPostPage = await afterLogin.Content.ReadAsStringAsync(cancellationToken);
+            }
+        }
+
+        // OpenIddict's page posts the code to the storefront, which redeems it and opens the session.
+        var callback = HtmlForm.Parse(formPostPage, "name=\"code\"");
+        var callbackUrl = new Uri(callback.Action!);
+        Assert.Equal(new Uri(Web, "/signin-oidc"), callbackUrl);
+        return await browser.FollowAsync(await browser.PostAsync(callbackUrl, callback.With(), cancellationToken), callbackUrl, cancellationToken);
+    }
+
+    /// <summary>
     /// Starts an authorization request, lands on the sign-in page, and posts the credentials; returns the page that
     /// follows: OpenIddict's form_post page on success, the sign-in page with its errors otherwise.
     /// </summary>

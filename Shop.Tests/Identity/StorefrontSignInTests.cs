@@ -28,26 +28,7 @@ public sealed class StorefrontSignInTests
         var profileUrl = new Uri(_identity.Web, "/profile");
 
         // The profile page needs a signed-in user: the storefront sends the browser to the identity service's page.
-        var (loginPage, loginUrl) = await browser.FollowAsync(await browser.GetAsync(profileUrl, ct), profileUrl, ct);
-        string formPostPage;
-        using (loginPage)
-        {
-            Assert.Equal(_identity.Gateway.Authority, loginUrl.Authority);
-            Assert.Equal("/account/login", loginUrl.AbsolutePath);
-            var form = HtmlForm.Parse(await loginPage.Content.ReadAsStringAsync(ct), "Input.Password");
-            var posted = await browser.PostAsync(loginUrl, form.With(("Input.Email", user.Email), ("Input.Password", user.Password)), ct);
-            var (afterLogin, _) = await browser.FollowAsync(posted, loginUrl, ct);
-            using (afterLogin)
-            {
-                formPostPage = await afterLogin.Content.ReadAsStringAsync(ct);
-            }
-        }
-
-        // OpenIddict's page posts the code to the storefront, which redeems it and opens the session.
-        var callback = HtmlForm.Parse(formPostPage, "name=\"code\"");
-        var callbackUrl = new Uri(callback.Action!);
-        Assert.Equal(new Uri(_identity.Web, "/signin-oidc"), callbackUrl);
-        var (profilePage, url) = await browser.FollowAsync(await browser.PostAsync(callbackUrl, callback.With(), ct), callbackUrl, ct);
+        var (profilePage, url) = await _identity.SignInOnStorefrontAsync(browser, user, profileUrl, ct);
         string profileHtml;
         using (profilePage)
         {
