@@ -58,15 +58,28 @@ public sealed class TelemetryLimitsTests(ITestOutputHelper output)
         }
 
         using var api = dashboard.CreateApiClient(authenticated: false);
-        var traceList = await api.TracesAsync("limit=10000", timeout.Token);
+        try
+        {
+            await AssertWithinCapsAsync(api, dashboard, timeout.Token);
+        }
+        catch (HttpRequestException)
+        {
+            output.WriteLine($"Dashboard output:{Environment.NewLine}{dashboard.Output}");
+            throw;
+        }
+    }
+
+    private async Task AssertWithinCapsAsync(HttpClient api, DashboardProcess dashboard, CancellationToken cancellationToken)
+    {
+        var traceList = await api.TracesAsync("limit=10000", cancellationToken);
         Assert.Equal(MaxTraceCount, traceList!.TotalStored);
-        var resources = await api.ResourcesAsync(timeout.Token);
+        var resources = await api.ResourcesAsync(cancellationToken);
         Assert.Equal(2, resources!.Length);
         Assert.All(resources, r => Assert.Equal(MaxLogCount / 2, r.LogCount));
         Assert.Equal(MaxTraceCount * 5, resources.Sum(r => r.SpanCount));
         Assert.Equal(MaxMetricsCount, resources.Sum(r => r.MetricPointCount));
 
-        var logList = await api.LogsAsync("limit=10000", timeout.Token);
+        var logList = await api.LogsAsync("limit=10000", cancellationToken);
         Assert.Equal(MaxLogCount, logList!.TotalStored);
 
         // The newest data is what is kept.
