@@ -37,10 +37,27 @@ var ordering = builder.AddProject<Projects.Ordering_Api>("ordering")
     .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
+// An external card payment gateway, simulated: payment charges and refunds orders against it with its API key; tests
+// and operators switch its behaviour at run time with the admin key.
+var paymentGatewayLatency = builder.AddParameter("payment-gateway-latency-ms", "25");
+var paymentGatewayDeclineRate = builder.AddParameter("payment-gateway-decline-rate", "0");
+var paymentGatewayFailureRate = builder.AddParameter("payment-gateway-failure-rate", "0");
+var paymentGatewayApiKey = builder.AddParameter("payment-gateway-api-key", secret: true);
+var paymentGatewayAdminKey = builder.AddParameter("payment-gateway-admin-key", secret: true);
+var paymentGateway = builder.AddProject<Projects.PaymentGateway_Simulator>("payment-gateway")
+    .WithEnvironment("Simulator__LatencyMs", paymentGatewayLatency)
+    .WithEnvironment("Simulator__DeclineRate", paymentGatewayDeclineRate)
+    .WithEnvironment("Simulator__FailureRate", paymentGatewayFailureRate)
+    .WithEnvironment("Simulator__ApiKey", paymentGatewayApiKey)
+    .WithEnvironment("Simulator__AdminKey", paymentGatewayAdminKey)
+    .WithHttpHealthCheck("/health");
+
 var payment = builder.AddProject<Projects.Payment_Api>("payment")
     .WithReference(paymentDb).WaitFor(paymentDb)
     .WithReference(kafka).WaitFor(kafka)
     .WithReference(identity)
+    .WithReference(paymentGateway)
+    .WithEnvironment("PaymentGateway__ApiKey", paymentGatewayApiKey)
     .WithHttpHealthCheck("/health");
 
 // The single entry point for API clients: routes /api/{service}/… to the services found by service discovery.
