@@ -14,6 +14,9 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapOpenApi();
 app.MapQuotesApi();
+app.MapOrdersApi();
+app.MapDeadLetterApi("/api/ordering/dead-letters").RequireAuthorization(ShopPolicies.Admin);
 
 app.Run();

@@ -12,7 +12,7 @@ public class QuoteTests
     private static readonly CatalogProduct Poles = new(4, "Alpine Trekking Poles", 89.95m, 30);
 
     private static QuoteRequest Cart(params (int ProductId, int Quantity)[] items) =>
-        new(items.Select(i => new QuoteItemRequest(i.ProductId, i.Quantity)).ToList());
+        new(items.Select(i => new CartItem(i.ProductId, i.Quantity)).ToList());
 
     [Fact]
     public async Task Quote_prices_each_line_with_the_catalog_price_and_totals_them()
@@ -82,9 +82,9 @@ public class QuoteTests
     [Fact]
     public void Duplicate_products_null_items_and_bad_ids_are_each_named()
     {
-        var request = new QuoteRequest([new QuoteItemRequest(1, 1), null!, new QuoteItemRequest(1, 2), new QuoteItemRequest(0, 1)]);
+        var request = new QuoteRequest([new CartItem(1, 1), null!, new CartItem(1, 2), new CartItem(0, 1)]);
 
-        var errors = QuoteCalculator.Validate(request);
+        var errors = CartPricing.Validate(request.Items, "quote");
 
         Assert.Equal(["items[1]", "items[2].productId", "items[3].productId"], errors.Keys.Order());
     }
@@ -92,11 +92,11 @@ public class QuoteTests
     [Fact]
     public void Carts_over_the_item_limit_are_refused()
     {
-        var request = new QuoteRequest(Enumerable.Range(1, QuoteCalculator.MaxItems + 1).Select(id => new QuoteItemRequest(id, 1)).ToList());
+        var request = new QuoteRequest(Enumerable.Range(1, CartPricing.MaxItems + 1).Select(id => new CartItem(id, 1)).ToList());
 
-        var errors = QuoteCalculator.Validate(request);
+        var errors = CartPricing.Validate(request.Items, "quote");
 
-        Assert.Contains($"at most {QuoteCalculator.MaxItems} items", Assert.Single(errors["items"]));
+        Assert.Contains($"at most {CartPricing.MaxItems} items", Assert.Single(errors["items"]));
     }
 
     [Fact]

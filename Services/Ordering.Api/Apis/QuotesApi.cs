@@ -25,7 +25,7 @@ public static class QuotesApi
         ProductsClient products,
         CancellationToken cancellationToken)
     {
-        var errors = QuoteCalculator.Validate(request);
+        var errors = CartPricing.Validate(request.Items, "quote");
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -45,7 +45,7 @@ public static class QuotesApi
                 detail: "Prices could not be read from the products service. Try again shortly.");
         }
 
-        return QuoteCalculator.TryPrice(items, catalog, out var quote, out errors)
+        return CartPricing.TryPrice(items, catalog, out var quote, out errors)
             ? TypedResults.Ok(quote)
             : TypedResults.ValidationProblem(errors);
     }

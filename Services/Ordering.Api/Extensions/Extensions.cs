@@ -1,5 +1,7 @@
 using Ordering.Api.Infrastructure;
+using Ordering.Api.IntegrationEvents;
 using Ordering.Api.Services;
+using Shop.IntegrationEvents;
 
 namespace Ordering.Api.Extensions;
 
@@ -10,11 +12,17 @@ public static class Extensions
 
     public const string DatabaseConnectionName = "orderingdb";
 
+    public const string KafkaConnectionName = "kafka";
+
+    /// <summary>The consumer group of ordering's replicas; it also names ordering's dead-letter topic.</summary>
+    public const string ConsumerGroup = "ordering";
+
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.AddDefaultProblemDetails();
+        builder.Services.AddOpenApi();
 
         // Tokens are checked here too, not only at the gateway: a request that bypasses the gateway gets no more.
         builder.AddDefaultAuthentication(Audience);
@@ -22,7 +30,22 @@ public static class Extensions
         builder.AddNpgsqlDbContext<OrderingContext>(DatabaseConnectionName);
         builder.Services.AddMigration<OrderingContext>();
 
+        builder.AddEventBus<OrderingContext>(KafkaConnectionName, options => options.GroupId = ConsumerGroup)
+            .AddSubscription<StockReservedIntegrationEvent, StockReservedHandler>()
+            .AddSubscription<StockRejectedIntegrationEvent, StockRejectedHandler>()
+            .AddSubscription<PaymentSucceededIntegrationEvent, PaymentSucceededHandler>()
+            .AddSubscription<PaymentFailedIntegrationEvent, PaymentFailedHandler>()
+            .AddSubscription<ProductChangedIntegrationEvent, ProductChangedHandler>();
+
+        builder.Services.AddOptions<OrderingOptions>()
+            .Bind(builder.Configuration.GetSection(OrderingOptions.SectionName))
+            .Validate(o => o.Currency is { Length: 3 } && o.Currency.All(char.IsAsciiLetterUpper), "Ordering:Currency must be an ISO 4217 code such as USD.")
+            .ValidateOnStart();
         builder.Services.AddHttpClient<ProductsClient>(http => http.BaseAddress = ProductsClient.BaseAddress);
+        builder.Services.AddScoped<OrderPlacement>();
+        builder.Services.AddScoped<OrderQueries>();
+        builder.Services.AddSingleton<OrderStatusFeed>();
+        builder.Services.AddHostedService<OrderStatusListener>();
 
         return builder;
     }

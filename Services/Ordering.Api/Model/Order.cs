@@ -1,5 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace Ordering.Api.Model;
 
+/// <summary>
+/// An order and its place in the checkout saga: Submitted → StockReserved → Paid → Confirmed, or Cancelled from
+/// Submitted or StockReserved. Each change appends to <see cref="History"/>; a change the saga does not allow (a late
+/// or repeated event) returns false and changes nothing.
+/// </summary>
 public class Order
 {
     public Guid Id { get; set; }
@@ -11,9 +18,76 @@ public class Order
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    public DateTimeOffset UpdatedAt { get; set; }
+
     public decimal Total { get; set; }
 
+    /// <summary>ISO 4217 code of <see cref="Total"/> and the lines' prices.</summary>
+    public required string Currency { get; set; }
+
+    /// <summary>The client's <c>Idempotency-Key</c>; unique per buyer.</summary>
+    public required string IdempotencyKey { get; set; }
+
+    /// <summary>A hash of the request the key was first used with, to refuse the key's reuse for another cart.</summary>
+    public required string RequestHash { get; set; }
+
+    /// <summary>Why the order was cancelled, once it is.</summary>
+    public string? CancellationReason { get; set; }
+
+    /// <summary>PostgreSQL's row version (xmin): concurrent changes of one order fail instead of overwriting each other.</summary>
+    public uint Version { get; set; }
+
     public List<OrderLine> Lines { get; set; } = [];
+
+    public List<OrderStatusChange> History { get; set; } = [];
+
+    public bool IsFinal => Status is OrderStatus.Confirmed or OrderStatus.Cancelled;
+
+    public static Order Submit(Guid id, string buyerId, string idempotencyKey, string requestHash, string currency, IEnumerable<OrderLine> lines, DateTimeOffset now)
+    {
+        var order = new Order
+        {
+            Id = id,
+            BuyerId = buyerId,
+            IdempotencyKey = idempotencyKey,
+            RequestHash = requestHash,
+            Currency = currency,
+            CreatedAt = now,
+            Lines = [.. lines],
+        };
+        order.Total = order.Lines.Sum(l => l.UnitPrice * l.Quantity);
+        order.MoveTo(OrderStatus.Submitted, null, now);
+        return order;
+    }
+
+    /// <summary>Products reserved every line: the order awaits payment.</summary>
+    public bool ReserveStock(DateTimeOffset now) => Status == OrderStatus.Submitted && MoveTo(OrderStatus.StockReserved, null, now);
+
+    /// <summary>The charge went through: paid, and with that confirmed (products turns the reservation into a sale).</summary>
+    public bool ConfirmPayment(DateTimeOffset now) =>
+        Status == OrderStatus.StockReserved && MoveTo(OrderStatus.Paid, null, now) && MoveTo(OrderStatus.Confirmed, null, now);
+
+    /// <summary>Whether the order can still be cancelled: nothing has been paid for yet.</summary>
+    public bool CanCancel => Status is OrderStatus.Submitted or OrderStatus.StockReserved;
+
+    public bool Cancel(string reason, DateTimeOffset now)
+    {
+        if (!CanCancel)
+        {
+            return false;
+        }
+
+        CancellationReason = reason;
+        return MoveTo(OrderStatus.Cancelled, reason, now);
+    }
+
+    private bool MoveTo(OrderStatus status, string? reason, DateTimeOffset now)
+    {
+        Status = status;
+        UpdatedAt = now;
+        History.Add(new OrderStatusChange { OrderId = Id, Status = status, Reason = reason, At = now });
+        return true;
+    }
 }
 
 public class OrderLine
@@ -32,6 +106,21 @@ public class OrderLine
     public int Quantity { get; set; }
 }
 
+/// <summary>One step of an order's status history. Its id orders all changes and is the status stream's event id.</summary>
+public class OrderStatusChange
+{
+    public long Id { get; set; }
+
+    public Guid OrderId { get; set; }
+
+    public OrderStatus Status { get; set; }
+
+    public string? Reason { get; set; }
+
+    public DateTimeOffset At { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<OrderStatus>))]
 public enum OrderStatus
 {
     Submitted,

@@ -1,8 +1,9 @@
 namespace Ordering.Api.Model;
 
-public sealed record QuoteRequest(IReadOnlyList<QuoteItemRequest>? Items);
+/// <summary>One product and how many of it, as a client puts it in a cart.</summary>
+public sealed record CartItem(int ProductId, int Quantity);
 
-public sealed record QuoteItemRequest(int ProductId, int Quantity);
+public sealed record QuoteRequest(IReadOnlyList<CartItem>? Items);
 
 public sealed record Quote(IReadOnlyList<QuoteLine> Lines, decimal Total);
 

@@ -3,27 +3,32 @@ using Ordering.Api.Model;
 
 namespace Ordering.Api.Services;
 
-/// <summary>Checks a quote request and prices it with the catalog's current prices.</summary>
-public static class QuoteCalculator
+/// <summary>Checks a cart (for a quote or an order) and prices it with the catalog's current prices.</summary>
+public static class CartPricing
 {
     /// <summary>Bounded so one request stays one catalog lookup.</summary>
     public const int MaxItems = 100;
 
-    /// <summary>The problems with the request, keyed by JSON path; empty when it can be priced.</summary>
-    public static Dictionary<string, string[]> Validate(QuoteRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
+    /// <summary>Per line; more than this is a mistake or abuse, not a purchase.</summary>
+    public const int MaxQuantity = 1000;
 
+    /// <summary>The problems with the cart, keyed by JSON path; empty when it can be priced.</summary>
+    /// <param name="what">What the cart is for, as the messages name it: "quote" or "order".</param>
+    public static Dictionary<string, string[]> Validate(IReadOnlyList<CartItem>? items, string what)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(what);
+
+        var article = "aeiou".Contains(char.ToLowerInvariant(what[0])) ? "An" : "A";
         var errors = new Dictionary<string, string[]>();
-        if (request.Items is not { Count: > 0 } items)
+        if (items is not { Count: > 0 })
         {
-            errors["items"] = ["A quote needs at least one item."];
+            errors["items"] = [$"{article} {what} needs at least one item."];
             return errors;
         }
 
         if (items.Count > MaxItems)
         {
-            errors["items"] = [$"A quote can have at most {MaxItems} items; this one has {items.Count}."];
+            errors["items"] = [$"{article} {what} can have at most {MaxItems} items; this one has {items.Count}."];
             return errors;
         }
 
@@ -45,9 +50,9 @@ public static class QuoteCalculator
                 errors[$"items[{i}].productId"] = [$"Product {item.ProductId} appears more than once; put its whole quantity in one item."];
             }
 
-            if (item.Quantity <= 0)
+            if (item.Quantity is <= 0 or > MaxQuantity)
             {
-                errors[$"items[{i}].quantity"] = [$"Quantity must be at least 1; got {item.Quantity}."];
+                errors[$"items[{i}].quantity"] = [$"Quantity must be between 1 and {MaxQuantity}; got {item.Quantity}."];
             }
         }
 
@@ -59,7 +64,7 @@ public static class QuoteCalculator
     /// an item's product is not in the catalog.
     /// </summary>
     public static bool TryPrice(
-        IReadOnlyList<QuoteItemRequest> items,
+        IReadOnlyList<CartItem> items,
         IEnumerable<CatalogProduct> products,
         [NotNullWhen(true)] out Quote? quote,
         out Dictionary<string, string[]> errors)

@@ -1,0 +1,217 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Ordering.Api.Infrastructure;
+using Ordering.Api.Model;
+using Ordering.Api.Services;
+using Shop.EventBus;
+using Shop.IntegrationEvents;
+
+namespace Ordering.Api.Apis;
+
+public static class OrdersApi
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    public const int MaxPageSize = 100;
+
+    public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        var api = app.MapGroup("api/ordering/orders").WithTags("Orders").RequireAuthorization();
+
+        api.MapPost("/", CreateOrder)
+            .WithName("CreateOrder")
+            .WithSummary("Place an order for the signed-in user")
+            .WithDescription("Prices the cart with the catalog's current prices and submits the order to the checkout saga. " +
+                             "The Idempotency-Key header is required: the same key with the same cart returns the same order (200), " +
+                             "with a different cart 422; a new key creates an order (201).");
+
+        api.MapGet("/", ListOrders)
+            .WithName("ListOrders")
+            .WithSummary("List the signed-in user's orders, newest first");
+
+        api.MapGet("/{id:guid}", GetOrder)
+            .WithName("GetOrder")
+            .WithSummary("Get one of the signed-in user's orders with its status history");
+
+        api.MapPost("/{id:guid}/cancel", CancelOrder)
+            .WithName("CancelOrder")
+            .WithSummary("Cancel an order that has not been paid for")
+            .WithDescription("Releases its stock (and refunds a charge that raced with the cancellation). 409 once the order is paid or confirmed.");
+
+        api.MapGet("/{id:guid}/events", StreamOrder)
+            .WithName("StreamOrderStatus")
+            .WithSummary("Server-sent events: the order's status changes, ending with its final status");
+
+        api.MapGet("/events", StreamOrders)
+            .WithName("StreamAllOrderStatus")
+            .WithSummary("Server-sent events: status changes of all the signed-in user's orders");
+
+        return app;
+    }
+
+    public static async Task<Results<Created<OrderResponse>, Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> CreateOrder(
+        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        CreateOrderRequest request,
+        ClaimsPrincipal user,
+        HttpContext httpContext,
+        OrderPlacement placement,
+        OrderQueries queries,
+        CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(idempotencyKey))
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status400BadRequest,
+                title: "The Idempotency-Key header is required.",
+                detail: "Send a unique value (e.g. a UUID) per order in the Idempotency-Key header, and the same value when retrying the same order.");
+        }
+
+        if (idempotencyKey.Length > OrderingContext.MaxIdempotencyKeyLength)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status400BadRequest,
+                title: "The Idempotency-Key header is too long.",
+                detail: $"An Idempotency-Key can have at most {OrderingContext.MaxIdempotencyKeyLength} characters; this one has {idempotencyKey.Length}.");
+        }
+
+        switch (await placement.PlaceAsync(BuyerId(user), idempotencyKey, request.Items, cancellationToken))
+        {
+            case PlaceOrderResult.Created created:
+                var response = OrderQueries.ToResponse(created.Order, await queries.PicturesAsync(created.Order.Lines, cancellationToken));
+                return TypedResults.Created($"/api/ordering/orders/{created.Order.Id}", response);
+            case PlaceOrderResult.Replayed replayed:
+                httpContext.Response.Headers["Idempotent-Replayed"] = "true";
+                return TypedResults.Ok(OrderQueries.ToResponse(replayed.Order, await queries.PicturesAsync(replayed.Order.Lines, cancellationToken)));
+            case PlaceOrderResult.KeyReused reused:
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status422UnprocessableEntity,
+                    title: "This Idempotency-Key was already used for a different order.",
+                    detail: $"The key '{idempotencyKey}' placed order {reused.Order.Id} with another cart. Use a new key for a new order.",
+                    extensions: new Dictionary<string, object?> { ["orderId"] = reused.Order.Id });
+            case PlaceOrderResult.Invalid invalid:
+                return TypedResults.ValidationProblem(invalid.Errors, title: "The order has invalid items.");
+            default:
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "The product catalog is unavailable.",
+                    detail: "Prices could not be read from the products service, so no order was placed. Retry with the same Idempotency-Key.");
+        }
+    }
+
+    public static async Task<Results<Ok<OrderPage>, ValidationProblem>> ListOrders(
+        ClaimsPrincipal user,
+        OrderQueries queries,
+        CancellationToken cancellationToken,
+        int pageIndex = 0,
+        int pageSize = 10)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (pageIndex < 0 || (long)pageIndex * Math.Max(pageSize, 1) > int.MaxValue)
+        {
+            errors["pageIndex"] = ["pageIndex must be 0 or greater and within the list."];
+        }
+
+        if (pageSize is < 1 or > MaxPageSize)
+        {
+            errors["pageSize"] = [$"pageSize must be between 1 and {MaxPageSize}."];
+        }
+
+        return errors.Count > 0
+            ? TypedResults.ValidationProblem(errors)
+            : TypedResults.Ok(await queries.ListAsync(BuyerId(user), pageIndex, pageSize, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> GetOrder(
+        Guid id,
+        ClaimsPrincipal user,
+        OrderQueries queries,
+        CancellationToken cancellationToken) =>
+        await queries.GetAsync(BuyerId(user), id, cancellationToken) is { } order
+            ? TypedResults.Ok(order)
+            : OrderNotFound(id);
+
+    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> CancelOrder(
+        Guid id,
+        ClaimsPrincipal user,
+        OrderingContext db,
+        OrderQueries queries,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken)
+    {
+        var buyerId = BuyerId(user);
+        // Saga events may change the order at the same moment: a lost race (row version) is tried again on fresh data.
+        for (var attempt = 1; ; attempt++)
+        {
+            var order = await db.Orders.SingleOrDefaultAsync(o => o.Id == id && o.BuyerId == buyerId, cancellationToken);
+            if (order is null)
+            {
+                return OrderNotFound(id);
+            }
+
+            if (order.Status != OrderStatus.Cancelled)
+            {
+                if (!order.Cancel("Cancelled by the buyer.", timeProvider.GetUtcNow()))
+                {
+                    return TypedResults.Problem(
+                        statusCode: StatusCodes.Status409Conflict,
+                        title: "The order can no longer be cancelled.",
+                        detail: $"Order {id} is {order.Status}: only orders not yet paid for can be cancelled.");
+                }
+
+                db.AddIntegrationEvent(new OrderCancelledIntegrationEvent(order.Id, order.CancellationReason!), order.Id.ToString());
+                try
+                {
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+                catch (DbUpdateConcurrencyException) when (attempt < 3)
+                {
+                    db.ChangeTracker.Clear();
+                    continue;
+                }
+            }
+
+            return TypedResults.Ok((await queries.GetAsync(buyerId, id, cancellationToken))!);
+        }
+    }
+
+    public static async Task<Results<OrderStatusStream, ProblemHttpResult>> StreamOrder(
+        Guid id,
+        [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
+        ClaimsPrincipal user,
+        OrderStatusFeed feed,
+        OrderQueries queries,
+        CancellationToken cancellationToken)
+    {
+        var buyerId = BuyerId(user);
+        return await queries.ExistsAsync(buyerId, id, cancellationToken)
+            ? new OrderStatusStream(buyerId, id, ParseEventId(lastEventId), feed, queries)
+            : OrderNotFound(id);
+    }
+
+    public static OrderStatusStream StreamOrders(
+        [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
+        ClaimsPrincipal user,
+        OrderStatusFeed feed,
+        OrderQueries queries) =>
+        // Without Last-Event-ID only new changes are streamed: the whole history of every order would be a flood.
+        new(BuyerId(user), null, lastEventId is null ? null : ParseEventId(lastEventId), feed, queries);
+
+    private static long ParseEventId(string? lastEventId) =>
+        long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : 0;
+
+    private static ProblemHttpResult OrderNotFound(Guid id) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "Order not found.",
+        detail: $"You have no order {id}.");
+
+    /// <summary>The token's subject: the only user an order is ever read or written for.</summary>
+    private static string BuyerId(ClaimsPrincipal user) =>
+        user.FindFirstValue("sub") is { Length: > 0 } subject
+            ? subject
+            : throw new InvalidOperationException("An authenticated request carries no 'sub' claim.");
+}

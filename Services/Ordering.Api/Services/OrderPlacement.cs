@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Ordering.Api.Infrastructure;
+using Ordering.Api.Model;
+using Shop.EventBus;
+using Shop.IntegrationEvents;
+using OrderLine = Ordering.Api.Model.OrderLine;
+
+namespace Ordering.Api.Services;
+
+/// <summary>What became of a request to place an order.</summary>
+public abstract record PlaceOrderResult
+{
+    /// <summary>A new order, submitted to the saga.</summary>
+    public sealed record Created(Order Order) : PlaceOrderResult;
+
+    /// <summary>The key was used before, for the same cart: the order it made then.</summary>
+    public sealed record Replayed(Order Order) : PlaceOrderResult;
+
+    /// <summary>The key was used before for a different cart; nothing was done.</summary>
+    public sealed record KeyReused(Order Order) : PlaceOrderResult;
+
+    /// <summary>The cart has problems, keyed by JSON path.</summary>
+    public sealed record Invalid(Dictionary<string, string[]> Errors) : PlaceOrderResult;
+
+    /// <summary>Prices could not be read from products; nothing was stored.</summary>
+    public sealed record CatalogUnavailable : PlaceOrderResult;
+}
+
+/// <summary>
+/// Places orders: validates the cart, prices it with products' current prices (over HTTP, never the client's), and
+/// stores the order with its <c>OrderSubmitted</c> event in one transaction. The buyer's <c>Idempotency-Key</c> makes a
+/// retried request return the order the first one made, never a second order, even when both race.
+/// </summary>
+public sealed partial class OrderPlacement(
+    OrderingContext db,
+    ProductsClient products,
+    IOptions<OrderingOptions> options,
+    TimeProvider timeProvider,
+    ILogger<OrderPlacement> logger)
+{
+    private const string IdempotencyIndex = "IX_Orders_BuyerId_IdempotencyKey";
+
+    public async Task<PlaceOrderResult> PlaceAsync(string buyerId, string idempotencyKey, IReadOnlyList<CartItem>? items, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(buyerId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(idempotencyKey);
+
+        var errors = CartPricing.Validate(items, "order");
+        if (errors.Count > 0)
+        {
+            return new PlaceOrderResult.Invalid(errors);
+        }
+
+        var cart = items!;
+        var requestHash = HashCart(cart);
+        if (await FindByKeyAsync(buyerId, idempotencyKey, cancellationToken) is { } earlier)
+        {
+            return Repeat(earlier, requestHash);
+        }
+
+        IReadOnlyList<CatalogProduct> catalog;
+        try
+        {
+            catalog = await products.GetProductsAsync([.. cart.Select(i => i.ProductId)], cancellationToken);
+        }
+        catch (ProductsUnavailableException)
+        {
+            return new PlaceOrderResult.CatalogUnavailable();
+        }
+
+        if (!CartPricing.TryPrice(cart, catalog, out var quote, out errors))
+        {
+            return new PlaceOrderResult.Invalid(errors);
+        }
+
+        var now = timeProvider.GetUtcNow();
+        var order = Order.Submit(
+            Guid.CreateVersion7(now),
+            buyerId,
+            idempotencyKey,
+            requestHash,
+            options.Value.Currency,
+            quote.Lines.Select(l => new OrderLine { ProductId = l.ProductId, ProductName = Truncate(l.ProductName, 100), UnitPrice = l.UnitPrice, Quantity = l.Quantity }),
+            now);
+        db.Orders.Add(order);
+        db.AddIntegrationEvent(
+            new OrderSubmittedIntegrationEvent(order.Id, buyerId, [.. order.Lines.Select(l => new Shop.IntegrationEvents.OrderLine(l.ProductId, l.Quantity, l.UnitPrice))], order.Total),
+            order.Id.ToString());
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: IdempotencyIndex })
+        {
+            // Another request with this key committed first: answer as its retry would be answered.
+            db.ChangeTracker.Clear();
+            var winner = await FindByKeyAsync(buyerId, idempotencyKey, cancellationToken)
+                ?? throw new InvalidOperationException($"The order with key '{idempotencyKey}' vanished after a conflicting insert.", exception);
+            return Repeat(winner, requestHash);
+        }
+
+        LogPlaced(logger, order.Id, order.Lines.Count, order.Total, order.Currency);
+        return new PlaceOrderResult.Created(order);
+    }
+
+    /// <summary>Items in product order with their quantities: the same cart hashes the same, however it is listed.</summary>
+    public static string HashCart(IEnumerable<CartItem> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var canonical = string.Join(';', items.OrderBy(i => i.ProductId).Select(i => string.Create(CultureInfo.InvariantCulture, $"{i.ProductId}x{i.Quantity}")));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    }
+
+    private static PlaceOrderResult Repeat(Order earlier, string requestHash) =>
+        earlier.RequestHash == requestHash ? new PlaceOrderResult.Replayed(earlier) : new PlaceOrderResult.KeyReused(earlier);
+
+    private Task<Order?> FindByKeyAsync(string buyerId, string idempotencyKey, CancellationToken cancellationToken) =>
+        db.Orders.AsNoTracking()
+            .Include(o => o.Lines)
+            .Include(o => o.History)
+            .AsSplitQuery()
+            .SingleOrDefaultAsync(o => o.BuyerId == buyerId && o.IdempotencyKey == idempotencyKey, cancellationToken);
+
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Order {OrderId} submitted: {LineCount} lines, {Total} {Currency}")]
+    private static partial void LogPlaced(ILogger logger, Guid orderId, int lineCount, decimal total, string currency);
+}

@@ -1,0 +1,86 @@
+using Microsoft.EntityFrameworkCore;
+using Ordering.Api.Infrastructure;
+using Ordering.Api.Model;
+
+namespace Ordering.Api.Services;
+
+/// <summary>
+/// A buyer's orders as the API shows them: from ordering's own tables and its read model of the catalog (pictures),
+/// never from the products service. Every query is scoped to the buyer: another user's order is simply not found.
+/// </summary>
+public sealed class OrderQueries(OrderingContext db)
+{
+    public async Task<OrderResponse?> GetAsync(string buyerId, Guid orderId, CancellationToken cancellationToken)
+    {
+        var order = await db.Orders.AsNoTracking()
+            .Include(o => o.Lines)
+            .Include(o => o.History)
+            .AsSplitQuery()
+            .SingleOrDefaultAsync(o => o.Id == orderId && o.BuyerId == buyerId, cancellationToken);
+        return order is null ? null : ToResponse(order, await PicturesAsync(order.Lines, cancellationToken));
+    }
+
+    public async Task<OrderPage> ListAsync(string buyerId, int pageIndex, int pageSize, CancellationToken cancellationToken)
+    {
+        var mine = db.Orders.AsNoTracking().Where(o => o.BuyerId == buyerId);
+        var count = await mine.LongCountAsync(cancellationToken);
+        var orders = await mine
+            .OrderByDescending(o => o.CreatedAt)
+            .ThenByDescending(o => o.Id)
+            .Skip(pageIndex * pageSize)
+            .Take(pageSize)
+            .Include(o => o.Lines)
+            .AsSplitQuery()
+            .ToListAsync(cancellationToken);
+        var pictures = await PicturesAsync(orders.SelectMany(o => o.Lines), cancellationToken);
+        return new OrderPage(pageIndex, pageSize, count, [.. orders.Select(o => new OrderSummary(
+            o.Id, o.Status, o.Total, o.Currency, o.CreatedAt, o.Lines.Sum(l => l.Quantity), ToLines(o.Lines, pictures)))]);
+    }
+
+    /// <summary>The buyer's status changes after <paramref name="afterId"/>, oldest first (for a reconnecting stream).</summary>
+    public async Task<List<OrderStatusEvent>> ChangesAsync(string buyerId, Guid? orderId, long afterId, int limit, CancellationToken cancellationToken)
+    {
+        var changes = from change in db.StatusHistory.AsNoTracking()
+                      join order in db.Orders on change.OrderId equals order.Id
+                      where order.BuyerId == buyerId && change.Id > afterId
+                      select change;
+        if (orderId is { } id)
+        {
+            changes = changes.Where(c => c.OrderId == id);
+        }
+
+        return await changes
+            .OrderBy(c => c.Id)
+            .Take(limit)
+            .Select(c => new OrderStatusEvent(c.Id, c.OrderId, c.Status, c.Reason, c.At))
+            .ToListAsync(cancellationToken);
+    }
+
+    public Task<bool> ExistsAsync(string buyerId, Guid orderId, CancellationToken cancellationToken) =>
+        db.Orders.AnyAsync(o => o.Id == orderId && o.BuyerId == buyerId, cancellationToken);
+
+    public static OrderResponse ToResponse(Order order, IReadOnlyDictionary<int, string> pictures) => new(
+        order.Id,
+        order.Status,
+        order.Total,
+        order.Currency,
+        order.CreatedAt,
+        order.UpdatedAt,
+        order.CancellationReason,
+        ToLines(order.Lines, pictures),
+        [.. order.History.OrderBy(h => h.Id).Select(h => new OrderStatusChangeResponse(h.Id, h.Status, h.Reason, h.At))]);
+
+    public async Task<IReadOnlyDictionary<int, string>> PicturesAsync(IEnumerable<OrderLine> lines, CancellationToken cancellationToken)
+    {
+        var ids = lines.Select(l => l.ProductId).Distinct().ToList();
+        return ids.Count == 0
+            ? new Dictionary<int, string>()
+            : await db.CatalogItems.AsNoTracking()
+                .Where(i => ids.Contains(i.ProductId))
+                .ToDictionaryAsync(i => i.ProductId, i => i.PictureUrl, cancellationToken);
+    }
+
+    private static List<OrderLineResponse> ToLines(IEnumerable<OrderLine> lines, IReadOnlyDictionary<int, string> pictures) =>
+        [.. lines.OrderBy(l => l.Id).Select(l => new OrderLineResponse(
+            l.ProductId, l.ProductName, pictures.GetValueOrDefault(l.ProductId), l.UnitPrice, l.Quantity, l.UnitPrice * l.Quantity))];
+}
