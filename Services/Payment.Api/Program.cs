@@ -14,6 +14,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapOpenApi();
 app.MapPaymentsApi();
+app.MapDeadLetterApi("/api/payment/dead-letters").RequireAuthorization(ShopPolicies.Admin);
 
 app.Run();

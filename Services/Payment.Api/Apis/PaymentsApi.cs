@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Payment.Api.Infrastructure;
@@ -16,14 +17,16 @@ public static class PaymentsApi
         api.MapGet("/payments", GetPaymentsForOrder)
             .WithName("ListPaymentsForOrder")
             .WithSummary("List an order's payments")
-            .WithDescription("Every charge and refund recorded for the order, oldest first; empty when there is none. Admins only: payments do not record their buyer yet, so no customer could be shown only their own.")
-            .RequireAuthorization(ShopPolicies.Admin);
+            .WithDescription("Every charge and refund recorded for the order, oldest first. A buyer sees only the payments of their own orders " +
+                             "(another buyer's order looks like one without payments); admins see every order's.")
+            .RequireAuthorization();
 
         return app;
     }
 
     public static async Task<Results<Ok<List<PaymentResponse>>, ValidationProblem>> GetPaymentsForOrder(
         Guid? orderId,
+        ClaimsPrincipal user,
         PaymentContext context,
         CancellationToken cancellationToken)
     {
@@ -35,12 +38,16 @@ public static class PaymentsApi
             });
         }
 
-        var payments = await context.Payments
-            .Where(p => p.OrderId == id)
-            .OrderBy(p => p.CreatedAt)
-            .Select(p => new PaymentResponse(p.Id, p.OrderId, p.Kind, p.Status, p.Amount, p.Currency, p.CreatedAt))
-            .ToListAsync(cancellationToken);
+        var payments = context.Payments.AsNoTracking().Where(p => p.OrderId == id);
+        if (!user.IsInRole(ShopRoles.Admin))
+        {
+            var buyerId = user.FindFirstValue("sub");
+            payments = payments.Where(p => p.BuyerId == buyerId);
+        }
 
-        return TypedResults.Ok(payments);
+        return TypedResults.Ok(await payments
+            .OrderBy(p => p.CreatedAt)
+            .Select(p => new PaymentResponse(p.Id, p.OrderId, p.Kind, p.Status, p.Amount, p.Currency, p.FailureReason, p.Attempts, p.CreatedAt, p.CompletedAt))
+            .ToListAsync(cancellationToken));
     }
 }

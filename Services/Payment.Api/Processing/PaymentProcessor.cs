@@ -1,0 +1,386 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Payment.Api.Gateway;
+using Payment.Api.Infrastructure;
+using Payment.Api.Model;
+using Payment.Api.Telemetry;
+using Polly.CircuitBreaker;
+using Shop.EventBus;
+using Shop.IntegrationEvents;
+
+namespace Payment.Api.Processing;
+
+/// <summary>
+/// Sends pending charges and refunds to the payment gateway and records their outcome with the event that tells the
+/// saga (PaymentSucceeded, PaymentFailed, PaymentRefunded), in one transaction.
+/// <para>
+/// Per payment: (1) a short transaction counts the attempt (<see cref="PaymentRecord.Attempts"/>) before anything is
+/// sent, so a crash can never hide that a request may have reached the gateway; (2) a second transaction locks the
+/// row (<c>FOR UPDATE SKIP LOCKED</c>: replicas and the cancellation handler never work on it at once), calls the
+/// gateway under the payment's idempotency key and saves the outcome. If this process dies mid-call, PostgreSQL
+/// drops the lock with the connection and the payment is due again at once: the next attempt re-sends the same key
+/// and the gateway answers with what it did the first time. When the gateway is down or the circuit open, the payment
+/// waits (backoff up to <see cref="PaymentOptions.MaxRetryDelay"/>) until its deadline.
+/// </para>
+/// </summary>
+public sealed partial class PaymentProcessor(
+    IServiceScopeFactory scopes,
+    PaymentWorkSignal signal,
+    PaymentTelemetry telemetry,
+    CircuitBreakerStateProvider circuit,
+    IOptions<PaymentOptions> options,
+    IOptions<PaymentGatewayOptions> gatewayOptions,
+    TimeProvider timeProvider,
+    ILogger<PaymentProcessor> logger) : BackgroundService
+{
+    private readonly ConcurrentDictionary<Guid, Task> _inFlight = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        using var slots = new SemaphoreSlim(settings.MaxConcurrentPayments);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var started = 0;
+                List<Guid> due;
+                try
+                {
+                    due = await FindDueAsync(settings.MaxConcurrentPayments, stoppingToken);
+                }
+                catch (Exception exception) when (IsDatabaseUnavailable(exception) && !stoppingToken.IsCancellationRequested)
+                {
+                    LogDatabaseUnavailable(logger, exception);
+                    await signal.WaitAsync(settings.PollInterval, stoppingToken);
+                    continue;
+                }
+
+                foreach (var id in due)
+                {
+                    await slots.WaitAsync(stoppingToken);
+                    var work = new TaskCompletionSource();
+                    if (!_inFlight.TryAdd(id, work.Task))
+                    {
+                        slots.Release();
+                        continue;
+                    }
+
+                    started++;
+                    _ = Task.Run(async () =>
+                    {
+                        try
+                        {
+                            await ProcessAsync(id, stoppingToken);
+                        }
+                        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                        {
+                            LogProcessingFailed(logger, exception, id);
+                            await DeferAsync(id, stoppingToken);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            // Stopping: the transaction rolls back and the payment is sent again after the restart.
+                        }
+                        finally
+                        {
+                            _inFlight.TryRemove(id, out _);
+                            slots.Release();
+                            work.SetResult();
+                        }
+                    }, CancellationToken.None);
+                }
+
+                // A full batch may have left more due payments behind: look again at once.
+                if (started < settings.MaxConcurrentPayments || due.Count == 0)
+                {
+                    await signal.WaitAsync(settings.PollInterval, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await Task.WhenAll(_inFlight.Values);
+        }
+    }
+
+    /// <summary>Pending payments whose time has come, skipping those this replica is already on and rows locked elsewhere.</summary>
+    private async Task<List<Guid>> FindDueAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PaymentContext>();
+        var busy = _inFlight.Keys.ToArray();
+        var now = timeProvider.GetUtcNow();
+        return await db.Database.SqlQuery<Guid>($"""
+            SELECT "Id" AS "Value" FROM "Payments"
+            WHERE "Status" = 'Pending' AND "NextAttemptAt" <= {now} AND NOT ("Id" = ANY({busy}))
+            ORDER BY "NextAttemptAt"
+            LIMIT {limit}
+            FOR UPDATE SKIP LOCKED
+            """).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>After an unexpected failure, waits the longest retry delay before the payment is taken up again.</summary>
+    private async Task DeferAsync(Guid id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<PaymentContext>();
+            var next = timeProvider.GetUtcNow() + options.Value.MaxRetryDelay;
+            await db.Payments.Where(p => p.Id == id && p.Status == PaymentStatus.Pending)
+                .ExecuteUpdateAsync(p => p.SetProperty(x => x.NextAttemptAt, next), cancellationToken);
+        }
+        catch (Exception exception) when (IsDatabaseUnavailable(exception))
+        {
+            LogDatabaseUnavailable(logger, exception);
+        }
+    }
+
+    private async Task ProcessAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PaymentContext>();
+
+        // (1) Count the attempt and commit it before any call goes out.
+        var claims = await db.Database.SqlQuery<int>($"""
+            UPDATE "Payments" SET "Attempts" = "Attempts" + 1
+            WHERE "Id" = (SELECT "Id" FROM "Payments" WHERE "Id" = {id} AND "Status" = 'Pending' FOR UPDATE SKIP LOCKED)
+            RETURNING "Attempts" AS "Value"
+            """).ToListAsync(cancellationToken);
+        if (claims.Count == 0)
+        {
+            return;
+        }
+
+        // (2) Hold the row while the gateway is called; save the outcome with its event.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var payment = await db.Payments
+            .FromSql($"""SELECT * FROM "Payments" WHERE "Id" = {id} AND "Status" = 'Pending' FOR UPDATE SKIP LOCKED""")
+            .SingleOrDefaultAsync(cancellationToken);
+        if (payment is null)
+        {
+            return;
+        }
+
+        using var activity = StartActivity(payment);
+        var mayHaveReachedGateway = claims[0] > 1;
+        var gateway = scope.ServiceProvider.GetRequiredService<PaymentGatewayClient>();
+        if (payment.Kind == PaymentKind.Charge)
+        {
+            await ChargeAsync(db, gateway, payment, mayHaveReachedGateway, cancellationToken);
+        }
+        else
+        {
+            await RefundAsync(db, gateway, payment, cancellationToken);
+        }
+
+        activity?.SetTag("shop.payment.status", payment.Status.ToString());
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private async Task ChargeAsync(PaymentContext db, PaymentGatewayClient gateway, PaymentRecord charge, bool mayHaveReachedGateway, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        if (!mayHaveReachedGateway && charge.CancelRequested)
+        {
+            // The order was cancelled and the gateway never saw this charge: nothing to send, nothing to give back.
+            Complete(charge, PaymentStatus.Cancelled, now);
+            return;
+        }
+
+        if (!mayHaveReachedGateway && now >= charge.Deadline)
+        {
+            GiveUp(db, charge, $"The payment was not sent within {options.Value.ChargeDeadline.TotalMinutes:0.#} minutes.", now);
+            return;
+        }
+
+        GatewayCharge result;
+        try
+        {
+            result = await gateway.ChargeAsync(charge.IdempotencyKey, charge.Amount, charge.Currency, charge.OrderId.ToString(), cancellationToken);
+        }
+        catch (PaymentGatewayUnavailableException exception)
+        {
+            Postpone(charge, exception, now);
+            if (!charge.CancelRequested && now >= charge.Deadline)
+            {
+                var reason = $"The payment gateway was unavailable for {options.Value.ChargeDeadline.TotalMinutes:0.#} minutes.";
+                if (charge.Attempts == 0)
+                {
+                    GiveUp(db, charge, reason, now);
+                }
+                else
+                {
+                    // It may have gone through: keep asking under the same key, and refund it if it did.
+                    charge.CancelRequested = true;
+                    charge.FailureReason = reason;
+                    db.AddIntegrationEvent(new PaymentFailedIntegrationEvent(charge.OrderId, reason), charge.OrderId.ToString());
+                }
+            }
+
+            return;
+        }
+        catch (PaymentGatewayRejectedException exception)
+        {
+            telemetry.GatewayCall("rejected");
+            LogRejected(logger, exception, charge.OrderId);
+            GiveUp(db, charge, "The payment gateway refused the charge.", now, lastError: exception.Message);
+            return;
+        }
+
+        telemetry.GatewayCall("answered");
+        charge.GatewayReference = result.Id;
+        if (result.Succeeded)
+        {
+            Complete(charge, PaymentStatus.Succeeded, now);
+            if (charge.CancelRequested)
+            {
+                // The order was cancelled while the charge was under way: give the money back.
+                RequestRefund(db, charge, now);
+            }
+            else
+            {
+                db.AddIntegrationEvent(new PaymentSucceededIntegrationEvent(charge.OrderId, charge.Id, charge.Amount), charge.OrderId.ToString());
+            }
+        }
+        else
+        {
+            Complete(charge, PaymentStatus.Declined, now);
+            charge.FailureReason = $"Declined by the payment gateway ({result.DeclineCode ?? "no reason given"}).";
+            if (!charge.CancelRequested)
+            {
+                db.AddIntegrationEvent(new PaymentFailedIntegrationEvent(charge.OrderId, charge.FailureReason), charge.OrderId.ToString());
+            }
+        }
+    }
+
+    private async Task RefundAsync(PaymentContext db, PaymentGatewayClient gateway, PaymentRecord refund, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var charge = await db.Payments.AsNoTracking().SingleAsync(p => p.Id == refund.RefundOf, cancellationToken);
+        try
+        {
+            var result = await gateway.RefundAsync(refund.IdempotencyKey, charge.GatewayReference!, refund.Amount, cancellationToken);
+            telemetry.GatewayCall("answered");
+            refund.GatewayReference = result.Id;
+            Complete(refund, PaymentStatus.Succeeded, now);
+            db.AddIntegrationEvent(new PaymentRefundedIntegrationEvent(refund.OrderId, charge.Id, refund.Amount), refund.OrderId.ToString());
+        }
+        catch (PaymentGatewayUnavailableException exception)
+        {
+            // A refund is owed whatever happens: it has no deadline and is retried until the gateway takes it.
+            Postpone(refund, exception, now);
+        }
+        catch (PaymentGatewayRejectedException exception)
+        {
+            telemetry.GatewayCall("rejected");
+            LogRefundRejected(logger, exception, refund.OrderId);
+            refund.FailureReason = "The payment gateway refused the refund; it needs an operator.";
+            refund.LastError = Shorten(exception.Message);
+            Complete(refund, PaymentStatus.Failed, now);
+        }
+    }
+
+    /// <summary>Adds the order's refund of <paramref name="charge"/>, unless it has one; the processor sends it.</summary>
+    public static void RequestRefund(PaymentContext db, PaymentRecord charge, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(charge);
+        db.Payments.Add(new PaymentRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            OrderId = charge.OrderId,
+            BuyerId = charge.BuyerId,
+            Kind = PaymentKind.Refund,
+            Status = PaymentStatus.Pending,
+            Amount = charge.Amount,
+            Currency = charge.Currency,
+            IdempotencyKey = PaymentRecord.RefundKey(charge.OrderId),
+            RefundOf = charge.Id,
+            NextAttemptAt = now,
+            TraceParent = Activity.Current?.Id ?? charge.TraceParent,
+            CreatedAt = now,
+        });
+        PaymentWorkSignal.Mark(db);
+    }
+
+    private void Postpone(PaymentRecord payment, PaymentGatewayUnavailableException exception, DateTimeOffset now)
+    {
+        if (!exception.ReachedGateway)
+        {
+            // Refused on this side (open circuit, full bulkhead): this attempt does not count as one the gateway may have seen.
+            payment.Attempts--;
+        }
+
+        telemetry.GatewayCall(exception.ReachedGateway ? "unavailable" : PaymentTelemetry.StateOf(circuit) == CircuitState.Closed ? "bulkhead_full" : "circuit_open");
+        var settings = options.Value;
+        var delay = exception.ReachedGateway || PaymentTelemetry.StateOf(circuit) == CircuitState.Closed
+            ? TimeSpan.FromTicks(Math.Min(settings.RetryDelay.Ticks << Math.Min(Math.Max(payment.Attempts - 1, 0), 20), settings.MaxRetryDelay.Ticks))
+            : gatewayOptions.Value.BreakDuration;
+        // Jitter spreads the retries of payments that failed together.
+        payment.NextAttemptAt = now + delay * (0.8 + (Random.Shared.NextDouble() * 0.4));
+        payment.LastError = Shorten(exception.Message);
+        LogPostponed(logger, payment.Kind, payment.OrderId, delay.TotalSeconds, exception.Message);
+    }
+
+    private void GiveUp(PaymentContext db, PaymentRecord charge, string reason, DateTimeOffset now, string? lastError = null)
+    {
+        charge.FailureReason = reason;
+        charge.LastError = lastError is null ? charge.LastError : Shorten(lastError);
+        Complete(charge, PaymentStatus.Failed, now);
+        if (!charge.CancelRequested)
+        {
+            db.AddIntegrationEvent(new PaymentFailedIntegrationEvent(charge.OrderId, reason), charge.OrderId.ToString());
+        }
+    }
+
+    private void Complete(PaymentRecord payment, PaymentStatus status, DateTimeOffset now)
+    {
+        payment.Status = status;
+        payment.CompletedAt = now;
+        telemetry.Settled(payment.Kind.ToString(), status.ToString());
+        LogSettled(logger, payment.Kind, payment.OrderId, status);
+    }
+
+    private static Activity? StartActivity(PaymentRecord payment)
+    {
+        ActivityContext.TryParse(payment.TraceParent, null, out var parent);
+        var activity = PaymentTelemetry.ActivitySource.StartActivity(
+            payment.Kind == PaymentKind.Charge ? "charge order" : "refund order", ActivityKind.Internal, parent);
+        activity?.SetTag("shop.order.id", payment.OrderId.ToString());
+        activity?.SetTag("shop.payment.attempt", payment.Attempts);
+        return activity;
+    }
+
+    private static string Shorten(string text) => text.Length <= PaymentContext.MaxReasonLength ? text : text[..PaymentContext.MaxReasonLength];
+
+    private static bool IsDatabaseUnavailable(Exception exception) =>
+        exception is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException
+        || exception.InnerException is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} of order {OrderId}: {Status}")]
+    private static partial void LogSettled(ILogger logger, PaymentKind kind, Guid orderId, PaymentStatus status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Kind} of order {OrderId} not settled; next attempt in {DelaySeconds:0.#} s: {Reason}")]
+    private static partial void LogPostponed(ILogger logger, PaymentKind kind, Guid orderId, double delaySeconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The payment gateway refused the charge of order {OrderId}")]
+    private static partial void LogRejected(ILogger logger, Exception exception, Guid orderId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The payment gateway refused the refund of order {OrderId}; it needs an operator")]
+    private static partial void LogRefundRejected(ILogger logger, Exception exception, Guid orderId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Processing payment {PaymentId} failed; it stays pending and is tried again")]
+    private static partial void LogProcessingFailed(ILogger logger, Exception exception, Guid paymentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The payment database is unavailable; looking for due payments again shortly")]
+    private static partial void LogDatabaseUnavailable(ILogger logger, Exception exception);
+}
