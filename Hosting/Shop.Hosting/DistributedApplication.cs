@@ -40,11 +40,17 @@ public sealed class DistributedApplication : IHost, IAsyncDisposable
     /// <summary>Stops every resource in reverse dependency order, killing what does not stop in time.</summary>
     public Task StopAsync(CancellationToken cancellationToken = default) => _host.StopAsync(cancellationToken);
 
-    /// <summary>Runs until Ctrl+C or SIGTERM.</summary>
+    /// <summary>Runs until Ctrl+C or SIGTERM; in publish mode (<c>--publisher kubernetes</c>) writes the manifests instead.</summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
         try
         {
+            if (Services.GetRequiredService<DistributedApplicationExecutionContext>().IsPublishMode)
+            {
+                await PublishAsync(cancellationToken);
+                return;
+            }
+
             await _host.RunAsync(cancellationToken);
         }
         catch (DistributedApplicationException ex) when (!Services.GetRequiredService<DistributedApplicationExecutionContext>().IsTesting)
@@ -56,6 +62,12 @@ public sealed class DistributedApplication : IHost, IAsyncDisposable
 
     public void Run() => RunAsync().GetAwaiter().GetResult();
 
+    /// <summary>Writes the app model as deployment manifests (the publisher named by <c>--publisher</c>).</summary>
+    public Task<IReadOnlyList<string>> PublishAsync(CancellationToken cancellationToken = default) =>
+        Services.GetService<Publishing.KubernetesPublisher>() is { } publisher
+            ? publisher.PublishAsync(cancellationToken)
+            : throw new DistributedApplicationException("This app was built to run, not to publish: pass --publisher kubernetes --output-path DIR.");
+
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync()
@@ -66,8 +78,10 @@ public sealed class DistributedApplication : IHost, IAsyncDisposable
         }
 
         // Disposing without stopping would leave the orchestrator's processes to the parent-death signal alone.
-        var orchestrator = Services.GetRequiredService<ApplicationOrchestrator>();
-        await orchestrator.StopAllAsync(CancellationToken.None);
+        if (Services.GetService<ApplicationOrchestrator>() is { } orchestrator)
+        {
+            await orchestrator.StopAllAsync(CancellationToken.None);
+        }
         if (_host is IAsyncDisposable asyncDisposable)
         {
             await asyncDisposable.DisposeAsync();

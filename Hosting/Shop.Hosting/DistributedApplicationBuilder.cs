@@ -13,6 +13,13 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
     /// <summary>Assembly metadata written at build time by <c>Shop.Hosting.AppHost.targets</c>.</summary>
     internal const string AppHostDirectoryMetadataKey = "shop.apphost.directory";
 
+    /// <summary>Aspire's publishing switches: <c>--publisher kubernetes --output-path ./k8s</c>.</summary>
+    private static readonly Dictionary<string, string> PublishingSwitches = new(StringComparer.Ordinal)
+    {
+        ["--publisher"] = KnownConfigNames.Publisher,
+        ["--output-path"] = KnownConfigNames.PublishOutputPath,
+    };
+
     private readonly HostApplicationBuilder _hostBuilder;
     private readonly ResourceCollection _resources = new();
     private readonly DistributedApplicationOptions _options;
@@ -28,7 +35,7 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
         // The host's own settings (environment name) come from DOTNET_* variables and the command line, as usual.
         var hostConfiguration = new ConfigurationManager();
         hostConfiguration.AddEnvironmentVariables(prefix: "DOTNET_");
-        hostConfiguration.AddCommandLine(options.Args);
+        hostConfiguration.AddCommandLine(options.Args, PublishingSwitches);
         _hostBuilder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
         {
             Args = options.Args,
@@ -41,7 +48,9 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
         ConfigureConfiguration(appHostAssembly);
         ConfigureLogging();
 
-        ExecutionContext = new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run, options.IsTesting);
+        ExecutionContext = new DistributedApplicationExecutionContext(
+            string.IsNullOrWhiteSpace(Configuration[KnownConfigNames.Publisher]) ? DistributedApplicationOperation.Run : DistributedApplicationOperation.Publish,
+            options.IsTesting);
         if (options.IsTesting)
         {
             Configuration[KnownConfigNames.RandomizePorts] ??= "true";
@@ -105,7 +114,17 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
         Services.AddSingleton(ExecutionContext);
         Services.AddSingleton(_options);
         Services.AddSingleton(this);
-        Services.AddHostingOrchestration(Dashboard.DashboardOptions.Configure(Configuration));
+        if (ExecutionContext.IsPublishMode)
+        {
+            Services.AddSingleton(TimeProvider.System);
+            Services.AddSingleton<ResourceLoggerService>();
+            Services.AddSingleton<ConsoleReporter>();
+            Services.AddSingleton<Publishing.KubernetesPublisher>();
+        }
+        else
+        {
+            Services.AddHostingOrchestration(Dashboard.DashboardOptions.Configure(Configuration));
+        }
         Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         return new DistributedApplication(_hostBuilder.Build());
@@ -122,7 +141,7 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
         }
 
         Configuration.AddEnvironmentVariables();
-        Configuration.AddCommandLine(_options.Args);
+        Configuration.AddCommandLine(_options.Args, PublishingSwitches);
     }
 
     private void ConfigureLogging()

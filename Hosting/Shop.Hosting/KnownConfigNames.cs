@@ -21,6 +21,20 @@ public static class KnownConfigNames
     /// <summary>Path of <c>redis-server</c> (default: found on PATH).</summary>
     public const string RedisServerPath = "AppHost:Redis:ServerPath";
 
+    /// <summary>Publish instead of run: <c>--publisher kubernetes</c>.</summary>
+    public const string Publisher = "Publishing:Publisher";
+
+    /// <summary>Where a publisher writes (<c>--output-path</c>).</summary>
+    public const string PublishOutputPath = "Publishing:OutputPath";
+
+    /// <summary>Container registry and tag of the projects' images in published manifests.</summary>
+    public const string PublishImageRegistry = "Publishing:ImageRegistry";
+
+    public const string PublishImageTag = "Publishing:ImageTag";
+
+    /// <summary>The OTLP endpoint published services export to (e.g. an OpenTelemetry collector in the cluster).</summary>
+    public const string PublishOtlpEndpoint = "Publishing:OtlpEndpoint";
+
     public const string ParametersSection = "Parameters";
 
     public const string ConnectionStringsSection = "ConnectionStrings";

@@ -226,13 +226,16 @@ public static class ResourceBuilderExtensions
         }
 
         var endpoint = endpointName ?? "http";
-        return builder.WithHealthCheck($"GET {requestPath}", async (context, cancellationToken) =>
+        return builder.WithAnnotation(new HealthCheckAnnotation($"GET {requestPath}", async (context, cancellationToken) =>
         {
             var url = context.GetEndpoint(endpoint).Url + requestPath;
             using var response = await HealthCheckHttp.Client.GetAsync(url, cancellationToken);
             return (int)response.StatusCode == expected
                 ? HealthCheckOutcome.Healthy
                 : HealthCheckOutcome.Unhealthy($"{url} answered {(int)response.StatusCode}, expected {expected}");
+        })
+        {
+            HttpProbe = (endpoint, requestPath),
         });
     }
 

@@ -37,7 +37,8 @@ public sealed class EndpointAnnotation(
 
 public sealed record AllocatedEndpoint(string Host, int Port, string UriScheme)
 {
-    public string Url => $"{UriScheme}://{Host}:{Port}";
+    /// <summary>The URL, without the port when it is the scheme's default (a public https address).</summary>
+    public string Url => (UriScheme, Port) is ("http", 80) or ("https", 443) ? $"{UriScheme}://{Host}" : $"{UriScheme}://{Host}:{Port}";
 
     public override string ToString() => Url;
 }
@@ -119,6 +120,9 @@ public sealed class HealthCheckAnnotation(string name, Func<ResourceInstanceCont
     public string Name { get; } = name;
 
     public Func<ResourceInstanceContext, CancellationToken, Task<HealthCheckOutcome>> Check { get; } = check;
+
+    /// <summary>For an HTTP probe: the path and endpoint, so a publisher can turn it into a readiness probe.</summary>
+    public (string EndpointName, string Path)? HttpProbe { get; init; }
 }
 
 public sealed record HealthCheckOutcome(bool IsHealthy, string? Description = null)

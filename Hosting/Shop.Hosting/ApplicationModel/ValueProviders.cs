@@ -19,6 +19,9 @@ public sealed class ReferenceExpression : IValueProvider
 
     private ReferenceExpression(IReadOnlyList<object> parts) => _parts = parts;
 
+    /// <summary>Literals (strings) and late-bound values (<see cref="IValueProvider"/>), in order.</summary>
+    internal IReadOnlyList<object> Parts => _parts;
+
     public static ReferenceExpression Create(in ExpressionInterpolatedStringHandler handler) => new(handler.Parts);
 
     public static ReferenceExpression FromValue(IValueProvider value)
@@ -103,5 +106,26 @@ public sealed class EndpointReference(IResourceWithEndpoints resource, string en
                 _ => allocated.Url,
             });
         }
+    }
+}
+
+/// <summary>
+/// A value read from the AppHost's configuration when it is needed, such as the connection string of an existing
+/// server (<c>ConnectionStrings:{name}</c>). Publishers keep it out of manifests: it becomes a secret reference.
+/// </summary>
+internal sealed class ConfigurationValue(Microsoft.Extensions.Configuration.IConfiguration configuration, string key) : IValueProvider
+{
+    public string Key { get; } = key;
+
+    public ValueTask<string?> GetValueAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<string?>(configuration[Key] is { Length: > 0 } value
+            ? value
+            : throw new DistributedApplicationException($"'{Key}' is missing: set it in the AppHost's configuration (or the environment variable {Key.Replace(":", "__", StringComparison.Ordinal)})."));
+
+    /// <summary>The connection string configured for <paramref name="name"/>, as an expression, or null when none is.</summary>
+    public static ReferenceExpression? ConnectionString(Microsoft.Extensions.Configuration.IConfiguration configuration, string name)
+    {
+        var key = KnownConfigNames.ConnectionString(name);
+        return string.IsNullOrWhiteSpace(configuration[key]) ? null : ReferenceExpression.FromValue(new ConfigurationValue(configuration, key));
     }
 }

@@ -18,8 +18,8 @@ public static class KafkaBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ResourceNames.Validate(name);
 
-        var existing = builder.Configuration[KnownConfigNames.ConnectionString(name)];
-        var resource = new KafkaServerResource(name, string.IsNullOrWhiteSpace(existing) ? null : existing);
+        var existing = ConfigurationValue.ConnectionString(builder.Configuration, name);
+        var resource = new KafkaServerResource(name, existing);
         var kafka = builder.AddResource(resource)
             .WithHealthCheck("Metadata", async (_, cancellationToken) =>
                 await KafkaMetadataProbe.CheckAsync(await resource.ConnectionStringExpression.GetValueAsync(cancellationToken) ?? string.Empty, cancellationToken));

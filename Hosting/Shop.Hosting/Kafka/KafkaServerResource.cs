@@ -7,13 +7,13 @@ public sealed class KafkaServerResource : Resource, IResourceWithConnectionStrin
 {
     internal const string PrimaryEndpointName = "tcp";
 
-    internal KafkaServerResource(string name, string? existingConnectionString) : base(name)
+    internal KafkaServerResource(string name, ReferenceExpression? existingConnectionString) : base(name)
     {
         ExistingConnectionString = existingConnectionString;
         PrimaryEndpoint = new EndpointReference(this, PrimaryEndpointName);
         // Bootstrap servers, as Aspire gives them: host:port.
         ConnectionStringExpression = existingConnectionString is not null
-            ? ReferenceExpression.Create($"{existingConnectionString}")
+            ? existingConnectionString
             : ReferenceExpression.Create($"{PrimaryEndpoint.Property(EndpointProperty.Host)}:{PrimaryEndpoint.Property(EndpointProperty.Port)}");
     }
 
@@ -22,7 +22,7 @@ public sealed class KafkaServerResource : Resource, IResourceWithConnectionStrin
     public ReferenceExpression ConnectionStringExpression { get; }
 
     /// <summary>Set when <c>ConnectionStrings:{name}</c> points at an existing cluster: nothing is started.</summary>
-    public string? ExistingConnectionString { get; }
+    public ReferenceExpression? ExistingConnectionString { get; }
 
     internal bool IsPersistent { get; set; }
 }

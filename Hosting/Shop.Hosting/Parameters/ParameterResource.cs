@@ -23,12 +23,10 @@ public sealed class ParameterResource : Resource, IValueProvider, IValueOnlyReso
 }
 
 /// <summary>A connection string supplied by configuration (<c>ConnectionStrings:{name}</c>): an existing server.</summary>
-public sealed class ConnectionStringResource(string name, Func<string> valueFactory) : Resource(name), IResourceWithConnectionString, IResourceWithWaitSupport
+public sealed class ConnectionStringResource : Resource, IResourceWithConnectionString, IResourceWithWaitSupport
 {
-    public ReferenceExpression ConnectionStringExpression { get; } = ReferenceExpression.FromValue(new FuncValueProvider(valueFactory));
+    internal ConnectionStringResource(string name, Microsoft.Extensions.Configuration.IConfiguration configuration) : base(name) =>
+        ConnectionStringExpression = ReferenceExpression.FromValue(new ConfigurationValue(configuration, KnownConfigNames.ConnectionString(name)));
 
-    private sealed class FuncValueProvider(Func<string> value) : IValueProvider
-    {
-        public ValueTask<string?> GetValueAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult<string?>(value());
-    }
+    public ReferenceExpression ConnectionStringExpression { get; }
 }

@@ -43,12 +43,7 @@ public static class ParameterResourceBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ResourceNames.Validate(name);
-        var key = KnownConfigNames.ConnectionString(name);
-        return builder.AddResource(new ConnectionStringResource(name, () =>
-            builder.Configuration[key] is { Length: > 0 } configured
-                ? configured
-                : throw new DistributedApplicationException(
-                    $"Connection string '{name}' is missing: set '{key}' in the AppHost's configuration (or the environment variable ConnectionStrings__{name}).")));
+        return builder.AddResource(new ConnectionStringResource(name, builder.Configuration));
     }
 
     /// <summary>

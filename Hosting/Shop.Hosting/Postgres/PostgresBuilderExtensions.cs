@@ -18,9 +18,9 @@ public static partial class PostgresBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ResourceNames.Validate(name);
 
-        var existing = builder.Configuration[KnownConfigNames.ConnectionString(name)];
+        var existing = ConfigurationValue.ConnectionString(builder.Configuration, name);
         var passwordParameter = password?.Resource ?? ParameterResourceBuilderExtensions.CreateGeneratedSecret(builder, $"{name}-password");
-        var resource = new PostgresServerResource(name, passwordParameter, string.IsNullOrWhiteSpace(existing) ? null : existing);
+        var resource = new PostgresServerResource(name, passwordParameter, existing);
         var server = builder.AddResource(resource)
             .WithHealthCheck("SELECT 1", (_, cancellationToken) => PostgresHealth.CheckAsync(resource.ConnectionStringExpression, cancellationToken));
 
@@ -54,8 +54,8 @@ public static partial class PostgresBuilderExtensions
         }
 
         var server = builder.Resource;
-        var existing = builder.ApplicationBuilder.Configuration[KnownConfigNames.ConnectionString(name)];
-        var resource = new PostgresDatabaseResource(name, database, server, string.IsNullOrWhiteSpace(existing) ? null : existing);
+        var existing = ConfigurationValue.ConnectionString(builder.ApplicationBuilder.Configuration, name);
+        var resource = new PostgresDatabaseResource(name, database, server, existing);
         server.AddDatabase(name, database);
 
         var databaseBuilder = builder.ApplicationBuilder.AddResource(resource)

@@ -8,13 +8,13 @@ public sealed class PostgresServerResource : Resource, IResourceWithConnectionSt
     internal const string PrimaryEndpointName = "tcp";
     internal const string SuperUser = "postgres";
 
-    internal PostgresServerResource(string name, ParameterResource password, string? existingConnectionString) : base(name)
+    internal PostgresServerResource(string name, ParameterResource password, ReferenceExpression? existingConnectionString) : base(name)
     {
         PasswordParameter = password;
         ExistingConnectionString = existingConnectionString;
         PrimaryEndpoint = new EndpointReference(this, PrimaryEndpointName);
         ConnectionStringExpression = existingConnectionString is not null
-            ? ReferenceExpression.Create($"{existingConnectionString}")
+            ? existingConnectionString
             : ReferenceExpression.Create(
                 $"Host={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};Username={SuperUser};Password={PasswordParameter}");
     }
@@ -26,7 +26,7 @@ public sealed class PostgresServerResource : Resource, IResourceWithConnectionSt
     public ReferenceExpression ConnectionStringExpression { get; }
 
     /// <summary>Set when <c>ConnectionStrings:{name}</c> points at an existing server: nothing is started.</summary>
-    public string? ExistingConnectionString { get; }
+    public ReferenceExpression? ExistingConnectionString { get; }
 
     /// <summary>Databases by resource name.</summary>
     public IReadOnlyDictionary<string, string> Databases => _databases;
@@ -41,13 +41,13 @@ public sealed class PostgresServerResource : Resource, IResourceWithConnectionSt
 /// <summary>A database inside a PostgreSQL server, created once the server is ready.</summary>
 public sealed class PostgresDatabaseResource : Resource, IResourceWithParent<PostgresServerResource>, IResourceWithConnectionString, IResourceWithWaitSupport
 {
-    internal PostgresDatabaseResource(string name, string databaseName, PostgresServerResource parent, string? existingConnectionString) : base(name)
+    internal PostgresDatabaseResource(string name, string databaseName, PostgresServerResource parent, ReferenceExpression? existingConnectionString) : base(name)
     {
         DatabaseName = databaseName;
         Parent = parent;
         ExistingConnectionString = existingConnectionString;
         ConnectionStringExpression = existingConnectionString is not null
-            ? ReferenceExpression.Create($"{existingConnectionString}")
+            ? existingConnectionString
             : ReferenceExpression.Create($"{parent.ConnectionStringExpression};Database={databaseName}");
     }
 
@@ -58,5 +58,5 @@ public sealed class PostgresDatabaseResource : Resource, IResourceWithParent<Pos
     public ReferenceExpression ConnectionStringExpression { get; }
 
     /// <summary>Set when <c>ConnectionStrings:{name}</c> names the database directly: it is used as it is.</summary>
-    public string? ExistingConnectionString { get; }
+    public ReferenceExpression? ExistingConnectionString { get; }
 }

@@ -38,9 +38,13 @@ public static class ProjectResourceBuilderExtensions
         project.WithAnnotation(new EndpointAnnotation("http") { DefaultPort = profile?.HttpPort });
         project.WithEnvironment(context =>
         {
-            foreach (var (variable, value) in profile?.EnvironmentVariables ?? new Dictionary<string, string>())
+            // A launch profile describes a developer's machine: it does not travel into published manifests.
+            if (context.ExecutionContext.IsRunMode)
             {
-                context.EnvironmentVariables[variable] = value;
+                foreach (var (variable, value) in profile?.EnvironmentVariables ?? new Dictionary<string, string>())
+                {
+                    context.EnvironmentVariables[variable] = value;
+                }
             }
 
             var http = resource.AnnotationsOf<EndpointAnnotation>().First(e => e.Name == "http");

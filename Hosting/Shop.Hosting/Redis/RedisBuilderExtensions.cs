@@ -19,9 +19,9 @@ public static class RedisBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ResourceNames.Validate(name);
 
-        var existing = builder.Configuration[KnownConfigNames.ConnectionString(name)];
+        var existing = ConfigurationValue.ConnectionString(builder.Configuration, name);
         var passwordParameter = password?.Resource ?? ParameterResourceBuilderExtensions.CreateGeneratedSecret(builder, $"{name}-password");
-        var resource = new RedisResource(name, passwordParameter, string.IsNullOrWhiteSpace(existing) ? null : existing);
+        var resource = new RedisResource(name, passwordParameter, existing);
         var redis = builder.AddResource(resource)
             .WithHealthCheck("PING", (_, cancellationToken) => PingAsync(resource, cancellationToken));
         if (resource.ExistingConnectionString is null)

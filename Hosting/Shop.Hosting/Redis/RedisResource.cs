@@ -7,13 +7,13 @@ public sealed class RedisResource : Resource, IResourceWithConnectionString, IRe
 {
     internal const string PrimaryEndpointName = "tcp";
 
-    internal RedisResource(string name, ParameterResource password, string? existingConnectionString) : base(name)
+    internal RedisResource(string name, ParameterResource password, ReferenceExpression? existingConnectionString) : base(name)
     {
         PasswordParameter = password;
         ExistingConnectionString = existingConnectionString;
         PrimaryEndpoint = new EndpointReference(this, PrimaryEndpointName);
         ConnectionStringExpression = existingConnectionString is not null
-            ? ReferenceExpression.Create($"{existingConnectionString}")
+            ? existingConnectionString
             : ReferenceExpression.Create(
                 $"{PrimaryEndpoint.Property(EndpointProperty.Host)}:{PrimaryEndpoint.Property(EndpointProperty.Port)},password={PasswordParameter}");
     }
@@ -24,7 +24,7 @@ public sealed class RedisResource : Resource, IResourceWithConnectionString, IRe
 
     public ReferenceExpression ConnectionStringExpression { get; }
 
-    public string? ExistingConnectionString { get; }
+    public ReferenceExpression? ExistingConnectionString { get; }
 
     internal bool IsPersistent { get; set; }
 }

@@ -1,0 +1,131 @@
+using k8s;
+using k8s.Models;
+using Shop.Hosting.Testing;
+using Xunit.Abstractions;
+
+namespace Shop.Hosting.Tests;
+
+/// <summary>
+/// <c>--publisher kubernetes</c>: the same app model as Kubernetes manifests, read back into Kubernetes' own types.
+/// </summary>
+public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _output = Directory.CreateTempSubdirectory("shop-k8s-").FullName;
+
+    [Fact]
+    public async Task The_app_model_publishes_as_deployments_services_and_statefulsets_with_the_same_environment_contract()
+    {
+        var builder = TestApp.Create(
+            output,
+            "--publisher", "kubernetes", "--output-path", _output,
+            "--Publishing:ImageRegistry=registry.example/shop", "--Publishing:ImageTag=1.2.3",
+            "--Publishing:ExternalUrls:web=https://shop.example.com",
+            "--Publishing:OtlpEndpoint=http://collector:4317",
+            "--Parameters:api-key=configured-secret-value",
+            "--ConnectionStrings:legacy=Host=legacy.example;Password=legacy-secret");
+        var postgres = builder.AddPostgres("postgres").WithDataVolume();
+        var db = postgres.AddDatabase("appdb");
+        postgres.AddDatabase("otherdb");
+        var cache = builder.AddRedis("cache");
+        var kafka = builder.AddKafka("kafka");
+        var apiKey = builder.AddParameter("api-key", secret: true);
+        var limit = builder.AddParameter("limit", "42");
+        var legacy = builder.AddConnectionString("legacy");
+        var api = builder.AddProject<Projects.EnvironmentReporter>("api")
+            .WithReplicas(3)
+            .WithReference(db).WaitFor(db)
+            .WithReference(cache)
+            .WithReference(kafka)
+            .WithReference(legacy)
+            .WithEnvironment("Api__Key", apiKey)
+            .WithEnvironment("Api__Limit", limit)
+            .WithEnvironment("Literal", "costs $(not-a-variable)")
+            .WithHttpHealthCheck("/health");
+        builder.AddProject<Projects.EnvironmentReporter>("web")
+            .WithExternalHttpEndpoints()
+            .WithReference(api);
+
+        Assert.True(builder.ExecutionContext.IsPublishMode);
+        await using var app = await builder.BuildAsync();
+        var files = await app.PublishAsync();
+
+        Assert.Equal(
+            ["api.yaml", "cache.yaml", "config.env", "kafka.yaml", "kustomization.yaml", "postgres.yaml", "secrets.env", "web.yaml"],
+            files.Order());
+
+        var apiDeployment = Load<V1Deployment>("api.yaml");
+        var container = apiDeployment.Spec.Template.Spec.Containers.Single();
+        Assert.Equal(3, apiDeployment.Spec.Replicas);
+        Assert.Equal("registry.example/shop/api:1.2.3", container.Image);
+        Assert.Equal(8080, container.Ports.Single().ContainerPort);
+        Assert.Equal("/health", container.ReadinessProbe.HttpGet.Path);
+        var env = container.Env.ToDictionary(e => e.Name);
+        Assert.Equal("Host=postgres;Port=5432;Username=postgres;Password=$(PARAMETER_POSTGRES_PASSWORD);Database=appdb", env["ConnectionStrings__appdb"].Value);
+        Assert.Equal("cache:6379,password=$(PARAMETER_CACHE_PASSWORD)", env["ConnectionStrings__cache"].Value);
+        Assert.Equal("kafka:9092", env["ConnectionStrings__kafka"].Value);
+        Assert.Equal("$(CONNECTIONSTRING_LEGACY)", env["ConnectionStrings__legacy"].Value);
+        Assert.Equal(("app-secrets", "connectionstring-legacy"), (env["CONNECTIONSTRING_LEGACY"].ValueFrom.SecretKeyRef.Name, env["CONNECTIONSTRING_LEGACY"].ValueFrom.SecretKeyRef.Key));
+        Assert.Equal("$(PARAMETER_API_KEY)", env["Api__Key"].Value);
+        Assert.Equal("$(PARAMETER_LIMIT)", env["Api__Limit"].Value);
+        Assert.Equal("costs $$(not-a-variable)", env["Literal"].Value);
+        Assert.Equal("http://+:8080", env["ASPNETCORE_URLS"].Value);
+        Assert.Equal("Production", env["ASPNETCORE_ENVIRONMENT"].Value);
+        Assert.Equal("http://collector:4317", env["OTEL_EXPORTER_OTLP_ENDPOINT"].Value);
+        Assert.Equal("api", env["OTEL_SERVICE_NAME"].Value);
+        Assert.DoesNotContain("REPORTER_FROM_LAUNCH_PROFILE", env.Keys);
+        Assert.Equal(("app-secrets", "postgres-password"), (env["PARAMETER_POSTGRES_PASSWORD"].ValueFrom.SecretKeyRef.Name, env["PARAMETER_POSTGRES_PASSWORD"].ValueFrom.SecretKeyRef.Key));
+        Assert.Equal(("app-config", "limit"), (env["PARAMETER_LIMIT"].ValueFrom.ConfigMapKeyRef.Name, env["PARAMETER_LIMIT"].ValueFrom.ConfigMapKeyRef.Key));
+        // $(NAME) only expands variables defined before it.
+        var names = container.Env.Select(e => e.Name).ToList();
+        Assert.True(names.IndexOf("PARAMETER_POSTGRES_PASSWORD") < names.IndexOf("ConnectionStrings__appdb"));
+
+        var web = Load<V1Deployment>("web.yaml").Spec.Template.Spec.Containers.Single().Env.ToDictionary(e => e.Name);
+        Assert.Equal("http://api:8080", web["services__api__http__0"].Value);
+        Assert.DoesNotContain("services__api__http__1", web.Keys);
+        Assert.Equal("LoadBalancer", LoadAll("web.yaml").OfType<V1Service>().Single().Spec.Type);
+        Assert.Equal("ClusterIP", LoadAll("api.yaml").OfType<V1Service>().Single().Spec.Type);
+
+        var postgresObjects = LoadAll("postgres.yaml");
+        var statefulSet = postgresObjects.OfType<V1StatefulSet>().Single();
+        Assert.Equal("data", statefulSet.Spec.VolumeClaimTemplates.Single().Metadata.Name);
+        Assert.Equal("CREATE DATABASE \"appdb\";\nCREATE DATABASE \"otherdb\";\n", postgresObjects.OfType<V1ConfigMap>().Single().Data["init.sql"]);
+        Assert.Equal(5432, postgresObjects.OfType<V1Service>().Single().Spec.Ports.Single().Port);
+        Assert.NotNull(LoadAll("cache.yaml").OfType<V1StatefulSet>().Single().Spec.Template.Spec.Volumes.Single().EmptyDir);
+
+        // Secrets only in secrets.env (owner-only), never in the manifests.
+        var secrets = ReadEnvFile("secrets.env");
+        Assert.Equal("configured-secret-value", secrets["api-key"]);
+        Assert.Equal("Host=legacy.example;Password=legacy-secret", secrets["connectionstring-legacy"]);
+        Assert.Matches("^[A-Za-z0-9]{24}$", secrets["postgres-password"]);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_output, "secrets.env")));
+        Assert.Equal("42", ReadEnvFile("config.env")["limit"]);
+        foreach (var manifest in files.Where(f => f.EndsWith(".yaml", StringComparison.Ordinal)))
+        {
+            var text = await File.ReadAllTextAsync(Path.Combine(_output, manifest));
+            Assert.All(secrets.Values, secret => Assert.DoesNotContain(secret, text, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task An_unknown_publisher_is_named_in_a_clear_error()
+    {
+        var builder = TestApp.Create(output, "--publisher", "helm", "--output-path", _output);
+        builder.AddRedis("cache");
+        await using var app = await builder.BuildAsync();
+
+        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => app.PublishAsync());
+
+        Assert.Contains("Unknown publisher 'helm'", error.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_output, recursive: true);
+
+    private T Load<T>(string file) => LoadAll(file).OfType<T>().Single();
+
+    private List<object> LoadAll(string file) => KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(_output, file)));
+
+    private Dictionary<string, string> ReadEnvFile(string file) =>
+        File.ReadAllLines(Path.Combine(_output, file))
+            .Select(line => line.Split('=', 2))
+            .ToDictionary(parts => parts[0], parts => parts[1]);
+}

@@ -1,0 +1,428 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Orchestration;
+
+namespace Shop.Hosting.Publishing;
+
+/// <summary>
+/// Publishes the app model as Kubernetes manifests (<c>--publisher kubernetes --output-path DIR</c>): a Deployment
+/// and Service per project (replicas kept), StatefulSets for PostgreSQL (databases created by an init script),
+/// Redis and Kafka, and a kustomization that generates the Secret and ConfigMap holding parameters. Every service
+/// receives the same environment contract as locally; only the addresses change (<c>http://products:8080</c>).
+/// </summary>
+internal sealed class KubernetesPublisher(
+    DistributedApplicationModel model,
+    IConfiguration configuration,
+    DistributedApplicationExecutionContext executionContext,
+    ConsoleReporter reporter)
+{
+    public const string Name = "kubernetes";
+    internal const int ProjectPort = 8080;
+    private const string SecretName = "app-secrets";
+    private const string ConfigMapName = "app-config";
+
+    private readonly SortedDictionary<string, string> _secrets = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, string> _config = new(StringComparer.Ordinal);
+    private readonly List<string> _warnings = [];
+
+    public async Task<IReadOnlyList<string>> PublishAsync(CancellationToken cancellationToken)
+    {
+        var publisher = configuration[KnownConfigNames.Publisher];
+        if (!string.Equals(publisher, Name, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new DistributedApplicationException($"Unknown publisher '{publisher}': this AppHost publishes with --publisher {Name}.");
+        }
+
+        var output = Path.GetFullPath(configuration[KnownConfigNames.PublishOutputPath] ?? Path.Combine("artifacts", Name));
+        Directory.CreateDirectory(output);
+        AllocateClusterEndpoints();
+
+        var files = new List<string>();
+        foreach (var resource in model.Resources)
+        {
+            var manifest = resource switch
+            {
+                ProjectResource project => await ProjectAsync(project, cancellationToken),
+                PostgresServerResource { ExistingConnectionString: null } postgres => Postgres(postgres),
+                RedisResource { ExistingConnectionString: null } redis => Redis(redis),
+                KafkaServerResource { ExistingConnectionString: null } kafka => Kafka(kafka),
+                ExecutableResource executable => Skip(executable),
+                _ => null,
+            };
+            if (manifest is not null)
+            {
+                var file = $"{resource.Name}.yaml";
+                await File.WriteAllTextAsync(Path.Combine(output, file), manifest, cancellationToken);
+                files.Add(file);
+            }
+        }
+
+        await WriteEnvFileAsync(Path.Combine(output, "secrets.env"), _secrets, secret: true, cancellationToken);
+        await WriteEnvFileAsync(Path.Combine(output, "config.env"), _config, secret: false, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(output, "kustomization.yaml"), Kustomization(files), cancellationToken);
+        files.AddRange(["secrets.env", "config.env", "kustomization.yaml"]);
+
+        reporter.Announce(
+        [
+            $"Published {files.Count - 3} manifests for {model.Resources.Count} resources to {output}",
+            .. _warnings.Select(w => $"  warning: {w}"),
+            $"  Images expected: {ImageName("<project>")} (build and push them with `dotnet publish <project> -t:PublishContainer -p:ContainerRegistry=…`).",
+            $"  Deploy with: kubectl apply -k {output}",
+            "  secrets.env holds generated passwords: keep it out of source control.",
+        ]);
+        return files;
+    }
+
+    /// <summary>
+    /// In the cluster every resource is reached by its Service name on its container port. An external endpoint is
+    /// reached by users at an address only the deployment knows: <c>Publishing:ExternalUrls:{resource}</c> gives it
+    /// (e.g. the gateway's public URL, which is also the token issuer).
+    /// </summary>
+    private void AllocateClusterEndpoints()
+    {
+        foreach (var resource in model.Resources)
+        {
+            foreach (var endpoint in resource.AnnotationsOf<EndpointAnnotation>())
+            {
+                endpoint.Allocated.Clear();
+                var publicUrl = endpoint.IsExternal ? configuration[$"Publishing:ExternalUrls:{resource.Name}"] : null;
+                if (publicUrl is not null && Uri.TryCreate(publicUrl, UriKind.Absolute, out var uri))
+                {
+                    endpoint.Allocated.Add(new AllocatedEndpoint(uri.Host, uri.Port, uri.Scheme));
+                    continue;
+                }
+
+                if (endpoint.IsExternal)
+                {
+                    _warnings.Add($"'{resource.Name}' is external but has no public URL: set Publishing:ExternalUrls:{resource.Name} (values that refer to it use the in-cluster address).");
+                }
+
+                endpoint.Allocated.Add(new AllocatedEndpoint(resource.Name, ContainerPort(resource, endpoint), endpoint.UriScheme));
+            }
+        }
+
+        // Telemetry goes where the deployment says (a collector in the cluster), never to a local dashboard.
+        configuration[DashboardConfigNames.OtlpGrpcEndpointUrl] = configuration[KnownConfigNames.PublishOtlpEndpoint];
+        configuration[DashboardConfigNames.OtlpApiKey] = null;
+    }
+
+    private static int ContainerPort(IResource resource, EndpointAnnotation endpoint) => resource switch
+    {
+        ProjectResource => ProjectPort,
+        PostgresServerResource => 5432,
+        RedisResource => 6379,
+        KafkaServerResource => 9092,
+        _ => endpoint.Port ?? ProjectPort,
+    };
+
+    private async Task<string> ProjectAsync(ProjectResource project, CancellationToken cancellationToken)
+    {
+        var context = new EnvironmentCallbackContext(executionContext, project, 0, cancellationToken);
+        foreach (var callback in project.AnnotationsOf<EnvironmentCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+
+        // Inside a container the process listens on all interfaces; Development (demo accounts, detailed errors)
+        // is never what a cluster gets unless asked for.
+        var environment = configuration["Publishing:Environment"] ?? "Production";
+        context.EnvironmentVariables[KnownEnvironmentVariables.AspNetCoreUrls] = $"http://+:{ProjectPort}";
+        context.EnvironmentVariables[KnownEnvironmentVariables.AspNetCoreEnvironment] = environment;
+        context.EnvironmentVariables[KnownEnvironmentVariables.DotNetEnvironment] = environment;
+
+        var references = new SortedDictionary<string, ValueReference>(StringComparer.Ordinal);
+        var variables = new List<(string Name, string Value)>();
+        foreach (var (name, value) in context.EnvironmentVariables.OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            variables.Add((name, await ResolveAsync(value, references, cancellationToken)));
+        }
+
+        var external = project.AnnotationsOf<EndpointAnnotation>().Any(e => e.IsExternal);
+        var probe = project.AnnotationsOf<HealthCheckAnnotation>().Select(h => h.HttpProbe).FirstOrDefault(p => p is not null);
+        var yaml = new YamlWriter();
+        Deployment(yaml, project.Name, project.ReplicaCount(), container =>
+        {
+            container.Scalar("name", project.Name)
+                .Scalar("image", ImageName(project.Name))
+                .Sequence("ports", [project.Name], (port, _) => port.Scalar("name", "http").Scalar("containerPort", ProjectPort))
+                // Secret and config values first: later values refer to them as $(NAME).
+                .Sequence("env", [.. references.Values.Select(EnvEntry.From), .. variables.Select(v => EnvEntry.Literal(v.Name, v.Value))], WriteEnv);
+            if (probe is { } http)
+            {
+                container.Map("readinessProbe", readiness => readiness
+                    .Map("httpGet", get => get.Scalar("path", http.Path).Scalar("port", "http"))
+                    .Scalar("periodSeconds", 5));
+            }
+        });
+        Service(yaml.DocumentSeparator(), project.Name, external, [("http", ProjectPort)]);
+        return yaml.ToString();
+    }
+
+    private string Postgres(PostgresServerResource postgres)
+    {
+        var password = ParameterReference(postgres.PasswordParameter);
+        var init = new StringBuilder();
+        foreach (var database in postgres.Databases.Values)
+        {
+            init.AppendLine(CultureInfo.InvariantCulture, $"CREATE DATABASE \"{database}\";");
+        }
+
+        var yaml = new YamlWriter()
+            .Scalar("apiVersion", "v1").Scalar("kind", "ConfigMap")
+            .Map("metadata", m => m.Scalar("name", $"{postgres.Name}-init").Map("labels", l => Labels(l, postgres.Name)))
+            .Map("data", d => d.Scalar("init.sql", init.ToString()))
+            .DocumentSeparator();
+        StatefulSet(yaml, postgres.Name, postgres.IsPersistent, container => container
+            .Scalar("name", postgres.Name)
+            .Scalar("image", "docker.io/library/postgres:15")
+            .Sequence("ports", [postgres.Name], (port, _) => port.Scalar("name", "tcp").Scalar("containerPort", 5432))
+            .Sequence("env", [EnvEntry.From(password with { VariableName = "POSTGRES_PASSWORD" }), EnvEntry.Literal("PGDATA", "/var/lib/postgresql/data/pgdata")], WriteEnv)
+            .Sequence("volumeMounts", ["data", "init"], (mount, name) => mount
+                .Scalar("name", name)
+                .Scalar("mountPath", name == "data" ? "/var/lib/postgresql/data" : "/docker-entrypoint-initdb.d"))
+            .Map("readinessProbe", probe => probe
+                .Map("exec", exec => exec.Strings("command", ["pg_isready", "-U", PostgresServerResource.SuperUser]))
+                .Scalar("periodSeconds", 5)),
+            configMapVolumes: [("init", $"{postgres.Name}-init")]);
+        Service(yaml.DocumentSeparator(), postgres.Name, external: false, [("tcp", 5432)]);
+        return yaml.ToString();
+    }
+
+    private string Redis(RedisResource redis)
+    {
+        var password = ParameterReference(redis.PasswordParameter);
+        var yaml = new YamlWriter();
+        List<string> arguments = ["--requirepass", $"$({password.VariableName})"];
+        if (redis.IsPersistent)
+        {
+            arguments.AddRange(["--appendonly", "yes", "--dir", "/data"]);
+        }
+
+        StatefulSet(yaml, redis.Name, redis.IsPersistent, container => container
+            .Scalar("name", redis.Name)
+            .Scalar("image", "docker.io/library/redis:7")
+            .Strings("args", arguments)
+            .Sequence("ports", [redis.Name], (port, _) => port.Scalar("name", "tcp").Scalar("containerPort", 6379))
+            .Sequence("env", [EnvEntry.From(password)], WriteEnv)
+            .Sequence("volumeMounts", ["data"], (mount, name) => mount.Scalar("name", name).Scalar("mountPath", "/data")));
+        Service(yaml.DocumentSeparator(), redis.Name, external: false, [("tcp", 6379)]);
+        return yaml.ToString();
+    }
+
+    private static string Kafka(KafkaServerResource kafka)
+    {
+        // A single-node KRaft broker: the cluster's stand-in for the local broker. Point ConnectionStrings:kafka at a
+        // managed cluster instead for production.
+        var settings = new (string, string)[]
+        {
+            ("KAFKA_NODE_ID", "1"),
+            ("KAFKA_PROCESS_ROLES", "broker,controller"),
+            ("KAFKA_LISTENERS", "PLAINTEXT://:9092,CONTROLLER://:9093"),
+            ("KAFKA_ADVERTISED_LISTENERS", $"PLAINTEXT://{kafka.Name}:9092"),
+            ("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER"),
+            ("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"),
+            ("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@localhost:9093"),
+            ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1"),
+            ("KAFKA_NUM_PARTITIONS", "6"),
+            ("KAFKA_LOG_DIRS", "/var/lib/kafka/data"),
+        };
+        var yaml = new YamlWriter();
+        StatefulSet(yaml, kafka.Name, kafka.IsPersistent, container => container
+            .Scalar("name", kafka.Name)
+            .Scalar("image", "docker.io/apache/kafka:3.9.0")
+            .Sequence("ports", [kafka.Name], (port, _) => port.Scalar("name", "tcp").Scalar("containerPort", 9092))
+            .Sequence("env", settings.Select(pair => EnvEntry.Literal(pair.Item1, pair.Item2)), WriteEnv)
+            .Sequence("volumeMounts", ["data"], (mount, name) => mount.Scalar("name", name).Scalar("mountPath", "/var/lib/kafka/data")));
+        Service(yaml.DocumentSeparator(), kafka.Name, external: false, [("tcp", 9092)]);
+        return yaml.ToString();
+    }
+
+    private string? Skip(ExecutableResource executable)
+    {
+        _warnings.Add($"'{executable.Name}' is an executable, not a container image: it is not published.");
+        return null;
+    }
+
+    /// <summary>
+    /// The manifest form of an environment value: literals as they are (with <c>$(</c> escaped), parameters and
+    /// configured connection strings as <c>$(NAME)</c> of a variable read from the Secret or ConfigMap, endpoints as
+    /// cluster addresses.
+    /// </summary>
+    private async Task<string> ResolveAsync(object value, IDictionary<string, ValueReference> references, CancellationToken cancellationToken)
+    {
+        switch (value)
+        {
+            case string text:
+                return text.Replace("$(", "$$(", StringComparison.Ordinal);
+            case ParameterResource parameter:
+                var reference = ParameterReference(parameter);
+                references[reference.VariableName] = reference;
+                return $"$({reference.VariableName})";
+            case ConfigurationValue configured:
+                var connection = ConfiguredValueReference(configured);
+                references[connection.VariableName] = connection;
+                return $"$({connection.VariableName})";
+            case ReferenceExpression expression:
+                var resolved = new StringBuilder();
+                foreach (var part in expression.Parts)
+                {
+                    resolved.Append(await ResolveAsync(part, references, cancellationToken));
+                }
+
+                return resolved.ToString();
+            case IValueProvider provider:
+                return (await provider.GetValueAsync(cancellationToken) ?? string.Empty).Replace("$(", "$$(", StringComparison.Ordinal);
+            default:
+                return Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty;
+        }
+    }
+
+    private ValueReference ParameterReference(ParameterResource parameter)
+    {
+        var key = parameter.Name;
+        var variable = $"PARAMETER_{EnvironmentName(parameter.Name)}";
+        if (parameter.Secret)
+        {
+            // A configured value is used; otherwise a new one is generated for this deployment (never stored here).
+            _secrets.TryAdd(key, configuration[KnownConfigNames.Parameter(parameter.Name)] is { Length: > 0 } configured
+                ? configured
+                : RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24));
+            return new ValueReference(variable, key, IsSecret: true);
+        }
+
+        _config.TryAdd(key, parameter.Value);
+        return new ValueReference(variable, key, IsSecret: false);
+    }
+
+    /// <summary>A value configured for the AppHost (an existing server's connection string): it may hold a password.</summary>
+    private ValueReference ConfiguredValueReference(ConfigurationValue configured)
+    {
+        var name = configured.Key.Replace(KnownConfigNames.ConnectionStringsSection + ":", "connectionstring-", StringComparison.Ordinal)
+            .Replace(':', '-').ToLowerInvariant();
+        _secrets.TryAdd(name, configuration[configured.Key]
+            ?? throw new DistributedApplicationException($"'{configured.Key}' is missing: set it to publish the resources that use it."));
+        return new ValueReference(EnvironmentName(name), name, IsSecret: true);
+    }
+
+    private string ImageName(string name)
+    {
+        var registry = configuration[KnownConfigNames.PublishImageRegistry] ?? "shop";
+        var tag = configuration[KnownConfigNames.PublishImageTag] ?? "latest";
+        return $"{registry.TrimEnd('/')}/{name}:{tag}";
+    }
+
+    private static string EnvironmentName(string name) => name.Replace('-', '_').ToUpperInvariant();
+
+    private static void Labels(YamlWriter labels, string name) => labels
+        .Scalar("app.kubernetes.io/name", name)
+        .Scalar("app.kubernetes.io/managed-by", "shop-apphost");
+
+    private static void Deployment(YamlWriter yaml, string name, int replicas, Action<YamlWriter> container) => yaml
+        .Scalar("apiVersion", "apps/v1").Scalar("kind", "Deployment")
+        .Map("metadata", m => m.Scalar("name", name).Map("labels", l => Labels(l, name)))
+        .Map("spec", spec => spec
+            .Scalar("replicas", replicas)
+            .Map("selector", s => s.Map("matchLabels", l => l.Scalar("app.kubernetes.io/name", name)))
+            .Map("template", template => template
+                .Map("metadata", m => m.Map("labels", l => Labels(l, name)))
+                .Map("spec", pod => pod.Sequence("containers", [name], (c, _) => container(c)))));
+
+    /// <summary>A one-replica server whose "data" volume is a claim when persistent and an emptyDir otherwise.</summary>
+    private static void StatefulSet(YamlWriter yaml, string name, bool persistent, Action<YamlWriter> container, IReadOnlyList<(string Name, string ConfigMap)>? configMapVolumes = null)
+    {
+        yaml.Scalar("apiVersion", "apps/v1").Scalar("kind", "StatefulSet")
+            .Map("metadata", m => m.Scalar("name", name).Map("labels", l => Labels(l, name)))
+            .Map("spec", spec =>
+            {
+                spec.Scalar("serviceName", name)
+                    .Scalar("replicas", 1)
+                    .Map("selector", s => s.Map("matchLabels", l => l.Scalar("app.kubernetes.io/name", name)))
+                    .Map("template", template => template
+                        .Map("metadata", m => m.Map("labels", l => Labels(l, name)))
+                        .Map("spec", pod =>
+                        {
+                            pod.Sequence("containers", [name], (c, _) => container(c));
+                            var volumes = (configMapVolumes ?? []).Select(v => (v.Name, ConfigMap: (string?)v.ConfigMap)).ToList();
+                            if (!persistent)
+                            {
+                                volumes.Add(("data", null));
+                            }
+
+                            pod.Sequence("volumes", volumes, (volume, v) =>
+                            {
+                                volume.Scalar("name", v.Name);
+                                if (v.ConfigMap is { } configMap)
+                                {
+                                    volume.Map("configMap", map => map.Scalar("name", configMap));
+                                }
+                                else
+                                {
+                                    volume.EmptyMap("emptyDir");
+                                }
+                            });
+                        }));
+                if (persistent)
+                {
+                    spec.Sequence("volumeClaimTemplates", [name], (claim, _) => claim
+                        .Map("metadata", m => m.Scalar("name", "data"))
+                        .Map("spec", s => s
+                            .Strings("accessModes", ["ReadWriteOnce"])
+                            .Map("resources", r => r.Map("requests", q => q.Scalar("storage", "1Gi")))));
+                }
+            });
+    }
+
+    private static void Service(YamlWriter yaml, string name, bool external, IReadOnlyList<(string Name, int Port)> ports) => yaml
+        .Scalar("apiVersion", "v1").Scalar("kind", "Service")
+        .Map("metadata", m => m.Scalar("name", name).Map("labels", l => Labels(l, name)))
+        .Map("spec", spec => spec
+            .Scalar("type", external ? "LoadBalancer" : "ClusterIP")
+            .Map("selector", s => s.Scalar("app.kubernetes.io/name", name))
+            .Sequence("ports", ports, (port, p) => port.Scalar("name", p.Name).Scalar("port", p.Port).Scalar("targetPort", p.Name)));
+
+    private static string Kustomization(IReadOnlyList<string> files) => new YamlWriter()
+        .Scalar("apiVersion", "kustomize.config.k8s.io/v1beta1")
+        .Scalar("kind", "Kustomization")
+        .Strings("resources", files)
+        .Sequence("secretGenerator", [SecretName], (secret, name) => secret.Scalar("name", name).Strings("envs", ["secrets.env"]))
+        .Sequence("configMapGenerator", [ConfigMapName], (config, name) => config.Scalar("name", name).Strings("envs", ["config.env"]))
+        .ToString();
+
+    private static async Task WriteEnvFileAsync(string path, IReadOnlyDictionary<string, string> values, bool secret, CancellationToken cancellationToken)
+    {
+        var text = string.Concat(values.Select(v => $"{v.Key}={v.Value}\n"));
+        await File.WriteAllTextAsync(path, text, cancellationToken);
+        if (secret)
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    private static void WriteEnv(YamlWriter variable, EnvEntry entry)
+    {
+        variable.Scalar("name", entry.Name);
+        if (entry.Reference is { } reference)
+        {
+            variable.Map("valueFrom", from => from.Map(reference.IsSecret ? "secretKeyRef" : "configMapKeyRef", key => key
+                .Scalar("name", reference.IsSecret ? SecretName : ConfigMapName)
+                .Scalar("key", reference.Key)));
+        }
+        else
+        {
+            variable.Scalar("value", entry.Value!);
+        }
+    }
+
+    private sealed record ValueReference(string VariableName, string Key, bool IsSecret);
+
+    /// <summary>One container environment variable: a literal value, or a key of the Secret or ConfigMap.</summary>
+    private sealed record EnvEntry(string Name, string? Value, ValueReference? Reference)
+    {
+        public static EnvEntry Literal(string name, string value) => new(name, value, null);
+
+        public static EnvEntry From(ValueReference reference) => new(reference.VariableName, null, reference);
+    }
+}

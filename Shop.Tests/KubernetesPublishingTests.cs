@@ -1,0 +1,42 @@
+using k8s;
+using k8s.Models;
+using Shop.Hosting.Testing;
+
+namespace Shop.Tests;
+
+/// <summary>Shop's own app model, published for Kubernetes: every project deployed, every server provided.</summary>
+public sealed class KubernetesPublishingTests : IDisposable
+{
+    private readonly string _output = Directory.CreateTempSubdirectory("shop-k8s-").FullName;
+
+    [Fact]
+    public async Task Shop_publishes_a_deployment_per_service_and_the_servers_they_use()
+    {
+        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
+            ["--publisher", "kubernetes", "--output-path", _output, "--Publishing:ExternalUrls:gateway=https://shop.example.com", "--Publishing:ExternalUrls:web=https://www.shop.example.com"]);
+        await using var app = await appHost.BuildAsync();
+
+        var files = await app.PublishAsync();
+
+        string[] projects = ["identity", "products", "ordering", "payment", "gateway", "web"];
+        Assert.Superset(projects.Select(p => $"{p}.yaml").Concat(["postgres.yaml", "cache.yaml", "kafka.yaml", "kustomization.yaml"]).ToHashSet(), files.ToHashSet());
+        foreach (var project in projects)
+        {
+            var objects = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(_output, $"{project}.yaml")));
+            var container = objects.OfType<V1Deployment>().Single().Spec.Template.Spec.Containers.Single();
+            Assert.Equal($"shop/{project}:latest", container.Image);
+            Assert.Equal("/health", container.ReadinessProbe.HttpGet.Path);
+            // The token issuer is the gateway's public address, as the browser sees it.
+            if (project != "gateway")
+            {
+                Assert.Contains(container.Env, e => e.Name == "Identity__Url" && e.Value == "https://shop.example.com");
+            }
+        }
+
+        var postgres = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(_output, "postgres.yaml")));
+        var init = postgres.OfType<V1ConfigMap>().Single().Data["init.sql"];
+        Assert.All(["identitydb", "productsdb", "orderingdb", "paymentdb"], db => Assert.Contains($"CREATE DATABASE \"{db}\";", init, StringComparison.Ordinal));
+    }
+
+    public void Dispose() => Directory.Delete(_output, recursive: true);
+}
