@@ -1,3 +1,4 @@
+using Gateway.Apis;
 using Gateway.Extensions;
 using Gateway.Middleware;
 
@@ -5,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddOrderDetailsApi();
 
 var app = builder.Build();
 
@@ -19,6 +21,7 @@ app.UseRateLimiter();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
+app.MapOrderDetailsApi();
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRequestBodyLimitErrors();

@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Gateway.Extensions;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gateway.Apis;
+
+/// <summary>
+/// One order as the storefront's order page shows it, composed here from three services (API composition): the order
+/// with its status history (ordering), its payments and refunds (payment) and the current catalog entry of each of its
+/// products (products: today's price and stock, for "buy again"). Ordering and payment are called with the caller's
+/// own token, so each service still decides what this user may see; products' catalog is public.
+/// <para>
+/// The gateway is the place for it: it already authenticates the caller, sits next to every service, and answers
+/// every client (the storefront, and any other) with one round trip instead of three. The order is essential; the
+/// other parts are not: when payment or products fail, the order is returned with that part null and named in
+/// <c>unavailable</c>, rather than failing the page.
+/// </para>
+/// </summary>
+public static class OrderDetailsApi
+{
+    private const string OrderingClient = "bff-ordering";
+    private const string PaymentClient = "bff-payment";
+    private const string ProductsClient = "bff-products";
+
+    /// <summary>The HttpClients of the composition, on service-discovery names with the service defaults' resilience handler.</summary>
+    public static IHostApplicationBuilder AddOrderDetailsApi(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        builder.Services.AddHttpClient(OrderingClient, http => http.BaseAddress = new Uri("http://ordering"));
+        builder.Services.AddHttpClient(PaymentClient, http => http.BaseAddress = new Uri("http://payment"));
+        builder.Services.AddHttpClient(ProductsClient, http => http.BaseAddress = new Uri("http://products"));
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapOrderDetailsApi(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        app.MapGroup("api/bff").WithTags("Storefront (composed)")
+            .RequireAuthorization()
+            .RequireCors(Extensions.Extensions.StorefrontCorsPolicy)
+            .MapGet("/orders/{id:guid}", GetOrderDetails)
+            .WithName("GetOrderDetails")
+            .WithSummary("An order with its payments and its products' current catalog entries, in one response");
+
+        return app;
+    }
+
+    public static async Task<Results<Ok<OrderDetails>, ProblemHttpResult>> GetOrderDetails(
+        Guid id,
+        HttpContext context,
+        IHttpClientFactory clients,
+        CancellationToken cancellationToken)
+    {
+        var authorization = context.Request.Headers.Authorization.ToString();
+
+        JsonElement order;
+        using (var response = await SendAsync(clients.CreateClient(OrderingClient), $"/api/ordering/orders/{id}", authorization, cancellationToken))
+        {
+            if (response is null || (!response.IsSuccessStatusCode && response.StatusCode is not (HttpStatusCode.NotFound or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)))
+            {
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "The order could not be read.",
+                    detail: "The ordering service did not answer. Try again shortly.");
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                // The service's own answer (404 for an order that is not this user's) goes back as it is.
+                var problem = await ReadAsync(response, cancellationToken);
+                return TypedResults.Problem(
+                    statusCode: (int)response.StatusCode,
+                    title: problem.TryGetProperty("title", out var title) ? title.GetString() : response.ReasonPhrase,
+                    detail: problem.TryGetProperty("detail", out var detail) ? detail.GetString() : null);
+            }
+
+            order = await ReadAsync(response, cancellationToken);
+        }
+
+        var productIds = order.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("productId").GetInt32()).Distinct().ToList();
+        var payments = ReadPartAsync(clients.CreateClient(PaymentClient), $"/api/payment/payments?orderId={id}", authorization, cancellationToken);
+        var products = productIds.Count == 0
+            ? Task.FromResult<JsonElement?>(JsonDocument.Parse("[]").RootElement)
+            : ReadPartAsync(
+                clients.CreateClient(ProductsClient),
+                "/api/products/items/by?" + string.Join('&', productIds.Select(p => "ids=" + p.ToString(CultureInfo.InvariantCulture))),
+                authorization: null,
+                cancellationToken);
+        await Task.WhenAll(payments, products);
+
+        List<string> unavailable = [];
+        if (payments.Result is null)
+        {
+            unavailable.Add("payments");
+        }
+
+        if (products.Result is null)
+        {
+            unavailable.Add("products");
+        }
+
+        return TypedResults.Ok(new OrderDetails(order, payments.Result, products.Result, unavailable));
+    }
+
+    /// <summary>A part of the page: null when its service failed, so the rest can still be shown.</summary>
+    private static async Task<JsonElement?> ReadPartAsync(HttpClient http, string path, string? authorization, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(http, path, authorization, cancellationToken);
+        return response is { IsSuccessStatusCode: true } ? await ReadAsync(response, cancellationToken) : null;
+    }
+
+    private static async Task<HttpResponseMessage?> SendAsync(HttpClient http, string path, string? authorization, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (!string.IsNullOrEmpty(authorization))
+        {
+            request.Headers.Authorization = AuthenticationHeaderValue.Parse(authorization);
+        }
+
+        try
+        {
+            return await http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var document = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        return document.RootElement.Clone();
+    }
+}
+
+/// <summary>
+/// The composed order page. <see cref="Order"/> is ordering's order (lines, status history); <see cref="Payments"/>
+/// payment's charges and refunds of it; <see cref="Products"/> the current catalog entries of its products (a product
+/// no longer sold is missing). A part whose service failed is null and named in <see cref="Unavailable"/>.
+/// </summary>
+public sealed record OrderDetails(JsonElement Order, JsonElement? Payments, JsonElement? Products, IReadOnlyList<string> Unavailable);
