@@ -25,6 +25,7 @@ public sealed record OrderSummary(
     decimal Total,
     string Currency,
     DateTimeOffset CreatedAt,
+    string? CancellationReason,
     int ItemCount,
     IReadOnlyList<OrderLineResponse> Lines);
 

@@ -34,7 +34,7 @@ public sealed class OrderQueries(OrderingContext db)
             .ToListAsync(cancellationToken);
         var pictures = await PicturesAsync(orders.SelectMany(o => o.Lines), cancellationToken);
         return new OrderPage(pageIndex, pageSize, count, [.. orders.Select(o => new OrderSummary(
-            o.Id, o.Status, o.Total, o.Currency, o.CreatedAt, o.Lines.Sum(l => l.Quantity), ToLines(o.Lines, pictures)))]);
+            o.Id, o.Status, o.Total, o.Currency, o.CreatedAt, o.CancellationReason, o.Lines.Sum(l => l.Quantity), ToLines(o.Lines, pictures)))]);
     }
 
     /// <summary>The buyer's status changes after <paramref name="afterId"/>, oldest first (for a reconnecting stream).</summary>
