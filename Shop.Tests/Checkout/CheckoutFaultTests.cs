@@ -1,0 +1,392 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Npgsql;
+using Shop.Hosting;
+using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Testing;
+using Xunit.Abstractions;
+
+namespace Shop.Tests.Checkout;
+
+/// <summary>Issue 6, items 3 (duplicates), 5 and 6: the checkout keeps its promises when parts fail.</summary>
+[Collection(ShopAppCollection.Name)]
+public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly CheckoutDriver _checkout = new(shop.App);
+
+    public async Task InitializeAsync()
+    {
+        shop.Output = output;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await shop.App.ResourceNotifications.WaitForResourceHealthyAsync("payment-gateway", timeout.Token);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task Orders_placed_while_payment_is_killed_and_restarted_all_finish_and_none_is_charged_twice()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 100, price: 2m, ct);
+        using var first = await _checkout.NewShopperAsync("burst-a", ct);
+        using var second = await _checkout.NewShopperAsync("burst-b", ct);
+        var notifications = shop.App.ResourceNotifications;
+        var before = await notifications.WaitForResourceHealthyAsync("payment", ct);
+
+        // Two shoppers order one after another; payment is killed (SIGKILL) once a few orders are in, mid-stream.
+        var placed = new List<Guid>();
+        var killed = new TaskCompletionSource();
+        async Task OrderAsync(Shopper shopper)
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var id = await shopper.PlaceOrderAsync(ct, (product.Id, 1));
+                lock (placed)
+                {
+                    placed.Add(id);
+                    if (placed.Count == 6)
+                    {
+                        killed.TrySetResult();
+                    }
+                }
+            }
+        }
+
+        var burst = Task.WhenAll(OrderAsync(first), OrderAsync(second));
+        await killed.Task.WaitAsync(ct);
+        System.Diagnostics.Process.GetProcessById(before.Snapshot.ProcessId!.Value).Kill();
+        await notifications.WaitForResourceAsync("payment", KnownResourceStates.Exited, ct);
+        await burst;
+        await shop.App.ResourceCommands.StartAsync("payment", ct);
+        await notifications.WaitForResourceHealthyAsync("payment", ct);
+
+        var orders = await CheckoutDriver.EventuallyAsync(
+            async () => (await first.ListOrdersAsync(ct)).Concat(await second.ListOrdersAsync(ct)).ToList(),
+            all => all.Count == 20 && all.All(o => CheckoutDriver.FinalStatuses.Contains(o.Status())),
+            "every order of the burst to reach a final status",
+            ct,
+            intervalMs: 1000);
+
+        Assert.All(orders, o => Assert.Equal("Confirmed", o.Status()));
+        Assert.Equal(placed.Order(), orders.Select(o => o.GetProperty("id").GetGuid()).Order());
+        foreach (var id in placed)
+        {
+            var ledger = await _checkout.Simulator.LedgerAsync(id, ct);
+            Assert.Equal(1, ledger.Count("charge", "succeeded"));
+            Assert.Single(ledger);
+        }
+
+        var stock = await CheckoutDriver.EventuallyAsync(() => _checkout.StockAsync(product.Id, ct), s => s.ReservedStock == 0, "every sale", ct);
+        Assert.Equal(new StockLevel(product.Id, 80, 0, 80), stock);
+    }
+
+    [Fact]
+    public async Task When_the_payment_gateway_fails_every_call_the_circuit_opens_orders_wait_and_then_complete_when_it_recovers()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 10, price: 4m, ct);
+        using var shopper = await _checkout.NewShopperAsync("outage", ct);
+        var started = DateTimeOffset.UtcNow;
+        var orders = new List<Guid>();
+
+        await using (await _checkout.Simulator.ChangeAsync(new { failureRate = 1.0 }, ct))
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                orders.Add(await shopper.PlaceOrderAsync(ct, (product.Id, 1)));
+            }
+
+            // Payment says so when its circuit opens: calls stop reaching the failing gateway.
+            await CheckoutDriver.EventuallyAsync(
+                () => PaymentLogsAsync("Payment gateway circuit opened", started, ct),
+                logs => logs.Count > 0,
+                "payment to log that its circuit to the gateway opened",
+                ct,
+                intervalMs: 500);
+            var callsWhenOpened = (await _checkout.Simulator.StatisticsAsync(ct)).GetProperty("requests").GetInt64();
+
+            // The orders wait: stock stays reserved, each charge pending, nothing charged.
+            foreach (var id in orders)
+            {
+                Assert.Equal("StockReserved", (await shopper.GetOrderAsync(id, ct)).Status());
+                var charge = Assert.Single(await shopper.PaymentsAsync(id, ct));
+                Assert.Equal("Pending", charge.GetProperty("status").GetString());
+                Assert.Equal(0m, (await _checkout.Simulator.LedgerAsync(id, ct)).NetCharged());
+            }
+
+            Assert.Equal(4, (await _checkout.StockAsync(product.Id, ct)).ReservedStock);
+
+            // While it is open, the four pending payments (each retried every few seconds, three calls per try
+            // without a breaker) reach the gateway at most once per break (5 s) as a trial.
+            await Task.Delay(TimeSpan.FromSeconds(6), ct);
+            var callsWhileOpen = (await _checkout.Simulator.StatisticsAsync(ct)).GetProperty("requests").GetInt64() - callsWhenOpened;
+            Assert.InRange(callsWhileOpen, 0, 4);
+        }
+
+        foreach (var id in orders)
+        {
+            var (order, _) = await shopper.WaitUntilFinalAsync(id, ct);
+            Assert.Equal("Confirmed", order.Status());
+            Assert.Equal(1, (await _checkout.Simulator.LedgerAsync(id, ct)).Count("charge", "succeeded"));
+        }
+
+        Assert.NotEmpty(await PaymentLogsAsync("Payment gateway circuit closed", started, ct));
+    }
+
+    [Fact]
+    public async Task A_message_ordering_cannot_handle_is_dead_lettered_and_a_replay_after_the_fix_completes_the_order()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 3, price: 6m, ct);
+        using var shopper = await _checkout.NewShopperAsync("poison", ct);
+        using var admin = await _checkout.AdminAsync(ct);
+        var guard = $"checkout_test_block_{Guid.NewGuid():N}";
+        await using var db = new NpgsqlConnection(await shop.App.GetConnectionStringAsync("orderingdb", ct));
+        await db.OpenAsync(ct);
+
+        // The cause: a fault in ordering's database that makes this buyer's order fail to move past Submitted.
+        await ExecuteAsync(db, $"""
+            CREATE FUNCTION {guard}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'order % is blocked by a test', NEW."Id"; END $$;
+            CREATE TRIGGER {guard} BEFORE UPDATE ON "Orders" FOR EACH ROW
+                WHEN (NEW."BuyerId" = '{shopper.User.Id}' AND NEW."Status" = 'StockReserved') EXECUTE FUNCTION {guard}();
+            """, ct);
+        try
+        {
+            var orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 1));
+
+            // StockReserved fails every attempt and lands in ordering's dead-letter topic, stored for admins.
+            var deadLetter = await CheckoutDriver.EventuallyAsync(
+                () => FindDeadLetterAsync(admin, orderId, ct),
+                d => d is not null,
+                $"the StockReserved of order {orderId} among ordering's dead letters",
+                ct,
+                intervalMs: 500);
+            Assert.Equal("StockReservedIntegrationEvent", deadLetter!.Value.GetProperty("eventType").GetString());
+            Assert.Equal("products.stock", deadLetter.Value.GetProperty("originTopic").GetString());
+            Assert.Equal(5, deadLetter.Value.GetProperty("attempts").GetInt32());
+            Assert.Equal("Submitted", (await shopper.GetOrderAsync(orderId, ct)).Status());
+
+            // Fixed: the same message, replayed, moves the order on and the saga finishes.
+            await ExecuteAsync(db, $"DROP TRIGGER {guard} ON \"Orders\"; DROP FUNCTION {guard}();", ct);
+            var id = deadLetter.Value.GetProperty("id").GetGuid();
+            using var replay = await admin.PostAsync($"/api/ordering/dead-letters/{id}/replay", null, ct);
+            Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+            Assert.Equal("processed", (await replay.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("outcome").GetString());
+
+            var (order, _) = await shopper.WaitUntilFinalAsync(orderId, ct);
+            Assert.Equal("Confirmed", order.Status());
+            var replayed = await admin.GetFromJsonAsync<JsonElement>("/api/ordering/dead-letters?status=replayed&limit=500", ct);
+            Assert.Contains(replayed.EnumerateArray(), d => d.GetProperty("id").GetGuid() == id && d.GetProperty("replayedAt").ValueKind == JsonValueKind.String);
+
+            // Only admins see dead letters.
+            Assert.Equal(HttpStatusCode.Forbidden, (await shopper.Gateway.GetAsync("/api/ordering/dead-letters", ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await shopper.Gateway.GetAsync("/api/payment/dead-letters", ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/payment/dead-letters", ct)).StatusCode);
+        }
+        finally
+        {
+            await ExecuteAsync(db, $"DROP TRIGGER IF EXISTS {guard} ON \"Orders\"; DROP FUNCTION IF EXISTS {guard}();", CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Duplicated_Kafka_messages_change_nothing_a_second_time()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 5, price: 8m, ct);
+        using var shopper = await _checkout.NewShopperAsync("duplicates", ct);
+        var orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 1));
+        var (confirmed, _) = await shopper.WaitUntilFinalAsync(orderId, ct);
+        Assert.Equal("Confirmed", confirmed.Status());
+        var bootstrap = (await shop.App.GetConnectionStringAsync("kafka", ct))!;
+
+        // The very messages that drove this order, delivered again (twice), as a broker or relay redelivery would.
+        var awaitingPayment = await FindMessageAsync(bootstrap, "ordering.orders", orderId, "OrderAwaitingPaymentIntegrationEvent", ct);
+        var paymentSucceeded = await FindMessageAsync(bootstrap, "payment.payments", orderId, "PaymentSucceededIntegrationEvent", ct);
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All }).Build();
+        foreach (var message in new[] { awaitingPayment, awaitingPayment, paymentSucceeded, paymentSucceeded })
+        {
+            await producer.ProduceAsync(message.Topic, message.Message, ct);
+        }
+
+        // The same requests again under new event ids (a publisher repeating itself), behind the copies on the same
+        // partitions: once each service's inbox has them, the copies before them have been handled too.
+        var paymentMarker = await ProduceAgainAsync(producer, awaitingPayment, ct);
+        var orderingMarker = await ProduceAgainAsync(producer, paymentSucceeded, ct);
+        await WaitForInboxAsync("paymentdb", paymentMarker, ct);
+        await WaitForInboxAsync("orderingdb", orderingMarker, ct);
+
+        var order = await shopper.GetOrderAsync(orderId, ct);
+        Assert.Equal(confirmed.GetProperty("history").GetRawText(), order.GetProperty("history").GetRawText());
+        Assert.Single(await shopper.PaymentsAsync(orderId, ct));
+        var ledger = await _checkout.Simulator.LedgerAsync(orderId, ct);
+        Assert.Single(ledger);
+        Assert.Equal(1, ledger.Count("charge", "succeeded"));
+        var stock = await CheckoutDriver.EventuallyAsync(() => _checkout.StockAsync(product.Id, ct), s => s.ReservedStock == 0, "the sale", ct);
+        Assert.Equal(new StockLevel(product.Id, 4, 0, 4), stock);
+    }
+
+    [Fact]
+    public async Task A_buyer_cancels_an_order_awaiting_payment_its_stock_is_released_and_no_money_is_kept()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 5, price: 11m, ct);
+        using var shopper = await _checkout.NewShopperAsync("cancel", ct);
+        Guid orderId;
+
+        // With payment stopped the order waits for its charge, as it would behind a slow payment gateway.
+        await shop.App.ResourceCommands.StopAsync("payment", ct);
+        try
+        {
+            orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 2));
+            await CheckoutDriver.EventuallyAsync(() => shopper.GetOrderAsync(orderId, ct), o => o.Status() == "StockReserved", "the stock reservation", ct);
+
+            // The composed order page still shows the order, saying which part it could not get.
+            var details = await shopper.Gateway.GetFromJsonAsync<JsonElement>($"/api/bff/orders/{orderId}", ct);
+            Assert.Equal("StockReserved", details.GetProperty("order").Status());
+            Assert.Equal(JsonValueKind.Null, details.GetProperty("payments").ValueKind);
+            Assert.Equal(["payments"], details.GetProperty("unavailable").EnumerateArray().Select(u => u.GetString()));
+
+            using var cancel = await shopper.Gateway.PostAsync($"/api/ordering/orders/{orderId}/cancel", null, ct);
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+            var cancelled = await cancel.Content.ReadFromJsonAsync<JsonElement>(ct);
+            Assert.Equal("Cancelled", cancelled.Status());
+            Assert.Equal("Cancelled by the buyer.", cancelled.GetProperty("cancellationReason").GetString());
+            var stock = await CheckoutDriver.EventuallyAsync(() => _checkout.StockAsync(product.Id, ct), s => s.ReservedStock == 0, "the reservation to be released", ct);
+            Assert.Equal(new StockLevel(product.Id, 5, 0, 5), stock);
+        }
+        finally
+        {
+            await shop.App.ResourceCommands.StartAsync("payment", CancellationToken.None);
+            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await shop.App.ResourceNotifications.WaitForResourceHealthyAsync("payment", restart.Token);
+        }
+
+        // Back up, payment sees the charge request and the cancellation, in that order: it keeps no money (it either
+        // never charges, or refunds a charge that raced with the cancellation).
+        var payments = await CheckoutDriver.EventuallyAsync(
+            () => shopper.PaymentsAsync(orderId, ct),
+            p => p.Count > 0 && p.All(x => x.GetProperty("status").GetString() != "Pending"),
+            "payment to settle the cancelled order",
+            ct);
+        Assert.Equal("Charge", payments[0].GetProperty("kind").GetString());
+        Assert.Equal(0m, (await _checkout.Simulator.LedgerAsync(orderId, ct)).NetCharged());
+        Assert.Equal("Cancelled", (await shopper.GetOrderAsync(orderId, ct)).Status());
+
+        // A confirmed order cannot be cancelled any more.
+        var paid = await shopper.PlaceOrderAsync(ct, (product.Id, 1));
+        await shopper.WaitUntilFinalAsync(paid, ct);
+        using var tooLate = await shopper.Gateway.PostAsync($"/api/ordering/orders/{paid}/cancel", null, ct);
+        await Identity.ProblemAssert.IsProblemAsync(tooLate, HttpStatusCode.Conflict, ct);
+    }
+
+    private async Task<List<JsonElement>> PaymentLogsAsync(string text, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var login = shop.App.GetDashboardLoginUrl();
+        using var dashboard = new HttpClient { BaseAddress = new Uri(login.GetLeftPart(UriPartial.Authority)) };
+        dashboard.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Bearer", login.Query.TrimStart('?').Split('&').Single(p => p.StartsWith("t=", StringComparison.Ordinal))[2..]);
+        var logs = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/logs?resource=payment&text={Uri.EscapeDataString(text)}&limit=100", cancellationToken);
+        return [.. logs.GetProperty("logs").EnumerateArray().Where(l => l.GetProperty("timestamp").GetDateTimeOffset() >= since).Select(l => l.Clone())];
+    }
+
+    private static async Task<JsonElement?> FindDeadLetterAsync(HttpClient admin, Guid orderId, CancellationToken cancellationToken)
+    {
+        var pending = await admin.GetFromJsonAsync<JsonElement>("/api/ordering/dead-letters?status=pending&limit=500", cancellationToken);
+        foreach (var summary in pending.EnumerateArray())
+        {
+            var details = await admin.GetFromJsonAsync<JsonElement>($"/api/ordering/dead-letters/{summary.GetProperty("id").GetGuid()}", cancellationToken);
+            if (details.GetProperty("key").GetString() == orderId.ToString())
+            {
+                return details.Clone();
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection db, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, db);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The message of <paramref name="eventType"/> with <paramref name="orderId"/> as its key, read from the start of the topic.</summary>
+    private static async Task<ConsumeResult<string, byte[]>> FindMessageAsync(string bootstrap, string topic, Guid orderId, string eventType, CancellationToken cancellationToken)
+    {
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "checkout-test-" + Guid.NewGuid().ToString("N"),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(topic);
+        try
+        {
+            return await Task.Run(() =>
+            {
+                while (true)
+                {
+                    var result = consumer.Consume(cancellationToken);
+                    if (result?.Message is { } message && message.Key == orderId.ToString()
+                        && message.Headers.TryGetLastBytes("event-type", out var type) && Encoding.UTF8.GetString(type) == eventType)
+                    {
+                        return result;
+                    }
+                }
+            }, cancellationToken);
+        }
+        finally
+        {
+            consumer.Close();
+        }
+    }
+
+    /// <summary>Publishes <paramref name="original"/>'s event again with a new event id; returns that id.</summary>
+    private static async Task<Guid> ProduceAgainAsync(IProducer<string, byte[]> producer, ConsumeResult<string, byte[]> original, CancellationToken cancellationToken)
+    {
+        var eventId = Guid.NewGuid();
+        var payload = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(original.Message.Value)!;
+        payload["id"] = JsonSerializer.SerializeToElement(eventId);
+        var headers = new Headers();
+        foreach (var header in original.Message.Headers.Where(h => h.Key != "event-id"))
+        {
+            headers.Add(header.Key, header.GetValueBytes());
+        }
+
+        headers.Add("event-id", Encoding.UTF8.GetBytes(eventId.ToString()));
+        await producer.ProduceAsync(original.Topic, new Message<string, byte[]>
+        {
+            Key = original.Message.Key,
+            Value = JsonSerializer.SerializeToUtf8Bytes(payload),
+            Headers = headers,
+        }, cancellationToken);
+        return eventId;
+    }
+
+    private async Task WaitForInboxAsync(string database, Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var db = new NpgsqlConnection(await shop.App.GetConnectionStringAsync(database, cancellationToken));
+        await db.OpenAsync(cancellationToken);
+        await CheckoutDriver.EventuallyAsync(
+            async () =>
+            {
+                await using var command = new NpgsqlCommand("SELECT count(*) FROM event_bus_inbox WHERE event_id = @id", db);
+                command.Parameters.AddWithValue("id", eventId);
+                return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            },
+            count => count > 0,
+            $"event {eventId} in {database}'s inbox",
+            cancellationToken);
+    }
+}

@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Shop.Hosting.Testing;
+using Shop.Tests.Identity;
+using Xunit.Abstractions;
+
+namespace Shop.Tests.Checkout;
+
+/// <summary>Issue 6, items 1–3: the checkout saga through the gateway, with the real broker, databases and payment gateway simulator.</summary>
+[Collection(ShopAppCollection.Name)]
+public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly CheckoutDriver _checkout = new(shop.App);
+
+    public async Task InitializeAsync()
+    {
+        shop.Output = output;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await shop.App.ResourceNotifications.WaitForResourceHealthyAsync("payment-gateway", timeout.Token);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task An_order_is_confirmed_with_its_stock_sold_and_one_charge_and_the_whole_flow_is_one_trace()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 5, price: 19.99m, ct);
+        using var shopper = await _checkout.NewShopperAsync("happy", ct);
+
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ordering/orders") { Content = JsonContent.Create(Shopper.Cart((product.Id, 2))) };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        using var response = await shopper.Gateway.SendAsync(request, ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var placed = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        var orderId = placed.GetProperty("id").GetGuid();
+        Assert.Equal($"/api/ordering/orders/{orderId}", response.Headers.Location?.OriginalString);
+        Assert.Equal("Submitted", placed.Status());
+        Assert.Equal(39.98m, placed.GetProperty("total").GetDecimal());
+
+        var (order, events) = await shopper.WaitUntilFinalAsync(orderId, ct);
+
+        Assert.Equal("Confirmed", order.Status());
+        Assert.Equal(["Submitted", "StockReserved", "Paid", "Confirmed"], events.Select(e => e.Status()));
+        Assert.Equal(["Submitted", "StockReserved", "Paid", "Confirmed"], order.GetProperty("history").EnumerateArray().Select(h => h.Status()));
+        var line = Assert.Single(order.GetProperty("lines").EnumerateArray());
+        Assert.Equal((product.Name, 19.99m, 2), (line.GetProperty("productName").GetString(), line.GetProperty("unitPrice").GetDecimal(), line.GetProperty("quantity").GetInt32()));
+
+        // Confirmation turns the reservation into a sale: two units leave stock for good.
+        var stock = await CheckoutDriver.EventuallyAsync(() => _checkout.StockAsync(product.Id, ct), s => s.ReservedStock == 0, "the reservation to become a sale", ct);
+        Assert.Equal(new StockLevel(product.Id, 3, 0, 3), stock);
+
+        var payment = Assert.Single(await shopper.PaymentsAsync(orderId, ct));
+        Assert.Equal(("Charge", "Succeeded", 39.98m), (payment.GetProperty("kind").GetString(), payment.GetProperty("status").GetString(), payment.GetProperty("amount").GetDecimal()));
+        var ledger = await _checkout.Simulator.LedgerAsync(orderId, ct);
+        Assert.Equal(39.98m, Assert.Single(ledger).GetProperty("amount").GetDecimal());
+        Assert.Equal(1, ledger.Count("charge", "succeeded"));
+
+        // One trace: the gateway, ordering, products, payment and the payment gateway, joined by Kafka producer and consumer spans.
+        string[] expected = ["gateway", "ordering", "products", "payment", "payment-gateway"];
+        var spans = await CheckoutDriver.EventuallyAsync(
+            () => TraceSpansAsync(traceId, ct),
+            s => expected.All(r => s.Any(span => span.Resource == r)) && s.Any(span => span.Resource == "ordering" && span.Name.Contains("payment.payments", StringComparison.Ordinal)),
+            $"trace {traceId} to reach every service",
+            ct,
+            intervalMs: 500);
+        Assert.Contains(spans, s => s.Kind == "Producer" && s.Resource == "ordering" && s.Name.Contains("ordering.orders", StringComparison.Ordinal));
+        Assert.Contains(spans, s => s.Kind == "Consumer" && s.Resource == "products" && s.Name.Contains("ordering.orders", StringComparison.Ordinal));
+        Assert.Contains(spans, s => s.Kind == "Consumer" && s.Resource == "payment" && s.Name.Contains("ordering.orders", StringComparison.Ordinal));
+        Assert.Contains(spans, s => s.Kind == "Consumer" && s.Resource == "ordering" && s.Name.Contains("payment.payments", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Not_enough_stock_cancels_the_order_naming_the_product_and_nothing_is_charged()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 1, price: 5m, ct);
+        using var shopper = await _checkout.NewShopperAsync("short", ct);
+
+        var orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 2));
+        var (order, _) = await shopper.WaitUntilFinalAsync(orderId, ct);
+
+        Assert.Equal("Cancelled", order.Status());
+        Assert.Equal($"Not enough stock: {product.Name} (2 requested, 1 available)", order.GetProperty("cancellationReason").GetString());
+        Assert.Equal(["Submitted", "Cancelled"], order.GetProperty("history").EnumerateArray().Select(h => h.Status()));
+        Assert.Empty(await shopper.PaymentsAsync(orderId, ct));
+        Assert.Empty(await _checkout.Simulator.LedgerAsync(orderId, ct));
+        Assert.Equal(new StockLevel(product.Id, 1, 0, 1), await _checkout.StockAsync(product.Id, ct));
+    }
+
+    [Fact]
+    public async Task A_declined_payment_cancels_the_order_and_releases_its_stock()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 4, price: 12.50m, ct);
+        using var shopper = await _checkout.NewShopperAsync("declined", ct);
+
+        JsonElement order;
+        await using (await _checkout.Simulator.ChangeAsync(new { declineRate = 1.0 }, ct))
+        {
+            var orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 3));
+            (order, _) = await shopper.WaitUntilFinalAsync(orderId, ct);
+        }
+
+        var id = order.GetProperty("id").GetGuid();
+        Assert.Equal("Cancelled", order.Status());
+        Assert.Equal(["Submitted", "StockReserved", "Cancelled"], order.GetProperty("history").EnumerateArray().Select(h => h.Status()));
+        Assert.Equal("Payment failed: Declined by the payment gateway (card_declined).", order.GetProperty("cancellationReason").GetString());
+        var payment = Assert.Single(await shopper.PaymentsAsync(id, ct));
+        Assert.Equal("Declined", payment.GetProperty("status").GetString());
+        var ledger = await _checkout.Simulator.LedgerAsync(id, ct);
+        Assert.Equal(1, ledger.Count("charge", "declined"));
+        Assert.Equal(0m, ledger.NetCharged());
+
+        // OrderCancelled released the three reserved units.
+        var stock = await CheckoutDriver.EventuallyAsync(() => _checkout.StockAsync(product.Id, ct), s => s.ReservedStock == 0, "the reservation to be released", ct);
+        Assert.Equal(new StockLevel(product.Id, 4, 0, 4), stock);
+    }
+
+    [Fact]
+    public async Task The_same_Idempotency_Key_gives_one_order_and_one_charge_and_refuses_another_cart()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 10, price: 7m, ct);
+        using var shopper = await _checkout.NewShopperAsync("idempotent", ct);
+        var key = Guid.NewGuid().ToString();
+        var cart = Shopper.Cart((product.Id, 1));
+
+        // Three at once (a client retrying while its first request is still under way), then once more later.
+        var racing = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => shopper.PostOrderAsync(cart, key, ct)));
+        using var later = await shopper.PostOrderAsync(cart, key, ct);
+        using var otherCart = await shopper.PostOrderAsync(Shopper.Cart((product.Id, 2)), key, ct);
+
+        Assert.Single(racing, r => r.StatusCode == HttpStatusCode.Created);
+        Assert.All(racing.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var ids = new List<Guid>();
+        foreach (var response in racing.Append(later))
+        {
+            ids.Add((await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid());
+        }
+
+        Assert.Single(ids.Distinct());
+        Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+        Assert.Equal("true", later.Headers.GetValues("Idempotent-Replayed").Single());
+        var problem = await ProblemAssert.IsProblemAsync(otherCart, HttpStatusCode.UnprocessableEntity, ct);
+        Assert.Equal(ids[0], problem.GetProperty("orderId").GetGuid());
+        foreach (var response in racing)
+        {
+            response.Dispose();
+        }
+
+        var (order, _) = await shopper.WaitUntilFinalAsync(ids[0], ct);
+        Assert.Equal("Confirmed", order.Status());
+        Assert.Single(await shopper.ListOrdersAsync(ct));
+        Assert.Equal(1, (await _checkout.Simulator.LedgerAsync(ids[0], ct)).Count("charge", "succeeded"));
+        var stock = await CheckoutDriver.EventuallyAsync(() => _checkout.StockAsync(product.Id, ct), s => s.ReservedStock == 0, "the sale", ct);
+        Assert.Equal(9, stock.OnHand);
+    }
+
+    [Fact]
+    public async Task Status_changes_are_streamed_to_the_buyer_and_a_reconnecting_stream_resumes_after_Last_Event_ID()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 3, price: 3m, ct);
+        using var shopper = await _checkout.NewShopperAsync("stream", ct);
+
+        // The stream of all the buyer's orders, opened from the start of their history (Last-Event-ID 0), sees each
+        // change once, whether it committed before the stream was listening or after.
+        var live = shopper.ReadStatusStreamAsync("/api/ordering/orders/events", "0", e => e.GetProperty("isFinal").GetBoolean(), ct);
+        var orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 1));
+        var events = await live;
+
+        Assert.Equal(["Submitted", "StockReserved", "Paid", "Confirmed"], events.Select(e => e.Status()));
+        Assert.All(events, e => Assert.Equal(orderId, e.GetProperty("orderId").GetGuid()));
+        var ids = events.Select(e => e.GetProperty("id").GetInt64()).ToList();
+        Assert.Equal(ids.Order(), ids);
+
+        // A client that saw the first two changes reconnects with Last-Event-ID and gets only the rest.
+        var resumed = await shopper.ReadStatusStreamAsync($"/api/ordering/orders/{orderId}/events", ids[1].ToString(System.Globalization.CultureInfo.InvariantCulture), _ => false, ct);
+        Assert.Equal(["Paid", "Confirmed"], resumed.Select(e => e.Status()));
+    }
+
+    [Fact]
+    public async Task Order_details_compose_the_order_its_payments_and_its_products_current_catalog_entries()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 6, price: 42m, ct);
+        using var shopper = await _checkout.NewShopperAsync("details", ct);
+        var orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 2));
+        await shopper.WaitUntilFinalAsync(orderId, ct);
+
+        var details = await shopper.Gateway.GetFromJsonAsync<JsonElement>($"/api/bff/orders/{orderId}", ct);
+
+        Assert.Equal("Confirmed", details.GetProperty("order").Status());
+        Assert.Equal(orderId, details.GetProperty("order").GetProperty("id").GetGuid());
+        var payment = Assert.Single(details.GetProperty("payments").EnumerateArray());
+        Assert.Equal(("Charge", "Succeeded", 84m), (payment.GetProperty("kind").GetString(), payment.GetProperty("status").GetString(), payment.GetProperty("amount").GetDecimal()));
+        var current = Assert.Single(details.GetProperty("products").EnumerateArray());
+        Assert.Equal((product.Id, 42m, 4), (current.GetProperty("id").GetInt32(), current.GetProperty("price").GetDecimal(), current.GetProperty("availableStock").GetInt32()));
+        Assert.Empty(details.GetProperty("unavailable").EnumerateArray());
+
+        // Each service still decides what the caller may see: another buyer gets 404, not this order's payments.
+        using var stranger = await _checkout.NewShopperAsync("stranger", ct);
+        using var foreign = await stranger.Gateway.GetAsync($"/api/bff/orders/{orderId}", ct);
+        await ProblemAssert.IsProblemAsync(foreign, HttpStatusCode.NotFound, ct);
+        Assert.Empty(await stranger.PaymentsAsync(orderId, ct));
+        using var anonymous = _checkout.Identity.CreateGatewayClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/api/bff/orders/{orderId}", ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Order_history_shows_names_and_pictures_from_orderings_own_read_model_even_with_products_stopped()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 2, price: 9m, ct);
+        using var shopper = await _checkout.NewShopperAsync("history", ct);
+        var orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 1));
+        await shopper.WaitUntilFinalAsync(orderId, ct);
+
+        // The read model is fed by ProductChanged events; the picture shows once the product's event has arrived.
+        await CheckoutDriver.EventuallyAsync(
+            () => shopper.ListOrdersAsync(ct),
+            orders => orders.Single().GetProperty("lines")[0].GetProperty("pictureUrl").GetString() == $"/api/products/items/{product.Id}/pic",
+            "the product's picture in the order list",
+            ct);
+
+        await shop.App.ResourceCommands.StopAsync("products", ct);
+        try
+        {
+            var orders = await shopper.ListOrdersAsync(ct);
+            var line = orders.Single().GetProperty("lines")[0];
+            Assert.Equal(product.Name, line.GetProperty("productName").GetString());
+            Assert.Equal($"/api/products/items/{product.Id}/pic", line.GetProperty("pictureUrl").GetString());
+            Assert.Equal("Confirmed", (await shopper.GetOrderAsync(orderId, ct)).Status());
+        }
+        finally
+        {
+            await shop.App.ResourceCommands.StartAsync("products", CancellationToken.None);
+            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await shop.App.ResourceNotifications.WaitForResourceHealthyAsync("products", restart.Token);
+        }
+    }
+
+    private async Task<List<(string Resource, string Name, string Kind)>> TraceSpansAsync(string traceId, CancellationToken cancellationToken)
+    {
+        var login = shop.App.GetDashboardLoginUrl();
+        using var dashboard = new HttpClient { BaseAddress = new Uri(login.GetLeftPart(UriPartial.Authority)) };
+        dashboard.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Bearer", login.Query.TrimStart('?').Split('&').Single(p => p.StartsWith("t=", StringComparison.Ordinal))[2..]);
+        using var response = await dashboard.GetAsync($"/api/telemetry/traces/{traceId}", cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            return [];
+        }
+
+        var trace = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        return [.. trace.GetProperty("spans").EnumerateArray().Select(s => (
+            s.GetProperty("resource").GetString()!.Split('/')[0],
+            s.GetProperty("name").GetString()!,
+            s.GetProperty("kind").GetString()!))];
+    }
+}
