@@ -14,6 +14,10 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapDefaultEndpoints();
-app.MapProductsApi();
+// Under the service's own prefix, so the gateway's /api/products route reaches it too.
+app.MapOpenApi("/api/products/openapi/{documentName}.json");
+app.MapCatalogApi();
+app.MapCatalogAdminApi();
+app.MapDeadLetterApi("/api/products/dead-letters").RequireAuthorization(ShopPolicies.Admin);
 
 app.Run();

@@ -12,10 +12,17 @@ public sealed record StockRejectedIntegrationEvent(Guid OrderId, IReadOnlyList<R
 
 public sealed record RejectedLine(int ProductId, int Requested, int Available);
 
-/// <summary>A product was created, changed or deleted: what other services keep of it (e.g. ordering's read model).</summary>
+/// <summary>
+/// A product was created, changed (details, price or an admin's stock count) or deleted: what other services keep of it (e.g. ordering's
+/// read model for order history). Each event carries the whole current state, so a consumer keeps the latest one per
+/// product (events of a product are in order: the key is the product id). <paramref name="PictureUrl"/> is relative to
+/// the gateway.
+/// </summary>
 [IntegrationEventTopic(Topics.Catalog)]
-public sealed record ProductChangedIntegrationEvent(int ProductId, string Name, string Brand, string PictureUrl, decimal Price, bool Deleted) : IntegrationEvent;
+public sealed record ProductChangedIntegrationEvent(
+    int ProductId, string Name, string Brand, string PictureUrl, decimal Price, bool Deleted, string? Category = null)
+    : IntegrationEvent;
 
-/// <summary>A product's price changed.</summary>
+/// <summary>A product's price changed (published with the <see cref="ProductChangedIntegrationEvent"/> of the same change).</summary>
 [IntegrationEventTopic(Topics.Catalog)]
 public sealed record ProductPriceChangedIntegrationEvent(int ProductId, decimal OldPrice, decimal NewPrice) : IntegrationEvent;

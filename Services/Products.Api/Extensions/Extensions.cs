@@ -1,6 +1,12 @@
-using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry.Metrics;
+using Products.Api.Caching;
+using Products.Api.Catalog;
 using Products.Api.Infrastructure;
+using Products.Api.Inventory;
+using Shop.IntegrationEvents;
 using StackExchange.Redis;
 
 namespace Products.Api.Extensions;
@@ -12,6 +18,10 @@ public static class Extensions
 
     public const string DatabaseConnectionName = "productsdb";
     public const string CacheConnectionName = "cache";
+    public const string KafkaConnectionName = "kafka";
+
+    /// <summary>The consumer group of this service's replicas; it also names its dead-letter topic.</summary>
+    public const string EventBusGroupId = "products";
 
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -25,16 +35,30 @@ public static class Extensions
         builder.AddNpgsqlDbContext<ProductsContext>(DatabaseConnectionName);
         builder.Services.AddMigration<ProductsContext>(ProductsSeed.SeedAsync);
 
-        builder.AddRedisCache(CacheConnectionName);
+        // Reserve on submission, sell on confirmation, release on cancellation: the checkout saga's inventory steps.
+        builder.AddEventBus<ProductsContext>(KafkaConnectionName, options => options.GroupId = EventBusGroupId)
+            .AddSubscription<OrderSubmittedIntegrationEvent, OrderSubmittedHandler>()
+            .AddSubscription<OrderConfirmedIntegrationEvent, OrderConfirmedHandler>()
+            .AddSubscription<OrderCancelledIntegrationEvent, OrderCancelledHandler>();
+        builder.Services.AddScoped<InventoryService>();
+
+        builder.AddCatalogCache(CacheConnectionName);
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ProductsMetrics>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ProductsMetrics.MeterName));
+
+        builder.Services.AddOpenApi();
 
         return builder;
     }
 
     /// <summary>
-    /// One Redis connection for the process, used as HybridCache's shared second level (every replica sees
-    /// what another one cached) and checked by <c>/health</c>.
+    /// HybridCache over one Redis connection for the process: Redis is the shared second level (every replica sees
+    /// what another one cached) and the channel that carries invalidations between replicas. Every save that changes
+    /// the catalog invalidates the tags it affects once it commits (EF Core interceptors), and <c>/health</c> checks Redis.
     /// </summary>
-    private static void AddRedisCache(this IHostApplicationBuilder builder, string connectionName)
+    private static void AddCatalogCache(this IHostApplicationBuilder builder, string connectionName)
     {
         var connectionString = builder.Configuration.GetConnectionString(connectionName);
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -57,6 +81,17 @@ public static class Extensions
                 cache.ConnectionMultiplexerFactory = () => Task.FromResult(multiplexer));
 
         builder.Services.AddHybridCache();
+        builder.Services.AddSingleton<CatalogCache>();
+        builder.Services.AddSingleton<CatalogReader>();
+        builder.Services.AddSingleton<CatalogCacheInvalidator>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CatalogCacheInvalidator>());
+        builder.Services.AddSingleton<CatalogSaveChangesInterceptor>();
+        builder.Services.AddSingleton<CatalogTransactionInterceptor>();
+
+        // Singleton: a pooled context's options are built once, with these interceptors in them.
+        builder.Services.ConfigureDbContext<ProductsContext>((services, db) => db.AddInterceptors(
+            services.GetRequiredService<CatalogSaveChangesInterceptor>(),
+            services.GetRequiredService<CatalogTransactionInterceptor>()), ServiceLifetime.Singleton);
 
         builder.Services.AddHealthChecks()
             .AddRedis(services => services.GetRequiredService<IConnectionMultiplexer>(), name: connectionName);

@@ -1,23 +1,82 @@
 using Microsoft.EntityFrameworkCore;
 using Products.Api.Model;
+using Shop.EventBus;
 
 namespace Products.Api.Infrastructure;
 
 public sealed class ProductsContext(DbContextOptions<ProductsContext> options) : DbContext(options)
 {
+    /// <summary>The text search configuration of <see cref="Product.SearchVector"/>; queries must use the same.</summary>
+    public const string SearchConfiguration = "english";
+
     public DbSet<Product> Products => Set<Product>();
+
+    public DbSet<Brand> Brands => Set<Brand>();
+
+    public DbSet<Category> Categories => Set<Category>();
+
+    public DbSet<StockReservation> StockReservations => Set<StockReservation>();
+
+    public DbSet<SeedHistory> SeedHistory => Set<SeedHistory>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.Entity<Brand>(brand =>
+        {
+            brand.Property(b => b.Name).HasMaxLength(Brand.NameMaxLength);
+            brand.HasIndex(b => b.Name).IsUnique();
+        });
+
+        modelBuilder.Entity<Category>(category =>
+        {
+            category.Property(c => c.Name).HasMaxLength(Category.NameMaxLength);
+            category.HasIndex(c => c.Name).IsUnique();
+        });
+
         modelBuilder.Entity<Product>(product =>
         {
-            product.Property(p => p.Name).HasMaxLength(100);
-            product.Property(p => p.Description).HasMaxLength(2000);
+            product.ToTable(table => table.HasCheckConstraint(
+                "CK_Products_Stock", "\"AvailableStock\" >= 0 AND \"ReservedStock\" >= 0"));
+            product.Property(p => p.Name).HasMaxLength(Product.NameMaxLength);
+            product.Property(p => p.Description).HasMaxLength(Product.DescriptionMaxLength);
             product.Property(p => p.Price).HasPrecision(18, 2);
-            product.Property(p => p.Brand).HasMaxLength(100);
-            product.Property(p => p.Category).HasMaxLength(100);
-            product.Property(p => p.PictureFileName).HasMaxLength(200);
+            product.Property(p => p.SearchTerms).HasMaxLength(Brand.NameMaxLength + Category.NameMaxLength + 1);
+            product.HasOne(p => p.Brand).WithMany().HasForeignKey(p => p.BrandId).OnDelete(DeleteBehavior.Restrict);
+            product.HasOne(p => p.Category).WithMany().HasForeignKey(p => p.CategoryId).OnDelete(DeleteBehavior.Restrict);
             product.HasIndex(p => p.Name);
+            product.HasIndex(p => p.Price);
+            product.HasIndex(p => p.CreatedAt);
+
+            // Weighted so that relevance ranks a match in the name above one in the brand or category, and those
+            // above one in the description. Stored and generated: it can never disagree with the columns.
+            product.Property(p => p.SearchVector)
+                .HasComputedColumnSql(
+                    $"setweight(to_tsvector('{SearchConfiguration}', coalesce(\"Name\", '')), 'A') || " +
+                    $"setweight(to_tsvector('{SearchConfiguration}', coalesce(\"SearchTerms\", '')), 'B') || " +
+                    $"setweight(to_tsvector('{SearchConfiguration}', coalesce(\"Description\", '')), 'C')",
+                    stored: true);
+            product.HasIndex(p => p.SearchVector).HasMethod("GIN");
         });
+
+        modelBuilder.Entity<StockReservation>(reservation =>
+        {
+            reservation.HasKey(r => r.OrderId);
+            reservation.Property(r => r.Status).HasConversion<string>().HasMaxLength(20);
+            reservation.HasMany(r => r.Lines).WithOne().HasForeignKey(l => l.OrderId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<StockReservationLine>(line =>
+        {
+            line.ToTable("StockReservationLines");
+            line.HasKey(l => new { l.OrderId, l.ProductId });
+            line.HasOne<Product>().WithMany().HasForeignKey(l => l.ProductId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<SeedHistory>(seed =>
+        {
+            seed.Property(s => s.Id).HasMaxLength(100);
+        });
+
+        modelBuilder.AddEventBusTables();
     }
 }

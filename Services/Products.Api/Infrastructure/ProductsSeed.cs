@@ -1,84 +1,91 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Products.Api.Catalog;
 using Products.Api.Model;
+using Shop.EventBus;
 
 namespace Products.Api.Infrastructure;
 
 /// <summary>
-/// A few products so a fresh Development system has something to show. Runs after the migrations on
-/// every start and only fills an empty catalog, so it never overwrites what an admin changed.
+/// The Development catalog (<c>Seed/catalog.json</c>: brands, categories and about a hundred products), so a fresh
+/// system has something to show. It runs once per database, recorded in <see cref="SeedHistory"/>, so it never
+/// brings back what an admin changed or deleted; products already there by name are left alone. Each seeded product
+/// is announced with <c>ProductChanged</c> like any other, so other services' read models know it too.
 /// </summary>
 internal static class ProductsSeed
 {
+    public const string CatalogSeedId = "development-catalog-v1";
+
+    private const string ResourceName = "Products.Api.catalog.json";
+
     public static async Task SeedAsync(ProductsContext context, IServiceProvider services, CancellationToken cancellationToken)
     {
         if (!services.GetRequiredService<IHostEnvironment>().IsDevelopment()
-            || await context.Products.AnyAsync(cancellationToken))
+            || await context.SeedHistory.AnyAsync(s => s.Id == CatalogSeedId, cancellationToken))
         {
             return;
         }
 
-        context.Products.AddRange(
-            new Product
+        var catalog = Load();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+
+        var brands = await context.Brands.ToDictionaryAsync(b => b.Name, cancellationToken);
+        foreach (var name in catalog.Brands.Where(name => !brands.ContainsKey(name)))
+        {
+            brands[name] = context.Brands.Add(new Brand { Name = name }).Entity;
+        }
+
+        var categories = await context.Categories.ToDictionaryAsync(c => c.Name, cancellationToken);
+        foreach (var name in catalog.Categories.Where(name => !categories.ContainsKey(name)))
+        {
+            categories[name] = context.Categories.Add(new Category { Name = name }).Entity;
+        }
+
+        var existing = await context.Products.Select(p => p.Name).ToHashSetAsync(cancellationToken);
+        var added = new List<Product>();
+        for (var i = 0; i < catalog.Products.Count; i++)
+        {
+            var item = catalog.Products[i];
+            if (existing.Contains(item.Name))
             {
-                Name = "Trailhead 40L Backpack",
-                Description = "Lightweight hiking pack with a ventilated back panel and rain cover.",
-                Price = 129.00m,
-                Brand = "Northridge",
-                Category = "Backpacks",
-                PictureFileName = "trailhead-40l-backpack.webp",
-                AvailableStock = 25,
-            },
-            new Product
+                continue;
+            }
+
+            // Spread over the last hundred days, not in file order, so "newest" mixes categories.
+            var created = now.AddHours(-(i * 37 % catalog.Products.Count) * 24 - i);
+            var product = new Product
             {
-                Name = "Summit Down Jacket",
-                Description = "800-fill down jacket that packs into its own pocket.",
-                Price = 249.99m,
-                Brand = "Northridge",
-                Category = "Jackets",
-                PictureFileName = "summit-down-jacket.webp",
-                AvailableStock = 12,
-            },
-            new Product
-            {
-                Name = "Ridge Runner Trail Shoes",
-                Description = "Grippy trail running shoes with a rock plate and quick laces.",
-                Price = 139.50m,
-                Brand = "Velo",
-                Category = "Footwear",
-                PictureFileName = "ridge-runner-trail-shoes.webp",
-                AvailableStock = 40,
-            },
-            new Product
-            {
-                Name = "Alpine Trekking Poles",
-                Description = "Carbon trekking poles with cork grips, 62 to 135 cm.",
-                Price = 89.95m,
-                Brand = "Cairn",
-                Category = "Accessories",
-                PictureFileName = "alpine-trekking-poles.webp",
-                AvailableStock = 30,
-            },
-            new Product
-            {
-                Name = "Basecamp 2-Person Tent",
-                Description = "Freestanding three-season tent with two doors and vestibules.",
-                Price = 349.00m,
-                Brand = "Cairn",
-                Category = "Tents",
-                PictureFileName = "basecamp-2-person-tent.webp",
-                AvailableStock = 8,
-            },
-            new Product
-            {
-                Name = "Glacier Insulated Bottle",
-                Description = "Stainless steel bottle that keeps drinks cold for 24 hours, 750 ml.",
-                Price = 34.00m,
-                Brand = "Velo",
-                Category = "Accessories",
-                PictureFileName = "glacier-insulated-bottle.webp",
-                AvailableStock = 100,
-            });
+                Name = item.Name,
+                Description = item.Description,
+                Price = item.Price,
+                AvailableStock = item.Stock,
+                CreatedAt = created,
+                UpdatedAt = created,
+            };
+            product.SetBrandAndCategory(brands[item.Brand], categories[item.Category]);
+            added.Add(context.Products.Add(product).Entity);
+        }
 
         await context.SaveChangesAsync(cancellationToken);
+
+        foreach (var product in added)
+        {
+            context.AddIntegrationEvent(ProductEvents.Changed(product), ProductEvents.Key(product));
+        }
+
+        context.SeedHistory.Add(new SeedHistory { Id = CatalogSeedId, AppliedAt = now });
+        await context.SaveChangesAsync(cancellationToken);
+    }
+
+    public static SeedCatalog Load()
+    {
+        using var stream = typeof(ProductsSeed).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"The embedded resource {ResourceName} is missing from the build.");
+        return JsonSerializer.Deserialize<SeedCatalog>(stream, JsonSerializerOptions.Web)
+            ?? throw new InvalidOperationException($"{ResourceName} is empty.");
     }
 }
+
+internal sealed record SeedCatalog(IReadOnlyList<string> Brands, IReadOnlyList<string> Categories, IReadOnlyList<SeedProduct> Products);
+
+internal sealed record SeedProduct(string Name, string Brand, string Category, decimal Price, int Stock, string Description);

@@ -1,0 +1,117 @@
+using System.ComponentModel;
+using System.Linq.Expressions;
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Products.Api.Caching;
+using Products.Api.Infrastructure;
+using Products.Api.Model;
+using Products.Api.Search;
+
+namespace Products.Api.Catalog;
+
+/// <summary>The ids on one catalog page, in order, and how many products the whole listing has.</summary>
+[ImmutableObject(true)]
+public sealed record CatalogPageIds(long Count, IReadOnlyList<int> Ids)
+{
+    private string[]? _tags;
+
+    /// <summary>The cache tags of the page built from these ids: the catalog, and each product on it.</summary>
+    [JsonIgnore]
+    public string[] Tags => _tags ??= [CatalogCache.CatalogTag, .. Ids.Select(CatalogCache.ProductTag)];
+}
+
+/// <summary>The catalog's database queries (never cached here: <see cref="CatalogReader"/> caches them).</summary>
+public static class CatalogQueries
+{
+    public static readonly Expression<Func<Product, ProductItem>> ToItem = p => new ProductItem(
+        p.Id,
+        p.Name,
+        p.Description,
+        p.Price,
+        p.Brand.Name,
+        p.Category.Name,
+        ProductItem.PictureFileNameOf(p.Id),
+        p.AvailableStock,
+        p.BrandId,
+        p.CategoryId,
+        ProductItem.PictureUrlOf(p.Id));
+
+    /// <summary>Which products a listing shows on the requested page, and the listing's size. <paramref name="query"/> must be valid.</summary>
+    public static async Task<CatalogPageIds> PageIdsAsync(ProductsContext db, CatalogQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(query);
+
+        var products = db.Products.AsNoTracking().Where(p => !p.IsDeleted);
+        var tsQuery = query.HasSearch ? SearchTerms.ToPrefixQuery(query.Search!) : null;
+        if (tsQuery is not null)
+        {
+            products = products.Where(p => p.SearchVector.Matches(EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, tsQuery)));
+        }
+
+        if (query.BrandId is { } brandId)
+        {
+            products = products.Where(p => p.BrandId == brandId);
+        }
+
+        if (query.CategoryId is { } categoryId)
+        {
+            products = products.Where(p => p.CategoryId == categoryId);
+        }
+
+        if (query.MinPrice is { } minPrice)
+        {
+            products = products.Where(p => p.Price >= minPrice);
+        }
+
+        if (query.MaxPrice is { } maxPrice)
+        {
+            products = products.Where(p => p.Price <= maxPrice);
+        }
+
+        var count = await products.LongCountAsync(cancellationToken);
+        if (count <= (long)query.PageIndex * query.PageSize)
+        {
+            return new CatalogPageIds(count, []);
+        }
+
+        // Every order ends with the id, so pages never overlap or skip a product when values tie.
+        var ordered = query.EffectiveSort switch
+        {
+            CatalogSort.NameDesc => products.OrderByDescending(p => p.Name).ThenByDescending(p => p.Id),
+            CatalogSort.Price => products.OrderBy(p => p.Price).ThenBy(p => p.Id),
+            CatalogSort.PriceDesc => products.OrderByDescending(p => p.Price).ThenByDescending(p => p.Id),
+            CatalogSort.Newest => products.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id),
+            CatalogSort.Relevance => products
+                .OrderByDescending(p => p.SearchVector.Rank(EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, tsQuery!)))
+                .ThenBy(p => p.Id),
+            _ => products.OrderBy(p => p.Name).ThenBy(p => p.Id),
+        };
+
+        var ids = await ordered
+            .Skip(query.PageIndex * query.PageSize)
+            .Take(query.PageSize)
+            .Select(p => p.Id)
+            .ToListAsync(cancellationToken);
+        return new CatalogPageIds(count, ids);
+    }
+
+    /// <summary>The products with these ids, in the order of <paramref name="ids"/>; deleted ones are left out.</summary>
+    public static async Task<List<ProductItem>> ItemsAsync(ProductsContext db, IReadOnlyList<int> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(ids);
+
+        var items = await db.Products.AsNoTracking()
+            .Where(p => ids.Contains(p.Id) && !p.IsDeleted)
+            .Select(ToItem)
+            .ToDictionaryAsync(p => p.Id, cancellationToken);
+        return [.. ids.Where(items.ContainsKey).Select(id => items[id])];
+    }
+
+    public static Task<List<CatalogFacet>> BrandsAsync(ProductsContext db, CancellationToken cancellationToken) =>
+        db.Brands.AsNoTracking().OrderBy(b => b.Name).Select(b => new CatalogFacet(b.Id, b.Name)).ToListAsync(cancellationToken);
+
+    public static Task<List<CatalogFacet>> CategoriesAsync(ProductsContext db, CancellationToken cancellationToken) =>
+        db.Categories.AsNoTracking().OrderBy(c => c.Name).Select(c => new CatalogFacet(c.Id, c.Name)).ToListAsync(cancellationToken);
+}

@@ -1,0 +1,86 @@
+using Products.Api.Caching;
+using Products.Api.Infrastructure;
+using Products.Api.Model;
+
+namespace Products.Api.Catalog;
+
+/// <summary>Catalog reads through <see cref="CatalogCache"/>.</summary>
+public sealed class CatalogReader(CatalogCache cache, IServiceScopeFactory scopes)
+{
+    private static readonly string[] CatalogTags = [CatalogCache.CatalogTag];
+
+    /// <summary>
+    /// A page of a listing, in two cached steps: which products are on it (tagged with the catalog, so only catalog
+    /// changes drop it), then the page itself, tagged with each of its products as well, so an order reserving one
+    /// of them refreshes the pages that show its stock and no other.
+    /// </summary>
+    public async ValueTask<PaginatedItems<ProductItem>> GetPageAsync(CatalogQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+
+        var key = query.CacheKey();
+        var ids = await cache.GetOrCreateAsync(
+            key + ":ids",
+            "page-ids",
+            (scopes, query),
+            static async (state, ct) =>
+            {
+                await using var scope = state.scopes.CreateAsyncScope();
+                return await CatalogQueries.PageIdsAsync(scope.ServiceProvider.GetRequiredService<ProductsContext>(), state.query, ct);
+            },
+            CatalogTags,
+            cancellationToken);
+
+        return await cache.GetOrCreateAsync(
+            key,
+            "page",
+            (scopes, query, ids),
+            static async (state, ct) =>
+            {
+                var items = state.ids.Ids.Count == 0
+                    ? []
+                    : await WithContextAsync(state.scopes, db => CatalogQueries.ItemsAsync(db, state.ids.Ids, ct));
+                return new PaginatedItems<ProductItem>(state.query.PageIndex, state.query.PageSize, state.ids.Count, items);
+            },
+            ids.Tags,
+            cancellationToken);
+    }
+
+    /// <summary>One product, or null if there is none (or it was deleted).</summary>
+    public ValueTask<ProductItem?> GetItemAsync(int id, CancellationToken cancellationToken) =>
+        cache.GetOrCreateAsync(
+            "products:item:" + id,
+            "item",
+            (scopes, id),
+            static async (state, ct) =>
+            {
+                var items = await WithContextAsync(state.scopes, db => CatalogQueries.ItemsAsync(db, [state.id], ct));
+                return items.Count == 0 ? null : items[0];
+            },
+            [CatalogCache.ProductTag(id)],
+            cancellationToken);
+
+    public ValueTask<IReadOnlyList<CatalogFacet>> GetBrandsAsync(CancellationToken cancellationToken) =>
+        cache.GetOrCreateAsync<IServiceScopeFactory, IReadOnlyList<CatalogFacet>>(
+            "products:brands",
+            "brands",
+            scopes,
+            static async (scopes, ct) => await WithContextAsync(scopes, db => CatalogQueries.BrandsAsync(db, ct)),
+            CatalogTags,
+            cancellationToken);
+
+    public ValueTask<IReadOnlyList<CatalogFacet>> GetCategoriesAsync(CancellationToken cancellationToken) =>
+        cache.GetOrCreateAsync<IServiceScopeFactory, IReadOnlyList<CatalogFacet>>(
+            "products:categories",
+            "categories",
+            scopes,
+            static async (scopes, ct) => await WithContextAsync(scopes, db => CatalogQueries.CategoriesAsync(db, ct)),
+            CatalogTags,
+            cancellationToken);
+
+    private static async Task<T> WithContextAsync<T>(IServiceScopeFactory scopes, Func<ProductsContext, Task<T>> query)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<ProductsContext>());
+    }
+}

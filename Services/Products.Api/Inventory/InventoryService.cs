@@ -1,0 +1,182 @@
+using Microsoft.EntityFrameworkCore;
+using Products.Api.Infrastructure;
+using Products.Api.Model;
+using Shop.IntegrationEvents;
+
+namespace Products.Api.Inventory;
+
+/// <summary>What reserving an order's stock came to.</summary>
+public abstract record ReservationOutcome
+{
+    private ReservationOutcome()
+    {
+    }
+
+    public sealed record Reserved(StockReservation Reservation) : ReservationOutcome;
+
+    public sealed record Rejected(IReadOnlyList<RejectedLine> Lines) : ReservationOutcome;
+
+    /// <summary>Inventory had already acted on this order (a second submission of it): nothing changed.</summary>
+    public sealed record AlreadyHandled(ReservationStatus Status) : ReservationOutcome;
+}
+
+/// <summary>
+/// Stock held for orders, sold and released. Every method must run inside a transaction (the event bus's, or the
+/// caller's): it locks the product rows it changes with <c>SELECT … FOR UPDATE</c>, in ascending id order so that two
+/// orders sharing products never deadlock, decides on what it read under the lock, and saves. A concurrent order for
+/// the same products waits for the lock and then reads the committed result, so stock can never be promised twice;
+/// the database's check constraint (available and reserved never negative) stands behind that.
+/// </summary>
+public sealed class InventoryService(ProductsContext db, TimeProvider timeProvider)
+{
+    /// <summary>Holds every line of the order, or none.</summary>
+    public async Task<ReservationOutcome> ReserveAsync(Guid orderId, IReadOnlyList<OrderLine> lines, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+
+        if (await LockReservationAsync(orderId, cancellationToken) is { } existing)
+        {
+            return new ReservationOutcome.AlreadyHandled(existing.Status);
+        }
+
+        var products = await LockProductsAsync(lines.Select(l => l.ProductId), cancellationToken);
+        var available = products.Values.Where(p => !p.IsDeleted).ToDictionary(p => p.Id, p => p.AvailableStock);
+        var now = timeProvider.GetUtcNow();
+        var reservation = new StockReservation { OrderId = orderId, CreatedAt = now, UpdatedAt = now };
+        db.StockReservations.Add(reservation);
+
+        switch (StockAllocation.Decide(lines, available))
+        {
+            case AllocationDecision.Reserve reserve:
+                foreach (var (productId, quantity) in reserve.Quantities)
+                {
+                    var product = products[productId];
+                    product.AvailableStock -= quantity;
+                    product.ReservedStock += quantity;
+                    product.UpdatedAt = now;
+                    reservation.Lines.Add(new StockReservationLine { OrderId = orderId, ProductId = productId, Quantity = quantity });
+                }
+
+                reservation.Status = ReservationStatus.Reserved;
+                await db.SaveChangesAsync(cancellationToken);
+                return new ReservationOutcome.Reserved(reservation);
+
+            case AllocationDecision.Reject reject:
+                reservation.Status = ReservationStatus.Rejected;
+                await db.SaveChangesAsync(cancellationToken);
+                return new ReservationOutcome.Rejected(reject.Lines);
+
+            default:
+                throw new InvalidOperationException("Unknown allocation decision.");
+        }
+    }
+
+    /// <summary>The order was paid: its held units leave stock. Returns the status found when it was not reserved (no change then).</summary>
+    public async Task<ReservationStatus?> ConfirmAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        var reservation = await LockReservationAsync(orderId, cancellationToken);
+        if (reservation is not { Status: ReservationStatus.Reserved })
+        {
+            return reservation?.Status;
+        }
+
+        var now = timeProvider.GetUtcNow();
+        var products = await LockProductsAsync(reservation.Lines.Select(l => l.ProductId), cancellationToken);
+        foreach (var line in reservation.Lines)
+        {
+            var product = products[line.ProductId];
+            product.ReservedStock -= line.Quantity;
+            product.UpdatedAt = now;
+        }
+
+        reservation.Status = ReservationStatus.Sold;
+        reservation.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        return ReservationStatus.Sold;
+    }
+
+    /// <summary>
+    /// The order was cancelled: units still held become available again. An order inventory never saw is recorded as
+    /// cancelled, so that a submission arriving after its cancellation reserves nothing.
+    /// </summary>
+    /// <returns>The reservation's status afterwards.</returns>
+    public async Task<ReservationStatus> ReleaseAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var reservation = await LockReservationAsync(orderId, cancellationToken);
+        if (reservation is null)
+        {
+            db.StockReservations.Add(new StockReservation { OrderId = orderId, Status = ReservationStatus.Cancelled, CreatedAt = now, UpdatedAt = now });
+            await db.SaveChangesAsync(cancellationToken);
+            return ReservationStatus.Cancelled;
+        }
+
+        if (reservation.Status != ReservationStatus.Reserved)
+        {
+            return reservation.Status;
+        }
+
+        var products = await LockProductsAsync(reservation.Lines.Select(l => l.ProductId), cancellationToken);
+        foreach (var line in reservation.Lines)
+        {
+            var product = products[line.ProductId];
+            product.ReservedStock -= line.Quantity;
+            product.AvailableStock += line.Quantity;
+            product.UpdatedAt = now;
+        }
+
+        reservation.Status = ReservationStatus.Released;
+        reservation.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        return ReservationStatus.Released;
+    }
+
+    /// <summary>An admin's stock change: a new count, or units added or taken away. Null when there is no such product.</summary>
+    public async Task<StockChangeOutcome?> ChangeStockAsync(int productId, int? availableStock, int? adjustBy, CancellationToken cancellationToken)
+    {
+        var products = await LockProductsAsync([productId], cancellationToken);
+        if (!products.TryGetValue(productId, out var product) || product.IsDeleted)
+        {
+            return null;
+        }
+
+        var target = availableStock ?? (long)product.AvailableStock + adjustBy.GetValueOrDefault();
+        if (target < 0)
+        {
+            return new StockChangeOutcome(product, Applied: false);
+        }
+
+        product.AvailableStock = (int)Math.Min(target, int.MaxValue);
+        product.UpdatedAt = timeProvider.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return new StockChangeOutcome(product, Applied: true);
+    }
+
+    /// <summary>The order's reservation with its lines, its row locked for this transaction.</summary>
+    private async Task<StockReservation?> LockReservationAsync(Guid orderId, CancellationToken cancellationToken)
+    {
+        var found = await db.StockReservations
+            .FromSql($"""SELECT * FROM "StockReservations" WHERE "OrderId" = {orderId} FOR UPDATE""")
+            .ToListAsync(cancellationToken);
+        if (found.Count == 0)
+        {
+            return null;
+        }
+
+        await db.Entry(found[0]).Collection(r => r.Lines).LoadAsync(cancellationToken);
+        return found[0];
+    }
+
+    /// <summary>The products with these ids (deleted ones included), their rows locked for this transaction, in id order.</summary>
+    private async Task<Dictionary<int, Product>> LockProductsAsync(IEnumerable<int> productIds, CancellationToken cancellationToken)
+    {
+        var ids = productIds.Distinct().Order().ToArray();
+        var products = await db.Products
+            .FromSql($"""SELECT * FROM "Products" WHERE "Id" = ANY({ids}) ORDER BY "Id" FOR UPDATE""")
+            .ToListAsync(cancellationToken);
+        return products.ToDictionary(p => p.Id);
+    }
+}
+
+/// <summary>An admin's stock change: the product as it is now, and whether the change was made (it would not go below zero).</summary>
+public sealed record StockChangeOutcome(Product Product, bool Applied);

@@ -1,0 +1,86 @@
+namespace Products.Api.Model;
+
+/// <summary>The rules for admin input; errors are keyed by the JSON field they concern.</summary>
+public static class ProductValidation
+{
+    public const decimal MaxPrice = 1_000_000m;
+    public const int MaxStock = 1_000_000;
+
+    public static Dictionary<string, string[]> ValidateDetails(string? name, string? description, decimal? price, int? brandId, int? categoryId)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            errors["name"] = ["name is required."];
+        }
+        else if (name.Trim().Length > Product.NameMaxLength)
+        {
+            errors["name"] = [$"name must be at most {Product.NameMaxLength} characters."];
+        }
+
+        if (description is { Length: > Product.DescriptionMaxLength })
+        {
+            errors["description"] = [$"description must be at most {Product.DescriptionMaxLength} characters."];
+        }
+
+        if (price is null)
+        {
+            errors["price"] = ["price is required."];
+        }
+        else if (price <= 0 || price > MaxPrice)
+        {
+            errors["price"] = [$"price must be greater than 0 and at most {MaxPrice:0}."];
+        }
+        else if (decimal.Round(price.Value, 2) != price.Value)
+        {
+            errors["price"] = ["price must have at most two decimal places."];
+        }
+
+        if (brandId is null or < 1)
+        {
+            errors["brandId"] = ["brandId is required: the id of an existing brand."];
+        }
+
+        if (categoryId is null or < 1)
+        {
+            errors["categoryId"] = ["categoryId is required: the id of an existing category."];
+        }
+
+        return errors;
+    }
+
+    public static Dictionary<string, string[]> ValidateInitialStock(int? availableStock)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (availableStock is < 0 or > MaxStock)
+        {
+            errors["availableStock"] = [$"availableStock must be between 0 and {MaxStock}."];
+        }
+
+        return errors;
+    }
+
+    public static Dictionary<string, string[]> ValidateStockChange(StockChangeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+
+        var errors = new Dictionary<string, string[]>();
+        switch (request)
+        {
+            case { AvailableStock: null, AdjustBy: null }:
+                errors["availableStock"] = ["Give either availableStock (the new count) or adjustBy (units to add, or take away when negative)."];
+                break;
+            case { AvailableStock: not null, AdjustBy: not null }:
+                errors["adjustBy"] = ["Give either availableStock or adjustBy, not both."];
+                break;
+            case { AvailableStock: < 0 or > MaxStock }:
+                errors["availableStock"] = [$"availableStock must be between 0 and {MaxStock}."];
+                break;
+            case { AdjustBy: 0 or < -MaxStock or > MaxStock }:
+                errors["adjustBy"] = [$"adjustBy must be a non-zero number of units between -{MaxStock} and {MaxStock}."];
+                break;
+        }
+
+        return errors;
+    }
+}
