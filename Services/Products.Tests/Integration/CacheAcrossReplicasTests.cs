@@ -1,0 +1,99 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Products.Api.Caching;
+using Products.Api.Infrastructure;
+using StackExchange.Redis;
+
+namespace Products.Tests.Integration;
+
+/// <summary>Two replicas of the catalog cache, each with its own memory level and Redis connection, sharing one real Redis.</summary>
+[Collection(InfrastructureCollection.Name)]
+public sealed class CacheAcrossReplicasTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    private Replica _a = null!;
+    private Replica _b = null!;
+
+    public async Task InitializeAsync()
+    {
+        _a = await Replica.StartAsync(infrastructure.RedisConnectionString);
+        _b = await Replica.StartAsync(infrastructure.RedisConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData(CatalogCache.CatalogTag)]
+    [InlineData("product:1")]
+    public async Task A_change_invalidated_on_one_replica_is_gone_from_the_other_when_the_call_returns(string tag)
+    {
+        var ct = Timeout();
+        var key = "test:" + Guid.NewGuid();
+        await _a.KnowTagAsync(tag, ct);
+        await _b.KnowTagAsync(tag, ct);
+        await _a.GetAsync(key, "v1", [tag], ct);
+
+        // B now holds the entry in its own memory level: A's from Redis, or its own if A's write (in the background) was not there yet.
+        var held = await _b.GetAsync(key, "v1 read by B", [tag], ct);
+        Assert.Equal(held, await _b.GetAsync(key, "unexpected", [tag], ct));
+
+        await _a.Invalidator.InvalidateAsync([tag], ct);
+
+        // No wait: when InvalidateAsync returns, B has dropped its copy.
+        Assert.Equal("v2", await _b.GetAsync(key, "v2", [tag], ct));
+    }
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+
+    /// <summary>What one products replica has of the cache: HybridCache over its own Redis connection, and the invalidator.</summary>
+    private sealed class Replica(ServiceProvider services) : IAsyncDisposable
+    {
+        public CatalogCache Cache { get; } = services.GetRequiredService<CatalogCache>();
+
+        public CatalogCacheInvalidator Invalidator { get; } = services.GetRequiredService<CatalogCacheInvalidator>();
+
+        public static async Task<Replica> StartAsync(string redisConnectionString)
+        {
+            var services = new ServiceCollection()
+                .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+                .AddMetrics()
+                .AddSingleton<IConnectionMultiplexer>(await ConnectionMultiplexer.ConnectAsync(redisConnectionString))
+                .AddSingleton<ProductsMetrics>()
+                .AddSingleton<CatalogCache>()
+                .AddSingleton<CatalogCacheInvalidator>();
+            services.AddStackExchangeRedisCache(options => options.Configuration = redisConnectionString);
+            services.AddHybridCache();
+            var provider = services.BuildServiceProvider();
+            await ((IHostedService)provider.GetRequiredService<CatalogCacheInvalidator>()).StartAsync(CancellationToken.None);
+            return new Replica(provider);
+        }
+
+        /// <summary>The cached value, or <paramref name="fresh"/> if the cache had to ask its factory.</summary>
+        public async Task<string> GetAsync(string key, string fresh, string[] tags, CancellationToken cancellationToken) =>
+            await Cache.GetOrCreateAsync(key, "test", fresh, static (value, _) => ValueTask.FromResult(value), tags, cancellationToken);
+
+        /// <summary>
+        /// Waits until this replica has read the tag's last invalidation from Redis. Until then HybridCache treats
+        /// entries with the tag as invalid (a miss, never a stale hit), which would make "is it cached?" a race.
+        /// </summary>
+        public async Task KnowTagAsync(string tag, CancellationToken cancellationToken)
+        {
+            var probe = "probe:" + Guid.NewGuid();
+            var first = await GetAsync(probe, "first", [tag], cancellationToken);
+            while (await GetAsync(probe, Guid.NewGuid().ToString(), [tag], cancellationToken) != first)
+            {
+                await Task.Delay(10, cancellationToken);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Invalidator.StopAsync(CancellationToken.None);
+            await services.DisposeAsync();
+        }
+    }
+}

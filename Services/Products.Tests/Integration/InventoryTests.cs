@@ -1,0 +1,221 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Products.Api.Infrastructure;
+using Products.Api.Inventory;
+using Products.Api.Model;
+using Shop.IntegrationEvents;
+
+namespace Products.Tests.Integration;
+
+/// <summary>Reservations against a real PostgreSQL, each in its own transaction as the event bus runs them.</summary>
+[Collection(InfrastructureCollection.Name)]
+public sealed class InventoryTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    private ServiceProvider _services = null!;
+
+    public async Task InitializeAsync() => _services = await infrastructure.CreateProductsDatabaseAsync(Timeout());
+
+    public async Task DisposeAsync() => await _services.DisposeAsync();
+
+    [Fact]
+    public async Task Fifty_concurrent_orders_for_the_last_ten_units_reserve_exactly_ten_and_never_deadlock()
+    {
+        var ct = Timeout();
+        var tent = await AddProductAsync("Tent", 10, ct);
+        var stove = await AddProductAsync("Stove", 10, ct);
+
+        // Each order takes one of each, naming them in either order: locks taken in line order would deadlock.
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var orders = Enumerable.Range(0, 50).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            OrderLine[] lines = i % 2 == 0
+                ? [new OrderLine(tent, 1, 100m), new OrderLine(stove, 1, 40m)]
+                : [new OrderLine(stove, 1, 40m), new OrderLine(tent, 1, 100m)];
+            return await InTransactionAsync(inventory => inventory.ReserveAsync(Guid.NewGuid(), lines, ct), ct);
+        }, ct)).ToList();
+        start.SetResult();
+        var outcomes = await Task.WhenAll(orders);
+
+        Assert.Equal(10, outcomes.Count(o => o is ReservationOutcome.Reserved));
+        Assert.Equal(40, outcomes.Count(o => o is ReservationOutcome.Rejected));
+        Assert.All(outcomes.OfType<ReservationOutcome.Rejected>(), rejected =>
+            Assert.All(rejected.Lines, line => Assert.Equal(0, line.Available)));
+        Assert.Equal((0, 10), await StockAsync(tent, ct));
+        Assert.Equal((0, 10), await StockAsync(stove, ct));
+        Assert.Equal(10, await CountReservationsAsync(ReservationStatus.Reserved, ct));
+    }
+
+    [Fact]
+    public async Task An_order_is_reserved_whole_or_not_at_all()
+    {
+        var ct = Timeout();
+        var plenty = await AddProductAsync("Plenty", 50, ct);
+        var scarce = await AddProductAsync("Scarce", 1, ct);
+
+        var outcome = await InTransactionAsync(inventory => inventory.ReserveAsync(
+            Guid.NewGuid(), [new OrderLine(plenty, 5, 1m), new OrderLine(scarce, 2, 1m)], ct), ct);
+
+        var rejected = Assert.IsType<ReservationOutcome.Rejected>(outcome);
+        Assert.Equal([new RejectedLine(scarce, 2, 1)], rejected.Lines);
+        Assert.Equal((50, 0), await StockAsync(plenty, ct));
+        Assert.Equal((1, 0), await StockAsync(scarce, ct));
+    }
+
+    [Fact]
+    public async Task A_confirmed_reservation_is_sold_once_and_cannot_be_released_after()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Boots", 8, ct);
+        var order = Guid.NewGuid();
+        await InTransactionAsync(inventory => inventory.ReserveAsync(order, [new OrderLine(product, 3, 1m)], ct), ct);
+        Assert.Equal((5, 3), await StockAsync(product, ct));
+
+        Assert.Equal(ReservationStatus.Sold, await InTransactionAsync(inventory => inventory.ConfirmAsync(order, ct), ct));
+        Assert.Equal((5, 0), await StockAsync(product, ct));
+
+        Assert.Equal(ReservationStatus.Sold, await InTransactionAsync(inventory => inventory.ConfirmAsync(order, ct), ct));
+        Assert.Equal(ReservationStatus.Sold, await InTransactionAsync(inventory => inventory.ReleaseAsync(order, ct), ct));
+        Assert.Equal((5, 0), await StockAsync(product, ct));
+    }
+
+    [Fact]
+    public async Task A_released_reservation_returns_its_units_once_and_cannot_be_sold_after()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Poles", 4, ct);
+        var order = Guid.NewGuid();
+        await InTransactionAsync(inventory => inventory.ReserveAsync(order, [new OrderLine(product, 4, 1m)], ct), ct);
+        Assert.Equal((0, 4), await StockAsync(product, ct));
+
+        Assert.Equal(ReservationStatus.Released, await InTransactionAsync(inventory => inventory.ReleaseAsync(order, ct), ct));
+        Assert.Equal((4, 0), await StockAsync(product, ct));
+
+        Assert.Equal(ReservationStatus.Released, await InTransactionAsync(inventory => inventory.ReleaseAsync(order, ct), ct));
+        Assert.Equal(ReservationStatus.Released, await InTransactionAsync(inventory => inventory.ConfirmAsync(order, ct), ct));
+        Assert.Equal((4, 0), await StockAsync(product, ct));
+    }
+
+    [Fact]
+    public async Task Submitting_an_order_again_reserves_nothing_more()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Lamp", 10, ct);
+        var order = Guid.NewGuid();
+
+        await InTransactionAsync(inventory => inventory.ReserveAsync(order, [new OrderLine(product, 2, 1m)], ct), ct);
+        var again = await InTransactionAsync(inventory => inventory.ReserveAsync(order, [new OrderLine(product, 2, 1m)], ct), ct);
+
+        Assert.Equal(new ReservationOutcome.AlreadyHandled(ReservationStatus.Reserved), again);
+        Assert.Equal((8, 2), await StockAsync(product, ct));
+    }
+
+    [Fact]
+    public async Task An_order_cancelled_before_it_was_submitted_reserves_nothing()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Mug", 10, ct);
+        var order = Guid.NewGuid();
+
+        Assert.Equal(ReservationStatus.Cancelled, await InTransactionAsync(inventory => inventory.ReleaseAsync(order, ct), ct));
+        var outcome = await InTransactionAsync(inventory => inventory.ReserveAsync(order, [new OrderLine(product, 1, 1m)], ct), ct);
+
+        Assert.Equal(new ReservationOutcome.AlreadyHandled(ReservationStatus.Cancelled), outcome);
+        Assert.Equal((10, 0), await StockAsync(product, ct));
+    }
+
+    [Fact]
+    public async Task Deleted_products_cannot_be_reserved()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Gone", 10, ct);
+        await using (var scope = _services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<ProductsContext>().Products
+                .Where(p => p.Id == product).ExecuteUpdateAsync(s => s.SetProperty(p => p.IsDeleted, true), ct);
+        }
+
+        var outcome = await InTransactionAsync(inventory => inventory.ReserveAsync(Guid.NewGuid(), [new OrderLine(product, 1, 1m)], ct), ct);
+
+        Assert.Equal([new RejectedLine(product, 1, 0)], Assert.IsType<ReservationOutcome.Rejected>(outcome).Lines);
+    }
+
+    [Fact]
+    public async Task Concurrent_stock_adjustments_and_reservations_lose_no_unit()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Socks", 0, ct);
+
+        // Twenty deliveries of five units race twenty orders of two; whatever the interleaving, every unit is counted.
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var deliveries = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            await start.Task;
+            await InTransactionAsync(inventory => inventory.ChangeStockAsync(product, null, 5, ct), ct);
+        }, ct));
+        var orders = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            await start.Task;
+            return await InTransactionAsync(inventory => inventory.ReserveAsync(Guid.NewGuid(), [new OrderLine(product, 2, 1m)], ct), ct);
+        }, ct)).ToList();
+        start.SetResult();
+        await Task.WhenAll(deliveries);
+        var reserved = (await Task.WhenAll(orders)).Count(o => o is ReservationOutcome.Reserved);
+
+        Assert.Equal((100 - (2 * reserved), 2 * reserved), await StockAsync(product, ct));
+    }
+
+    [Fact]
+    public async Task The_database_itself_refuses_negative_stock()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Rope", 1, ct);
+        await using var scope = _services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ProductsContext>();
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => db.Products
+            .Where(p => p.Id == product).ExecuteUpdateAsync(s => s.SetProperty(p => p.AvailableStock, -1), ct));
+
+        Assert.Equal(PostgresErrorCodes.CheckViolation, error.SqlState);
+    }
+
+    private async Task<T> InTransactionAsync<T>(Func<InventoryService, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ProductsContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var result = await work(scope.ServiceProvider.GetRequiredService<InventoryService>());
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    private async Task<int> AddProductAsync(string name, int stock, CancellationToken cancellationToken)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ProductsContext>();
+        var brand = await db.Brands.SingleOrDefaultAsync(b => b.Name == "Test", cancellationToken) ?? new Brand { Name = "Test" };
+        var category = await db.Categories.SingleOrDefaultAsync(c => c.Name == "Test", cancellationToken) ?? new Category { Name = "Test" };
+        var product = new Product { Name = name, Description = "", Price = 1m, AvailableStock = stock };
+        product.SetBrandAndCategory(brand, category);
+        db.Products.Add(product);
+        await db.SaveChangesAsync(cancellationToken);
+        return product.Id;
+    }
+
+    private async Task<(int Available, int Reserved)> StockAsync(int productId, CancellationToken cancellationToken)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        var product = await scope.ServiceProvider.GetRequiredService<ProductsContext>().Products.AsNoTracking()
+            .SingleAsync(p => p.Id == productId, cancellationToken);
+        return (product.AvailableStock, product.ReservedStock);
+    }
+
+    private async Task<int> CountReservationsAsync(ReservationStatus status, CancellationToken cancellationToken)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ProductsContext>().StockReservations.CountAsync(r => r.Status == status, cancellationToken);
+    }
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+}

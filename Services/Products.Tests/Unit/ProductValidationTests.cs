@@ -1,0 +1,52 @@
+using Products.Api.Model;
+
+namespace Products.Tests.Unit;
+
+public class ProductValidationTests
+{
+    [Fact]
+    public void A_complete_product_is_valid() =>
+        Assert.Empty(ProductValidation.ValidateDetails("Tent", "Roomy.", 199.99m, 1, 2));
+
+    [Fact]
+    public void Missing_fields_are_each_named() =>
+        Assert.Equal(
+            ["brandId", "categoryId", "name", "price"],
+            ProductValidation.ValidateDetails(" ", null, null, null, null).Keys.Order());
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(1000000.01)]
+    [InlineData(9.999)]
+    public void Prices_must_be_positive_bounded_and_in_cents(double price) =>
+        Assert.Equal(["price"], ProductValidation.ValidateDetails("Tent", null, (decimal)price, 1, 1).Keys);
+
+    [Fact]
+    public void Names_and_descriptions_have_length_limits() =>
+        Assert.Equal(
+            ["description", "name"],
+            ProductValidation.ValidateDetails(new string('n', 101), new string('d', 2001), 1m, 1, 1).Keys.Order());
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(ProductValidation.MaxStock + 1)]
+    public void Initial_stock_must_be_in_range(int stock) =>
+        Assert.Equal(["availableStock"], ProductValidation.ValidateInitialStock(stock).Keys);
+
+    [Theory]
+    [InlineData(null, null, "availableStock")]
+    [InlineData(5, 1, "adjustBy")]
+    [InlineData(-1, null, "availableStock")]
+    [InlineData(null, 0, "adjustBy")]
+    [InlineData(null, -ProductValidation.MaxStock - 1, "adjustBy")]
+    public void A_stock_change_is_either_a_count_or_a_non_zero_adjustment(int? available, int? adjustBy, string field) =>
+        Assert.Equal([field], ProductValidation.ValidateStockChange(new StockChangeRequest(available, adjustBy)).Keys);
+
+    [Theory]
+    [InlineData(0, null)]
+    [InlineData(null, -3)]
+    [InlineData(null, 12)]
+    public void Valid_stock_changes_pass(int? available, int? adjustBy) =>
+        Assert.Empty(ProductValidation.ValidateStockChange(new StockChangeRequest(available, adjustBy)));
+}
