@@ -24,10 +24,17 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
     private readonly ConcurrentDictionary<string, PendingAcks> _pending = new();
     private ChannelMessageQueue? _invalidations;
     private ChannelMessageQueue? _acks;
+    private long _epoch;
 
     public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     private RedisChannel AckChannel => RedisChannel.Literal(AckChannelPrefix + _instance);
+
+    /// <summary>
+    /// Counts the invalidations this replica has applied (its own and others'), each counted before it is applied: a
+    /// reader that saw the same epoch before and after reading the database knows no change reached it in between.
+    /// </summary>
+    public long Epoch => Interlocked.Read(ref _epoch);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -75,6 +82,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
         try
         {
+            Interlocked.Increment(ref _epoch);
             await cache.RemoveByTagAsync(tags, cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -116,6 +124,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         {
             if (sender != _instance)
             {
+                Interlocked.Increment(ref _epoch);
                 await cache.RemoveByTagAsync(tags);
             }
 

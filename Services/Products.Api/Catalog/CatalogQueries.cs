@@ -36,8 +36,11 @@ public static class CatalogQueries
         p.CategoryId,
         ProductItem.PictureUrlOf(p.Id));
 
-    /// <summary>Which products a listing shows on the requested page, and the listing's size. <paramref name="query"/> must be valid.</summary>
-    public static async Task<CatalogPageIds> PageIdsAsync(ProductsContext db, CatalogQuery query, CancellationToken cancellationToken)
+    /// <summary>
+    /// The products a listing shows on the requested page, in order, and the listing's size: two queries (count, then
+    /// the page). <paramref name="query"/> must be valid.
+    /// </summary>
+    public static async Task<(CatalogPageIds Ids, List<ProductItem> Items)> PageAsync(ProductsContext db, CatalogQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(query);
@@ -72,7 +75,7 @@ public static class CatalogQueries
         var count = await products.LongCountAsync(cancellationToken);
         if (count <= (long)query.PageIndex * query.PageSize)
         {
-            return new CatalogPageIds(count, []);
+            return (new CatalogPageIds(count, []), []);
         }
 
         // Every order ends with the id, so pages never overlap or skip a product when values tie.
@@ -88,12 +91,12 @@ public static class CatalogQueries
             _ => products.OrderBy(p => p.Name).ThenBy(p => p.Id),
         };
 
-        var ids = await ordered
+        var items = await ordered
             .Skip(query.PageIndex * query.PageSize)
             .Take(query.PageSize)
-            .Select(p => p.Id)
+            .Select(ToItem)
             .ToListAsync(cancellationToken);
-        return new CatalogPageIds(count, ids);
+        return (new CatalogPageIds(count, [.. items.Select(i => i.Id)]), items);
     }
 
     /// <summary>The products with these ids, in the order of <paramref name="ids"/>; deleted ones are left out.</summary>

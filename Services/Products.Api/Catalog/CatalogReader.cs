@@ -5,28 +5,32 @@ using Products.Api.Model;
 namespace Products.Api.Catalog;
 
 /// <summary>Catalog reads through <see cref="CatalogCache"/>.</summary>
-public sealed class CatalogReader(CatalogCache cache, IServiceScopeFactory scopes)
+public sealed class CatalogReader(CatalogCache cache, CatalogCacheInvalidator invalidator, IServiceScopeFactory scopes)
 {
     private static readonly string[] CatalogTags = [CatalogCache.CatalogTag];
 
     /// <summary>
     /// A page of a listing, in two cached steps: which products are on it (tagged with the catalog, so only catalog
     /// changes drop it), then the page itself, tagged with each of its products as well, so an order reserving one
-    /// of them refreshes the pages that show its stock and no other.
+    /// of them refreshes the pages that show its stock and no other. When neither step is cached, the products read
+    /// with the ids make the page, unless an invalidation reached this replica in between (then they are read again).
     /// </summary>
     public async ValueTask<PaginatedItems<ProductItem>> GetPageAsync(CatalogQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
 
         var key = query.CacheKey();
+        var firstRead = new FirstRead(invalidator.Epoch);
         var ids = await cache.GetOrCreateAsync(
             key + ":ids",
             "page-ids",
-            (scopes, query),
+            (scopes, query, firstRead),
             static async (state, ct) =>
             {
                 await using var scope = state.scopes.CreateAsyncScope();
-                return await CatalogQueries.PageIdsAsync(scope.ServiceProvider.GetRequiredService<ProductsContext>(), state.query, ct);
+                var (ids, items) = await CatalogQueries.PageAsync(scope.ServiceProvider.GetRequiredService<ProductsContext>(), state.query, ct);
+                state.firstRead.Items = items;
+                return ids;
             },
             CatalogTags,
             cancellationToken);
@@ -34,12 +38,14 @@ public sealed class CatalogReader(CatalogCache cache, IServiceScopeFactory scope
         return await cache.GetOrCreateAsync(
             key,
             "page",
-            (scopes, query, ids),
+            (scopes, query, ids, firstRead, invalidator),
             static async (state, ct) =>
             {
-                var items = state.ids.Ids.Count == 0
-                    ? []
-                    : await WithContextAsync(state.scopes, db => CatalogQueries.ItemsAsync(db, state.ids.Ids, ct));
+                var items = state.firstRead.Items is { } read && state.invalidator.Epoch == state.firstRead.Epoch
+                    ? read
+                    : state.ids.Ids.Count == 0
+                        ? []
+                        : await WithContextAsync(state.scopes, db => CatalogQueries.ItemsAsync(db, state.ids.Ids, ct));
                 return new PaginatedItems<ProductItem>(state.query.PageIndex, state.query.PageSize, state.ids.Count, items);
             },
             ids.Tags,
@@ -82,5 +88,13 @@ public sealed class CatalogReader(CatalogCache cache, IServiceScopeFactory scope
     {
         await using var scope = scopes.CreateAsyncScope();
         return await query(scope.ServiceProvider.GetRequiredService<ProductsContext>());
+    }
+
+    /// <summary>What this call read from the database for the ids step, and the invalidation epoch before it read.</summary>
+    private sealed class FirstRead(long epoch)
+    {
+        public long Epoch { get; } = epoch;
+
+        public List<ProductItem>? Items { get; set; }
     }
 }
