@@ -48,6 +48,7 @@ public static class Extensions
         builder.Services.AddSingleton<ProductsMetrics>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ProductsMetrics.MeterName));
 
+        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, ProductsJsonContext.Default));
         builder.Services.AddOpenApi();
 
         return builder;
