@@ -12,7 +12,7 @@ public sealed class ShopAppFixture(IMessageSink diagnostics) : IAsyncLifetime
 {
     /// <summary>Every resource of Shop.AppHost; each must reach Healthy.</summary>
     public static readonly string[] ResourceNames =
-        ["postgres", "identitydb", "productsdb", "orderingdb", "paymentdb", "cache", "kafka", "identity", "products", "ordering", "payment", "gateway", "web"];
+        ["postgres", "identitydb", "productsdb", "orderingdb", "paymentdb", "cache", "kafka", "identity", "products", "ordering", "payment", "payment-gateway", "gateway", "web"];
 
     private DistributedApplication? _app;
 
