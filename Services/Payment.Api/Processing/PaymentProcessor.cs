@@ -189,17 +189,15 @@ public sealed partial class PaymentProcessor(
     private async Task ChargeAsync(PaymentContext db, PaymentGatewayClient gateway, PaymentRecord charge, bool mayHaveReachedGateway, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        if (!mayHaveReachedGateway && charge.CancelRequested)
+        switch (ChargeRules.BeforeSending(charge, mayHaveReachedGateway, now))
         {
-            // The order was cancelled and the gateway never saw this charge: nothing to send, nothing to give back.
-            Complete(charge, PaymentStatus.Cancelled, now);
-            return;
-        }
-
-        if (!mayHaveReachedGateway && now >= charge.Deadline)
-        {
-            GiveUp(db, charge, $"The payment was not sent within {options.Value.ChargeDeadline.TotalMinutes:0.#} minutes.", now);
-            return;
+            case ChargeStep.CancelUnsent:
+                // The order was cancelled and the gateway never saw this charge: nothing to send, nothing to give back.
+                Complete(charge, PaymentStatus.Cancelled, now);
+                return;
+            case ChargeStep.GiveUpUnsent:
+                GiveUp(db, charge, $"The payment was not sent within {options.Value.ChargeDeadline.TotalMinutes:0.#} minutes.", now);
+                return;
         }
 
         GatewayCharge result;
@@ -210,20 +208,18 @@ public sealed partial class PaymentProcessor(
         catch (PaymentGatewayUnavailableException exception)
         {
             Postpone(charge, exception, now);
-            if (!charge.CancelRequested && now >= charge.Deadline)
+            var reason = $"The payment gateway was unavailable for {options.Value.ChargeDeadline.TotalMinutes:0.#} minutes.";
+            switch (ChargeRules.WhenUnsettled(charge, now))
             {
-                var reason = $"The payment gateway was unavailable for {options.Value.ChargeDeadline.TotalMinutes:0.#} minutes.";
-                if (charge.Attempts == 0)
-                {
+                case UnsettledStep.GiveUp:
                     GiveUp(db, charge, reason, now);
-                }
-                else
-                {
+                    break;
+                case UnsettledStep.FailOrderAndResolveLater:
                     // It may have gone through: keep asking under the same key, and refund it if it did.
                     charge.CancelRequested = true;
                     charge.FailureReason = reason;
                     db.AddIntegrationEvent(new PaymentFailedIntegrationEvent(charge.OrderId, reason), charge.OrderId.ToString());
-                }
+                    break;
             }
 
             return;
@@ -323,7 +319,7 @@ public sealed partial class PaymentProcessor(
         telemetry.GatewayCall(exception.ReachedGateway ? "unavailable" : PaymentTelemetry.StateOf(circuit) == CircuitState.Closed ? "bulkhead_full" : "circuit_open");
         var settings = options.Value;
         var delay = exception.ReachedGateway || PaymentTelemetry.StateOf(circuit) == CircuitState.Closed
-            ? TimeSpan.FromTicks(Math.Min(settings.RetryDelay.Ticks << Math.Min(Math.Max(payment.Attempts - 1, 0), 20), settings.MaxRetryDelay.Ticks))
+            ? ChargeRules.RetryDelay(payment.Attempts, settings.RetryDelay, settings.MaxRetryDelay)
             : gatewayOptions.Value.BreakDuration;
         // Jitter spreads the retries of payments that failed together.
         payment.NextAttemptAt = now + delay * (0.8 + (Random.Shared.NextDouble() * 0.4));

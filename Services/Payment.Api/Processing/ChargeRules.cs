@@ -1,0 +1,69 @@
+using Payment.Api.Model;
+
+namespace Payment.Api.Processing;
+
+/// <summary>What to do with a pending charge before it is sent.</summary>
+public enum ChargeStep
+{
+    /// <summary>Send it (again) under its idempotency key.</summary>
+    Send,
+
+    /// <summary>The order was cancelled and the gateway never saw the charge: cancel it without a call.</summary>
+    CancelUnsent,
+
+    /// <summary>Its deadline passed before the gateway ever saw it: give up and fail the order, without a call.</summary>
+    GiveUpUnsent,
+}
+
+/// <summary>What to do when the gateway could not settle a charge (down, failing, circuit open).</summary>
+public enum UnsettledStep
+{
+    /// <summary>Before its deadline, or already given up: try again later.</summary>
+    Wait,
+
+    /// <summary>Deadline passed and no attempt ever reached the gateway: the charge failed, the order is cancelled.</summary>
+    GiveUp,
+
+    /// <summary>
+    /// Deadline passed but an attempt may have reached the gateway: the order is cancelled now, and the charge keeps
+    /// being sent under its key until the gateway answers, to be refunded if it went through.
+    /// </summary>
+    FailOrderAndResolveLater,
+}
+
+/// <summary>The payment processor's decisions about a charge, apart from the I/O, so they can be read and tested as rules.</summary>
+public static class ChargeRules
+{
+    public static ChargeStep BeforeSending(PaymentRecord charge, bool mayHaveReachedGateway, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(charge);
+        if (mayHaveReachedGateway)
+        {
+            // An earlier attempt's outcome is unknown: only the gateway's answer to the same key settles it.
+            return ChargeStep.Send;
+        }
+
+        if (charge.CancelRequested)
+        {
+            return ChargeStep.CancelUnsent;
+        }
+
+        return now >= charge.Deadline ? ChargeStep.GiveUpUnsent : ChargeStep.Send;
+    }
+
+    /// <param name="charge">The charge, with <see cref="PaymentRecord.Attempts"/> counting only attempts that may have reached the gateway.</param>
+    public static UnsettledStep WhenUnsettled(PaymentRecord charge, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(charge);
+        if (charge.CancelRequested || now < charge.Deadline)
+        {
+            return UnsettledStep.Wait;
+        }
+
+        return charge.Attempts == 0 ? UnsettledStep.GiveUp : UnsettledStep.FailOrderAndResolveLater;
+    }
+
+    /// <summary><paramref name="first"/> doubled per attempt that reached the gateway, at most <paramref name="max"/>.</summary>
+    public static TimeSpan RetryDelay(int attempts, TimeSpan first, TimeSpan max) =>
+        TimeSpan.FromTicks(Math.Min(first.Ticks << Math.Clamp(attempts - 1, 0, 20), max.Ticks));
+}
