@@ -82,8 +82,8 @@ public static class OrdersApi
         switch (await placement.PlaceAsync(BuyerId(user), idempotencyKey, request.Items, cancellationToken))
         {
             case PlaceOrderResult.Created created:
-                var response = OrderQueries.ToResponse(created.Order, await queries.PicturesAsync(created.Order.Lines, cancellationToken));
-                return TypedResults.Created($"/api/ordering/orders/{created.Order.Id}", response);
+                // Pictures as products just returned them with the prices: no second look-up for a new order.
+                return TypedResults.Created($"/api/ordering/orders/{created.Order.Id}", OrderQueries.ToResponse(created.Order, created.Pictures));
             case PlaceOrderResult.Replayed replayed:
                 httpContext.Response.Headers["Idempotent-Replayed"] = "true";
                 return TypedResults.Ok(OrderQueries.ToResponse(replayed.Order, await queries.PicturesAsync(replayed.Order.Lines, cancellationToken)));

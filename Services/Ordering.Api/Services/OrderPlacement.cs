@@ -15,8 +15,8 @@ namespace Ordering.Api.Services;
 /// <summary>What became of a request to place an order.</summary>
 public abstract record PlaceOrderResult
 {
-    /// <summary>A new order, submitted to the saga.</summary>
-    public sealed record Created(Order Order) : PlaceOrderResult;
+    /// <summary>A new order, submitted to the saga, with its products' pictures as the catalog gave them.</summary>
+    public sealed record Created(Order Order, IReadOnlyDictionary<int, string> Pictures) : PlaceOrderResult;
 
     /// <summary>The key was used before, for the same cart: the order it made then.</summary>
     public sealed record Replayed(Order Order) : PlaceOrderResult;
@@ -58,7 +58,9 @@ public sealed partial class OrderPlacement(
 
         var cart = items!;
         var requestHash = HashCart(cart);
-        if (await FindByKeyAsync(buyerId, idempotencyKey, cancellationToken) is { } earlier)
+        // Most keys are new: a one-row probe, and the whole earlier order only when there is one.
+        if (await db.Orders.AnyAsync(o => o.BuyerId == buyerId && o.IdempotencyKey == idempotencyKey, cancellationToken)
+            && await FindByKeyAsync(buyerId, idempotencyKey, cancellationToken) is { } earlier)
         {
             return Repeat(earlier, requestHash);
         }
@@ -105,7 +107,7 @@ public sealed partial class OrderPlacement(
         }
 
         LogPlaced(logger, order.Id, order.Lines.Count, order.Total, order.Currency);
-        return new PlaceOrderResult.Created(order);
+        return new PlaceOrderResult.Created(order, catalog.Where(p => p.PictureUrl is not null).ToDictionary(p => p.Id, p => p.PictureUrl!));
     }
 
     /// <summary>Items in product order with their quantities: the same cart hashes the same, however it is listed.</summary>
