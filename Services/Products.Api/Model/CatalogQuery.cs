@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.AspNetCore.Mvc;
 using Products.Api.Search;
 
 namespace Products.Api.Model;
@@ -20,15 +21,16 @@ public enum CatalogSort
 /// <summary>A catalog listing as read from the query string: search, filters, order and page.</summary>
 /// <param name="Search">Words to look for in name, brand, category and description; each word also matches as a prefix.</param>
 /// <param name="Sort">name (default), name_desc, price, price_desc, newest, or relevance (the default with <paramref name="Search"/>).</param>
+/// <remarks>The query names are given explicitly so that they are camelCase in the OpenAPI document too.</remarks>
 public sealed record CatalogQuery(
-    string? Search = null,
-    int? BrandId = null,
-    int? CategoryId = null,
-    decimal? MinPrice = null,
-    decimal? MaxPrice = null,
-    string? Sort = null,
-    int PageIndex = 0,
-    int PageSize = CatalogQuery.DefaultPageSize)
+    [FromQuery(Name = "search")] string? Search = null,
+    [FromQuery(Name = "brandId")] int? BrandId = null,
+    [FromQuery(Name = "categoryId")] int? CategoryId = null,
+    [FromQuery(Name = "minPrice")] decimal? MinPrice = null,
+    [FromQuery(Name = "maxPrice")] decimal? MaxPrice = null,
+    [FromQuery(Name = "sort")] string? Sort = null,
+    [FromQuery(Name = "pageIndex")] int PageIndex = 0,
+    [FromQuery(Name = "pageSize")] int PageSize = CatalogQuery.DefaultPageSize)
 {
     public const int DefaultPageSize = 10;
     public const int MaxPageSize = 100;
