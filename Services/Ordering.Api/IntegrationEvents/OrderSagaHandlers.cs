@@ -52,12 +52,12 @@ public sealed class PaymentSucceededHandler(OrderingContext db, TimeProvider tim
 {
     public async Task Handle(PaymentSucceededIntegrationEvent @event, CancellationToken cancellationToken)
     {
-        var order = await db.LoadOrderAsync(@event.OrderId, cancellationToken);
+        // With its lines in the same query: OrderConfirmed carries them.
+        var order = await db.Orders.Include(o => o.Lines).SingleOrDefaultAsync(o => o.Id == @event.OrderId, cancellationToken)
+            ?? throw new UnknownOrderException(@event.OrderId);
         if (order.ConfirmPayment(timeProvider.GetUtcNow()))
         {
-            var lines = await db.Entry(order).Collection(o => o.Lines).Query()
-                .Select(l => new Shop.IntegrationEvents.OrderLine(l.ProductId, l.Quantity, l.UnitPrice))
-                .ToListAsync(cancellationToken);
+            var lines = order.Lines.Select(l => new Shop.IntegrationEvents.OrderLine(l.ProductId, l.Quantity, l.UnitPrice)).ToList();
             db.AddIntegrationEvent(new OrderConfirmedIntegrationEvent(order.Id, lines), order.Id.ToString());
         }
         else
