@@ -75,6 +75,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
 var web = builder.AddProject<Projects.Shop_Web>("web")
     .WithExternalHttpEndpoints()
     .WithReference(gateway).WaitFor(gateway)
+    .WithReference(cache).WaitFor(cache) // carts
     .WithEnvironment("Identity__InternalUrl", "http://gateway")
     .WithEnvironment("Identity__ClientId", "web")
     .WithEnvironment("Identity__ClientSecret", webClientSecret)
