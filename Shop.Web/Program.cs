@@ -1,3 +1,4 @@
+using Shop.Web.Apis;
 using Shop.Web.Authentication;
 using Shop.Web.Components;
 using Shop.Web.Extensions;
@@ -24,6 +25,7 @@ app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 
 app.MapAuthenticationEndpoints();
+app.MapPicturesApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Mvc;
+using Shop.Web.Cart;
 
 namespace Shop.Web.Authentication;
 
@@ -61,6 +62,9 @@ public static class AuthenticationExtensions
 
                 options.TokenValidationParameters.NameClaimType = "name";
                 options.TokenValidationParameters.RoleClaimType = "role";
+
+                // What a visitor put in their cart before signing in stays in it after.
+                options.Events.OnTicketReceived = context => CartSession.MergeVisitorCartAsync(context.HttpContext, context.Principal);
 
                 if (issuer.Scheme == Uri.UriSchemeHttp)
                 {

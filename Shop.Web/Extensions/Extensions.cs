@@ -1,10 +1,17 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Http.Resilience;
 using Shop.Web.Authentication;
+using Shop.Web.Cart;
 using Shop.Web.Services;
+using StackExchange.Redis;
 
 namespace Shop.Web.Extensions;
 
-public static class Extensions
+public static partial class Extensions
 {
+    /// <summary>The AppHost's Redis resource, which holds the carts.</summary>
+    public const string CartConnectionName = "cache";
+
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -13,15 +20,74 @@ public static class Extensions
             .AddInteractiveServerComponents();
 
         builder.AddStorefrontAuthentication();
-
-        // The storefront talks to the gateway only; service discovery resolves http://gateway. Calls carry the
-        // visitor's access token when they are signed in.
-        builder.Services.AddTransient<GatewayRequestHandler>();
-        builder.Services.AddHttpClient<CatalogService>(http => http.BaseAddress = CatalogService.GatewayAddress)
-            .AddHttpMessageHandler<GatewayRequestHandler>();
-        builder.Services.AddHttpClient<ProfileService>(http => http.BaseAddress = CatalogService.GatewayAddress)
-            .AddHttpMessageHandler<GatewayRequestHandler>();
+        builder.AddCarts(CartConnectionName);
+        builder.AddGatewayClients();
 
         return builder;
+    }
+
+    /// <summary>
+    /// The storefront talks to the gateway only; service discovery resolves http://gateway. Every call names the
+    /// visitor's address; calls made for a signed-in user carry their access token. Catalog reads are public and
+    /// go without it.
+    /// </summary>
+    private static void AddGatewayClients(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddTransient<VisitorAddressHandler>();
+        builder.Services.AddTransient<AccessTokenHandler>();
+
+        // A shopper is waiting for each of these calls: retry a failed one soon (0.25 s, then 0.5 s, 1 s) rather than
+        // after the standard 2 s, so a page whose service is down says so within seconds.
+        builder.Services.ConfigureAll<HttpStandardResilienceOptions>(options => options.Retry.Delay = TimeSpan.FromMilliseconds(250));
+
+        builder.Services.AddHttpClient<CatalogService>(http => http.BaseAddress = CatalogService.GatewayAddress)
+            .AddHttpMessageHandler<VisitorAddressHandler>();
+        builder.Services.AddHttpClient<ProfileService>(http => http.BaseAddress = CatalogService.GatewayAddress)
+            .AddHttpMessageHandler<VisitorAddressHandler>()
+            .AddHttpMessageHandler<AccessTokenHandler>();
+        builder.Services.AddHttpClient<OrderingService>(http => http.BaseAddress = CatalogService.GatewayAddress)
+            .AddHttpMessageHandler<VisitorAddressHandler>()
+            .AddHttpMessageHandler<AccessTokenHandler>();
+    }
+
+    /// <summary>
+    /// Carts in Redis, shared by every replica of the storefront and kept across its restarts. Without a
+    /// connection string the storefront still serves the catalog and says that the cart is unavailable; /health
+    /// reports Redis as degraded rather than unhealthy, because the catalog and orders work without it.
+    /// </summary>
+    private static void AddCarts(this IHostApplicationBuilder builder, string connectionName)
+    {
+        builder.Services.AddSingleton<CartStore>();
+        builder.Services.AddScoped<CartSession>();
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        var connectionString = builder.Configuration.GetConnectionString(connectionName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            builder.Services.AddHostedService<MissingCartStoreWarning>();
+            return;
+        }
+
+        var options = ConfigurationOptions.Parse(connectionString);
+        // Start even while Redis is down: pages say the cart is unavailable until it is back.
+        options.AbortOnConnectFail = false;
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
+        builder.Services.AddHealthChecks()
+            .AddRedis(services => services.GetRequiredService<IConnectionMultiplexer>(), name: connectionName, failureStatus: HealthStatus.Degraded);
+    }
+
+    /// <summary>Says once, at start-up, that carts cannot work: the AppHost must reference the cache from the storefront.</summary>
+    private sealed partial class MissingCartStoreWarning(ILogger<MissingCartStoreWarning> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            LogMissing(logger, CartConnectionName);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "ConnectionStrings:{Name} is not set: carts are unavailable. Reference the Redis resource from the storefront (WithReference(cache)) or set ConnectionStrings__{Name}=\"host:port,password=…\".")]
+        private static partial void LogMissing(ILogger logger, string name);
     }
 }

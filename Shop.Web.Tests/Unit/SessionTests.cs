@@ -1,7 +1,8 @@
 using System.Globalization;
 using Shop.Web.Authentication;
+using Shop.Web.Cart;
 
-namespace Shop.Web.Tests;
+namespace Shop.Web.Tests.Unit;
 
 public class SessionTests
 {
@@ -40,5 +41,17 @@ public class SessionTests
     public void Sign_in_and_sign_out_return_only_to_pages_of_the_storefront(string? returnUrl, string expected)
     {
         Assert.Equal(expected, AuthenticationExtensions.LocalOrHome(returnUrl));
+    }
+
+    [Theory]
+    [InlineData("0123456789abcdef0123456789abcdef", true)]
+    [InlineData("0123456789ABCDEF0123456789ABCDEF", false)]
+    [InlineData("0123456789abcdef", false)]
+    [InlineData("user:someone-else0123456789abcde", false)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    public void Only_a_well_formed_visitor_cookie_names_a_visitor_cart(string? cookie, bool accepted)
+    {
+        Assert.Equal(accepted ? cookie : null, CartSession.VisitorIdOf(cookie));
     }
 }

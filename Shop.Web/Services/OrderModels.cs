@@ -1,0 +1,113 @@
+using System.Text.Json.Serialization;
+
+namespace Shop.Web.Services;
+
+/// <summary>Where an order is in the checkout saga (ordering's statuses).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<OrderStatus>))]
+public enum OrderStatus
+{
+    Submitted,
+    StockReserved,
+    Paid,
+    Confirmed,
+    Cancelled,
+}
+
+public static class OrderStatusText
+{
+    /// <summary>The status as a shopper reads it.</summary>
+    public static string Label(this OrderStatus status) => status switch
+    {
+        OrderStatus.Submitted => "Received",
+        OrderStatus.StockReserved => "Awaiting payment",
+        OrderStatus.Paid => "Paid",
+        OrderStatus.Confirmed => "Confirmed",
+        OrderStatus.Cancelled => "Cancelled",
+        _ => status.ToString(),
+    };
+
+    public static bool IsFinal(this OrderStatus status) => status is OrderStatus.Confirmed or OrderStatus.Cancelled;
+
+    /// <summary>Ordering lets the buyer cancel until the order is paid for.</summary>
+    public static bool CanCancel(this OrderStatus status) => status is OrderStatus.Submitted or OrderStatus.StockReserved;
+}
+
+public sealed record OrderLine(int ProductId, string ProductName, string? PictureUrl, decimal UnitPrice, int Quantity, decimal LineTotal);
+
+public sealed record OrderStatusChange(long Id, OrderStatus Status, string? Reason, DateTimeOffset At);
+
+/// <summary>One order as its buyer sees it, with its status history.</summary>
+public sealed record Order(
+    Guid Id,
+    OrderStatus Status,
+    decimal Total,
+    string Currency,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    string? CancellationReason,
+    IReadOnlyList<OrderLine> Lines,
+    IReadOnlyList<OrderStatusChange> History)
+{
+    /// <summary>
+    /// The order after a change from its status stream. A change already in the history (the stream replays what
+    /// happened before it connected) leaves it as it is; history stays in the order ordering recorded it.
+    /// </summary>
+    public Order With(OrderStatusEvent change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+
+        if (change.OrderId != Id || History.Any(h => h.Id == change.Id))
+        {
+            return this;
+        }
+
+        List<OrderStatusChange> history = [.. History, new OrderStatusChange(change.Id, change.Status, change.Reason, change.At)];
+        history.Sort((a, b) => a.Id.CompareTo(b.Id));
+        var latest = history[^1];
+        return this with
+        {
+            Status = latest.Status,
+            UpdatedAt = latest.At,
+            CancellationReason = latest.Status == OrderStatus.Cancelled ? latest.Reason ?? CancellationReason : CancellationReason,
+            History = history,
+        };
+    }
+}
+
+/// <summary>A row of the buyer's order list.</summary>
+public sealed record OrderSummary(
+    Guid Id,
+    OrderStatus Status,
+    decimal Total,
+    string Currency,
+    DateTimeOffset CreatedAt,
+    string? CancellationReason,
+    int ItemCount,
+    IReadOnlyList<OrderLine> Lines);
+
+public sealed record OrderPage(int PageIndex, int PageSize, long Count, IReadOnlyList<OrderSummary> Data)
+{
+    public int PageCount => (int)Math.Ceiling(Count / (double)PageSize);
+}
+
+/// <summary>A charge or a refund of an order (payment's record).</summary>
+public sealed record Payment(
+    Guid Id,
+    Guid OrderId,
+    string Kind,
+    string Status,
+    decimal Amount,
+    string Currency,
+    string? FailureReason,
+    int Attempts,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? CompletedAt);
+
+/// <summary>
+/// The order page's data, composed by the gateway's BFF endpoint: the order, its payments and its products' current
+/// catalog entries. A part whose service failed is null and named in <see cref="Unavailable"/>.
+/// </summary>
+public sealed record OrderDetails(Order Order, IReadOnlyList<Payment>? Payments, IReadOnlyList<CatalogItem>? Products, IReadOnlyList<string> Unavailable);
+
+/// <summary>An event of ordering's status stream: an order moved to <see cref="Status"/>.</summary>
+public sealed record OrderStatusEvent(long Id, Guid OrderId, OrderStatus Status, string? Reason, DateTimeOffset At);
