@@ -1,0 +1,159 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Shop.Hosting.Testing;
+using Shop.Tests.Checkout;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Shop.Tests.Storefront;
+
+/// <summary>A shopper's way from cart to confirmed order in a real browser: sign-in on the way, idempotent checkout, live order page.</summary>
+[Collection(ShopAppCollection.Name)]
+public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly StorefrontDriver _store = new(shop.App);
+    private Browser? _browser;
+
+    public async Task InitializeAsync()
+    {
+        shop.Output = output;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await shop.App.ResourceNotifications.WaitForResourceHealthyAsync("payment-gateway", timeout.Token);
+        _browser = await Browser.LaunchAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_visitor_fills_a_cart_signs_in_at_checkout_places_the_order_and_watches_it_confirm_live()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var ct = timeout.Token;
+        var lantern = await _store.CreateProductAsync(price: 12.50m, stock: 5, ct);
+        var candle = await _store.CreateProductAsync(price: 7.25m, stock: 5, ct);
+        var extra = await _store.CreateProductAsync(price: 99m, stock: 5, ct);
+        var user = await _store.Identity.RegisterAsync("storefront-checkout", ct);
+        var page = await _browser!.NewPageAsync();
+
+        // Before signing in: a visitor's cart.
+        await _store.AddToCartAsync(page, lantern, 2);
+        await Expect(page.Locator(".cart-count")).ToHaveTextAsync("2");
+        await _store.AddToCartAsync(page, candle, 1);
+        await _store.AddToCartAsync(page, extra, 1);
+        await Expect(page.Locator(".cart-count")).ToHaveTextAsync("4");
+
+        await page.Locator("a.cart-link").ClickAsync();
+        await Expect(page).ToHaveURLAsync(_store.Url("/cart"));
+        await Expect(page.Locator(".cart-line")).ToHaveCountAsync(3);
+        await Expect(page.Locator(".cart-total")).ToHaveTextAsync("$131.25");
+        await page.Locator($".cart-line[data-product-id='{extra.Id}']").GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
+        await Expect(page.Locator(".cart-line")).ToHaveCountAsync(2);
+        await Expect(page.Locator(".cart-total")).ToHaveTextAsync("$32.25");
+        await Expect(page.Locator(".cart-count")).ToHaveTextAsync("3");
+
+        // More than the stock: the line says so and checkout waits until it is fixed.
+        await page.GetByLabel($"Quantity of {candle.Name}").FillAsync("9");
+        await page.Locator($".cart-line[data-product-id='{candle.Id}']").GetByRole(AriaRole.Button, new() { Name = "Update" }).ClickAsync();
+        await Expect(page.Locator($".cart-line[data-product-id='{candle.Id}'] .line-problem")).ToHaveTextAsync("Only 5 left. Please lower the quantity.");
+        await Expect(page.Locator("a.checkout")).ToHaveCountAsync(0);
+        await page.GetByLabel($"Quantity of {candle.Name}").FillAsync("3");
+        await page.Locator($".cart-line[data-product-id='{candle.Id}']").GetByRole(AriaRole.Button, new() { Name = "Update" }).ClickAsync();
+        await Expect(page.Locator(".line-problem")).ToHaveCountAsync(0);
+        await Expect(page.Locator(".cart-total")).ToHaveTextAsync("$46.75");
+        output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-cart")}");
+
+        // Checkout needs a signed-in user: sign in on the way, and come back to checkout with the same cart.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Proceed to checkout" }).ClickAsync();
+        await _store.SignInOnLoginPageAsync(page, user);
+        await Expect(page).ToHaveURLAsync(_store.Url("/checkout"));
+        await Expect(page.Locator(".checkout-line")).ToHaveCountAsync(2);
+        await Expect(page.Locator(".checkout-total")).ToHaveTextAsync("$46.75");
+        await Expect(page.Locator(".cart-count")).ToHaveTextAsync("5");
+        output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-checkout")}");
+
+        Guid orderId;
+        // The card gateway fails every call for a while, so the order is seen waiting for its payment before it confirms.
+        await using (await _store.Checkout.Simulator.ChangeAsync(new { failureRate = 1.0 }, ct))
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "Place order" }).ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("/orders/[0-9a-f-]{36}\\?placed=true$"));
+            orderId = StorefrontDriver.OrderIdOf(page.Url);
+            await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Awaiting payment");
+            await Expect(page.Locator(".live")).ToHaveAttributeAsync("data-live", "live");
+            await Expect(page.Locator(".notice-success")).ToContainTextAsync("Thank you!");
+            output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-order-awaiting-payment")}");
+            await page.EvaluateAsync("() => window.storefrontTestMark = 'this document'");
+        }
+
+        // Payment recovers: the status stream moves the same page on to Confirmed, without a reload.
+        await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Confirmed", new() { Timeout = 60_000 });
+        Assert.Equal("this document", await page.EvaluateAsync<string?>("() => window.storefrontTestMark ?? null"));
+        await Expect(page.Locator(".history li")).ToHaveCountAsync(4);
+        await Expect(page.Locator(".payment[data-kind='Charge'] .payment-status")).ToHaveTextAsync("Succeeded");
+        await Expect(page.Locator(".order-total")).ToHaveTextAsync("$46.75");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel order" })).ToHaveCountAsync(0);
+        output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-order-confirmed")}");
+
+        // The order is in the list, confirmed; the cart was cleared when the order was accepted.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Orders", Exact = true }).ClickAsync();
+        var row = page.Locator($".order-row[data-order-id='{orderId}']");
+        await Expect(row.Locator(".status")).ToHaveTextAsync("Confirmed");
+        await Expect(row).ToContainTextAsync("5 items");
+        await Expect(row).ToContainTextAsync("$46.75");
+        await Expect(page.Locator(".cart-count")).ToHaveCountAsync(0);
+        output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-orders")}");
+
+        // Ordering recorded exactly what the cart held.
+        var order = Assert.Single(await _store.OrdersOfAsync(user, ct));
+        Assert.Equal(orderId, order.GetProperty("id").GetGuid());
+        Assert.Equal(
+            new[] { (lantern.Id, 2), (candle.Id, 3) }.Order(),
+            order.GetProperty("lines").EnumerateArray().Select(l => (l.GetProperty("productId").GetInt32(), l.GetProperty("quantity").GetInt32())).Order());
+    }
+
+    [Fact]
+    public async Task A_double_clicked_Place_order_sends_the_checkout_twice_and_creates_one_order()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var product = await _store.CreateProductAsync(price: 9m, stock: 10, ct);
+        var user = await _store.Identity.RegisterAsync("storefront-double", ct);
+        var page = await _browser!.NewPageAsync();
+
+        await _store.AddToCartAsync(page, product, 1);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true }).ClickAsync();
+        await _store.SignInOnLoginPageAsync(page, user);
+        await page.GotoAsync(_store.Url("/checkout"));
+        await Expect(page.Locator(".checkout-total")).ToHaveTextAsync("$9.00");
+
+        var checkoutPosts = 0;
+        page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && new Uri(request.Url).AbsolutePath == "/checkout")
+            {
+                Interlocked.Increment(ref checkoutPosts);
+            }
+        };
+        await page.GetByRole(AriaRole.Button, new() { Name = "Place order" }).DblClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new Regex("/orders/[0-9a-f-]{36}\\?placed=true$"));
+        var orderId = StorefrontDriver.OrderIdOf(page.Url);
+        await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Confirmed", new() { Timeout = 60_000 });
+        Assert.True(checkoutPosts >= 2, $"The double click sent {checkoutPosts} checkout request(s).");
+        output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-double-click-order")}");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Orders", Exact = true }).ClickAsync();
+        await Expect(page.Locator(".order-row")).ToHaveCountAsync(1);
+        await Expect(page.Locator($".order-row[data-order-id='{orderId}']")).ToBeVisibleAsync();
+        var order = Assert.Single(await _store.OrdersOfAsync(user, ct));
+        Assert.Equal(orderId, order.GetProperty("id").GetGuid());
+        Assert.Equal(1, order.GetProperty("itemCount").GetInt32());
+        Assert.Equal(9, (await _store.Checkout.StockAsync(product.Id, ct)).AvailableStock);
+    }
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Shop.Hosting;
+using Shop.Tests.Checkout;
+using Shop.Tests.Identity;
+using static Microsoft.Playwright.Assertions;
+
+namespace Shop.Tests.Storefront;
+
+/// <summary>A product made for one test: a made-up word in its name finds it, and nothing else, by search.</summary>
+internal sealed record StorefrontProduct(int Id, string Name, string Word, decimal Price, int BrandId, string Brand);
+
+/// <summary>
+/// What the storefront's browser tests share: products and shoppers made through the APIs (as the checkout tests
+/// make them), signing in on the identity service's page in the browser, and reading what pages show.
+/// </summary>
+internal sealed partial class StorefrontDriver(DistributedApplication app)
+{
+    private static readonly CultureInfo Dollars = CultureInfo.GetCultureInfo("en-US");
+
+    public CheckoutDriver Checkout { get; } = new(app);
+
+    public ShopIdentityClient Identity => Checkout.Identity;
+
+    public Uri Web => Identity.Web;
+
+    public string Url(string path) => new Uri(Web, path).AbsoluteUri;
+
+    /// <summary>A word no seeded product has: letters only, so full-text search treats it as one plain word.</summary>
+    public static string NewWord() =>
+        "zephy" + new string([.. RandomNumberGenerator.GetBytes(7).Select(b => (char)('a' + (b % 26)))]);
+
+    /// <summary>Creates a product with the catalog's <paramref name="brandIndex"/>-th brand, as an admin would.</summary>
+    public async Task<StorefrontProduct> CreateProductAsync(decimal price, int stock, CancellationToken cancellationToken, int brandIndex = 0)
+    {
+        using var admin = await Checkout.AdminAsync(cancellationToken);
+        var brand = (await admin.GetFromJsonAsync<JsonElement>("/api/products/brands", cancellationToken))[brandIndex];
+        var category = (await admin.GetFromJsonAsync<JsonElement>("/api/products/categories", cancellationToken))[0].GetProperty("id").GetInt32();
+        var word = NewWord();
+        var name = $"Storefront {word} lantern";
+        using var response = await admin.PostAsJsonAsync("/api/products/items", new
+        {
+            name,
+            description = "A lantern made by a storefront test.",
+            price,
+            brandId = brand.GetProperty("id").GetInt32(),
+            categoryId = category,
+            availableStock = stock,
+        }, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"Creating a product answered {(int)response.StatusCode}: {body}");
+        return new StorefrontProduct(
+            JsonDocument.Parse(body).RootElement.GetProperty("id").GetInt32(), name, word, price,
+            brand.GetProperty("id").GetInt32(), brand.GetProperty("name").GetString()!);
+    }
+
+    /// <summary>The user's orders as ordering lists them, through the gateway with a token of their own.</summary>
+    public async Task<List<JsonElement>> OrdersOfAsync(TestUser user, CancellationToken cancellationToken)
+    {
+        var tokens = await Identity.SignInAsync(user, cancellationToken);
+        using var gateway = Identity.CreateGatewayClient(tokens.AccessToken);
+        var page = await gateway.GetFromJsonAsync<JsonElement>("/api/ordering/orders?pageSize=100", cancellationToken);
+        return [.. page.GetProperty("data").EnumerateArray().Select(o => o.Clone())];
+    }
+
+    /// <summary>On the identity service's sign-in page (through the gateway): signs in, and waits to be back on the storefront.</summary>
+    public async Task SignInOnLoginPageAsync(IPage page, TestUser user)
+    {
+        await Expect(page).ToHaveURLAsync(new Regex($"^{Regex.Escape(Identity.Gateway.GetLeftPart(UriPartial.Authority))}/account/login"));
+        await page.GetByLabel("E-mail address").FillAsync(user.Email);
+        await page.GetByLabel("Password").FillAsync(user.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.Locator(".user-name")).ToHaveTextAsync(user.Name);
+        Assert.StartsWith(Web.GetLeftPart(UriPartial.Authority), page.Url, StringComparison.Ordinal);
+    }
+
+    /// <summary>Adds <paramref name="quantity"/> of a product from its page, and waits for the page to say so.</summary>
+    public async Task AddToCartAsync(IPage page, StorefrontProduct product, int quantity)
+    {
+        await page.GotoAsync(Url($"/products/{product.Id}"));
+        await page.GetByLabel("Quantity").FillAsync(quantity.ToString(CultureInfo.InvariantCulture));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add to cart" }).ClickAsync();
+        await Expect(page.Locator(".notice-success")).ToContainTextAsync($"Added {quantity} × {product.Name} to your cart.");
+    }
+
+    /// <summary>Waits until the first picture matching <paramref name="selector"/> has loaded (through the storefront's picture endpoint).</summary>
+    public static Task WaitForPictureAsync(IPage page, string selector) =>
+        page.WaitForFunctionAsync("selector => { const img = document.querySelector(selector); return !!img && img.complete && img.naturalWidth > 0; }", selector);
+
+    /// <summary>A screenshot of the whole page once every product picture on it has loaded.</summary>
+    public static async Task<string> ScreenshotAsync(IPage page, string name)
+    {
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('img.picture')].every(img => img.complete && img.naturalWidth > 0)");
+        return await Browser.ScreenshotAsync(page, name);
+    }
+
+    /// <summary>The prices a page shows in <paramref name="locator"/>'s elements (e.g. "$1,234.50"), in page order.</summary>
+    public static async Task<decimal[]> PricesAsync(ILocator locator) =>
+        [.. (await locator.AllTextContentsAsync()).Select(Price)];
+
+    public static decimal Price(string text) => decimal.Parse(text.Trim(), NumberStyles.Currency, Dollars);
+
+    public static string Dollar(decimal amount) => amount.ToString("C", Dollars);
+
+    [GeneratedRegex("/orders/(?<id>[0-9a-f-]{36})")]
+    public static partial Regex OrderUrl();
+
+    public static Guid OrderIdOf(string url) => Guid.Parse(OrderUrl().Match(url).Groups["id"].Value);
+}
