@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""CPU time (user + system, in 1/100 s) of every process under the AppHost, summed per resource.
+
+usage: cpu.py APPHOST_PID            prints "resource ticks" lines
+       cpu.py --diff BEFORE AFTER N  prints a Markdown row set: CPU ms per order per resource, for N orders
+Processes are named by their OTEL_SERVICE_NAME (the AppHost sets it for projects), else by their command (postgres
+backends, redis-server). A process that exited between the two readings is not counted.
+"""
+import os
+import sys
+
+
+def snapshot(root):
+    children, ticks, names = {}, {}, {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                stat = f.read()
+            fields = stat.rsplit(')', 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(pid)
+            ticks[pid] = int(fields[11]) + int(fields[12])
+            names[pid] = stat[stat.index('(') + 1:stat.rindex(')')]
+            with open(f'/proc/{pid}/environ', 'rb') as f:
+                for variable in f.read().split(b'\0'):
+                    if variable.startswith(b'OTEL_SERVICE_NAME='):
+                        names[pid] = variable.split(b'=', 1)[1].decode()
+        except (OSError, IndexError, ValueError):
+            continue
+    totals, stack = {}, list(children.get(root, []))
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        if pid in ticks:
+            totals[names[pid]] = totals.get(names[pid], 0) + ticks[pid]
+    return totals
+
+
+if sys.argv[1] == '--diff':
+    def read(path):
+        with open(path) as f:
+            return {name: int(value) for name, value in (line.split() for line in f if line.strip())}
+    before, after, orders = read(sys.argv[2]), read(sys.argv[3]), int(sys.argv[4])
+    used = {name: after[name] - before.get(name, 0) for name in after}
+    total = sum(used.values())
+    for name, value in sorted(used.items(), key=lambda item: -item[1]):
+        if value > 0:
+            print(f'{name}|{value * 10 / max(orders, 1):.2f}')
+    print(f'total|{total * 10 / max(orders, 1):.2f}')
+else:
+    for name, value in sorted(snapshot(int(sys.argv[1])).items()):
+        print(name, value)

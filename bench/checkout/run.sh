@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# bench/checkout: orders through the gateway, end to end (placed → stock reserved → charged → Confirmed), on the
+# built AppHost with random ports and the real broker, databases and payment gateway simulator (its default latency
+# parameter, 25 ms a call). Two measurements, both timed to the Confirmed event on the buyer's status stream:
+#   sustained throughput: closed loop, each of C clients places an order and waits for its Confirmed, for each C given;
+#   latency at a steady rate: open loop, orders at R/s for each R given, order-to-confirmed p50/p90/p99 (and POST latency).
+# The gateway's rate limits are raised so that no order is refused; everything else runs as configured. Prints a
+# Markdown table; RESULTS.md keeps them.
+#   bench/checkout/run.sh [duration=30] [rates="20 50"] [concurrency="32 64 128"] [rounds=1]
+# SHOP_BENCH_DASHBOARD=false runs without the dashboard (no telemetry exported), as in production without a collector.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v psql >/dev/null || { echo "psql is missing: apt-get install postgresql-client" >&2; exit 1; }
+duration=${1:-30}
+rates=${2:-"20 50"}
+concurrencies=${3:-"32 64 128"}
+rounds=${4:-1}
+warmup=10
+
+dotnet build Shop.AppHost -c Release -nologo -clp:ErrorsOnly -v:quiet
+dotnet build bench/checkout/CheckoutBench -c Release -nologo -clp:ErrorsOnly -v:quiet
+appHost=Shop.AppHost/bin/Release/net10.0/Shop.AppHost.dll
+bench=bench/checkout/CheckoutBench/bin/Release/net10.0/CheckoutBench.dll
+data=$(mktemp -d /tmp/shop-bench-checkout-XXXX)
+chmod 755 "$data"
+log=$data/apphost.log
+secret=$(openssl rand -hex 24)
+
+DOTNET_ENVIRONMENT=Development dotnet "$appHost" --AppHost:RandomizePorts=true --AppHost:DataDirectory="$data/volumes" \
+  --AppHost:Terminal:ShowResourceOutput=false --AppHost:DisableDashboard="$([[ ${SHOP_BENCH_DASHBOARD:-true} == false ]] && echo true || echo false)" \
+  --Parameters:web-client-secret="$secret" --Parameters:identity-access-token-lifetime=01:00:00 \
+  --Parameters:gateway-rate-limit=1000000000 --Parameters:gateway-rate-limit-anonymous=1000000000 \
+  >"$log" 2>&1 &
+apphost=$!
+trap 'status=$?; ((status == 0)) || tail -40 "$log" >&2; kill -TERM $apphost 2>/dev/null; wait $apphost 2>/dev/null || true; rm -rf "$data"' EXIT
+
+until grep -q "Ready:" "$log"; do
+  if ! kill -0 "$apphost" 2>/dev/null || grep -q "Started with problems" "$log"; then cat "$log" >&2; exit 1; fi
+  sleep 0.2
+done
+gateway=$(grep -oE 'gateway: http://[^ ]+' "$log" | head -1 | cut -d' ' -f2)
+web=$(grep -oE 'web: http://[^ ]+' "$log" | head -1 | cut -d' ' -f2)
+
+# An access token as the storefront gets one: authorization code with PKCE through the gateway and the identity
+# service's sign-in form (Development accounts).
+token_for() { # $1 e-mail, $2 password, $3 scopes
+  local jar verifier challenge redirect authorize login_page login_url antiforgery return_url form_post code
+  jar=$(mktemp -p "$data")
+  verifier=$(openssl rand -base64 48 | tr '+/' '-_' | tr -d '=\n')
+  challenge=$(printf '%s' "$verifier" | openssl dgst -sha256 -binary | openssl base64 | tr '+/' '-_' | tr -d '=\n')
+  redirect="$web/signin-oidc"
+  authorize="$gateway/connect/authorize?client_id=web&response_type=code&response_mode=form_post&scope=$3&state=bench&code_challenge=$challenge&code_challenge_method=S256&redirect_uri=$(printf '%s' "$redirect" | sed 's/:/%3A/g; s#/#%2F#g')"
+  login_page=$(curl -s -L -c "$jar" -b "$jar" -w '\n%{url_effective}' "$authorize")
+  login_url=$(tail -1 <<<"$login_page")
+  antiforgery=$(grep -oE 'name="__RequestVerificationToken" type="hidden" value="[^"]+"' <<<"$login_page" | sed 's/.*value="//; s/"$//')
+  return_url=$(grep -oE 'name="ReturnUrl" value="[^"]+"' <<<"$login_page" | sed 's/.*value="//; s/"$//; s/&amp;/\&/g')
+  form_post=$(curl -s -L -c "$jar" -b "$jar" "$login_url" --data-urlencode "Input.Email=$1" --data-urlencode "Input.Password=$2" \
+    --data-urlencode "__RequestVerificationToken=$antiforgery" --data-urlencode "ReturnUrl=$return_url")
+  code=$(grep -oE 'name="code" value="[^"]+"' <<<"$form_post" | sed 's/.*value="//; s/"$//')
+  [[ -n $code ]] || { echo "sign-in of $1 failed: no authorization code" >&2; exit 1; }
+  curl -s "$gateway/connect/token" -d grant_type=authorization_code --data-urlencode "code=$code" \
+    --data-urlencode "redirect_uri=$redirect" -d client_id=web --data-urlencode "client_secret=$secret" \
+    --data-urlencode "code_verifier=$verifier" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p'
+}
+customer=$(token_for customer@example.com 'Customer#2026' 'openid%20ordering%20payment')
+admin=$(token_for admin@example.com 'Admin#2026' 'openid%20roles%20products')
+[[ -n $customer && -n $admin ]] || { echo "no access tokens" >&2; exit 1; }
+
+# Transactions per order in each service's database: the same server holds them all, so products' credentials read
+# every database's counters.
+env_of() { # $1 = resource name, $2 = variable
+  for p in $(pgrep -P "$apphost"; for c in $(pgrep -P "$apphost"); do pgrep -P "$c"; done); do
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OTEL_SERVICE_NAME=$1"; then
+      tr '\0' '\n' <"/proc/$p/environ" | sed -n "s/^$2=//p"
+      return
+    fi
+  done
+  echo "no process for $1" >&2; exit 1
+}
+productsdb=$(env_of products ConnectionStrings__productsdb)
+part() { tr ';' '\n' <<<"$productsdb" | sed -n "s/^$1=//Ip"; }
+export PGHOST=$(part Host) PGPORT=$(part Port) PGUSER=$(part Username) PGPASSWORD=$(part Password) PGDATABASE=$(part Database)
+db_transactions() { # "database count" lines
+  psql -XAtq -F ' ' -c "SELECT pg_stat_force_next_flush()" \
+    -c "SELECT datname, xact_commit + xact_rollback FROM pg_stat_database WHERE datname LIKE '%db' ORDER BY datname" | grep ' '
+}
+
+# Sixteen products with plenty of stock: orders spread over them, as a real catalog's would.
+products=$(dotnet "$bench" setup --gateway "$gateway" --admin-token "$admin" --products 16)
+# Each run prints its result line with the CPU it cost per order appended: ms of CPU (all processes of the app:
+# services, broker, PostgreSQL, Redis, dashboard) per order that reached a final status, then per resource.
+# Then the database transactions per order in each database.
+run() {
+  local before after tx_before tx_after line
+  before=$(mktemp -p "$data"); after=$(mktemp -p "$data"); tx_before=$(mktemp -p "$data"); tx_after=$(mktemp -p "$data")
+  db_transactions >"$tx_before"
+  bench/checkout/cpu.py "$apphost" >"$before"
+  line=$(dotnet "$bench" "$@" --gateway "$gateway" --token "$customer" --products "$products" --warmup "$warmup" --duration "$duration")
+  bench/checkout/cpu.py "$apphost" >"$after"
+  db_transactions >"$tx_after"
+  local costs; costs=$(bench/checkout/cpu.py --diff "$before" "$after" "${line##*|}")
+  local transactions; transactions=$(join "$tx_before" "$tx_after" | awk -v n="${line##*|}" '{printf "%s:%.1f ", $1, ($3 - $2) / (n > 0 ? n : 1)}' | sed 's/ $//')
+  echo "$line|$(grep '^total|' <<<"$costs" | cut -d'|' -f2)|$(grep -v '^total|' <<<"$costs" | tr '|\n' ': ' | sed 's/ $//')|$transactions"
+}
+
+# Warm-up, not measured: under load the JIT keeps promoting methods to optimized code for about a minute here.
+dotnet "$bench" throughput --gateway "$gateway" --token "$customer" --products "$products" --concurrency 32 --warmup 0 --duration 45 >/dev/null
+
+load=$(cut -d" " -f1-3 /proc/loadavg)
+all=$(mktemp -p "$data")
+for round in $(seq "$rounds"); do
+  {
+    for c in $concurrencies; do run throughput --concurrency "$c"; done
+    for r in $rates; do run latency --rate "$r"; done
+  } | tee -a "$all" | sed "s/^/round $round: /" >&2
+done
+load_after=$(cut -d" " -f1-3 /proc/loadavg)
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+echo
+echo "$(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) · load average before $load, after $load_after · dashboard ${SHOP_BENCH_DASHBOARD:-true} · ${duration} s windows after ${warmup} s warm-up · median of $rounds round(s)"
+echo
+echo "| measurement | orders/s | p50 ms | p90 ms | p99 ms | max ms | POST p50 ms | POST p99 ms | errors | cancelled | CPU ms/order |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for c in $concurrencies; do
+  rows=$(grep "^throughput|$c|" "$all")
+  col() { cut -d'|' -f"$1" <<<"$rows" | median; }
+  printf '| sustained, %s clients (closed loop) | %s | | | | | | | %s | %s | %s |\n' "$c" "$(col 3)" "$(col 5)" "$(col 6)" "$(col 8)"
+done
+for r in $rates; do
+  rows=$(grep "^latency|$r|" "$all")
+  col() { cut -d'|' -f"$1" <<<"$rows" | median; }
+  printf '| steady %s/s (open loop; offered %s/s) | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$r" "$(col 3)" "$(awk -v n="$(col 4)" -v d="$duration" 'BEGIN{printf "%.1f", n/d}')" \
+    "$(col 5)" "$(col 6)" "$(col 7)" "$(col 8)" "$(col 9)" "$(col 10)" "$(col 11)" "$(col 12)" "$(col 14)"
+done
+echo
+echo "CPU ms per order by resource:"
+for c in $concurrencies; do echo "- sustained, $c clients: $(grep "^throughput|$c|" "$all" | tail -1 | cut -d'|' -f9)"; done
+for r in $rates; do echo "- steady $r/s: $(grep "^latency|$r|" "$all" | tail -1 | cut -d'|' -f15)"; done
+echo
+echo "Database transactions per order (all of warm-up and window, per order that reached a final status):"
+for c in $concurrencies; do echo "- sustained, $c clients: $(grep "^throughput|$c|" "$all" | tail -1 | cut -d'|' -f10)"; done
+for r in $rates; do echo "- steady $r/s: $(grep "^latency|$r|" "$all" | tail -1 | cut -d'|' -f16)"; done
