@@ -9,25 +9,13 @@ namespace Shop.Tests.Storefront;
 
 /// <summary>A shopper's way from cart to confirmed order in a real browser: sign-in on the way, idempotent checkout, live order page.</summary>
 [Collection(ShopAppCollection.Name)]
-public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelper output) : IAsyncLifetime
+public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelper output) : StorefrontTest(shop, output)
 {
-    private readonly StorefrontDriver _store = new(shop.App);
-    private Browser? _browser;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        shop.Output = output;
+        await base.InitializeAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await shop.App.ResourceNotifications.WaitForResourceHealthyAsync("payment-gateway", timeout.Token);
-        _browser = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
+        await Shop.App.ResourceNotifications.WaitForResourceHealthyAsync("payment-gateway", timeout.Token);
     }
 
     [Fact]
@@ -35,21 +23,21 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var ct = timeout.Token;
-        var lantern = await _store.CreateProductAsync(price: 12.50m, stock: 5, ct);
-        var candle = await _store.CreateProductAsync(price: 7.25m, stock: 5, ct);
-        var extra = await _store.CreateProductAsync(price: 99m, stock: 5, ct);
-        var user = await _store.Identity.RegisterAsync("storefront-checkout", ct);
-        var page = await _browser!.NewPageAsync();
+        var lantern = await Store.CreateProductAsync(price: 12.50m, stock: 5, ct);
+        var candle = await Store.CreateProductAsync(price: 7.25m, stock: 5, ct);
+        var extra = await Store.CreateProductAsync(price: 99m, stock: 5, ct);
+        var user = await Store.Identity.RegisterAsync("storefront-checkout", ct);
+        var page = await Browser.NewPageAsync();
 
         // Before signing in: a visitor's cart.
-        await _store.AddToCartAsync(page, lantern, 2);
+        await Store.AddToCartAsync(page, lantern, 2);
         await Expect(page.Locator(".cart-count")).ToHaveTextAsync("2");
-        await _store.AddToCartAsync(page, candle, 1);
-        await _store.AddToCartAsync(page, extra, 1);
+        await Store.AddToCartAsync(page, candle, 1);
+        await Store.AddToCartAsync(page, extra, 1);
         await Expect(page.Locator(".cart-count")).ToHaveTextAsync("4");
 
         await page.Locator("a.cart-link").ClickAsync();
-        await Expect(page).ToHaveURLAsync(_store.Url("/cart"));
+        await Expect(page).ToHaveURLAsync(Store.Url("/cart"));
         await Expect(page.Locator(".cart-line")).ToHaveCountAsync(3);
         await Expect(page.Locator(".cart-total")).ToHaveTextAsync("$131.25");
         await page.Locator($".cart-line[data-product-id='{extra.Id}']").GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
@@ -66,20 +54,20 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
         await page.Locator($".cart-line[data-product-id='{candle.Id}']").GetByRole(AriaRole.Button, new() { Name = "Update" }).ClickAsync();
         await Expect(page.Locator(".line-problem")).ToHaveCountAsync(0);
         await Expect(page.Locator(".cart-total")).ToHaveTextAsync("$46.75");
-        output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-cart")}");
+        Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-cart")}");
 
         // Checkout needs a signed-in user: sign in on the way, and come back to checkout with the same cart.
         await page.GetByRole(AriaRole.Link, new() { Name = "Proceed to checkout" }).ClickAsync();
-        await _store.SignInOnLoginPageAsync(page, user);
-        await Expect(page).ToHaveURLAsync(_store.Url("/checkout"));
+        await Store.SignInOnLoginPageAsync(page, user);
+        await Expect(page).ToHaveURLAsync(Store.Url("/checkout"));
         await Expect(page.Locator(".checkout-line")).ToHaveCountAsync(2);
         await Expect(page.Locator(".checkout-total")).ToHaveTextAsync("$46.75");
         await Expect(page.Locator(".cart-count")).ToHaveTextAsync("5");
-        output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-checkout")}");
+        Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-checkout")}");
 
         Guid orderId;
         // The card gateway fails every call for a while, so the order is seen waiting for its payment before it confirms.
-        await using (await _store.Checkout.Simulator.ChangeAsync(new { failureRate = 1.0 }, ct))
+        await using (await Store.Checkout.Simulator.ChangeAsync(new { failureRate = 1.0 }, ct))
         {
             await page.GetByRole(AriaRole.Button, new() { Name = "Place order" }).ClickAsync();
             await Expect(page).ToHaveURLAsync(new Regex("/orders/[0-9a-f-]{36}\\?placed=true$"));
@@ -87,7 +75,7 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
             await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Awaiting payment");
             await Expect(page.Locator(".live")).ToHaveAttributeAsync("data-live", "live");
             await Expect(page.Locator(".notice-success")).ToContainTextAsync("Thank you!");
-            output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-order-awaiting-payment")}");
+            Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-order-awaiting-payment")}");
             await page.EvaluateAsync("() => window.storefrontTestMark = 'this document'");
         }
 
@@ -98,7 +86,7 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
         await Expect(page.Locator(".payment[data-kind='Charge'] .payment-status")).ToHaveTextAsync("Succeeded");
         await Expect(page.Locator(".order-total")).ToHaveTextAsync("$46.75");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel order" })).ToHaveCountAsync(0);
-        output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-order-confirmed")}");
+        Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-order-confirmed")}");
 
         // The order is in the list, confirmed; the cart was cleared when the order was accepted.
         await page.GetByRole(AriaRole.Link, new() { Name = "Orders", Exact = true }).ClickAsync();
@@ -107,10 +95,10 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
         await Expect(row).ToContainTextAsync("5 items");
         await Expect(row).ToContainTextAsync("$46.75");
         await Expect(page.Locator(".cart-count")).ToHaveCountAsync(0);
-        output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-orders")}");
+        Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-orders")}");
 
         // Ordering recorded exactly what the cart held.
-        var order = Assert.Single(await _store.OrdersOfAsync(user, ct));
+        var order = Assert.Single(await Store.OrdersOfAsync(user, ct));
         Assert.Equal(orderId, order.GetProperty("id").GetGuid());
         Assert.Equal(
             new[] { (lantern.Id, 2), (candle.Id, 3) }.Order(),
@@ -122,14 +110,14 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var ct = timeout.Token;
-        var product = await _store.CreateProductAsync(price: 9m, stock: 10, ct);
-        var user = await _store.Identity.RegisterAsync("storefront-double", ct);
-        var page = await _browser!.NewPageAsync();
+        var product = await Store.CreateProductAsync(price: 9m, stock: 10, ct);
+        var user = await Store.Identity.RegisterAsync("storefront-double", ct);
+        var page = await Browser.NewPageAsync();
 
-        await _store.AddToCartAsync(page, product, 1);
+        await Store.AddToCartAsync(page, product, 1);
         await page.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true }).ClickAsync();
-        await _store.SignInOnLoginPageAsync(page, user);
-        await page.GotoAsync(_store.Url("/checkout"));
+        await Store.SignInOnLoginPageAsync(page, user);
+        await page.GotoAsync(Store.Url("/checkout"));
         await Expect(page.Locator(".checkout-total")).ToHaveTextAsync("$9.00");
 
         var checkoutPosts = 0;
@@ -146,14 +134,14 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
         var orderId = StorefrontDriver.OrderIdOf(page.Url);
         await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Confirmed", new() { Timeout = 60_000 });
         Assert.True(checkoutPosts >= 2, $"The double click sent {checkoutPosts} checkout request(s).");
-        output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-double-click-order")}");
+        Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-double-click-order")}");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Orders", Exact = true }).ClickAsync();
         await Expect(page.Locator(".order-row")).ToHaveCountAsync(1);
         await Expect(page.Locator($".order-row[data-order-id='{orderId}']")).ToBeVisibleAsync();
-        var order = Assert.Single(await _store.OrdersOfAsync(user, ct));
+        var order = Assert.Single(await Store.OrdersOfAsync(user, ct));
         Assert.Equal(orderId, order.GetProperty("id").GetGuid());
         Assert.Equal(1, order.GetProperty("itemCount").GetInt32());
-        Assert.Equal(9, (await _store.Checkout.StockAsync(product.Id, ct)).AvailableStock);
+        Assert.Equal(9, (await Store.Checkout.StockAsync(product.Id, ct)).AvailableStock);
     }
 }

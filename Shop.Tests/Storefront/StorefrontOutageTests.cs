@@ -8,50 +8,33 @@ namespace Shop.Tests.Storefront;
 
 /// <summary>The storefront while a backend service is down: what still works keeps working, the rest says so plainly.</summary>
 [Collection(ShopAppCollection.Name)]
-public sealed class StorefrontOutageTests(ShopAppFixture shop, ITestOutputHelper output) : IAsyncLifetime
+public sealed class StorefrontOutageTests(ShopAppFixture shop, ITestOutputHelper output) : StorefrontTest(shop, output)
 {
-    private readonly StorefrontDriver _store = new(shop.App);
-    private Browser? _browser;
-
-    public async Task InitializeAsync()
-    {
-        shop.Output = output;
-        _browser = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task While_ordering_is_down_the_catalog_and_cart_work_orders_say_so_and_the_retried_checkout_places_one_order()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var ct = timeout.Token;
-        var product = await _store.CreateProductAsync(price: 4.75m, stock: 10, ct);
-        var user = await _store.Identity.RegisterAsync("storefront-outage", ct);
-        var page = await _browser!.NewPageAsync();
-        await _store.AddToCartAsync(page, product, 2);
+        var product = await Store.CreateProductAsync(price: 4.75m, stock: 10, ct);
+        var user = await Store.Identity.RegisterAsync("storefront-outage", ct);
+        var page = await Browser.NewPageAsync();
+        await Store.AddToCartAsync(page, product, 2);
         await page.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true }).ClickAsync();
-        await _store.SignInOnLoginPageAsync(page, user);
-        await page.GotoAsync(_store.Url("/checkout"));
+        await Store.SignInOnLoginPageAsync(page, user);
+        await page.GotoAsync(Store.Url("/checkout"));
         await Expect(page.Locator(".checkout-total")).ToHaveTextAsync("$9.50");
         var idempotencyKey = await page.Locator("input[name='Form.IdempotencyKey']").InputValueAsync();
 
-        await shop.App.ResourceCommands.StopAsync("ordering", ct);
+        await Shop.App.ResourceCommands.StopAsync("ordering", ct);
         try
         {
             // The checkout page was open when ordering went down: placing the order fails, plainly, and nothing is lost.
             await page.GetByRole(AriaRole.Button, new() { Name = "Place order" }).ClickAsync();
             await Expect(page.Locator(".notice-error")).ToContainTextAsync("Your order was not placed. Ordering is unavailable right now.");
             await Expect(page.Locator(".cart-count")).ToHaveTextAsync("2");
-            output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-checkout-ordering-down")}");
+            Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-checkout-ordering-down")}");
 
-            await page.GotoAsync(_store.Url($"/?q={product.Word}"));
+            await page.GotoAsync(Store.Url($"/?q={product.Word}"));
             await Expect(page.Locator(".product .name")).ToHaveTextAsync(product.Name);
 
             await page.Locator("a.cart-link").ClickAsync();
@@ -60,22 +43,22 @@ public sealed class StorefrontOutageTests(ShopAppFixture shop, ITestOutputHelper
 
             await page.GetByRole(AriaRole.Link, new() { Name = "Orders", Exact = true }).ClickAsync();
             await Expect(page.Locator(".notice-warning")).ToContainTextAsync("Your orders can't be shown right now.");
-            output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-orders-ordering-down")}");
+            Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-orders-ordering-down")}");
         }
         finally
         {
-            await shop.App.ResourceCommands.StartAsync("ordering", CancellationToken.None);
+            await Shop.App.ResourceCommands.StartAsync("ordering", CancellationToken.None);
             using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            await shop.App.ResourceNotifications.WaitForResourceHealthyAsync("ordering", restart.Token);
+            await Shop.App.ResourceNotifications.WaitForResourceHealthyAsync("ordering", restart.Token);
         }
 
         // Back up: the same checkout attempt, with the same Idempotency-Key, places the order, once.
-        await page.GotoAsync(_store.Url("/checkout"));
+        await page.GotoAsync(Store.Url("/checkout"));
         Assert.Equal(idempotencyKey, await page.Locator("input[name='Form.IdempotencyKey']").InputValueAsync());
         await page.GetByRole(AriaRole.Button, new() { Name = "Place order" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/orders/[0-9a-f-]{36}\\?placed=true$"));
         await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Confirmed", new() { Timeout = 60_000 });
-        var order = Assert.Single(await _store.OrdersOfAsync(user, ct));
+        var order = Assert.Single(await Store.OrdersOfAsync(user, ct));
         Assert.Equal(StorefrontDriver.OrderIdOf(page.Url), order.GetProperty("id").GetGuid());
     }
 }
