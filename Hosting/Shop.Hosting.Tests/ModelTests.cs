@@ -89,6 +89,30 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void Stop_order_follows_waits_and_references_when_services_pass_each_other_their_urls()
+    {
+        // Shop's shape: the storefront and the gateway know each other's URL (CORS), and the services get the
+        // gateway's URL as their token issuer, so the references run in circles.
+        var builder = DistributedApplicationTestingBuilder.Create();
+        var postgres = builder.AddPostgres("postgres");
+        var database = postgres.AddDatabase("db");
+        var api = builder.AddExecutable("api", "true", ".").WithHttpEndpoint().WithReference(database).WaitFor(database);
+        var gateway = builder.AddExecutable("gateway", "true", ".").WithHttpEndpoint().WithReference(api);
+        var web = builder.AddExecutable("web", "true", ".").WithHttpEndpoint().WithReference(gateway).WaitFor(gateway);
+        gateway.WithEnvironment("Cors__Origin", web.GetEndpoint("http"));
+        api.WithEnvironment("Issuer", gateway.GetEndpoint("http"));
+
+        var waves = DependencyGraph.StopWaves([.. builder.Resources]);
+        int WaveOf(IResourceBuilder<IResource> resource) => waves.Select((wave, i) => (wave, i)).Single(w => w.wave.Contains(resource.Resource)).i;
+
+        Assert.True(WaveOf(web) < WaveOf(gateway));
+        Assert.True(WaveOf(gateway) < WaveOf(api));
+        Assert.True(WaveOf(api) < WaveOf(database));
+        Assert.True(WaveOf(database) < WaveOf(postgres));
+        Assert.Contains("web", DependencyGraph.DependenciesOf(gateway.Resource).Select(r => r.Name));
+    }
+
+    [Fact]
     public async Task Environment_holds_connection_strings_one_service_url_per_replica_and_the_otel_variables()
     {
         var builder = DistributedApplicationTestingBuilder.Create($"--{DashboardConfigNames.OtlpGrpcEndpointUrl}=http://localhost:4317", "--AppHost:OtlpApiKey=k3y");

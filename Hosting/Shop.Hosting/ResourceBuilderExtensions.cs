@@ -1,5 +1,6 @@
 using System.Net;
 using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Orchestration;
 
 namespace Shop.Hosting;
 
@@ -33,7 +34,7 @@ public static class ResourceBuilderExtensions
         ArgumentNullException.ThrowIfNull(value);
         if (value is EndpointReference endpoint)
         {
-            builder.WithRelationship(endpoint.Resource, "Reference");
+            builder.WithRelationship(endpoint.Resource, DependencyGraph.EnvironmentReference);
         }
 
         return builder.WithEnvironment(context => context.EnvironmentVariables[name] = value);

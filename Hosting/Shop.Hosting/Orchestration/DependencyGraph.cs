@@ -9,11 +9,22 @@ internal static class DependencyGraph
     public static IEnumerable<IResource> WaitsOf(IResource resource) =>
         resource.AnnotationsOf<WaitAnnotation>().Select(w => w.Resource).Distinct();
 
+    /// <summary>
+    /// The relationship of a resource to another whose endpoint URL it only receives in an environment variable (an
+    /// issuer, a CORS origin, a redirect URI). Such references often run both ways between services, so they are
+    /// the ones given up when the stop order meets a cycle.
+    /// </summary>
+    public const string EnvironmentReference = "EnvironmentReference";
+
     /// <summary>Everything a resource depends on at run time: what it waits for, references, or lives in.</summary>
-    public static IEnumerable<IResource> DependenciesOf(IResource resource)
+    public static IEnumerable<IResource> DependenciesOf(IResource resource) => DependenciesOf(resource, includeEnvironmentReferences: true);
+
+    private static IEnumerable<IResource> DependenciesOf(IResource resource, bool includeEnvironmentReferences)
     {
         var dependencies = WaitsOf(resource)
-            .Concat(resource.AnnotationsOf<ResourceRelationshipAnnotation>().Select(r => r.Resource));
+            .Concat(resource.AnnotationsOf<ResourceRelationshipAnnotation>()
+                .Where(r => includeEnvironmentReferences || r.Type != EnvironmentReference)
+                .Select(r => r.Resource));
         if (resource is IResourceWithParent child)
         {
             dependencies = dependencies.Append(child.Parent);
@@ -62,18 +73,30 @@ internal static class DependencyGraph
     }
 
     /// <summary>
-    /// Groups resources into stop waves: a resource stops only after everything that depends on it. Dependency
-    /// cycles through plain references (allowed) are broken arbitrarily so every resource still stops.
+    /// Groups resources into stop waves: a resource stops only after everything that depends on it. Cycles are
+    /// allowed through references (two services passing each other's URLs); where one blocks the order, endpoint
+    /// URLs passed in environment variables are set aside first, so waits and <c>WithReference</c> still decide
+    /// (the storefront before the gateway, the gateway before the services, the services before their databases).
+    /// A cycle of <c>WithReference</c> alone is broken arbitrarily so every resource still stops.
     /// </summary>
     public static IReadOnlyList<IReadOnlyList<IResource>> StopWaves(IReadOnlyList<IResource> resources)
     {
         var remaining = new HashSet<IResource>(resources, ReferenceEqualityComparer.Instance);
+        List<IResource> NotNeededByOthers(bool includeEnvironmentReferences) =>
+        [
+            .. remaining.Where(r => !remaining.Any(other =>
+                !ReferenceEquals(other, r) && DependenciesOf(other, includeEnvironmentReferences).Contains(r, ReferenceEqualityComparer.Instance))),
+        ];
+
         var waves = new List<IReadOnlyList<IResource>>();
         while (remaining.Count > 0)
         {
-            var wave = remaining
-                .Where(r => !remaining.Any(other => !ReferenceEquals(other, r) && DependenciesOf(other).Contains(r, ReferenceEqualityComparer.Instance)))
-                .ToList();
+            var wave = NotNeededByOthers(includeEnvironmentReferences: true);
+            if (wave.Count == 0)
+            {
+                wave = NotNeededByOthers(includeEnvironmentReferences: false);
+            }
+
             if (wave.Count == 0)
             {
                 wave = [remaining.First()];
