@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using Shop.Web.Cart;
 using Shop.Web.Catalog;
 
 namespace Shop.Web.Services;
@@ -86,6 +87,14 @@ public sealed partial class CatalogService(HttpClient http, ILogger<CatalogServi
         }
 
         return items;
+    }
+
+    /// <summary>The cart priced with the catalog's current entries and checked against today's stock.</summary>
+    /// <exception cref="CatalogUnavailableException">The gateway or the products service did not answer.</exception>
+    public async Task<PricedCart> PriceAsync(ShoppingCart cart, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cart);
+        return PricedCart.Price(cart, await GetItemsByIdsAsync(cart.Lines.Select(l => l.ProductId), cancellationToken));
     }
 
     /// <exception cref="CatalogUnavailableException">The gateway or the products service did not answer.</exception>
