@@ -115,9 +115,7 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
         var page = await Browser.NewPageAsync();
 
         await Store.AddToCartAsync(page, product, 1);
-        await page.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true }).ClickAsync();
-        await Store.SignInOnLoginPageAsync(page, user);
-        await page.GotoAsync(Store.Url("/checkout"));
+        await Store.SignInAndOpenCheckoutAsync(page, user);
         await Expect(page.Locator(".checkout-total")).ToHaveTextAsync("$9.00");
 
         var checkoutPosts = 0;

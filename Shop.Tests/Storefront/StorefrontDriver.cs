@@ -79,6 +79,14 @@ internal sealed partial class StorefrontDriver(DistributedApplication app)
         Assert.StartsWith(Web.GetLeftPart(UriPartial.Authority), page.Url, StringComparison.Ordinal);
     }
 
+    /// <summary>Signs in with the header's "Sign in" link, then opens checkout with the cart as it now is.</summary>
+    public async Task SignInAndOpenCheckoutAsync(IPage page, TestUser user)
+    {
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true }).ClickAsync();
+        await SignInOnLoginPageAsync(page, user);
+        await page.GotoAsync(Url("/checkout"));
+    }
+
     /// <summary>Adds <paramref name="quantity"/> of a product from its page, and waits for the page to say so.</summary>
     public async Task AddToCartAsync(IPage page, StorefrontProduct product, int quantity)
     {

@@ -19,9 +19,7 @@ public sealed class StorefrontOutageTests(ShopAppFixture shop, ITestOutputHelper
         var user = await Store.Identity.RegisterAsync("storefront-outage", ct);
         var page = await Browser.NewPageAsync();
         await Store.AddToCartAsync(page, product, 2);
-        await page.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true }).ClickAsync();
-        await Store.SignInOnLoginPageAsync(page, user);
-        await page.GotoAsync(Store.Url("/checkout"));
+        await Store.SignInAndOpenCheckoutAsync(page, user);
         await Expect(page.Locator(".checkout-total")).ToHaveTextAsync("$9.50");
         var idempotencyKey = await page.Locator("input[name='Form.IdempotencyKey']").InputValueAsync();
 
