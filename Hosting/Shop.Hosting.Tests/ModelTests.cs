@@ -80,7 +80,7 @@ public sealed class ModelTests
         api.WithHttpEndpoint();
 
         var waves = DependencyGraph.StopWaves([.. builder.Resources]);
-        int WaveOf(IResourceBuilder<IResource> resource) => waves.Select((wave, i) => (wave, i)).Single(w => w.wave.Contains(resource.Resource)).i;
+        int WaveOf(IResourceBuilder<IResource> resource) => StopWaveOf(waves, resource);
 
         Assert.True(WaveOf(web) < WaveOf(api));
         Assert.True(WaveOf(api) < WaveOf(database));
@@ -103,7 +103,7 @@ public sealed class ModelTests
         api.WithEnvironment("Issuer", gateway.GetEndpoint("http"));
 
         var waves = DependencyGraph.StopWaves([.. builder.Resources]);
-        int WaveOf(IResourceBuilder<IResource> resource) => waves.Select((wave, i) => (wave, i)).Single(w => w.wave.Contains(resource.Resource)).i;
+        int WaveOf(IResourceBuilder<IResource> resource) => StopWaveOf(waves, resource);
 
         Assert.True(WaveOf(web) < WaveOf(gateway));
         Assert.True(WaveOf(gateway) < WaveOf(api));
@@ -198,6 +198,10 @@ public sealed class ModelTests
         Assert.EndsWith("EnvironmentReporter.csproj", reporter.Resource.Metadata.ProjectPath, StringComparison.Ordinal);
         Assert.EndsWith("EnvironmentReporter.dll", reporter.Resource.Metadata.TargetPath, StringComparison.Ordinal);
     }
+
+    /// <summary>The index of the stop wave <paramref name="resource"/> is in.</summary>
+    private static int StopWaveOf(IReadOnlyList<IReadOnlyList<IResource>> waves, IResourceBuilder<IResource> resource) =>
+        waves.Select((wave, i) => (wave, i)).Single(w => w.wave.Contains(resource.Resource)).i;
 
     private static void Allocate(IEnumerable<IResourceWithEndpoints> resources, int firstPort)
     {
