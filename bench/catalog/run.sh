@@ -9,6 +9,7 @@
 # by default it does not.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 duration=${1:-10s}
 connections=${2:-32}
 rounds=${3:-3}
@@ -31,27 +32,13 @@ apphost=$!
 bare_pid=
 trap 'status=$?; ((status == 0)) || tail -40 "$log" >&2; [[ -n $bare_pid ]] && kill $bare_pid 2>/dev/null; kill -TERM $apphost 2>/dev/null; wait $apphost 2>/dev/null || true; rm -rf "$data"' EXIT
 
-until grep -q "Ready:" "$log"; do
-  if ! kill -0 "$apphost" 2>/dev/null || grep -q "Started with problems" "$log"; then cat "$log" >&2; exit 1; fi
-  sleep 0.1
-done
+wait_for_ready
 sleep 1
-gateway=$(grep -oE 'gateway: http://[^ ]+' "$log" | head -1 | cut -d' ' -f2)
+gateway=$(external_url gateway)
 
 # products has no external endpoint: its address and database are in its own environment, as the AppHost gave them.
-env_of() { # $1 = resource name, $2 = variable
-  for p in $(pgrep -P "$apphost"; for c in $(pgrep -P "$apphost"); do pgrep -P "$c"; done); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OTEL_SERVICE_NAME=$1"; then
-      tr '\0' '\n' <"/proc/$p/environ" | sed -n "s/^$2=//p"
-      return
-    fi
-  done
-  echo "no process for $1" >&2; exit 1
-}
-products=$(env_of products ASPNETCORE_URLS | cut -d';' -f1)
-productsdb=$(env_of products ConnectionStrings__productsdb)
-part() { tr ';' '\n' <<<"$productsdb" | sed -n "s/^$1=//Ip"; }
-export PGHOST=$(part Host) PGPORT=$(part Port) PGUSER=$(part Username) PGPASSWORD=$(part Password) PGDATABASE=$(part Database)
+products=$(resource_env products ASPNETCORE_URLS | cut -d';' -f1)
+use_database_of products productsdb
 db_transactions() { psql -XAtqc "SELECT pg_stat_force_next_flush(); SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()" | tail -1; }
 
 catalog="/api/products/items?pageIndex=0&pageSize=10&sort=price"

@@ -10,6 +10,7 @@
 # SHOP_BENCH_DASHBOARD=false runs without the dashboard (no telemetry exported), as in production without a collector.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 command -v psql >/dev/null || { echo "psql is missing: apt-get install postgresql-client" >&2; exit 1; }
 duration=${1:-30}
 rates=${2:-"20 50"}
@@ -34,52 +35,17 @@ DOTNET_ENVIRONMENT=Development dotnet "$appHost" --AppHost:RandomizePorts=true -
 apphost=$!
 trap 'status=$?; ((status == 0)) || tail -40 "$log" >&2; kill -TERM $apphost 2>/dev/null; wait $apphost 2>/dev/null || true; rm -rf "$data"' EXIT
 
-until grep -q "Ready:" "$log"; do
-  if ! kill -0 "$apphost" 2>/dev/null || grep -q "Started with problems" "$log"; then cat "$log" >&2; exit 1; fi
-  sleep 0.2
-done
-gateway=$(grep -oE 'gateway: http://[^ ]+' "$log" | head -1 | cut -d' ' -f2)
-web=$(grep -oE 'web: http://[^ ]+' "$log" | head -1 | cut -d' ' -f2)
+wait_for_ready
+gateway=$(external_url gateway)
+web=$(external_url web)
 
-# An access token as the storefront gets one: authorization code with PKCE through the gateway and the identity
-# service's sign-in form (Development accounts).
-token_for() { # $1 e-mail, $2 password, $3 scopes
-  local jar verifier challenge redirect authorize login_page login_url antiforgery return_url form_post code
-  jar=$(mktemp -p "$data")
-  verifier=$(openssl rand -base64 48 | tr '+/' '-_' | tr -d '=\n')
-  challenge=$(printf '%s' "$verifier" | openssl dgst -sha256 -binary | openssl base64 | tr '+/' '-_' | tr -d '=\n')
-  redirect="$web/signin-oidc"
-  authorize="$gateway/connect/authorize?client_id=web&response_type=code&response_mode=form_post&scope=$3&state=bench&code_challenge=$challenge&code_challenge_method=S256&redirect_uri=$(printf '%s' "$redirect" | sed 's/:/%3A/g; s#/#%2F#g')"
-  login_page=$(curl -s -L -c "$jar" -b "$jar" -w '\n%{url_effective}' "$authorize")
-  login_url=$(tail -1 <<<"$login_page")
-  antiforgery=$(grep -oE 'name="__RequestVerificationToken" type="hidden" value="[^"]+"' <<<"$login_page" | sed 's/.*value="//; s/"$//')
-  return_url=$(grep -oE 'name="ReturnUrl" value="[^"]+"' <<<"$login_page" | sed 's/.*value="//; s/"$//; s/&amp;/\&/g')
-  form_post=$(curl -s -L -c "$jar" -b "$jar" "$login_url" --data-urlencode "Input.Email=$1" --data-urlencode "Input.Password=$2" \
-    --data-urlencode "__RequestVerificationToken=$antiforgery" --data-urlencode "ReturnUrl=$return_url")
-  code=$(grep -oE 'name="code" value="[^"]+"' <<<"$form_post" | sed 's/.*value="//; s/"$//')
-  [[ -n $code ]] || { echo "sign-in of $1 failed: no authorization code" >&2; exit 1; }
-  curl -s "$gateway/connect/token" -d grant_type=authorization_code --data-urlencode "code=$code" \
-    --data-urlencode "redirect_uri=$redirect" -d client_id=web --data-urlencode "client_secret=$secret" \
-    --data-urlencode "code_verifier=$verifier" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p'
-}
-customer=$(token_for customer@example.com 'Customer#2026' 'openid%20ordering%20payment')
-admin=$(token_for admin@example.com 'Admin#2026' 'openid%20roles%20products')
+customer=$(access_token customer@example.com 'Customer#2026' 'openid%20ordering%20payment')
+admin=$(access_token admin@example.com 'Admin#2026' 'openid%20roles%20products')
 [[ -n $customer && -n $admin ]] || { echo "no access tokens" >&2; exit 1; }
 
 # Transactions per order in each service's database: the same server holds them all, so products' credentials read
 # every database's counters.
-env_of() { # $1 = resource name, $2 = variable
-  for p in $(pgrep -P "$apphost"; for c in $(pgrep -P "$apphost"); do pgrep -P "$c"; done); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OTEL_SERVICE_NAME=$1"; then
-      tr '\0' '\n' <"/proc/$p/environ" | sed -n "s/^$2=//p"
-      return
-    fi
-  done
-  echo "no process for $1" >&2; exit 1
-}
-productsdb=$(env_of products ConnectionStrings__productsdb)
-part() { tr ';' '\n' <<<"$productsdb" | sed -n "s/^$1=//Ip"; }
-export PGHOST=$(part Host) PGPORT=$(part Port) PGUSER=$(part Username) PGPASSWORD=$(part Password) PGDATABASE=$(part Database)
+use_database_of products productsdb
 db_transactions() { # "database count" lines
   psql -XAtq -F ' ' -c "SELECT pg_stat_force_next_flush()" \
     -c "SELECT datname, xact_commit + xact_rollback FROM pg_stat_database WHERE datname LIKE '%db' ORDER BY datname" | grep ' '

@@ -8,6 +8,7 @@
 # collector); by default the dashboard runs, as with ./run.sh, and every request is traced and exported.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 duration=${1:-10s}
 connections=${2:-32}
 rounds=${3:-3}
@@ -19,7 +20,6 @@ appHost=Shop.AppHost/bin/Release/net10.0/Shop.AppHost.dll
 data=$(mktemp -d /tmp/shop-bench-gateway-XXXX)
 chmod 755 "$data"
 log=$data/apphost.log
-jar=$data/cookies.txt
 secret=$(openssl rand -hex 24)
 
 DOTNET_ENVIRONMENT=Development dotnet "$appHost" --AppHost:RandomizePorts=true --AppHost:DataDirectory="$data/volumes" \
@@ -31,25 +31,13 @@ apphost=$!
 bare_pid=
 trap 'status=$?; ((status == 0)) || tail -40 "$log" >&2; [[ -n $bare_pid ]] && kill $bare_pid 2>/dev/null; kill -TERM $apphost 2>/dev/null; wait $apphost 2>/dev/null || true; rm -rf "$data"' EXIT
 
-until grep -q "Ready:" "$log"; do
-  if ! kill -0 "$apphost" 2>/dev/null || grep -q "Started with problems" "$log"; then cat "$log" >&2; exit 1; fi
-  sleep 0.1
-done
+wait_for_ready
 sleep 1
-gateway=$(grep -oE 'gateway: http://[^ ]+' "$log" | head -1 | cut -d' ' -f2)
-web=$(grep -oE 'web: http://[^ ]+' "$log" | head -1 | cut -d' ' -f2)
+gateway=$(external_url gateway)
+web=$(external_url web)
 
 # products has no external endpoint: its address is in its own environment, as the AppHost gave it.
-url_of() { # $1 = resource name
-  for p in $(pgrep -P "$apphost"; for c in $(pgrep -P "$apphost"); do pgrep -P "$c"; done); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OTEL_SERVICE_NAME=$1"; then
-      tr '\0' '\n' <"/proc/$p/environ" | sed -n 's/^ASPNETCORE_URLS=//p' | cut -d';' -f1
-      return
-    fi
-  done
-  echo "no process for $1" >&2; exit 1
-}
-products=$(url_of products)
+products=$(resource_env products ASPNETCORE_URLS | cut -d';' -f1)
 
 # The baseline: a bare YARP proxy in front of the same products process.
 bare_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -58,24 +46,8 @@ dotnet bench/gateway/BareProxy/bin/Release/net10.0/BareProxy.dll --urls "$bare" 
 bare_pid=$!
 until curl -s -o /dev/null "$bare/"; do kill -0 "$bare_pid" || { cat "$data/bare.log" >&2; exit 1; }; sleep 0.1; done
 
-# A signed-in user's access token, obtained as the storefront does: authorization code with PKCE through the
-# gateway, the sign-in form of the identity service, then the token endpoint (demo customer, Development seed).
-verifier=$(openssl rand -base64 48 | tr '+/' '-_' | tr -d '=\n')
-challenge=$(printf '%s' "$verifier" | openssl dgst -sha256 -binary | openssl base64 | tr '+/' '-_' | tr -d '=\n')
-redirect="$web/signin-oidc"
-authorize="$gateway/connect/authorize?client_id=web&response_type=code&response_mode=form_post&scope=openid%20profile%20products%20identity&state=bench&code_challenge=$challenge&code_challenge_method=S256&redirect_uri=$(printf '%s' "$redirect" | sed 's/:/%3A/g; s#/#%2F#g')"
-login_page=$(curl -s -L -c "$jar" -b "$jar" -w '\n%{url_effective}' "$authorize")
-login_url=$(tail -1 <<<"$login_page")
-antiforgery=$(grep -oE 'name="__RequestVerificationToken" type="hidden" value="[^"]+"' <<<"$login_page" | sed 's/.*value="//; s/"$//')
-return_url=$(grep -oE 'name="ReturnUrl" value="[^"]+"' <<<"$login_page" | sed 's/.*value="//; s/"$//; s/&amp;/\&/g')
-form_post=$(curl -s -L -c "$jar" -b "$jar" "$login_url" \
-  --data-urlencode "Input.Email=customer@example.com" --data-urlencode "Input.Password=Customer#2026" \
-  --data-urlencode "__RequestVerificationToken=$antiforgery" --data-urlencode "ReturnUrl=$return_url")
-code=$(grep -oE 'name="code" value="[^"]+"' <<<"$form_post" | sed 's/.*value="//; s/"$//')
-[[ -n $code ]] || { echo "sign-in failed: no authorization code" >&2; exit 1; }
-token=$(curl -s "$gateway/connect/token" -d grant_type=authorization_code --data-urlencode "code=$code" \
-  --data-urlencode "redirect_uri=$redirect" -d client_id=web --data-urlencode "client_secret=$secret" \
-  --data-urlencode "code_verifier=$verifier" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+# A signed-in user's access token, obtained as the storefront does (demo customer, Development seed).
+token=$(access_token customer@example.com 'Customer#2026' 'openid%20profile%20products%20identity')
 [[ -n $token ]] || { echo "no access token from the token endpoint" >&2; exit 1; }
 
 load=$(cut -d" " -f1-3 /proc/loadavg)
