@@ -16,6 +16,8 @@ trap 'rm -rf "$data"' EXIT
 # Sum of a memory field over the AppHost and all its descendants, in MiB.
 tree_pids() { ps -e -o pid=,ppid= | awk -v root="$1" '{parent[$1]=$2} END {n=1; q[1]=root; print root; while (n>0) {p=q[n--]; for (c in parent) if (parent[c]==p) {print c; q[++n]=c}}}'; }
 tree_rss() { local total=0; for p in $(tree_pids "$1"); do kb=$(awk '/^VmRSS:/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0); total=$((total + ${kb:-0})); done; echo $((total / 1024)); }
+# CPU seconds (user + system) the tree has used, counting children it has already reaped (initdb, psql).
+tree_cpu() { local total=0; for p in $(tree_pids "$1"); do t=$(awk '{sub(/.*\) /, ""); print $12+$13+$14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0); total=$((total + ${t:-0})); done; awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", t/hz}'; }
 tree_pss() { local total=0; for p in $(tree_pids "$1"); do kb=$(awk '/^Pss:/{print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0); total=$((total + ${kb:-0})); done; echo $((total / 1024)); }
 
 measure() { # $1 = label; prints "label seconds rss pss processes"
@@ -29,9 +31,10 @@ measure() { # $1 = label; prints "label seconds rss pss processes"
     sleep 0.02
   done
   local ready; ready=$(date +%s.%N)
+  local cpu; cpu=$(tree_cpu "$pid")
   sleep 2 # let start-up work (JIT, first health probes) settle before reading memory
   local count; count=$(tree_pids "$pid" | wc -l)
-  echo "$1 $(awk -v a="$start" -v b="$ready" 'BEGIN{printf "%.2f", b-a}') $(tree_rss "$pid") $(tree_pss "$pid") $count"
+  echo "$1 $(awk -v a="$start" -v b="$ready" 'BEGIN{printf "%.2f", b-a}') $(tree_rss "$pid") $(tree_pss "$pid") $count $cpu"
   kill -TERM "$pid"; wait "$pid" || true # (SIGINT is ignored by background jobs of scripts)
   rm -f "$log"
 }
@@ -49,13 +52,14 @@ done
 echo
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; runs: $runs; load average before: $load_before"
 echo
-echo "| start | Ready after (median s) | RSS summed (median MiB) | PSS summed (median MiB) | processes |"
-echo "|---|---|---|---|---|"
+echo "| start | Ready after (median s) | CPU used by then (median s) | RSS summed (median MiB) | PSS summed (median MiB) | processes |"
+echo "|---|---|---|---|---|---|"
 for kind in cold warm; do
   secs=$(awk -v k=$kind '$1==k{print $2}' "$results" | median)
   rss=$(awk -v k=$kind '$1==k{print $3}' "$results" | median)
   pss=$(awk -v k=$kind '$1==k{print $4}' "$results" | median)
   procs=$(awk -v k=$kind '$1==k{print $5}' "$results" | median)
-  printf '| %s | %.1f | %s | %s | %s |\n' "$kind" "$secs" "$rss" "$pss" "$procs"
+  cpu=$(awk -v k=$kind '$1==k{print $6}' "$results" | median)
+  printf '| %s | %.1f | %.1f | %s | %s | %s |\n' "$kind" "$secs" "$cpu" "$rss" "$pss" "$procs"
 done
 rm -f "$results"
