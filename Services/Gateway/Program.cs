@@ -16,7 +16,7 @@ app.UseStatusCodePages();
 app.UseRequestBodyLimit();
 
 app.UseCors();
-app.UseAuthentication();
+app.UseBearerAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Gateway.Configuration;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -24,9 +24,9 @@ public static class Extensions
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.AddDefaultProblemDetails();
+        // No default scheme: UseBearerAuthentication checks a token wherever one is sent (the rate limiter partitions
+        // by user), and anonymous requests, most of the traffic, skip the token handler altogether.
         builder.AddDefaultAuthentication(ApiAudiences);
-        // Here every request is authenticated, anonymous routes included: the rate limiter partitions by user.
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme);
 
         // Routes and clusters come from the "ReverseProxy" section; cluster destinations name services
         // (http://products), which service discovery turns into the addresses the AppHost gave this process.
@@ -86,27 +86,34 @@ public static class Extensions
         {
             var limits = settings.Value;
             var window = TimeSpan.FromSeconds(limits.WindowSeconds);
+            // Built once: a partition's limiter is created on its first request, and nothing is allocated per request.
+            Func<Caller, RateLimiter> userLimiter = _ => new FixedWindowRateLimiter(FixedWindow(limits.PermitLimit, window));
+            Func<Caller, RateLimiter> anonymousLimiter = _ => new FixedWindowRateLimiter(FixedWindow(limits.AnonymousPermitLimit, window));
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, Caller>(context =>
             {
                 if (IsHealthProbe(context.Request.Path))
                 {
-                    return RateLimitPartition.GetNoLimiter(string.Empty);
+                    return RateLimitPartition.GetNoLimiter(default(Caller));
                 }
 
-                var (key, permits) = context.User.FindFirstValue("sub") is { Length: > 0 } subject
-                    ? ("user:" + subject, limits.PermitLimit)
-                    : ("ip:" + (context.Connection.RemoteIpAddress ?? IPAddress.None), limits.AnonymousPermitLimit);
-                return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = permits,
-                    Window = window,
-                    QueueLimit = 0,
-                });
+                // The authentication feature, not HttpContext.User, which would create an empty principal for every
+                // anonymous request.
+                return context.Features.Get<IHttpAuthenticationFeature>()?.User?.FindFirstValue("sub") is { Length: > 0 } subject
+                    ? RateLimitPartition.Get(new Caller(subject, null), userLimiter)
+                    : RateLimitPartition.Get(new Caller(null, context.Connection.RemoteIpAddress ?? IPAddress.None), anonymousLimiter);
             });
             options.OnRejected = WriteTooManyRequestsAsync;
         });
     }
+
+    // No timer per limiter: the partitioned limiter replenishes all of its windows from one timer (as
+    // RateLimitPartition.GetFixedWindowLimiter arranges).
+    private static FixedWindowRateLimiterOptions FixedWindow(int permits, TimeSpan window) =>
+        new() { PermitLimit = permits, Window = window, QueueLimit = 0, AutoReplenishment = false };
+
+    /// <summary>A rate-limit partition: a signed-in user (the token's <c>sub</c>) or, when anonymous, a client address.</summary>
+    private readonly record struct Caller(string? Subject, IPAddress? Address);
 
     private static async ValueTask WriteTooManyRequestsAsync(OnRejectedContext context, CancellationToken cancellationToken)
     {

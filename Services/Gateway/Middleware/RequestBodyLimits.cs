@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -11,17 +12,8 @@ public static class RequestBodyLimits
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        return app.Use(async (context, next) =>
-        {
-            var limit = context.RequestServices.GetRequiredService<IOptions<RequestLimitSettings>>().Value.MaxBodyBytes;
-            if (context.Request.ContentLength > limit)
-            {
-                await WriteTooLargeAsync(context, limit);
-                return;
-            }
-
-            await next(context);
-        });
+        var limit = app.ApplicationServices.GetRequiredService<IOptions<RequestLimitSettings>>().Value.MaxBodyBytes;
+        return app.Use((context, next) => context.Request.ContentLength > limit ? WriteTooLargeAsync(context, limit) : next(context));
     }
 
     /// <summary>
@@ -32,18 +24,26 @@ public static class RequestBodyLimits
     {
         ArgumentNullException.ThrowIfNull(proxy);
 
-        proxy.Use(async (context, next) =>
-        {
-            await next();
-            if (!context.Response.HasStarted
-                && context.GetForwarderErrorFeature() is { Exception: { } exception }
-                && FindBadRequest(exception) is { StatusCode: StatusCodes.Status413PayloadTooLarge })
-            {
-                var limit = context.RequestServices.GetRequiredService<IOptions<RequestLimitSettings>>().Value.MaxBodyBytes;
-                await WriteTooLargeAsync(context, limit);
-            }
-        });
+        var limit = proxy.ApplicationServices.GetRequiredService<IOptions<RequestLimitSettings>>().Value.MaxBodyBytes;
+        proxy.Use((context, next) => MayOutgrowLimit(context.Request, limit) ? ForwardAsync(context, next, limit) : next());
         return proxy;
+    }
+
+    /// <summary>Only a body of unknown length, or one announced larger, can make Kestrel fail the read.</summary>
+    private static bool MayOutgrowLimit(HttpRequest request, long limit) =>
+        request.ContentLength is { } length
+            ? length > limit
+            : request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
+
+    private static async Task ForwardAsync(HttpContext context, Func<Task> next, long limit)
+    {
+        await next();
+        if (!context.Response.HasStarted
+            && context.GetForwarderErrorFeature() is { Exception: { } exception }
+            && FindBadRequest(exception) is { StatusCode: StatusCodes.Status413PayloadTooLarge })
+        {
+            await WriteTooLargeAsync(context, limit);
+        }
     }
 
     private static BadHttpRequestException? FindBadRequest(Exception exception)
