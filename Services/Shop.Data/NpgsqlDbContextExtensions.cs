@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure;
@@ -33,7 +34,16 @@ public static class NpgsqlDbContextExtensions
         }
 
         // Parsing here turns a malformed string into a start-up error instead of a failure on the first request.
-        _ = new NpgsqlConnectionStringBuilder(connectionString);
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        // (Npgsql's builder answers ContainsKey for every keyword it knows; the plain builder tells what was written.)
+        var written = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!written.ContainsKey("No Reset On Close") && !written.ContainsKey("NoResetOnClose"))
+        {
+            // Nothing here leaves session state on a pooled connection, so the DISCARD ALL that Npgsql would run at
+            // every reuse (a dozen per order in checkout) is work for nothing. A connection string can still ask for it.
+            settings.NoResetOnClose = true;
+            connectionString = settings.ConnectionString;
+        }
 
         builder.Services.AddDbContextPool<TContext>(options => options.UseNpgsql(connectionString, configureNpgsql));
 

@@ -159,7 +159,9 @@ public sealed partial class PaymentProcessor(
             return;
         }
 
-        // (2) Hold the row while the gateway is called; save the outcome with its event.
+        // (2) Hold the row while the gateway is called; save the outcome with its event. All or nothing, so EF Core's
+        // savepoint around SaveChanges would only add two round trips.
+        db.Database.AutoSavepointsEnabled = false;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var payment = await db.Payments
             .FromSql($"""SELECT * FROM "Payments" WHERE "Id" = {id} AND "Status" = 'Pending' FOR UPDATE SKIP LOCKED""")
