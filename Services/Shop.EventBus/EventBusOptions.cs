@@ -42,6 +42,12 @@ public sealed class EventBusOptions
     /// </summary>
     public int MaxConcurrency { get; set; } = 4;
 
+    /// <summary>
+    /// Most messages of one partition handled in one transaction: those that queued up while the previous ones were
+    /// handled. 1 handles every message in a transaction of its own.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 16;
+
     /// <summary>Times a handler runs for one message before the message goes to the dead-letter topic.</summary>
     public int MaxDeliveryAttempts { get; set; } = 5;
 

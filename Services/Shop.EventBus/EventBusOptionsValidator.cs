@@ -41,6 +41,7 @@ internal sealed class EventBusOptionsValidator : IValidateOptions<EventBusOption
         Range(failures, "RelayBatchSize", options.RelayBatchSize, 1, 10_000);
         Range(failures, "MaxDeliveryAttempts", options.MaxDeliveryAttempts, 1, 100);
         Range(failures, "MaxConcurrency", options.MaxConcurrency, 1, 64);
+        Range(failures, "MaxBatchSize", options.MaxBatchSize, 1, ConsumerAssignment.MaxQueued);
         Positive(failures, "RelayPollInterval", options.RelayPollInterval);
         Positive(failures, "RelayRetryDelay", options.RelayRetryDelay);
         Positive(failures, "RetryDelay", options.RetryDelay);

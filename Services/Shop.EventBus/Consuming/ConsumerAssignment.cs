@@ -18,9 +18,11 @@ namespace Shop.EventBus;
 /// the partition is given up, so no other replica starts on a message this one is still handling.
 /// </para>
 /// <para>
-/// Only offsets of handled messages are committed (the worker's next offset), in batches: when the workers are idle,
-/// or every <see cref="CommitInterval"/> while they are busy, and before partitions are given up or the consumer
-/// closes. A crash loses at most those uncommitted offsets; their messages come again and the inbox skips them.
+/// Only offsets of handled messages are committed (the worker's next offset), in batches: at most every
+/// <see cref="CommitInterval"/>, and before partitions are given up or the consumer closes. A commit is a synchronous
+/// round trip to the broker on the polling thread, so committing after every message would cost a round trip per
+/// message under load. A crash loses at most those uncommitted offsets; their messages come again and the inbox
+/// skips them.
 /// </para>
 /// </remarks>
 internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
@@ -30,8 +32,9 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
 
     private readonly Lock _lock = new();
     private readonly Dictionary<TopicPartition, PartitionWorker> _workers = [];
-    private Func<ConsumeResult<string, byte[]>, CancellationToken, Task>? _handle;
+    private Func<IReadOnlyList<ConsumeResult<string, byte[]>>, CancellationToken, Task>? _handle;
     private SemaphoreSlim? _concurrency;
+    private int _maxBatch = 1;
     private CancellationToken _stopping;
     private long _lastCommit;
 
@@ -49,9 +52,11 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
     }
 
     /// <summary>Called by the consumer before it subscribes; the rebalance callbacks only run after that.</summary>
-    public void Start(Func<ConsumeResult<string, byte[]>, CancellationToken, Task> handle, int maxConcurrency, ILogger logger, CancellationToken stopping)
+    /// <param name="handle">Handles a run of one partition's consecutive messages (at most <paramref name="maxBatch"/>), in order.</param>
+    public void Start(Func<IReadOnlyList<ConsumeResult<string, byte[]>>, CancellationToken, Task> handle, int maxConcurrency, int maxBatch, ILogger logger, CancellationToken stopping)
     {
         _handle = handle;
+        _maxBatch = maxBatch;
         _concurrency = new SemaphoreSlim(maxConcurrency, maxConcurrency);
         Logger = logger;
         _stopping = stopping;
@@ -71,7 +76,7 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
 
     /// <summary>
     /// Runs on the consumer's thread between polls: surfaces a worker's failure, resumes partitions whose workers
-    /// caught up, and commits handled offsets when the workers are idle or the last commit is old enough.
+    /// caught up, and commits handled offsets once the last commit is old enough.
     /// </summary>
     public void Maintain(IConsumer<string, byte[]> consumer)
     {
@@ -90,7 +95,7 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
             }
         }
 
-        if (workers.All(w => w.Queued == 0) || timeProvider.GetElapsedTime(_lastCommit) >= CommitInterval)
+        if (timeProvider.GetElapsedTime(_lastCommit) >= CommitInterval)
         {
             Commit(consumer, workers);
         }
@@ -139,7 +144,7 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
         {
             if (!_workers.TryGetValue(partition, out var worker))
             {
-                worker = new PartitionWorker(partition, _handle!, _concurrency!, _stopping);
+                worker = new PartitionWorker(partition, _handle!, _concurrency!, _maxBatch, _stopping);
                 _workers.Add(partition, worker);
             }
 
@@ -212,7 +217,11 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
     private static string Describe(IEnumerable<TopicPartition> partitions) =>
         string.Join(", ", partitions.GroupBy(p => p.Topic).Select(g => $"{g.Key}[{string.Join(",", g.Select(p => p.Partition.Value).Order())}]"));
 
-    /// <summary>Handles one partition's messages in order; records the offset after the last one handled.</summary>
+    /// <summary>
+    /// Handles one partition's messages in order; records the offset after the last one handled. Messages that queued
+    /// up while the previous ones were handled are handed over together, so that a busy partition can be handled in
+    /// fewer transactions.
+    /// </summary>
     private sealed class PartitionWorker
     {
         private readonly Channel<ConsumeResult<string, byte[]>> _queue =
@@ -223,12 +232,13 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
 
         public PartitionWorker(
             TopicPartition partition,
-            Func<ConsumeResult<string, byte[]>, CancellationToken, Task> handle,
+            Func<IReadOnlyList<ConsumeResult<string, byte[]>>, CancellationToken, Task> handle,
             SemaphoreSlim concurrency,
+            int maxBatch,
             CancellationToken stopping)
         {
             Partition = partition;
-            Completion = Task.Run(() => RunAsync(handle, concurrency, stopping), CancellationToken.None);
+            Completion = Task.Run(() => RunAsync(handle, concurrency, maxBatch, stopping), CancellationToken.None);
         }
 
         public TopicPartition Partition { get; }
@@ -259,24 +269,33 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
         public void Complete() => _queue.Writer.TryComplete();
 
         private async Task RunAsync(
-            Func<ConsumeResult<string, byte[]>, CancellationToken, Task> handle, SemaphoreSlim concurrency, CancellationToken stopping)
+            Func<IReadOnlyList<ConsumeResult<string, byte[]>>, CancellationToken, Task> handle, SemaphoreSlim concurrency, int maxBatch, CancellationToken stopping)
         {
+            var batch = new List<ConsumeResult<string, byte[]>>(maxBatch);
             try
             {
-                await foreach (var result in _queue.Reader.ReadAllAsync(CancellationToken.None))
+                await foreach (var first in _queue.Reader.ReadAllAsync(CancellationToken.None))
                 {
                     await concurrency.WaitAsync(stopping);
                     try
                     {
-                        await handle(result, stopping);
+                        // Taken after the wait for a slot: what arrived meanwhile joins the batch.
+                        batch.Add(first);
+                        while (batch.Count < maxBatch && _queue.Reader.TryRead(out var next))
+                        {
+                            batch.Add(next);
+                        }
+
+                        await handle(batch, stopping);
                     }
                     finally
                     {
                         concurrency.Release();
                     }
 
-                    Volatile.Write(ref _handled, result.Offset.Value + 1);
-                    Interlocked.Decrement(ref _queued);
+                    Volatile.Write(ref _handled, batch[^1].Offset.Value + 1);
+                    Interlocked.Add(ref _queued, -batch.Count);
+                    batch.Clear();
                 }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -89,7 +89,7 @@ internal sealed partial class EventConsumer<TContext>(
     /// <summary>Polls Kafka and hands messages to the partitions' workers until the host stops.</summary>
     private void Consume(List<string> subscribed, CancellationToken stoppingToken)
     {
-        assignment.Start(HandleAsync, Settings.MaxConcurrency, logger, stoppingToken);
+        assignment.Start(HandleBatchAsync, Settings.MaxConcurrency, Settings.MaxBatchSize, logger, stoppingToken);
         consumer.Subscribe(subscribed);
         LogSubscribed(logger, Settings.GroupId, string.Join(", ", subscribed));
         try
@@ -160,7 +160,129 @@ internal sealed partial class EventConsumer<TContext>(
         }
 
         var started = timeProvider.GetTimestamp();
-        using var span = TraceContext.StartSpan($"process {result.Topic}", ActivityKind.Consumer,
+        using var span = StartProcessSpan(result, eventType);
+        var outcome = await ProcessAsync(result, subscription, span, cancellationToken);
+        span?.SetTag("shop.eventbus.outcome", outcome);
+        var tags = Outcome(outcome, result.Topic, eventType);
+        telemetry.Consumed.Add(1, tags);
+        telemetry.ProcessDuration.Record(timeProvider.GetElapsedTime(started).TotalSeconds, tags);
+    }
+
+    /// <summary>
+    /// Handles a run of one partition's messages. Two or more events for this service's handlers go through one
+    /// transaction (see <see cref="EventDispatcher{TContext}.DispatchBatchAsync"/>); when that fails, or anything in the
+    /// run needs special care (a dead letter, an unreadable payload), each message is handled on its own, as always.
+    /// </summary>
+    private async Task HandleBatchAsync(IReadOnlyList<ConsumeResult<string, byte[]>> results, CancellationToken cancellationToken)
+    {
+        if (results.Count > 1 && await TryHandleTogetherAsync(results, cancellationToken))
+        {
+            return;
+        }
+
+        foreach (var result in results)
+        {
+            await HandleAsync(result, cancellationToken);
+        }
+    }
+
+    private async Task<bool> TryHandleTogetherAsync(IReadOnlyList<ConsumeResult<string, byte[]>> results, CancellationToken cancellationToken)
+    {
+        var events = new List<(ConsumeResult<string, byte[]> Result, IntegrationEvent Event, EventSubscription Subscription)>(results.Count);
+        foreach (var result in results)
+        {
+            if (result.Topic == Settings.DeadLetterTopic)
+            {
+                return false;
+            }
+
+            if (EventBusHeaders.Get(result.Message.Headers, EventBusHeaders.EventType) is not { } eventType
+                || !subscriptions.TryGet(eventType, out var subscription))
+            {
+                continue;
+            }
+
+            try
+            {
+                events.Add((result, serializer.Deserialize(result.Message.Value, subscription.EventType), subscription));
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
+
+        if (events.Count < 2)
+        {
+            return false;
+        }
+
+        var started = timeProvider.GetTimestamp();
+        var spans = new Activity?[events.Count];
+        bool[] processed;
+        try
+        {
+            processed = await dispatcher.DispatchBatchAsync(
+                [.. events.Select(e => (e.Event, e.Subscription))],
+                i => spans[i] = StartProcessSpan(events[i].Result, events[i].Subscription.Name),
+                cancellationToken);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Nothing was kept; each message gets its own attempts (and spans) now.
+            LogBatchFailed(logger, events.Count, Cause(exception).Message);
+            foreach (var span in spans)
+            {
+                span?.SetTag("shop.eventbus.outcome", "batch_rolled_back");
+                span?.Dispose();
+            }
+
+            return false;
+        }
+        catch
+        {
+            foreach (var span in spans)
+            {
+                span?.Dispose();
+            }
+
+            throw;
+        }
+
+        var elapsed = timeProvider.GetElapsedTime(started).TotalSeconds;
+        foreach (var result in results)
+        {
+            if (!events.Exists(e => e.Result == result))
+            {
+                var eventType = EventBusHeaders.Get(result.Message.Headers, EventBusHeaders.EventType);
+                telemetry.Consumed.Add(1, Outcome("ignored", result.Topic, eventType));
+            }
+        }
+
+        for (var i = 0; i < events.Count; i++)
+        {
+            var (result, @event, subscription) = events[i];
+            var outcome = processed[i] ? "processed" : "duplicate";
+            if (!processed[i])
+            {
+                LogDuplicate(logger, @event.Id, subscription.Name, result.Topic, result.Partition.Value, result.Offset.Value);
+            }
+
+            spans[i]?.SetTag("shop.eventbus.outcome", outcome);
+            spans[i]?.SetTag("shop.eventbus.batch.size", events.Count);
+            spans[i]?.Dispose();
+            var tags = Outcome(outcome, result.Topic, subscription.Name);
+            telemetry.Consumed.Add(1, tags);
+            telemetry.ProcessDuration.Record(elapsed, tags);
+        }
+
+        return true;
+    }
+
+    private Activity? StartProcessSpan(ConsumeResult<string, byte[]> result, string eventType)
+    {
+        var headers = result.Message.Headers;
+        var span = TraceContext.StartSpan($"process {result.Topic}", ActivityKind.Consumer,
             TraceContext.Parse(EventBusHeaders.Get(headers, EventBusHeaders.TraceParent), EventBusHeaders.Get(headers, EventBusHeaders.TraceState)));
         if (span is { IsAllDataRequested: true })
         {
@@ -176,11 +298,7 @@ internal sealed partial class EventConsumer<TContext>(
             span.SetTag("shop.eventbus.event_type", eventType);
         }
 
-        var outcome = await ProcessAsync(result, subscription, span, cancellationToken);
-        span?.SetTag("shop.eventbus.outcome", outcome);
-        var tags = Outcome(outcome, result.Topic, eventType);
-        telemetry.Consumed.Add(1, tags);
-        telemetry.ProcessDuration.Record(timeProvider.GetElapsedTime(started).TotalSeconds, tags);
+        return span;
     }
 
     private async Task<string> ProcessAsync(ConsumeResult<string, byte[]> result, EventSubscription subscription, Activity? span, CancellationToken cancellationToken)
@@ -351,6 +469,9 @@ internal sealed partial class EventConsumer<TContext>(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not store the dead letter at {Topic}[{Partition}]@{Offset}; it stays in the topic")]
     private static partial void LogDeadLetterNotStored(ILogger logger, Exception exception, string topic, int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handling {Count} events in one transaction failed ({Reason}); handling them one at a time")]
+    private static partial void LogBatchFailed(ILogger logger, int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not {What}; retrying in {DelayMs:0} ms: {Reason}")]
     private static partial void LogInfrastructureRetry(ILogger logger, string what, double delayMs, string reason);
