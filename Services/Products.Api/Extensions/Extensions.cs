@@ -36,7 +36,13 @@ public static class Extensions
         builder.Services.AddMigration<ProductsContext>(ProductsSeed.SeedAsync);
 
         // Reserve on submission, sell on confirmation, release on cancellation: the checkout saga's inventory steps.
-        builder.AddEventBus<ProductsContext>(KafkaConnectionName, options => options.GroupId = EventBusGroupId)
+        // One order per transaction: stock rows are shared by orders of every partition, and a batch of orders would
+        // hold many of them, locked order by order rather than in one id order, so batches of two partitions can deadlock.
+        builder.AddEventBus<ProductsContext>(KafkaConnectionName, options =>
+            {
+                options.GroupId = EventBusGroupId;
+                options.MaxBatchSize = 1;
+            })
             .AddSubscription<OrderSubmittedIntegrationEvent, OrderSubmittedHandler>()
             .AddSubscription<OrderConfirmedIntegrationEvent, OrderConfirmedHandler>()
             .AddSubscription<OrderCancelledIntegrationEvent, OrderCancelledHandler>();
