@@ -153,19 +153,29 @@ internal sealed partial class EventConsumer<TContext>(
         var eventType = EventBusHeaders.Get(headers, EventBusHeaders.EventType);
         if (eventType is null || !subscriptions.TryGet(eventType, out var subscription))
         {
-            // Topics are streams: most of a stream's event types concern other services.
-            telemetry.Consumed.Add(1, Outcome("ignored", result.Topic, eventType));
-            LogIgnored(logger, eventType ?? "(none)", result.Topic, result.Partition.Value, result.Offset.Value);
+            Ignore(result, eventType);
             return;
         }
 
         var started = timeProvider.GetTimestamp();
         using var span = StartProcessSpan(result, eventType);
         var outcome = await ProcessAsync(result, subscription, span, cancellationToken);
+        RecordOutcome(span, outcome, result.Topic, eventType, timeProvider.GetElapsedTime(started));
+    }
+
+    /// <summary>Topics are streams: most of a stream's event types concern other services.</summary>
+    private void Ignore(ConsumeResult<string, byte[]> result, string? eventType)
+    {
+        telemetry.Consumed.Add(1, Outcome("ignored", result.Topic, eventType));
+        LogIgnored(logger, eventType ?? "(none)", result.Topic, result.Partition.Value, result.Offset.Value);
+    }
+
+    private void RecordOutcome(Activity? span, string outcome, string topic, string eventType, TimeSpan elapsed)
+    {
         span?.SetTag("shop.eventbus.outcome", outcome);
-        var tags = Outcome(outcome, result.Topic, eventType);
+        var tags = Outcome(outcome, topic, eventType);
         telemetry.Consumed.Add(1, tags);
-        telemetry.ProcessDuration.Record(timeProvider.GetElapsedTime(started).TotalSeconds, tags);
+        telemetry.ProcessDuration.Record(elapsed.TotalSeconds, tags);
     }
 
     /// <summary>
@@ -175,7 +185,8 @@ internal sealed partial class EventConsumer<TContext>(
     /// </summary>
     private async Task HandleBatchAsync(IReadOnlyList<ConsumeResult<string, byte[]>> results, CancellationToken cancellationToken)
     {
-        if (results.Count > 1 && await TryHandleTogetherAsync(results, cancellationToken))
+        // A run comes from one partition, so from one topic: dead letters are stored one by one.
+        if (results.Count > 1 && results[0].Topic != Settings.DeadLetterTopic && await TryHandleTogetherAsync(results, cancellationToken))
         {
             return;
         }
@@ -189,16 +200,13 @@ internal sealed partial class EventConsumer<TContext>(
     private async Task<bool> TryHandleTogetherAsync(IReadOnlyList<ConsumeResult<string, byte[]>> results, CancellationToken cancellationToken)
     {
         var events = new List<(ConsumeResult<string, byte[]> Result, IntegrationEvent Event, EventSubscription Subscription)>(results.Count);
+        var ignored = new List<(ConsumeResult<string, byte[]> Result, string? EventType)>();
         foreach (var result in results)
         {
-            if (result.Topic == Settings.DeadLetterTopic)
+            var eventType = EventBusHeaders.Get(result.Message.Headers, EventBusHeaders.EventType);
+            if (eventType is null || !subscriptions.TryGet(eventType, out var subscription))
             {
-                return false;
-            }
-
-            if (EventBusHeaders.Get(result.Message.Headers, EventBusHeaders.EventType) is not { } eventType
-                || !subscriptions.TryGet(eventType, out var subscription))
-            {
+                ignored.Add((result, eventType));
                 continue;
             }
 
@@ -249,31 +257,23 @@ internal sealed partial class EventConsumer<TContext>(
             throw;
         }
 
-        var elapsed = timeProvider.GetElapsedTime(started).TotalSeconds;
-        foreach (var result in results)
+        var elapsed = timeProvider.GetElapsedTime(started);
+        foreach (var (result, eventType) in ignored)
         {
-            if (!events.Exists(e => e.Result == result))
-            {
-                var eventType = EventBusHeaders.Get(result.Message.Headers, EventBusHeaders.EventType);
-                telemetry.Consumed.Add(1, Outcome("ignored", result.Topic, eventType));
-            }
+            Ignore(result, eventType);
         }
 
         for (var i = 0; i < events.Count; i++)
         {
             var (result, @event, subscription) = events[i];
-            var outcome = processed[i] ? "processed" : "duplicate";
             if (!processed[i])
             {
                 LogDuplicate(logger, @event.Id, subscription.Name, result.Topic, result.Partition.Value, result.Offset.Value);
             }
 
-            spans[i]?.SetTag("shop.eventbus.outcome", outcome);
             spans[i]?.SetTag("shop.eventbus.batch.size", events.Count);
+            RecordOutcome(spans[i], processed[i] ? "processed" : "duplicate", result.Topic, subscription.Name, elapsed);
             spans[i]?.Dispose();
-            var tags = Outcome(outcome, result.Topic, subscription.Name);
-            telemetry.Consumed.Add(1, tags);
-            telemetry.ProcessDuration.Record(elapsed, tags);
         }
 
         return true;

@@ -66,16 +66,7 @@ internal sealed class EventDispatcher<TContext>(IServiceScopeFactory scopes, Tim
                 return false;
             }
 
-            try
-            {
-                await handler.Invoke(scope.ServiceProvider, @event, token);
-                await context.SaveChangesAsync(token);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException || !token.IsCancellationRequested)
-            {
-                throw new HandlerFailedException(handler.Name, exception);
-            }
-
+            await InvokeAsync(handler, scope.ServiceProvider, context, @event, token);
             await transaction.CommitAsync(token);
             return true;
         }, cancellationToken);
@@ -121,16 +112,7 @@ internal sealed class EventDispatcher<TContext>(IServiceScopeFactory scopes, Tim
                         continue;
                     }
 
-                    try
-                    {
-                        await handler.Invoke(scope.ServiceProvider, @event, token);
-                        await context.SaveChangesAsync(token);
-                    }
-                    catch (Exception exception) when (exception is not OperationCanceledException || !token.IsCancellationRequested)
-                    {
-                        throw new HandlerFailedException(handler.Name, exception);
-                    }
-
+                    await InvokeAsync(handler, scope.ServiceProvider, context, @event, token);
                     processed[i] = true;
                 }
 
@@ -140,6 +122,21 @@ internal sealed class EventDispatcher<TContext>(IServiceScopeFactory scopes, Tim
             await transaction.CommitAsync(token);
             return processed;
         }, cancellationToken);
+    }
+
+    /// <summary>Runs a handler and saves its changes; what goes wrong in either is the handler's failure.</summary>
+    private static async Task InvokeAsync(
+        HandlerRegistration handler, IServiceProvider services, TContext context, IntegrationEvent @event, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await handler.Invoke(services, @event, cancellationToken);
+            await context.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new HandlerFailedException(handler.Name, exception);
+        }
     }
 
     /// <summary>Inserts the inbox records of every (event, handler) pair of the batch in one statement; returns the new pairs.</summary>
