@@ -415,15 +415,25 @@ internal sealed partial class OutboxRelay<TContext>(
     private async Task CleanUpAsync(NpgsqlConnection connection, EventBusTables tables, CancellationToken cancellationToken)
     {
         var cutoff = timeProvider.GetUtcNow() - Settings.Retention;
-        await using var command = new NpgsqlCommand(
-            $"""
-            DELETE FROM {tables.Outbox} WHERE sequence IN
-                (SELECT sequence FROM {tables.Outbox} WHERE sent_at < $1 ORDER BY sent_at LIMIT {CleanupBatchSize});
-            DELETE FROM {tables.Inbox} WHERE (event_id, handler) IN
-                (SELECT event_id, handler FROM {tables.Inbox} WHERE processed_at < $1 ORDER BY processed_at LIMIT {CleanupBatchSize});
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = cutoff });
-        var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+        // A batch, not one command of two statements: PostgreSQL refuses several statements in one prepared command,
+        // which a command with positional parameters is.
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(
+                    $"DELETE FROM {tables.Outbox} WHERE sequence IN (SELECT sequence FROM {tables.Outbox} WHERE sent_at < $1 ORDER BY sent_at LIMIT {CleanupBatchSize})")
+                {
+                    Parameters = { new NpgsqlParameter { Value = cutoff } },
+                },
+                new NpgsqlBatchCommand(
+                    $"DELETE FROM {tables.Inbox} WHERE (event_id, handler) IN (SELECT event_id, handler FROM {tables.Inbox} WHERE processed_at < $1 ORDER BY processed_at LIMIT {CleanupBatchSize})")
+                {
+                    Parameters = { new NpgsqlParameter { Value = cutoff } },
+                },
+            },
+        };
+        var deleted = await batch.ExecuteNonQueryAsync(cancellationToken);
         if (deleted > 0)
         {
             LogCleanedUp(logger, deleted, ContextName, Settings.Retention.TotalDays);
