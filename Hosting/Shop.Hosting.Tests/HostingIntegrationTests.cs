@@ -77,6 +77,28 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task PostgreSQL_settings_in_the_AppHosts_own_environment_do_not_reach_the_server_it_runs()
+    {
+        // A developer's shell may export PGPORT or PGDATA for psql; PostgreSQL's programs refuse to start on a bad one.
+        var dataDirectory = Directory.CreateTempSubdirectory("shop-pgenv-").FullName;
+        File.SetUnixFileMode(dataDirectory, (UnixFileMode)0b111_101_101);
+        Environment.SetEnvironmentVariable("PGPORT", "not-a-port");
+        Environment.SetEnvironmentVariable("PGDATA", "/nonexistent");
+        try
+        {
+            // First run: initdb and the server; second run: the password is reset in single-user mode first.
+            await RunPostgresAsync(dataDirectory, persistent: true, "CREATE TABLE notes(text text); INSERT INTO notes VALUES ('kept')");
+            Assert.Equal("kept", await RunPostgresAsync(dataDirectory, persistent: true, "SELECT text FROM notes"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PGPORT", null);
+            Environment.SetEnvironmentVariable("PGDATA", null);
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Postgres_data_survives_a_restart_with_a_data_volume_and_not_without()
     {
         var dataDirectory = Directory.CreateTempSubdirectory("shop-volumes-").FullName;

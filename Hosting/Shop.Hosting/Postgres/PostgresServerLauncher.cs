@@ -14,6 +14,12 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
 {
     private const string InstallHint = "Install them with `sudo apt-get install postgresql` (or run ./run.sh, which installs what is missing)";
 
+    /// <summary>
+    /// PostgreSQL's programs read PGPORT, PGDATA and more from their environment; the AppHost's own (a developer's psql
+    /// settings, say) must not reach the servers it runs, whose settings all come from the command line.
+    /// </summary>
+    private static IReadOnlyList<string> ServerVariables => InheritedEnvironment.Named("PG");
+
     public async Task<ProcessSpec> PrepareAsync()
     {
         var configuration = context.Services.GetRequiredService<IConfiguration>();
@@ -63,6 +69,7 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
             RunAsUser = runAsUser,
             StopSignal = PosixProcess.SIGINT,
             Environment = new Dictionary<string, string> { ["LC_ALL"] = "C.UTF-8" },
+            RemoveEnvironment = ServerVariables,
         };
     }
 
@@ -91,7 +98,13 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
             }
 
             var (exitCode, output) = await ProcessSpawner.RunToCompletionAsync(
-                new ProcessSpec(Path.Combine(binDirectory, "initdb")) { Arguments = arguments, WorkingDirectory = root, RunAsUser = runAsUser },
+                new ProcessSpec(Path.Combine(binDirectory, "initdb"))
+                {
+                    Arguments = arguments,
+                    WorkingDirectory = root,
+                    RunAsUser = runAsUser,
+                    RemoveEnvironment = ServerVariables,
+                },
                 context.CancellationToken);
             if (exitCode != 0)
             {
@@ -116,6 +129,7 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
                 Arguments = ["--single", "-D", dataDirectory, "postgres"],
                 WorkingDirectory = dataDirectory,
                 RunAsUser = runAsUser,
+                RemoveEnvironment = ServerVariables,
                 StandardInput = $"ALTER ROLE {PostgresServerResource.SuperUser} WITH PASSWORD '{password.Replace("'", "''", StringComparison.Ordinal)}';\n",
             },
             context.CancellationToken);

@@ -143,6 +143,12 @@ internal static class InheritedEnvironment
         .. System.Environment.GetEnvironmentVariables().Keys.Cast<string>()
             .Where(name => ContractPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))),
     ];
+
+    /// <summary>The AppHost's own variables whose names start with <paramref name="prefix"/> (case-sensitive, as POSIX names are).</summary>
+    public static IReadOnlyList<string> Named(string prefix) =>
+    [
+        .. System.Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(name => name.StartsWith(prefix, StringComparison.Ordinal)),
+    ];
 }
 
 /// <summary>Configuration keys through which the dashboard integration tells resources where to send telemetry.</summary>
