@@ -11,6 +11,8 @@ internal sealed class Browser : IAsyncDisposable
     public const string ChromiumPath = "/usr/bin/chromium";
 
     private readonly IPlaywright _playwright;
+    private static int s_describedPages;
+    private readonly List<IPage> _pages = [];
 
     private Browser(IPlaywright playwright, IBrowser chromium)
     {
@@ -39,7 +41,30 @@ internal sealed class Browser : IAsyncDisposable
     {
         var context = await Chromium.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
         context.SetDefaultTimeout(20_000);
-        return await context.NewPageAsync();
+        var page = await context.NewPageAsync();
+        _pages.Add(page);
+        return page;
+    }
+
+    /// <summary>
+    /// Where each page of this browser ended, what its notices said, and a screenshot: after a failed expectation
+    /// (a URL not reached, a status not shown) this is what the page showed instead.
+    /// </summary>
+    public async Task DescribePagesAsync(Action<string> writeLine)
+    {
+        foreach (var page in _pages.Where(p => !p.IsClosed))
+        {
+            try
+            {
+                var notices = await page.Locator("[role=alert], [role=status]").AllInnerTextsAsync();
+                var screenshot = await ScreenshotAsync(page, $"last-page-{Interlocked.Increment(ref s_describedPages)}");
+                writeLine($"page at the end: {page.Url}; notices: [{string.Join(" | ", notices.Select(n => n.Trim()))}]; screenshot: {screenshot}");
+            }
+            catch (PlaywrightException exception)
+            {
+                writeLine($"page at the end: {page.Url} (not described: {exception.Message})");
+            }
+        }
     }
 
     public static async Task<string> ScreenshotAsync(IPage page, string name)

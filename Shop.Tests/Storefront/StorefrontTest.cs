@@ -25,6 +25,7 @@ public abstract class StorefrontTest(ShopAppFixture shop, ITestOutputHelper outp
     {
         if (_browser is not null)
         {
+            await _browser.DescribePagesAsync(output.WriteLine);
             await _browser.DisposeAsync();
         }
     }
