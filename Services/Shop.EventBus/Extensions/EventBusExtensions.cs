@@ -92,6 +92,9 @@ public static class EventBusExtensions
             config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
             config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
             config.ReconnectBackoffMaxMs ??= 1_000;
+            // A killed replica's partitions wait this long for another member (or its restart) to take them over;
+            // librdkafka's 45 s suits clusters across a network, not processes on one machine.
+            config.SessionTimeoutMs ??= 10_000;
         }, consumer => consumer
             .SetPartitionsAssignedHandler((_, partitions) => assignment.Assigned(partitions))
             .SetPartitionsRevokedHandler((consumer, partitions) => assignment.Revoked(consumer, [.. partitions.Select(p => p.TopicPartition)]))
