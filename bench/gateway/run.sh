@@ -3,7 +3,9 @@
 # (anonymous, then with a signed-in user's access token), and of an authenticated profile read, all in one run of
 # the built AppHost with the same wrk settings. The gateway keeps token validation and rate limiting on; its limits
 # are raised so that no request of the benchmark is refused. Prints a Markdown table; RESULTS.md keeps them.
-#   bench/gateway/run.sh [duration=10s] [connections=32] [rounds=3]
+#   bench/gateway/run.sh [duration=10s] [connections=32] [rounds=3] [warmup=10s]
+# Each measurement follows a warm-up of the same URL, so that JIT tiering, caches and connection pools have settled:
+# the benchmark is of the steady state.
 # SHOP_BENCH_DASHBOARD=false runs without the dashboard, so no process exports telemetry (as in production without a
 # collector); by default the dashboard runs, as with ./run.sh, and every request is traced and exported.
 set -euo pipefail
@@ -12,6 +14,7 @@ source bench/lib.sh
 duration=${1:-10s}
 connections=${2:-32}
 rounds=${3:-3}
+warmup=${4:-10s}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 dotnet build Shop.AppHost -c Release -nologo -clp:ErrorsOnly -v:quiet
@@ -60,7 +63,7 @@ run() { # $1 label, $2 base url, $3 path, [$4 header]; prints label|rps|p50|p99|
   local status; status=$(curl -s -o /dev/null -w '%{http_code}' ${4:+-H "$4"} "$url")
   [[ $status == 200 ]] || { echo "$1: $url answered $status" >&2; exit 1; }
   local pid; pid=$(pid_of_url "$2")
-  wrk "${args[@]}" -d3s "$url" >/dev/null # warm-up: JIT, caches, connection pools
+  wrk "${args[@]}" -d"$warmup" "$url" >/dev/null
   local before; before=$(cpu_ticks "$pid")
   local out; out=$(wrk "${args[@]}" -d"$duration" "$url")
   local after; after=$(cpu_ticks "$pid")
@@ -97,7 +100,7 @@ bare_share=$(awk -v a="$(field "${labels[1]}" 2 | median)" -v b="$direct" 'BEGIN
 
 echo
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; load average before: $load"
-echo "wrk -t1 -c$connections -d$duration after a 3 s warm-up, $rounds rounds (medians); Release build; dashboard ${SHOP_BENCH_DASHBOARD:-true}"
+echo "wrk -t1 -c$connections -d$duration after a $warmup warm-up, $rounds rounds (medians); Release build; dashboard ${SHOP_BENCH_DASHBOARD:-true}"
 echo
 echo "| read | requests/s | share of direct | share of the bare proxy's share | p50 ms | p99 ms | CPU µs/request of the process called | errors |"
 echo "|---|---|---|---|---|---|---|---|"
