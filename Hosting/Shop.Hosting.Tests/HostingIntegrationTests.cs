@@ -80,8 +80,7 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     public async Task PostgreSQL_settings_in_the_AppHosts_own_environment_do_not_reach_the_server_it_runs()
     {
         // A developer's shell may export PGPORT or PGDATA for psql; PostgreSQL's programs refuse to start on a bad one.
-        var dataDirectory = Directory.CreateTempSubdirectory("shop-pgenv-").FullName;
-        File.SetUnixFileMode(dataDirectory, (UnixFileMode)0b111_101_101);
+        var dataDirectory = CreatePostgresDataDirectory("shop-pgenv-");
         Environment.SetEnvironmentVariable("PGPORT", "not-a-port");
         Environment.SetEnvironmentVariable("PGDATA", "/nonexistent");
         try
@@ -101,9 +100,7 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     [Fact]
     public async Task Postgres_data_survives_a_restart_with_a_data_volume_and_not_without()
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("shop-volumes-").FullName;
-        // As a checkout would be: reachable by the postgres user the server runs as when the tests run as root.
-        File.SetUnixFileMode(dataDirectory, (UnixFileMode)0b111_101_101);
+        var dataDirectory = CreatePostgresDataDirectory("shop-volumes-");
         try
         {
             await RunPostgresAsync(dataDirectory, persistent: true, "CREATE TABLE notes(text text); INSERT INTO notes VALUES ('kept')");
@@ -304,6 +301,14 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
         {
             Directory.Delete(dataDirectory, recursive: true);
         }
+    }
+
+    /// <summary>As a checkout would be: reachable by the postgres user the server runs as when the tests run as root.</summary>
+    private static string CreatePostgresDataDirectory(string prefix)
+    {
+        var directory = Directory.CreateTempSubdirectory(prefix).FullName;
+        File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101);
+        return directory;
     }
 
     private async Task<string?> RunPostgresAsync(string dataDirectory, bool persistent, string sql)
