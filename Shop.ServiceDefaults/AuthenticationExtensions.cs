@@ -28,6 +28,9 @@ public static class AuthenticationExtensions
 
     private const string BackchannelClientName = "identity-backchannel";
 
+    /// <summary>ASP.NET Core's switch that stops a single registered scheme from becoming the default one.</summary>
+    public const string SuppressAutoDefaultSchemeSwitch = "Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme";
+
     /// <summary>
     /// Validates the identity service's access tokens (JWT bearer): signature against its published keys, issuer,
     /// lifetime, token type, and an audience among <paramref name="audiences"/>, wherever an endpoint requires
@@ -51,6 +54,9 @@ public static class AuthenticationExtensions
 
         builder.Services.AddHttpClient(BackchannelClientName);
         // No default scheme: a token is checked where a policy asks for a user, not on every anonymous catalog read.
+        // ASP.NET Core would otherwise make the only registered scheme the default, and UseAuthentication would run
+        // the JWT handler for every request. Every policy below names its scheme, so nothing else needs a default.
+        AppContext.SetSwitch(SuppressAutoDefaultSchemeSwitch, true);
         builder.Services.AddAuthentication()
             .AddJwtBearer(options =>
             {
