@@ -21,6 +21,9 @@ public static class Extensions
     public const string AlivenessEndpointPath = "/alive";
     public const string LiveTag = "live";
 
+    /// <summary>The activity source and meter of HttpClient (System.Net.Http).</summary>
+    private const string HttpClientInstrumentationName = "System.Net.Http";
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -51,7 +54,7 @@ public static class Extensions
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
+                .AddMeter(HttpClientInstrumentationName, "System.Net.NameResolution")
                 .AddRuntimeInstrumentation()
                 // librdkafka's statistics, for services that use Kafka through Shop.Confluent.Kafka.
                 .AddMeter("Shop.Confluent.Kafka"))
@@ -60,7 +63,10 @@ public static class Extensions
                 .AddAspNetCoreInstrumentation(options =>
                     // Probes hit these every few seconds; tracing them would drown the real requests.
                     options.Filter = context => !IsHealthProbe(context.Request.Path))
-                .AddHttpClientInstrumentation());
+                // HttpClient's own activity source: since .NET 9 it names and tags client spans by the HTTP semantic
+                // conventions itself. The OpenTelemetry HttpClient instrumentation would add a DiagnosticListener
+                // subscriber on top, which boxes a payload per request and writes traceparent a second time.
+                .AddSource(HttpClientInstrumentationName));
 
         builder.AddOpenTelemetryExporters();
 

@@ -70,6 +70,9 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
             $"trace {traceId} to reach every service",
             ct,
             intervalMs: 500);
+        // HttpClient's calls are spans of their own: the gateway forwarding the order, ordering pricing it at products.
+        Assert.Contains(spans, s => s.Kind == "Client" && s.Resource == "gateway" && s.Name == "POST");
+        Assert.Contains(spans, s => s.Kind == "Client" && s.Resource == "ordering");
         Assert.Contains(spans, s => s.Kind == "Producer" && s.Resource == "ordering" && s.Name.Contains("ordering.orders", StringComparison.Ordinal));
         Assert.Contains(spans, s => s.Kind == "Consumer" && s.Resource == "products" && s.Name.Contains("ordering.orders", StringComparison.Ordinal));
         Assert.Contains(spans, s => s.Kind == "Consumer" && s.Resource == "payment" && s.Name.Contains("ordering.orders", StringComparison.Ordinal));
