@@ -10,12 +10,12 @@ builder.AddOrderDetailsApi();
 
 var app = builder.Build();
 
-app.UseForwardedHeaders();
+app.UseForwardedClientAddresses();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestBodyLimit();
 
-app.UseCors();
+app.UseStorefrontCors();
 app.UseBearerAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();

@@ -42,7 +42,6 @@ public static class OrderDetailsApi
 
         app.MapGroup("api/bff").WithTags("Storefront (composed)")
             .RequireAuthorization()
-            .RequireCors(Extensions.Extensions.StorefrontCorsPolicy)
             .MapGet("/orders/{id:guid}", GetOrderDetails)
             .WithName("GetOrderDetails")
             .WithSummary("An order with its payments and its products' current catalog entries, in one response");

@@ -14,7 +14,7 @@ namespace Gateway.Extensions;
 public static class Extensions
 {
     /// <summary>The CORS policy of every route: the storefront's origin (<c>Cors:AllowedOrigins</c>) and no other.</summary>
-    public const string StorefrontCorsPolicy = "storefront";
+    private const string StorefrontCorsPolicy = "storefront";
 
     /// <summary>Every API whose tokens the gateway accepts; each service then checks for its own audience.</summary>
     private static readonly string[] ApiAudiences = ["products", "ordering", "payment", "identity"];
@@ -66,6 +66,20 @@ public static class Extensions
             .AllowAnyHeader()
             .AllowAnyMethod()
             .WithExposedHeaders("Retry-After", "Location")));
+    }
+
+    /// <summary>
+    /// The storefront's CORS policy on every route. Only requests with an <c>Origin</c> header, browsers' cross-origin
+    /// calls, go through the CORS middleware: for any other it would still open a service scope and the request's
+    /// items dictionary, and server-side callers (the storefront's backend, services) are most of the traffic.
+    /// </summary>
+    public static IApplicationBuilder UseStorefrontCors(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        return app.UseWhen(
+            context => context.Request.Headers.Origin.Count > 0,
+            branch => branch.UseCors(StorefrontCorsPolicy));
     }
 
     /// <summary>
@@ -171,6 +185,23 @@ public static class Extensions
                 options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
             }
         });
+    }
+
+    /// <summary>
+    /// Believes <c>X-Forwarded-For</c> from known proxies only (see <see cref="AddForwardedClientAddresses"/>), once.
+    /// <c>ASPNETCORE_FORWARDEDHEADERS_ENABLED=true</c>, which Aspire-style hosts set, already runs the middleware
+    /// first in the pipeline with these options; a second run would cost every request for nothing.
+    /// </summary>
+    public static WebApplication UseForwardedClientAddresses(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        if (!string.Equals(app.Configuration["FORWARDEDHEADERS_ENABLED"], "true", StringComparison.OrdinalIgnoreCase))
+        {
+            app.UseForwardedHeaders();
+        }
+
+        return app;
     }
 
     private static bool IsHealthProbe(PathString path) =>
