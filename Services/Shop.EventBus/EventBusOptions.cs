@@ -59,6 +59,12 @@ public sealed class EventBusOptions
     /// <summary>How long published outbox rows and inbox records are kept before the relay deletes them.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How often the leading relay deletes what outlived <see cref="Retention"/>. The first clean-up comes a minute
+    /// after it takes the lead, or after this interval when that is shorter.
+    /// </summary>
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How events are written and read; unknown fields are ignored when reading.</summary>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
 

@@ -46,6 +46,7 @@ internal sealed class EventBusOptionsValidator : IValidateOptions<EventBusOption
         Positive(failures, "RelayRetryDelay", options.RelayRetryDelay);
         Positive(failures, "RetryDelay", options.RetryDelay);
         Positive(failures, "Retention", options.Retention);
+        Positive(failures, "CleanupInterval", options.CleanupInterval);
         AtLeast(failures, "RelayMaxRetryDelay", options.RelayMaxRetryDelay, "RelayRetryDelay", options.RelayRetryDelay);
         AtLeast(failures, "MaxRetryDelay", options.MaxRetryDelay, "RetryDelay", options.RetryDelay);
 

@@ -49,6 +49,32 @@ public sealed class OutboxTests(InfrastructureFixture infrastructure, ITestOutpu
     }
 
     [Fact]
+    public async Task Published_events_and_inbox_records_older_than_the_retention_are_deleted_by_the_relay()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var ledger = await LedgerHost.StartAsync(setup, configure: options =>
+        {
+            options.Retention = TimeSpan.FromSeconds(1);
+            options.CleanupInterval = TimeSpan.FromMilliseconds(500);
+        });
+
+        await ledger.PlaceOrdersAsync(count: 5);
+        await Eventually.HoldsAsync(async () => await Ledger.PendingAsync(setup.ConnectionString) == 0, "the relay has published every event");
+        await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString, nameof(OrderAuditHandler)) == 5, "every event is handled");
+        Assert.Equal(5, await Ledger.ReceiptCountAsync(setup.ConnectionString));
+
+        await Eventually.HoldsAsync(
+            async () => await Ledger.QueryAsync(setup.ConnectionString, db => db.Set<OutboxMessage>().CountAsync()) == 0,
+            "published outbox rows past the retention are deleted");
+        await Eventually.HoldsAsync(
+            async () => await Ledger.QueryAsync(setup.ConnectionString, db => db.Set<InboxMessage>().CountAsync()) == 0,
+            "inbox records past the retention are deleted");
+        // Only the bus's bookkeeping goes: the handlers' effects stay.
+        Assert.Equal(5, await Ledger.ReceiptCountAsync(setup.ConnectionString));
+        Assert.Equal(5, KafkaTopic.Count(setup.BootstrapServers, setup.Topic));
+    }
+
+    [Fact]
     public async Task A_rolled_back_transaction_publishes_nothing()
     {
         var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());

@@ -25,6 +25,7 @@ public sealed class OptionsValidationTests
     [InlineData("RelayPollInterval", "0")]
     [InlineData("RetryDelay", "-1")]
     [InlineData("Retention", "0")]
+    [InlineData("CleanupInterval", "0")]
     public void A_bad_setting_is_named_in_the_failure(string key, string value)
     {
         var failures = Failures(options =>
@@ -41,6 +42,7 @@ public sealed class OptionsValidationTests
                 case "RelayPollInterval": options.RelayPollInterval = TimeSpan.FromSeconds(int.Parse(value)); break;
                 case "RetryDelay": options.RetryDelay = TimeSpan.FromSeconds(int.Parse(value)); break;
                 case "Retention": options.Retention = TimeSpan.FromSeconds(int.Parse(value)); break;
+                case "CleanupInterval": options.CleanupInterval = TimeSpan.FromSeconds(int.Parse(value)); break;
             }
         });
 

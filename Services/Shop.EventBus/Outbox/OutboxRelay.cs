@@ -41,7 +41,6 @@ internal sealed partial class OutboxRelay<TContext>(
 {
     private static readonly string ContextName = typeof(TContext).Name;
     private static readonly TimeSpan BacklogRefreshInterval = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan CleanupInterval = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan FirstCleanupDelay = TimeSpan.FromMinutes(1);
     private const int CleanupBatchSize = 5000;
 
@@ -183,7 +182,7 @@ internal sealed partial class OutboxRelay<TContext>(
         var listener = ListenAsync(dataSource, tables.NotifyChannel, lease);
         var publishFailures = 0;
         var lastBacklog = long.MinValue;
-        var nextCleanup = timeProvider.GetUtcNow() + FirstCleanupDelay;
+        var nextCleanup = timeProvider.GetUtcNow() + (FirstCleanupDelay < Settings.CleanupInterval ? FirstCleanupDelay : Settings.CleanupInterval);
         try
         {
             while (true)
@@ -227,7 +226,7 @@ internal sealed partial class OutboxRelay<TContext>(
                 if (timeProvider.GetUtcNow() >= nextCleanup)
                 {
                     await CleanUpAsync(connection, tables, lease.Token);
-                    nextCleanup = timeProvider.GetUtcNow() + CleanupInterval;
+                    nextCleanup = timeProvider.GetUtcNow() + Settings.CleanupInterval;
                 }
 
                 await signal.WaitAsync(Settings.RelayPollInterval, lease.Token);
