@@ -187,6 +187,36 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void Allocated_ports_lie_below_the_range_outgoing_connections_take_their_ports_from()
+    {
+        var (low, high) = PortAllocator.Ephemeral;
+        var ports = Enumerable.Range(0, 20).Select(_ => PortAllocator.AllocateFreePort()).ToList();
+
+        if (low >= 11_000)
+        {
+            Assert.All(ports, port => Assert.InRange(port, 10_000, low - 1));
+        }
+        else
+        {
+            // Nothing left below the range (an unusual kernel setting): the kernel's own choice, checked free.
+            Assert.All(ports, port => Assert.InRange(port, low, high));
+        }
+    }
+
+    [Fact]
+    public void A_port_another_process_has_reserved_is_not_handed_out()
+    {
+        var port = PortAllocator.AllocateFreePort();
+        var reservation = Path.Combine(Path.GetTempPath(), "shop-hosting-ports", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        // The reservation is an exclusive lock held for the life of this process: another process cannot take it.
+        using var other = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", ["--nonblock", reservation, "true"]))!;
+        other.WaitForExit();
+
+        Assert.NotEqual(0, other.ExitCode);
+    }
+
+    [Fact]
     public void A_project_takes_its_http_port_and_variables_from_its_launch_profile()
     {
         var builder = DistributedApplicationTestingBuilder.Create();

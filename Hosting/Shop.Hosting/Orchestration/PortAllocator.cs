@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -6,22 +7,36 @@ namespace Shop.Hosting.Orchestration;
 /// <summary>Finds free loopback ports and checks that fixed ones are free.</summary>
 internal static class PortAllocator
 {
+    private const int LowestPort = 10_000;
+
     private static readonly Lock Lock = new();
 
     // Ports handed out by this process recently: two apps allocating at once must not get the same one.
     private static readonly HashSet<int> Recent = [];
 
+    // The range the kernel picks local ports of outgoing connections from. A port chosen there stays free only until
+    // some client's connection happens to take it, and a resource binds its port seconds after allocation (tens of
+    // seconds on a loaded machine): ports are therefore chosen below it.
+    private static readonly (int Low, int High) EphemeralRange = ReadEphemeralRange();
+
+    // Other AppHosts on the machine (tests run several side by side) choose from the same range: each port handed out
+    // is also locked in a file under the temp directory for the rest of this process's life, and a port another
+    // process holds is skipped. The lock goes with the process, however it ends.
+    private static readonly string ReservationDirectory = Path.Combine(Path.GetTempPath(), "shop-hosting-ports");
+    private static readonly List<FileStream> Reservations = [];
+
+    /// <summary>The kernel's range for outgoing connections' local ports (Linux's, or the IANA range elsewhere).</summary>
+    public static (int Low, int High) Ephemeral => EphemeralRange;
+
     public static int AllocateFreePort()
     {
         lock (Lock)
         {
-            for (var attempt = 0; attempt < 50; attempt++)
+            var belowEphemeral = EphemeralRange.Low - LowestPort >= 1_000;
+            for (var attempt = 0; attempt < 200; attempt++)
             {
-                using var listener = new TcpListener(IPAddress.Loopback, 0);
-                listener.Start();
-                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-                listener.Stop();
-                if (Recent.Add(port) && IsFree(port))
+                var port = belowEphemeral ? Random.Shared.Next(LowestPort, EphemeralRange.Low) : AnyPortFromTheKernel();
+                if (Recent.Add(port) && IsFree(port) && TryReserve(port))
                 {
                     return port;
                 }
@@ -33,6 +48,49 @@ internal static class PortAllocator
 
     /// <summary>Whether nothing listens on the port on IPv4 or IPv6 loopback.</summary>
     public static bool IsFree(int port) => CanBind(IPAddress.Loopback, port) && (!Socket.OSSupportsIPv6 || CanBind(IPAddress.IPv6Loopback, port));
+
+    private static int AnyPortFromTheKernel()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool TryReserve(int port)
+    {
+        try
+        {
+            Directory.CreateDirectory(ReservationDirectory);
+            // FileShare.None takes an exclusive advisory lock (flock) on Unix; another process's open fails.
+            Reservations.Add(new FileStream(
+                Path.Combine(ReservationDirectory, port.ToString(CultureInfo.InvariantCulture)),
+                FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Another user's directory: no reservation, the port was free a moment ago all the same.
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static (int Low, int High) ReadEphemeralRange()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range")
+                .Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return (49_152, 65_535);
+        }
+    }
 
     private static bool CanBind(IPAddress address, int port)
     {
