@@ -123,7 +123,17 @@ public sealed class AppHostProcessTests(ITestOutputHelper output)
             var appHost = new RunningAppHost(process, dataDirectory, output);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            await appHost._ready.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            try
+            {
+                await appHost._ready.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            }
+            catch
+            {
+                // The caller never gets the AppHost to dispose: stop it here, or it runs on beside every later test.
+                await appHost.DisposeAsync();
+                throw;
+            }
+
             return appHost;
         }
 
