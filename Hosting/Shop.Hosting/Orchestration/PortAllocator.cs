@@ -7,7 +7,8 @@ namespace Shop.Hosting.Orchestration;
 /// <summary>Finds free loopback ports and checks that fixed ones are free.</summary>
 internal static class PortAllocator
 {
-    private const int LowestPort = 10_000;
+    // Above the fixed ports in use: launch profiles (5xxx), the dashboard's (18888-18890) and common servers' defaults.
+    private const int LowestPort = 20_000;
 
     private static readonly Lock Lock = new();
 
@@ -16,7 +17,7 @@ internal static class PortAllocator
 
     // The range the kernel picks local ports of outgoing connections from. A port chosen there stays free only until
     // some client's connection happens to take it, and a resource binds its port seconds after allocation (tens of
-    // seconds on a loaded machine): ports are therefore chosen below it.
+    // seconds on a loaded machine): ports are therefore chosen below it, from 20000.
     private static readonly (int Low, int High) EphemeralRange = ReadEphemeralRange();
 
     // Other AppHosts on the machine (tests run several side by side) choose from the same range: each port handed out
