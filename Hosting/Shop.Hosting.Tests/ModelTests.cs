@@ -187,6 +187,19 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void A_failed_start_shows_the_crash_message_above_a_stack_trace_that_fills_the_last_lines()
+    {
+        string[] output = ["starting", "Unhandled exception. System.IO.IOException: Failed to bind to address http://127.0.0.1:20001: address already in use.",
+            .. Enumerable.Range(1, 30).Select(i => $"   at Frame{i}()")];
+
+        var shown = ConsoleReporter.OutputToShowOnFailure(output);
+
+        Assert.Equal(output[1], shown[0]);
+        Assert.Equal(output.TakeLast(20), shown.Skip(2));
+        Assert.Equal(output.TakeLast(5), ConsoleReporter.OutputToShowOnFailure(output.TakeLast(5).ToList()));
+    }
+
+    [Fact]
     public void Allocated_ports_lie_below_the_range_outgoing_connections_take_their_ports_from()
     {
         var (low, high) = PortAllocator.Ephemeral;

@@ -101,15 +101,28 @@ internal sealed partial class ConsoleReporter(
         }
     }
 
+    /// <summary>
+    /// The output worth showing for a failed start: its last 20 lines, after the line a .NET crash begins with when
+    /// that came earlier. A crash's message comes before its stack trace, which alone can fill the last lines.
+    /// </summary>
+    internal static List<string> OutputToShowOnFailure(IReadOnlyList<string> output)
+    {
+        const int lineCount = 20;
+        var last = output.TakeLast(lineCount).ToList();
+        var crash = output.Take(Math.Max(0, output.Count - lineCount))
+            .LastOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal));
+        return crash is null ? last : [crash, "…", .. last];
+    }
+
     private void Failure(string resourceId, string reason)
     {
-        var lastLines = resourceLogs.GetBacklog(resourceId).TakeLast(20).Select(l => AnsiEscape().Replace(l.Text, string.Empty)).ToList();
+        var lastLines = OutputToShowOnFailure([.. resourceLogs.GetBacklog(resourceId).Select(l => AnsiEscape().Replace(l.Text, string.Empty))]);
         if (_toTerminal)
         {
             var lines = new List<string> { $"{Tag(resourceId)}   {Red("Failed to start")}: {reason}" };
             if (lastLines.Count > 0)
             {
-                lines.Add($"{Tag(resourceId)}   Its last {lastLines.Count} line(s) of output:");
+                lines.Add($"{Tag(resourceId)}   The end of its output:");
                 lines.AddRange(lastLines.Select(l => $"{Tag(resourceId)} | {l}"));
             }
 
