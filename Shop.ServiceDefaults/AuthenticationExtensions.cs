@@ -29,7 +29,7 @@ public static class AuthenticationExtensions
     private const string BackchannelClientName = "identity-backchannel";
 
     /// <summary>ASP.NET Core's switch that stops a single registered scheme from becoming the default one.</summary>
-    public const string SuppressAutoDefaultSchemeSwitch = "Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme";
+    private const string SuppressAutoDefaultSchemeSwitch = "Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme";
 
     /// <summary>
     /// Validates the identity service's access tokens (JWT bearer): signature against its published keys, issuer,

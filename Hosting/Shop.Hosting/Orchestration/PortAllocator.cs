@@ -15,28 +15,29 @@ internal static class PortAllocator
     // Ports handed out by this process recently: two apps allocating at once must not get the same one.
     private static readonly HashSet<int> Recent = [];
 
-    // The range the kernel picks local ports of outgoing connections from. A port chosen there stays free only until
-    // some client's connection happens to take it, and a resource binds its port seconds after allocation (tens of
-    // seconds on a loaded machine): ports are therefore chosen below it, from 20000.
-    private static readonly (int Low, int High) EphemeralRange = ReadEphemeralRange();
-
     // Other AppHosts on the machine (tests run several side by side) choose from the same range: each port handed out
     // is also locked in a file under the temp directory for the rest of this process's life, and a port another
     // process holds is skipped. The lock goes with the process, however it ends.
     private static readonly string ReservationDirectory = Path.Combine(Path.GetTempPath(), "shop-hosting-ports");
     private static readonly List<FileStream> Reservations = [];
 
-    /// <summary>The kernel's range for outgoing connections' local ports (Linux's, or the IANA range elsewhere).</summary>
-    public static (int Low, int High) Ephemeral => EphemeralRange;
+    /// <summary>
+    /// The kernel's range for outgoing connections' local ports (Linux's, or the IANA range elsewhere). A port chosen
+    /// there stays free only until some client's connection happens to take it, and a resource binds its port seconds
+    /// after allocation (tens of seconds on a loaded machine): ports are therefore chosen below it, from 20000.
+    /// </summary>
+    public static (int Low, int High) Ephemeral { get; } = ReadEphemeralRange();
+
+    // Initialised after Ephemeral (textual order): a thousand ports below the range at least, or the kernel chooses.
+    private static readonly bool ChooseBelowEphemeral = Ephemeral.Low - LowestPort >= 1_000;
 
     public static int AllocateFreePort()
     {
         lock (Lock)
         {
-            var belowEphemeral = EphemeralRange.Low - LowestPort >= 1_000;
             for (var attempt = 0; attempt < 200; attempt++)
             {
-                var port = belowEphemeral ? Random.Shared.Next(LowestPort, EphemeralRange.Low) : AnyPortFromTheKernel();
+                var port = ChooseBelowEphemeral ? Random.Shared.Next(LowestPort, Ephemeral.Low) : AnyPortFromTheKernel();
                 if (Recent.Add(port) && IsFree(port) && TryReserve(port))
                 {
                     return port;
