@@ -3,6 +3,8 @@
 # process tree once ready. Cold runs start from an empty data directory (initdb, migrations, seed); warm
 # runs reuse it, as a developer's second `./run.sh` does. Prints a Markdown table; RESULTS.md keeps them.
 #   bench/startup/run.sh [runs=5]
+# SHOP_BENCH_BREAKDOWN=true also prints, for each start, the CPU each resource had used at Ready and the part of it
+# spent by the runtime's background tiering thread (".NET Tiered Com", which recompiles hot methods optimised).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-5}
@@ -18,6 +20,19 @@ tree_pids() { ps -e -o pid=,ppid= | awk -v root="$1" '{parent[$1]=$2} END {n=1; 
 tree_rss() { local total=0; for p in $(tree_pids "$1"); do kb=$(awk '/^VmRSS:/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0); total=$((total + ${kb:-0})); done; echo $((total / 1024)); }
 # CPU seconds (user + system) the tree has used, counting children it has already reaped (initdb, psql).
 tree_cpu() { local total=0; for p in $(tree_pids "$1"); do t=$(awk '{sub(/.*\) /, ""); print $12+$13+$14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0); total=$((total + ${t:-0})); done; awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", t/hz}'; }
+# CPU seconds per resource (by OTEL_SERVICE_NAME, else the .dll it runs or the process name) and of its tiering threads, largest first.
+cpu_breakdown() {
+  local p name
+  for p in $(tree_pids "$1"); do
+    name=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | sed -n 's/^OTEL_SERVICE_NAME=//p')
+    [[ $p == "$1" ]] && name=apphost
+    [[ -n $name ]] || name=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | sed -n 's#.*/\([^/]*\)\.dll$#\1#p' | head -1)
+    [[ -n $name ]] || name=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+    for t in /proc/"$p"/task/*; do
+      awk -v n="$name" -v tiering="$(grep -c 'Tiered Com' "$t/comm" 2>/dev/null)" '{sub(/.*\) /, ""); print n, $12+$13, tiering}' "$t/stat" 2>/dev/null
+    done
+  done | awk -v hz="$(getconf CLK_TCK)" '{all[$1]+=$2; if ($3>0) tier[$1]+=$2} END {for (n in all) printf "  %-16s %5.1f s CPU, %4.1f s of it tiering\n", n, all[n]/hz, tier[n]/hz}' | sort -k2 -n -r
+}
 tree_pss() { local total=0; for p in $(tree_pids "$1"); do kb=$(awk '/^Pss:/{print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0); total=$((total + ${kb:-0})); done; echo $((total / 1024)); }
 
 measure() { # $1 = label; prints "label seconds rss pss processes"
@@ -32,6 +47,7 @@ measure() { # $1 = label; prints "label seconds rss pss processes"
   done
   local ready; ready=$(date +%s.%N)
   local cpu; cpu=$(tree_cpu "$pid")
+  [[ ${SHOP_BENCH_BREAKDOWN:-false} == true ]] && { echo "$1 start, CPU at Ready by resource:"; cpu_breakdown "$pid"; } >&2
   sleep 2 # let start-up work (JIT, first health probes) settle before reading memory
   local count; count=$(tree_pids "$pid" | wc -l)
   echo "$1 $(awk -v a="$start" -v b="$ready" 'BEGIN{printf "%.2f", b-a}') $(tree_rss "$pid") $(tree_pss "$pid") $count $cpu"
