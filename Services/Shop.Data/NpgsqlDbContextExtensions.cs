@@ -10,6 +10,9 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class NpgsqlDbContextExtensions
 {
+    /// <summary>Statements each connection keeps prepared; a service's hot paths use a few dozen.</summary>
+    public const int MaxAutoPreparedStatements = 64;
+
     /// <summary>
     /// Registers <typeparamref name="TContext"/> on the PostgreSQL database named by
     /// <c>ConnectionStrings:{connectionName}</c>, with a health check that opens a connection and
@@ -42,8 +45,16 @@ public static class NpgsqlDbContextExtensions
             // Nothing here leaves session state on a pooled connection, so the DISCARD ALL that Npgsql would run at
             // every reuse (a dozen per order in checkout) is work for nothing. A connection string can still ask for it.
             settings.NoResetOnClose = true;
-            connectionString = settings.ConnectionString;
         }
+
+        if (!written.ContainsKey("Max Auto Prepare") && !written.ContainsKey("MaxAutoPrepare"))
+        {
+            // EF Core sends the same parameterised statements over and over; prepared once per connection, PostgreSQL
+            // stops parsing and planning them on every call. A connection string can set its own limit, or 0 for none.
+            settings.MaxAutoPrepare = MaxAutoPreparedStatements;
+        }
+
+        connectionString = settings.ConnectionString;
 
         builder.Services.AddDbContextPool<TContext>(options => options.UseNpgsql(connectionString, configureNpgsql));
 

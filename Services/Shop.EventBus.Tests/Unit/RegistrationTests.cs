@@ -143,6 +143,32 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public async Task The_context_keeps_statements_prepared_and_skips_the_reset_unless_the_connection_string_says_otherwise()
+    {
+        var defaults = Builder();
+        defaults.AddNpgsqlDbContext<LedgerContext>(LedgerExtensions.DatabaseConnectionName);
+        var chosen = Builder(("ConnectionStrings:ledgerdb", "Host=127.0.0.1;Port=1;Database=ledger;Max Auto Prepare=0;No Reset On Close=false"));
+        chosen.AddNpgsqlDbContext<LedgerContext>(LedgerExtensions.DatabaseConnectionName);
+
+        var byDefault = await ConnectionSettingsAsync(defaults);
+        var asWritten = await ConnectionSettingsAsync(chosen);
+
+        Assert.Equal(NpgsqlDbContextExtensions.MaxAutoPreparedStatements, byDefault.MaxAutoPrepare);
+        Assert.True(byDefault.NoResetOnClose);
+        Assert.Equal("ledger", byDefault.Database);
+        Assert.Equal(0, asWritten.MaxAutoPrepare);
+        Assert.False(asWritten.NoResetOnClose);
+    }
+
+    private static async Task<Npgsql.NpgsqlConnectionStringBuilder> ConnectionSettingsAsync(HostApplicationBuilder builder)
+    {
+        using var host = builder.Build();
+        await using var scope = host.Services.CreateAsyncScope();
+        var context = scope.ServiceProvider.GetRequiredService<LedgerContext>();
+        return new Npgsql.NpgsqlConnectionStringBuilder(context.Database.GetConnectionString());
+    }
+
+    [Fact]
     public void Adding_an_event_to_a_context_without_the_bus_tables_says_what_to_do()
     {
         using var db = new NoBusContext(new DbContextOptionsBuilder<NoBusContext>().UseNpgsql("Host=127.0.0.1;Port=1").Options);
