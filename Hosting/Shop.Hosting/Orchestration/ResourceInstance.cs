@@ -9,6 +9,8 @@ internal sealed class ResourceInstance(IResource resource, int replicaIndex, Orc
 {
     private static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan HealthyCheckInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan StartingRetryInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan UnhealthyRetryInterval = TimeSpan.FromSeconds(1);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ManagedProcess? _process;
@@ -230,8 +232,10 @@ internal sealed class ResourceInstance(IResource resource, int replicaIndex, Orc
                     await PublishAsync(s => s with { HealthStatus = status, HealthDescription = failure });
                 }
 
-                // Poll quickly until the first success so start-up is not slowed down, then settle.
-                delay = failure is null ? HealthyCheckInterval : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+                // Poll quickly until the first success so start-up is not slowed down, then settle. Before that first
+                // success the wait stays short: the last resource to turn healthy decides when Ready is printed.
+                var longestRetry = _everHealthy ? UnhealthyRetryInterval : StartingRetryInterval;
+                delay = failure is null ? HealthyCheckInterval : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, longestRetry.Ticks));
                 await Task.Delay(delay, services.Time, cancellationToken);
             }
         }
