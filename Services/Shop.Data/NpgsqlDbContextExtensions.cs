@@ -40,14 +40,17 @@ public static class NpgsqlDbContextExtensions
         var settings = new NpgsqlConnectionStringBuilder(connectionString);
         // (Npgsql's builder answers ContainsKey for every keyword it knows; the plain builder tells what was written.)
         var written = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (!written.ContainsKey("No Reset On Close") && !written.ContainsKey("NoResetOnClose"))
+        // Npgsql accepts each keyword with or without its spaces.
+        bool IsWritten(string keyword) => written.ContainsKey(keyword) || written.ContainsKey(keyword.Replace(" ", "", StringComparison.Ordinal));
+
+        if (!IsWritten("No Reset On Close"))
         {
             // Nothing here leaves session state on a pooled connection, so the DISCARD ALL that Npgsql would run at
             // every reuse (a dozen per order in checkout) is work for nothing. A connection string can still ask for it.
             settings.NoResetOnClose = true;
         }
 
-        if (!written.ContainsKey("Max Auto Prepare") && !written.ContainsKey("MaxAutoPrepare"))
+        if (!IsWritten("Max Auto Prepare"))
         {
             // EF Core sends the same parameterised statements over and over; prepared once per connection, PostgreSQL
             // stops parsing and planning them on every call. A connection string can set its own limit, or 0 for none.
