@@ -13,7 +13,10 @@ dotnet build Shop.AppHost -c Release -nologo -clp:ErrorsOnly -v:quiet
 appHost=Shop.AppHost/bin/Release/net10.0/Shop.AppHost.dll
 data=$(mktemp -d /tmp/shop-bench-startup-XXXX)
 chmod 755 "$data"
-trap 'rm -rf "$data"' EXIT
+apphost_pid=""
+# An AppHost left running by a failed or interrupted run would skew every later measurement on this machine.
+trap '[[ -n $apphost_pid ]] && kill -TERM "$apphost_pid" 2>/dev/null && wait "$apphost_pid"; rm -rf "$data"' EXIT
+trap 'exit 130' INT TERM
 
 # Sum of a memory field over the AppHost and all its descendants, in MiB.
 tree_pids() { ps -e -o pid=,ppid= | awk -v root="$1" '{parent[$1]=$2} END {n=1; q[1]=root; print root; while (n>0) {p=q[n--]; for (c in parent) if (parent[c]==p) {print c; q[++n]=c}}}'; }
@@ -23,13 +26,14 @@ tree_cpu() { local total=0; for p in $(tree_pids "$1"); do t=$(awk '{sub(/.*\) /
 # CPU seconds per resource (by OTEL_SERVICE_NAME, else the .dll it runs or the process name) and of its tiering threads, largest first.
 cpu_breakdown() {
   local p name
+  # (Processes come and go while this reads /proc, initdb's and psql's among them: a vanished one is skipped.)
   for p in $(tree_pids "$1"); do
-    name=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | sed -n 's/^OTEL_SERVICE_NAME=//p')
+    name=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | sed -n 's/^OTEL_SERVICE_NAME=//p') || continue
     [[ $p == "$1" ]] && name=apphost
-    [[ -n $name ]] || name=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | sed -n 's#.*/\([^/]*\)\.dll$#\1#p' | head -1)
+    [[ -n $name ]] || name=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | sed -n 's#.*/\([^/]*\)\.dll$#\1#p' | head -1) || continue
     [[ -n $name ]] || name=$(cat "/proc/$p/comm" 2>/dev/null) || continue
     for t in /proc/"$p"/task/*; do
-      awk -v n="$name" -v tiering="$(grep -c 'Tiered Com' "$t/comm" 2>/dev/null)" '{sub(/.*\) /, ""); print n, $12+$13, tiering}' "$t/stat" 2>/dev/null
+      awk -v n="$name" -v tiering="$(grep -c 'Tiered Com' "$t/comm" 2>/dev/null)" '{sub(/.*\) /, ""); print n, $12+$13, tiering}' "$t/stat" 2>/dev/null || true
     done
   done | awk -v hz="$(getconf CLK_TCK)" '{all[$1]+=$2; if ($3>0) tier[$1]+=$2} END {for (n in all) printf "  %-16s %5.1f s CPU, %4.1f s of it tiering\n", n, all[n]/hz, tier[n]/hz}' | sort -k2 -n -r
 }
@@ -37,21 +41,32 @@ tree_pss() { local total=0; for p in $(tree_pids "$1"); do kb=$(awk '/^Pss:/{pri
 
 measure() { # $1 = label; prints "label seconds rss pss processes"
   local log; log=$(mktemp)
-  local start; start=$(date +%s.%N)
+  local start=$EPOCHREALTIME
   DOTNET_ENVIRONMENT=Development dotnet "$appHost" --AppHost:RandomizePorts=true --AppHost:DataDirectory="$data" \
     --AppHost:Terminal:ShowResourceOutput=false >"$log" 2>&1 &
   local pid=$!
-  until grep -q "Ready:" "$log"; do
-    if ! kill -0 "$pid" 2>/dev/null || grep -q "Started with problems" "$log"; then cat "$log" >&2; exit 1; fi
-    sleep 0.02
+  apphost_pid=$pid
+  # Follow the log line by line with bash's own read, instead of a loop that ran grep and sleep every 20 ms: 150
+  # processes a second forked on the two cores being timed. tail exits with the AppHost (--pid).
+  local line ready="" lines
+  exec {lines}< <(tail -n +1 -F --pid="$pid" "$log" 2>/dev/null)
+  local follower=$!
+  while IFS= read -r -u "$lines" line; do
+    case $line in
+      *"Ready:"*) ready=$EPOCHREALTIME; break ;;
+      *"Started with problems"*) break ;;
+    esac
   done
-  local ready; ready=$(date +%s.%N)
+  kill "$follower" 2>/dev/null || true
+  exec {lines}<&-
+  if [[ -z $ready ]]; then cat "$log" >&2; exit 1; fi
   local cpu; cpu=$(tree_cpu "$pid")
   [[ ${SHOP_BENCH_BREAKDOWN:-false} == true ]] && { echo "$1 start, CPU at Ready by resource:"; cpu_breakdown "$pid"; } >&2
   sleep 2 # let start-up work (JIT, first health probes) settle before reading memory
   local count; count=$(tree_pids "$pid" | wc -l)
   echo "$1 $(awk -v a="$start" -v b="$ready" 'BEGIN{printf "%.2f", b-a}') $(tree_rss "$pid") $(tree_pss "$pid") $count $cpu"
   kill -TERM "$pid"; wait "$pid" || true # (SIGINT is ignored by background jobs of scripts)
+  apphost_pid=""
   rm -f "$log"
 }
 
@@ -61,8 +76,8 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 results=$(mktemp)
 for i in $(seq "$runs"); do
   rm -rf "${data:?}"/*; rm -rf "$data"/.run
-  measure cold | tee -a "$results" >&2
-  measure warm | tee -a "$results" >&2
+  # (Not through a pipe: measure must run in this shell, so that the exit trap knows the AppHost it started.)
+  for kind in cold warm; do measure "$kind" >>"$results"; tail -n 1 "$results" >&2; done
 done
 
 echo
