@@ -28,6 +28,12 @@ public static class AuthenticationExtensions
 
     private const string BackchannelClientName = "identity-backchannel";
 
+    /// <summary>
+    /// The hosted service with which ASP.NET Core Data Protection loads its key ring at start; registered by
+    /// <c>AddAuthentication</c>, internal to ASP.NET Core, hence found by name.
+    /// </summary>
+    private const string DataProtectionHostedServiceName = "DataProtectionHostedService";
+
     /// <summary>ASP.NET Core's switch that stops a single registered scheme from becoming the default one.</summary>
     private const string SuppressAutoDefaultSchemeSwitch = "Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme";
 
@@ -74,6 +80,7 @@ public static class AuthenticationExtensions
                 // Tokens live minutes; the default five minutes of tolerance would stretch that a lot.
                 options.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
             });
+        SkipDataProtectionKeyLoadAtStart(builder.Services);
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IHttpMessageHandlerFactory>((options, handlers) =>
                 options.Backchannel = CreateIdentityBackchannel(handlers, issuer, internalUrl));
@@ -86,6 +93,22 @@ public static class AuthenticationExtensions
                 .RequireRole(ShopRoles.Admin));
 
         return builder;
+    }
+
+    /// <summary>
+    /// An API that only accepts bearer tokens protects nothing with Data Protection, which AddAuthentication registers
+    /// anyway: at every start its hosted service read (or created) a key file under ~/.aspnet, loading an XML parser
+    /// for keys nothing uses. Without it, the key ring still loads on first use, should anything ask for a protector.
+    /// </summary>
+    private static void SkipDataProtectionKeyLoadAtStart(IServiceCollection services)
+    {
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(IHostedService) && services[i].ImplementationType?.Name == DataProtectionHostedServiceName)
+            {
+                services.RemoveAt(i);
+            }
+        }
     }
 
     /// <summary>The issuer (<c>Identity:Url</c>) and where server-side calls to it go (<c>Identity:InternalUrl</c>, else the issuer).</summary>
