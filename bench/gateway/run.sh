@@ -96,11 +96,13 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 field() { awk -F'|' -v l="$1" -v f="$2" '$1==l{print $f}' "$all"; }
 millis() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}'; }
 direct=$(field "${labels[0]}" 2 | median)
-bare_share=$(awk -v a="$(field "${labels[1]}" 2 | median)" -v b="$direct" 'BEGIN{print a/b}')
+# Against the bare proxy, each round's reading is paired with the bare proxy's in the same round (the direct read
+# cancels out: (gateway/direct)/(bare/direct)), then the median taken: this host's speed drifts between rounds.
+relative_to_bare() { paste -d' ' <(field "$1" 2) <(field "${labels[1]}" 2) | awk '{print $1/$2}' | median; }
 
 echo
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; load average before: $load"
-echo "wrk -t1 -c$connections -d$duration after a $warmup warm-up, $rounds rounds (medians); Release build; dashboard ${SHOP_BENCH_DASHBOARD:-true}"
+echo "wrk -t1 -c$connections -d$duration after a $warmup warm-up, $rounds rounds (medians; the bare proxy's share: median of the rounds' paired ratios); Release build; dashboard ${SHOP_BENCH_DASHBOARD:-true}"
 echo
 echo "| read | requests/s | share of direct | share of the bare proxy's share | p50 ms | p99 ms | CPU µs/request of the process called | errors |"
 echo "|---|---|---|---|---|---|---|---|"
@@ -108,7 +110,7 @@ for label in "${labels[@]}"; do
   rps=$(field "$label" 2 | median)
   share=$(awk -v a="$rps" -v b="$direct" 'BEGIN{print a/b}')
   relative=—
-  [[ $label == "${labels[0]}" || $label == "${labels[1]}" ]] || relative=$(awk -v s="$share" -v b="$bare_share" 'BEGIN{printf "%.2f", s/b}')
+  [[ $label == "${labels[0]}" || $label == "${labels[1]}" ]] || relative=$(printf '%.2f' "$(relative_to_bare "$label")")
   printf '| %s | %.0f | %.2f | %s | %.2f | %.2f | %.0f | %s |\n' "$label" "$rps" "$share" "$relative" \
     "$(field "$label" 3 | millis | median)" "$(field "$label" 4 | millis | median)" "$(field "$label" 5 | median)" \
     "$(field "$label" 6 | sort -u | tr '\n' ' ')"
