@@ -17,7 +17,8 @@ namespace Shop.EventBus;
 /// <para>
 /// One replica relays at a time: the one holding a PostgreSQL advisory lock on its own connection. The others stand
 /// by, try to take the lock every <see cref="EventBusOptions.RelayPollInterval"/>, and forward commits made in their
-/// process to the leader with <c>NOTIFY</c>. A single relay reading in sequence order is what keeps the events of one
+/// process to the leader with <c>NOTIFY</c>; the leader listens on a second connection once it sees another relay of
+/// its outbox connected (it looks every <see cref="ReplicaCheckInterval"/>; a lone replica needs no listener). A single relay reading in sequence order is what keeps the events of one
 /// partition key in commit order; if the leader dies, its connection closes, the lock is released and a standby
 /// takes over within one poll interval, starting from the first row not marked sent.
 /// </para>
@@ -41,6 +42,9 @@ internal sealed partial class OutboxRelay<TContext>(
 {
     private static readonly string ContextName = typeof(TContext).Name;
     private static readonly TimeSpan BacklogRefreshInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a leader without a listener looks for another replica's relay.</summary>
+    internal static readonly TimeSpan ReplicaCheckInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan FirstCleanupDelay = TimeSpan.FromMinutes(1);
     private const int CleanupBatchSize = 5000;
 
@@ -179,7 +183,10 @@ internal sealed partial class OutboxRelay<TContext>(
     private async Task LeadAsync(NpgsqlDataSource dataSource, NpgsqlConnection connection, EventBusTables tables, CancellationToken stoppingToken)
     {
         using var lease = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var listener = ListenAsync(dataSource, tables.NotifyChannel, lease);
+        // Only other replicas' commits need a listening connection (this process's own signal directly): a lone
+        // replica keeps one connection to PostgreSQL instead of two, until another replica's relay connects.
+        Task? listener = null;
+        var lastReplicaCheck = long.MinValue;
         var publishFailures = 0;
         var lastBacklog = long.MinValue;
         var nextCleanup = timeProvider.GetUtcNow() + (FirstCleanupDelay < Settings.CleanupInterval ? FirstCleanupDelay : Settings.CleanupInterval);
@@ -187,6 +194,16 @@ internal sealed partial class OutboxRelay<TContext>(
         {
             while (true)
             {
+                if (listener is null && (lastReplicaCheck == long.MinValue || timeProvider.GetElapsedTime(lastReplicaCheck) >= ReplicaCheckInterval))
+                {
+                    lastReplicaCheck = timeProvider.GetTimestamp();
+                    if (await AnotherRelayConnectedAsync(connection, lease.Token))
+                    {
+                        // It pulses the signal once it listens: what the other replica committed before is read then.
+                        listener = ListenAsync(dataSource, tables.NotifyChannel, lease);
+                    }
+                }
+
                 var batch = await ReadBatchAsync(connection, tables, lease.Token);
                 if (batch.Count > 0)
                 {
@@ -229,10 +246,11 @@ internal sealed partial class OutboxRelay<TContext>(
                     nextCleanup = timeProvider.GetUtcNow() + Settings.CleanupInterval;
                 }
 
-                await signal.WaitAsync(Settings.RelayPollInterval, lease.Token);
+                var wait = listener is null && ReplicaCheckInterval < Settings.RelayPollInterval ? ReplicaCheckInterval : Settings.RelayPollInterval;
+                await signal.WaitAsync(wait, lease.Token);
             }
         }
-        catch (OperationCanceledException) when (lease.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (lease.IsCancellationRequested && !stoppingToken.IsCancellationRequested && listener is not null)
         {
             // Only the listener ends the lease early: surface its failure, so the relay reconnects.
             await listener;
@@ -241,8 +259,23 @@ internal sealed partial class OutboxRelay<TContext>(
         finally
         {
             await lease.CancelAsync();
-            await listener.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (listener is not null)
+            {
+                await listener.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
+    }
+
+    /// <summary>
+    /// Whether another session of this outbox's relay (a standby replica; same database, same application name) is
+    /// connected. Sessions of the same role see each other's application names in pg_stat_activity.
+    /// </summary>
+    private static async Task<bool> AnotherRelayConnectedAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() " +
+            "AND application_name = current_setting('application_name') AND pid <> pg_backend_pid())", connection);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>
