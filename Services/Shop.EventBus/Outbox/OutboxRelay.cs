@@ -18,9 +18,10 @@ namespace Shop.EventBus;
 /// One replica relays at a time: the one holding a PostgreSQL advisory lock on its own connection. The others stand
 /// by, try to take the lock every <see cref="EventBusOptions.RelayPollInterval"/>, and forward commits made in their
 /// process to the leader with <c>NOTIFY</c>; the leader listens on a second connection once it sees another relay of
-/// its outbox connected (it looks every <see cref="ReplicaCheckInterval"/>; a lone replica needs no listener). A single relay reading in sequence order is what keeps the events of one
-/// partition key in commit order; if the leader dies, its connection closes, the lock is released and a standby
-/// takes over within one poll interval, starting from the first row not marked sent.
+/// its outbox connected (it looks every <see cref="ReplicaCheckInterval"/>; a lone replica needs no listener). A single
+/// relay reading in sequence order is what keeps the events of one partition key in commit order; if the leader dies,
+/// its connection closes, the lock is released and a standby takes over within one poll interval, starting from the
+/// first row not marked sent.
 /// </para>
 /// <para>
 /// The leader reads a batch of pending rows, produces them in order (acks=all, idempotent producer: per partition no
@@ -45,6 +46,7 @@ internal sealed partial class OutboxRelay<TContext>(
 
     /// <summary>How often a leader without a listener looks for another replica's relay.</summary>
     internal static readonly TimeSpan ReplicaCheckInterval = TimeSpan.FromSeconds(1);
+
     private static readonly TimeSpan FirstCleanupDelay = TimeSpan.FromMinutes(1);
     private const int CleanupBatchSize = 5000;
 
@@ -183,8 +185,8 @@ internal sealed partial class OutboxRelay<TContext>(
     private async Task LeadAsync(NpgsqlDataSource dataSource, NpgsqlConnection connection, EventBusTables tables, CancellationToken stoppingToken)
     {
         using var lease = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        // Only other replicas' commits need a listening connection (this process's own signal directly): a lone
-        // replica keeps one connection to PostgreSQL instead of two, until another replica's relay connects.
+        // Only other replicas' commits need a listening connection (this process's own commits pulse the signal
+        // directly): a lone replica keeps one connection to PostgreSQL instead of two, until another relay connects.
         Task? listener = null;
         var lastReplicaCheck = long.MinValue;
         var publishFailures = 0;
