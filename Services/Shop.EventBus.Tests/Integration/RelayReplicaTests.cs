@@ -57,7 +57,8 @@ public sealed class RelayReplicaTests(InfrastructureFixture infrastructure, ITes
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'Shop.EventBus relay (%'", connection);
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = OutboxRelay<LedgerContext>.ApplicationName });
         return (long)(await command.ExecuteScalarAsync())!;
     }
 

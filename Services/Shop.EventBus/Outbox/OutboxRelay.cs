@@ -42,6 +42,9 @@ internal sealed partial class OutboxRelay<TContext>(
     where TContext : DbContext
 {
     private static readonly string ContextName = typeof(TContext).Name;
+
+    /// <summary>The application name of the relay's sessions: replicas of one service's relay find each other by it.</summary>
+    internal static readonly string ApplicationName = $"Shop.EventBus relay ({ContextName})";
     private static readonly TimeSpan BacklogRefreshInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>How often a leader without a listener looks for another replica's relay.</summary>
@@ -148,7 +151,7 @@ internal sealed partial class OutboxRelay<TContext>(
         var tables = EventBusTables.From(context);
         var builder = new NpgsqlDataSourceBuilder(context.Database.GetConnectionString());
         builder.ConnectionStringBuilder.Pooling = false;
-        builder.ConnectionStringBuilder.ApplicationName = $"Shop.EventBus relay ({ContextName})";
+        builder.ConnectionStringBuilder.ApplicationName = ApplicationName;
         // The listening connection idles for long stretches: keepalives notice a server that went away.
         builder.ConnectionStringBuilder.KeepAlive = 30;
         // The relay only writes "sent" marks and deletes old rows: a mark lost in a server crash means the event is
@@ -192,11 +195,12 @@ internal sealed partial class OutboxRelay<TContext>(
         var publishFailures = 0;
         var lastBacklog = long.MinValue;
         var nextCleanup = timeProvider.GetUtcNow() + (FirstCleanupDelay < Settings.CleanupInterval ? FirstCleanupDelay : Settings.CleanupInterval);
+        bool IsDue(long last, TimeSpan interval) => last == long.MinValue || timeProvider.GetElapsedTime(last) >= interval;
         try
         {
             while (true)
             {
-                if (listener is null && (lastReplicaCheck == long.MinValue || timeProvider.GetElapsedTime(lastReplicaCheck) >= ReplicaCheckInterval))
+                if (listener is null && IsDue(lastReplicaCheck, ReplicaCheckInterval))
                 {
                     lastReplicaCheck = timeProvider.GetTimestamp();
                     if (await AnotherRelayConnectedAsync(connection, lease.Token))
@@ -236,7 +240,7 @@ internal sealed partial class OutboxRelay<TContext>(
                     }
                 }
 
-                if (lastBacklog == long.MinValue || timeProvider.GetElapsedTime(lastBacklog) >= BacklogRefreshInterval)
+                if (IsDue(lastBacklog, BacklogRefreshInterval))
                 {
                     await RefreshBacklogAsync(connection, tables, lease.Token);
                     lastBacklog = timeProvider.GetTimestamp();
