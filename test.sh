@@ -24,7 +24,7 @@ for project in "${projects[@]}"; do
   started=$SECONDS
   if dotnet test "$project" --no-build -nologo --logger "console;verbosity=normal" \
        --logger "trx;LogFileName=$name.trx" --results-directory "$results" 2>&1 \
-       | grep -vE '^\s+(Info|Warn|Debu|Trce) |^\s*$'; then
+       | grep -vE '^\s+(Info|Warn|Debu|Trce) |^\s*$' | tee "$results/$name.log"; then
     shop_log "$name passed in $((SECONDS - started)) s"
   else
     shop_log "$name FAILED after $((SECONDS - started)) s"
@@ -33,7 +33,12 @@ for project in "${projects[@]}"; do
 done
 
 if ((${#failed[@]})); then
-  shop_log "Failed: ${failed[*]} (details above; trx files in $results/)"
+  # Repeated at the end, where a truncated CI log still shows it: each failed test with its message and stack.
+  for name in "${failed[@]}"; do
+    shop_log "Failures in $name:"
+    awk '/^ +Failed [A-Za-z_.]+/ { show = 60 } /^ +Passed / { show = 0 } show-- > 0' "$results/$name.log" >&2 || true
+  done
+  shop_log "Failed: ${failed[*]} (details above; logs and trx files in $results/)"
   exit 1
 fi
 shop_log "All tests passed in $SECONDS s"

@@ -47,8 +47,9 @@ internal sealed class Browser : IAsyncDisposable
     }
 
     /// <summary>
-    /// Where each page of this browser ended, what its notices said, and a screenshot: after a failed expectation
-    /// (a URL not reached, a status not shown) this is what the page showed instead.
+    /// Where each page of this browser ended, what its notices and order statuses said (with the live stream's state),
+    /// and a screenshot: after a failed expectation (a URL not reached, a status not shown) this is what the page
+    /// showed instead.
     /// </summary>
     public async Task DescribePagesAsync(Action<string> writeLine)
     {
@@ -56,7 +57,7 @@ internal sealed class Browser : IAsyncDisposable
         {
             try
             {
-                var notices = await page.Locator("[role=alert], [role=status]").AllInnerTextsAsync();
+                var notices = await page.Locator("[role=alert], [role=status], .status, .live").AllInnerTextsAsync();
                 var screenshot = await ScreenshotAsync(page, $"last-page-{Interlocked.Increment(ref s_describedPages)}");
                 writeLine($"page at the end: {page.Url}; notices: [{string.Join(" | ", notices.Select(n => n.Trim()))}]; screenshot: {screenshot}");
             }

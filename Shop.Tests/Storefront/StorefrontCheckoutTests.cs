@@ -80,7 +80,7 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
         }
 
         // Payment recovers: the status stream moves the same page on to Confirmed, without a reload.
-        await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Confirmed", new() { Timeout = 60_000 });
+        await Store.ExpectConfirmedAsync(page, user, ct);
         Assert.Equal("this document", await page.EvaluateAsync<string?>("() => window.storefrontTestMark ?? null"));
         await Expect(page.Locator(".history li")).ToHaveCountAsync(4);
         await Expect(page.Locator(".payment[data-kind='Charge'] .payment-status")).ToHaveTextAsync("Succeeded");
@@ -130,7 +130,7 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
 
         await Expect(page).ToHaveURLAsync(new Regex("/orders/[0-9a-f-]{36}\\?placed=true$"));
         var orderId = StorefrontDriver.OrderIdOf(page.Url);
-        await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Confirmed", new() { Timeout = 60_000 });
+        await Store.ExpectConfirmedAsync(page, user, ct);
         Assert.True(checkoutPosts >= 2, $"The double click sent {checkoutPosts} checkout request(s).");
         Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-double-click-order")}");
 

@@ -68,6 +68,38 @@ internal sealed partial class StorefrontDriver(DistributedApplication app)
         return [.. page.GetProperty("data").EnumerateArray().Select(o => o.Clone())];
     }
 
+    /// <summary>
+    /// Waits for the order page to show Confirmed. If it does not, the failure adds what ordering itself recorded for
+    /// the order, which tells a page that missed an update apart from an order that never got there.
+    /// </summary>
+    public async Task ExpectConfirmedAsync(IPage page, TestUser user, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Confirmed", new() { Timeout = 60_000 });
+        }
+        catch (PlaywrightException exception)
+        {
+            var recorded = await DescribeOrderAsync(user, OrderIdOf(page.Url), cancellationToken);
+            throw new PlaywrightException($"Ordering's record of the order: {recorded}{Environment.NewLine}{exception.Message}", exception);
+        }
+    }
+
+    private async Task<string> DescribeOrderAsync(TestUser user, Guid orderId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var tokens = await Identity.SignInAsync(user, cancellationToken);
+            using var gateway = Identity.CreateGatewayClient(tokens.AccessToken);
+            using var response = await gateway.GetAsync($"/api/ordering/orders/{orderId}", cancellationToken);
+            return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}";
+        }
+        catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException)
+        {
+            return $"not read ({exception.Message})";
+        }
+    }
+
     /// <summary>On the identity service's sign-in page (through the gateway): signs in, and waits to be back on the storefront.</summary>
     public async Task SignInOnLoginPageAsync(IPage page, TestUser user)
     {

@@ -55,7 +55,7 @@ public sealed class StorefrontOutageTests(ShopAppFixture shop, ITestOutputHelper
         Assert.Equal(idempotencyKey, await page.Locator("input[name='Form.IdempotencyKey']").InputValueAsync());
         await page.GetByRole(AriaRole.Button, new() { Name = "Place order" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/orders/[0-9a-f-]{36}\\?placed=true$"));
-        await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Confirmed", new() { Timeout = 60_000 });
+        await Store.ExpectConfirmedAsync(page, user, ct);
         var order = Assert.Single(await Store.OrdersOfAsync(user, ct));
         Assert.Equal(StorefrontDriver.OrderIdOf(page.Url), order.GetProperty("id").GetGuid());
     }
