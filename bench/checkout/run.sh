@@ -6,15 +6,15 @@
 #   latency at a steady rate: open loop, orders at R/s for each R given, order-to-confirmed p50/p90/p99 (and POST latency).
 # The gateway's rate limits are raised so that no order is refused; everything else runs as configured. Prints a
 # Markdown table; RESULTS.md keeps them.
-#   bench/checkout/run.sh [duration=30] [rates="20 50"] [concurrency="32 64 128"] [rounds=1]
+#   bench/checkout/run.sh [duration=30] [rates="20 50"] [concurrency="32 64 128"] [rounds=1]   (an empty "" skips that part)
 # SHOP_BENCH_DASHBOARD=false runs without the dashboard (no telemetry exported), as in production without a collector.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
 command -v psql >/dev/null || { echo "psql is missing: apt-get install postgresql-client" >&2; exit 1; }
 duration=${1:-30}
-rates=${2:-"20 50"}
-concurrencies=${3:-"32 64 128"}
+rates=${2-"20 50"}
+concurrencies=${3-"32 64 128"}
 rounds=${4:-1}
 warmup=10
 
@@ -51,6 +51,29 @@ db_transactions() { # "database count" lines
     -c "SELECT datname, xact_commit + xact_rollback FROM pg_stat_database WHERE datname LIKE '%db' ORDER BY datname" | grep ' '
 }
 
+# Where an order's time goes, from ordering's status history (each change is stamped when ordering handles it):
+# placed → stock reserved is the hop through products, stock reserved → confirmed the hop through payment and the
+# payment gateway. Prints "p50/p99 ms" of each for the orders placed between $1 and $2 (UTC timestamps).
+stage_latency() {
+  (use_database_of ordering orderingdb
+   psql -XAtq -F ' ' -v from="$1" -v to="$2" <<'SQL'
+WITH stages AS (
+  SELECT o."Id",
+         min(h."At") FILTER (WHERE h."Status" = 'Submitted') AS submitted,
+         min(h."At") FILTER (WHERE h."Status" = 'StockReserved') AS reserved,
+         min(h."At") FILTER (WHERE h."Status" = 'Confirmed') AS confirmed
+  FROM "Orders" o JOIN "OrderStatusHistory" h ON h."OrderId" = o."Id"
+  WHERE o."CreatedAt" BETWEEN :'from' AND :'to'
+  GROUP BY o."Id")
+SELECT 'through-products:' || round(1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY reserved - submitted))) || '/'
+                           || round(1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY reserved - submitted))),
+       'through-payment:' || round(1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY confirmed - reserved))) || '/'
+                          || round(1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY confirmed - reserved)))
+FROM stages WHERE confirmed IS NOT NULL;
+SQL
+  )
+}
+
 # Sixteen products with plenty of stock: orders spread over them, as a real catalog's would.
 products=$(dotnet "$bench" setup --gateway "$gateway" --admin-token "$admin" --products 16)
 # Each run prints its result line with the CPU it cost per order appended: ms of CPU (all processes of the app:
@@ -61,12 +84,14 @@ run() {
   before=$(mktemp -p "$data"); after=$(mktemp -p "$data"); tx_before=$(mktemp -p "$data"); tx_after=$(mktemp -p "$data")
   db_transactions >"$tx_before"
   bench/checkout/cpu.py "$apphost" >"$before"
+  local from; from=$(date -u '+%Y-%m-%d %H:%M:%S.%N+00')
   line=$(dotnet "$bench" "$@" --gateway "$gateway" --token "$customer" --products "$products" --warmup "$warmup" --duration "$duration")
+  local to; to=$(date -u '+%Y-%m-%d %H:%M:%S.%N+00')
   bench/checkout/cpu.py "$apphost" >"$after"
   db_transactions >"$tx_after"
   local costs; costs=$(bench/checkout/cpu.py --diff "$before" "$after" "${line##*|}")
   local transactions; transactions=$(join "$tx_before" "$tx_after" | awk -v n="${line##*|}" '{printf "%s:%.1f ", $1, ($3 - $2) / (n > 0 ? n : 1)}' | sed 's/ $//')
-  echo "$line|$(grep '^total|' <<<"$costs" | cut -d'|' -f2)|$(grep -v '^total|' <<<"$costs" | tr '|\n' ': ' | sed 's/ $//')|$transactions"
+  echo "$line|$(grep '^total|' <<<"$costs" | cut -d'|' -f2)|$(grep -v '^total|' <<<"$costs" | tr '|\n' ': ' | sed 's/ $//')|$transactions|$(stage_latency "$from" "$to")"
 }
 
 # Warm-up, not measured: under load the JIT keeps promoting methods to optimized code for about a minute here.
@@ -107,3 +132,7 @@ echo
 echo "Database transactions per order (all of warm-up and window, per order that reached a final status):"
 for c in $concurrencies; do echo "- sustained, $c clients: $(grep "^throughput|$c|" "$all" | tail -1 | cut -d'|' -f10)"; done
 for r in $rates; do echo "- steady $r/s: $(grep "^latency|$r|" "$all" | tail -1 | cut -d'|' -f16)"; done
+echo
+echo "Order stages, p50/p99 ms, from ordering's status history (placed → stock reserved, stock reserved → confirmed):"
+for c in $concurrencies; do echo "- sustained, $c clients: $(grep "^throughput|$c|" "$all" | tail -1 | cut -d'|' -f11)"; done
+for r in $rates; do echo "- steady $r/s: $(grep "^latency|$r|" "$all" | tail -1 | cut -d'|' -f17)"; done
