@@ -76,7 +76,14 @@ public static partial class IdentitySeed
 
             if (await scopes.FindByNameAsync(api, cancellationToken) is { } existing)
             {
-                await scopes.UpdateAsync(existing, descriptor, cancellationToken);
+                // Unchanged on almost every start: writing it again (with OpenIddict's validation queries) would only
+                // lengthen identity's start, the last of the services to become healthy.
+                var stored = new OpenIddictScopeDescriptor();
+                await scopes.PopulateAsync(stored, existing, cancellationToken);
+                if (stored.DisplayName != descriptor.DisplayName || !stored.Resources.SetEquals(descriptor.Resources))
+                {
+                    await scopes.UpdateAsync(existing, descriptor, cancellationToken);
+                }
             }
             else
             {
