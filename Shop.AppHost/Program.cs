@@ -63,6 +63,7 @@ var payment = builder.AddProject<Projects.Payment_Api>("payment")
 // The single entry point for API clients: routes /api/{service}/… to the services found by service discovery.
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithExternalHttpEndpoints()
+    .WithReference(cache) // its response cache hears the services' cache invalidations
     .WithReference(identity)
     .WithReference(products)
     .WithReference(ordering)

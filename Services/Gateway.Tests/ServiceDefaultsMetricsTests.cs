@@ -32,7 +32,7 @@ public sealed class ServiceDefaultsMetricsTests : IDisposable
     public void A_stream_keeps_at_most_the_cardinality_limit_and_counts_the_rest_as_overflow()
     {
         var requests = _meter.CreateCounter<long>("shop.test.requests");
-        const int distinctRoutes = Extensions.MetricStreamCardinalityLimit + 100;
+        const int distinctRoutes = Microsoft.Extensions.Hosting.Extensions.MetricStreamCardinalityLimit + 100;
         for (var i = 0; i < distinctRoutes; i++)
         {
             requests.Add(1, new KeyValuePair<string, object?>("route", $"/items/{i}"));
@@ -43,7 +43,7 @@ public sealed class ServiceDefaultsMetricsTests : IDisposable
         var points = _exporter.Points("shop.test.requests");
         var overflow = Assert.Single(points, point => point.Tags.ContainsKey("otel.metric.overflow"));
         var kept = points.Count - 1;
-        Assert.InRange(kept, 1, Extensions.MetricStreamCardinalityLimit);
+        Assert.InRange(kept, 1, Microsoft.Extensions.Hosting.Extensions.MetricStreamCardinalityLimit);
         // Nothing is lost past the limit: it is summed under the overflow attribute.
         Assert.Equal(distinctRoutes, points.Sum(point => point.Sum));
         Assert.Equal(distinctRoutes - kept, overflow.Sum);

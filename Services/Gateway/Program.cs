@@ -19,6 +19,8 @@ app.UseStorefrontCors();
 app.UseBearerAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+// After the rate limiter and authorization: a cached answer is still counted, and still only for who may have it.
+app.UseOutputCache();
 
 app.MapDefaultEndpoints();
 app.MapOrderDetailsApi();

@@ -11,6 +11,9 @@ namespace Shop.Tests.Products;
 [Collection(ShopAppCollection.Name)]
 public sealed class CatalogCacheTests
 {
+    /// <summary>The header products names a response's cache tags in (<c>CacheInvalidations.TagHeader</c>).</summary>
+    private const string CacheTagHeader = "Cache-Tag";
+
     private readonly CatalogDriver _catalog;
 
     public CatalogCacheTests(ShopAppFixture shop, ITestOutputHelper output)
@@ -90,6 +93,89 @@ public sealed class CatalogCacheTests
         // …and a stock change of another product does not drop it.
         var kept = Assert.Single(CatalogBrowsingTests.Items(await CatalogBrowsingTests.PageAsync(shopper, $"search={untouched}", ct)));
         Assert.Equal(10m, kept.GetProperty("price").GetDecimal());
+    }
+
+    /// <summary>
+    /// The gateway answers a repeated anonymous catalog read from its own memory (<c>Age</c> says so) with the tags
+    /// products put on it taken off, never caches a signed-in read, and drops the page when products invalidates one
+    /// of its tags: for a stock change made through the gateway at once, and for one made by an order over Kafka,
+    /// which never passes through the gateway, as soon as products has committed it.
+    /// </summary>
+    [Fact]
+    public async Task The_gateway_serves_repeated_catalog_reads_itself_and_drops_them_when_products_invalidates()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
+        var token = Guid.NewGuid().ToString("N")[..12];
+        var product = await _catalog.CreateProductAsync(10, 30m, ct, name: $"Gateway cache probe {token}");
+        var id = product.GetProperty("id").GetInt32();
+        var page = $"/api/products/items?search={token}";
+        using var shopper = _catalog.Anonymous();
+
+        var (first, firstStock) = await ReadStockAsync(shopper, page, ct);
+        Assert.Null(first);
+        var (second, secondStock) = await ReadStockAsync(shopper, page, ct);
+        Assert.NotNull(second);
+        Assert.Equal(10, firstStock);
+        Assert.Equal(10, secondStock);
+
+        // Straight from products, the page carries its tags; through the gateway it never does.
+        using (var direct = await _catalog.AdminDirectAsync(ct))
+        using (var response = await direct.GetAsync(page, ct))
+        {
+            Assert.Equal($"catalog product:{id}", Assert.Single(response.Headers.GetValues(CacheTagHeader)));
+        }
+
+        using (var response = await shopper.GetAsync(page, ct))
+        {
+            Assert.False(response.Headers.Contains(CacheTagHeader));
+        }
+
+        // A signed-in read is the service's to answer, every time.
+        using (var admin = await _catalog.AdminThroughGatewayAsync(ct))
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                Assert.Null((await ReadStockAsync(admin, page, ct)).Age);
+            }
+
+            using var change = await admin.PutAsJsonAsync($"/api/products/items/{id}/stock", new { adjustBy = -3 }, ct);
+            Assert.Equal(HttpStatusCode.OK, change.StatusCode);
+        }
+
+        // The admin's change returned only once the gateway had dropped the page.
+        var (afterChange, afterChangeStock) = await ReadStockAsync(shopper, page, ct);
+        Assert.Equal((null, 7), (afterChange, afterChangeStock));
+        Assert.NotNull((await ReadStockAsync(shopper, page, ct)).Age);
+
+        // An order reserves stock through Kafka: products invalidates the product's tag once the reservation commits.
+        var orderId = Guid.NewGuid();
+        await _catalog.PublishAsync(orderId, ct, OrderEvent.Submitted(orderId, new OrderLine(id, 2, 30m)));
+        await _catalog.WaitForReservationAsync(orderId, "Reserved", ct);
+        int stock;
+        do
+        {
+            (_, stock) = await ReadStockAsync(shopper, page, ct);
+        }
+        while (stock != 5 && !await DelayAsync(ct));
+        Assert.Equal(5, stock);
+    }
+
+    /// <summary>The product's stock on the page, and the page's <c>Age</c> (set only when the gateway answered from its cache).</summary>
+    private static async Task<(TimeSpan? Age, int Stock)> ReadStockAsync(HttpClient http, string page, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(page, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{page} answered {(int)response.StatusCode}: {body}");
+        var item = Assert.Single(CatalogBrowsingTests.Items(JsonDocument.Parse(body).RootElement));
+        return (response.Headers.Age, item.GetProperty("availableStock").GetInt32());
+    }
+
+    /// <summary>Waits a little before the next poll; false, so a loop can use it as its condition until the test's timeout.</summary>
+    private static async Task<bool> DelayAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(100, cancellationToken);
+        return false;
     }
 
     private async Task UpdateBehindTheCacheAsync(int id, decimal price, string name, CancellationToken cancellationToken)

@@ -24,3 +24,19 @@ public sealed class RequestLimitSettings
     /// <summary>No API takes more than this; larger bodies are refused before they reach a service.</summary>
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 }
+
+/// <summary>Section <c>ResponseCache</c>: the gateway's cache of tagged responses (the catalog's).</summary>
+public sealed class ResponseCacheSettings
+{
+    public const string SectionName = "ResponseCache";
+
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>A backstop only: invalidations, not expiry, keep cached responses current.</summary>
+    public int ExpirationSeconds { get; set; } = 60;
+
+    public int SizeLimitMegabytes { get; set; } = 32;
+
+    /// <summary>Larger responses go through uncached (a catalog page of 100 products is about 30 KB).</summary>
+    public int MaximumResponseKilobytes { get; set; } = 256;
+}

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
+using Gateway.Caching;
 using Gateway.Configuration;
 using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -38,7 +39,8 @@ public static class Extensions
         // Each route names its authorization policy: "anonymous", "default" (a signed-in user) or "admin".
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-            .AddServiceDiscoveryDestinationResolver();
+            .AddServiceDiscoveryDestinationResolver()
+            .AddTaggedResponseCache(builder);
 
         builder.AddStorefrontCors();
         builder.AddRateLimits();

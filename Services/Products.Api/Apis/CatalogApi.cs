@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
+using Products.Api.Caching;
 using Products.Api.Catalog;
 using Products.Api.Infrastructure;
 using Products.Api.Model;
@@ -62,6 +63,7 @@ public static class CatalogApi
     public static async Task<Results<Ok<PaginatedItems<ProductItem>>, ValidationProblem>> GetItems(
         [AsParameters] CatalogQuery query,
         CatalogReader catalog,
+        HttpContext context,
         CancellationToken cancellationToken)
     {
         var errors = query.Validate();
@@ -70,11 +72,22 @@ public static class CatalogApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        return TypedResults.Ok(await catalog.GetPageAsync(query, cancellationToken));
+        var page = await catalog.GetPageAsync(query, cancellationToken);
+        // The same tags as this replica's own cache entry: a stock change of a product drops the pages showing it.
+        TagResponse(context, [CatalogCache.CatalogTag, .. page.Data.Select(item => CatalogCache.ProductTag(item.Id))]);
+        return TypedResults.Ok(page);
     }
 
-    public static async Task<Results<Ok<ProductItem>, ProblemHttpResult>> GetItem(int id, CatalogReader catalog, CancellationToken cancellationToken) =>
-        await catalog.GetItemAsync(id, cancellationToken) is { } item ? TypedResults.Ok(item) : ProductNotFound(id);
+    public static async Task<Results<Ok<ProductItem>, ProblemHttpResult>> GetItem(int id, CatalogReader catalog, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (await catalog.GetItemAsync(id, cancellationToken) is not { } item)
+        {
+            return ProductNotFound(id);
+        }
+
+        TagResponse(context, [CatalogCache.ProductTag(id)]);
+        return TypedResults.Ok(item);
+    }
 
     public static async Task<Results<Ok<List<ProductItem>>, ValidationProblem>> GetItemsByIds(
         [FromQuery] int[] ids,
@@ -129,11 +142,27 @@ public static class CatalogApi
         return TypedResults.Text(svg, ProductPicture.ContentType);
     }
 
-    public static async Task<Ok<IReadOnlyList<CatalogFacet>>> GetBrands(CatalogReader catalog, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await catalog.GetBrandsAsync(cancellationToken));
+    public static async Task<Ok<IReadOnlyList<CatalogFacet>>> GetBrands(CatalogReader catalog, HttpContext context, CancellationToken cancellationToken)
+    {
+        var brands = await catalog.GetBrandsAsync(cancellationToken);
+        TagResponse(context, [CatalogCache.CatalogTag]);
+        return TypedResults.Ok(brands);
+    }
 
-    public static async Task<Ok<IReadOnlyList<CatalogFacet>>> GetCategories(CatalogReader catalog, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await catalog.GetCategoriesAsync(cancellationToken));
+    public static async Task<Ok<IReadOnlyList<CatalogFacet>>> GetCategories(CatalogReader catalog, HttpContext context, CancellationToken cancellationToken)
+    {
+        var categories = await catalog.GetCategoriesAsync(cancellationToken);
+        TagResponse(context, [CatalogCache.CatalogTag]);
+        return TypedResults.Ok(categories);
+    }
+
+    /// <summary>
+    /// Lets a shared cache in front of this service (the gateway's) keep the response until a change invalidates one
+    /// of <paramref name="tags"/>. Only responses read through <see cref="CatalogReader"/> are tagged: the cache
+    /// invalidations cover exactly what it reads. <c>/items/by</c>, which ordering prices orders with, never is.
+    /// </summary>
+    private static void TagResponse(HttpContext context, IEnumerable<string> tags) =>
+        context.Response.Headers[CacheInvalidations.TagHeader] = CacheInvalidations.HeaderValue(tags);
 
     internal static ProblemHttpResult ProductNotFound(int id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Product not found", detail: $"There is no product {id}.");

@@ -16,9 +16,7 @@ namespace Products.Api.Caching;
 public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnectionMultiplexer redis, ILogger<CatalogCacheInvalidator> logger)
     : IHostedService
 {
-    public static readonly RedisChannel Channel = RedisChannel.Literal("products:catalog-cache:invalidations");
-
-    private const string AckChannelPrefix = "products:catalog-cache:acks:";
+    public static readonly RedisChannel Channel = RedisChannel.Literal(CacheInvalidations.Channel);
 
     private readonly string _instance = Guid.NewGuid().ToString("N");
     private readonly ConcurrentDictionary<string, PendingAcks> _pending = new();
@@ -28,7 +26,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
-    private RedisChannel AckChannel => RedisChannel.Literal(AckChannelPrefix + _instance);
+    private RedisChannel AckChannel => RedisChannel.Literal(CacheInvalidations.AckChannelPrefix + _instance);
 
     /// <summary>
     /// Counts the invalidations this replica has applied (its own and others'), each counted before it is applied: a
@@ -96,7 +94,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         try
         {
             // Every subscriber acknowledges, this replica included, so the count Redis returns is the count to wait for.
-            var receivers = await redis.GetSubscriber().PublishAsync(Channel, InvalidationMessage.Format(_instance, nonce, tags));
+            var receivers = await redis.GetSubscriber().PublishAsync(Channel, CacheInvalidations.Format(_instance, nonce, tags));
             if (!await pending.WaitAsync(receivers, AckTimeout, cancellationToken))
             {
                 LogAcksTimedOut(logger, receivers, pending.Count, AckTimeout.TotalMilliseconds);
@@ -114,7 +112,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     private async Task OnInvalidationAsync(ChannelMessage message)
     {
-        if (!InvalidationMessage.TryParse(message.Message.ToString(), out var sender, out var nonce, out var tags))
+        if (!CacheInvalidations.TryParse(message.Message.ToString(), out var sender, out var nonce, out var tags))
         {
             LogMalformed(logger);
             return;
@@ -128,7 +126,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
                 await cache.RemoveByTagAsync(tags);
             }
 
-            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(AckChannelPrefix + sender), nonce);
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(CacheInvalidations.AckChannelPrefix + sender), nonce);
         }
         catch (Exception exception)
         {
@@ -192,24 +190,4 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a malformed catalog cache invalidation message")]
     private static partial void LogMalformed(ILogger logger);
-}
-
-/// <summary>The text of an invalidation on the channel: sender, nonce, then one tag per line.</summary>
-public static class InvalidationMessage
-{
-    public static string Format(string sender, string nonce, IEnumerable<string> tags) =>
-        string.Join('\n', new[] { sender, nonce }.Concat(tags));
-
-    public static bool TryParse(string? text, out string sender, out string nonce, out string[] tags)
-    {
-        var parts = text?.Split('\n') ?? [];
-        if (parts.Length < 3 || parts.Take(2).Any(string.IsNullOrEmpty))
-        {
-            (sender, nonce, tags) = ("", "", []);
-            return false;
-        }
-
-        (sender, nonce, tags) = (parts[0], parts[1], parts[2..]);
-        return true;
-    }
 }

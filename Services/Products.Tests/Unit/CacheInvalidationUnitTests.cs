@@ -1,5 +1,7 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
 using Products.Api.Apis;
 using Products.Api.Caching;
 using Products.Api.Infrastructure;
@@ -12,9 +14,9 @@ public class CacheInvalidationUnitTests
     [Fact]
     public void Invalidation_messages_round_trip()
     {
-        var text = InvalidationMessage.Format("replica-a", "n1", ["catalog", "product:7"]);
+        var text = CacheInvalidations.Format("replica-a", "n1", ["catalog", "product:7"]);
 
-        Assert.True(InvalidationMessage.TryParse(text, out var sender, out var nonce, out var tags));
+        Assert.True(CacheInvalidations.TryParse(text, out var sender, out var nonce, out var tags));
         Assert.Equal(("replica-a", "n1"), (sender, nonce));
         Assert.Equal(["catalog", "product:7"], tags);
     }
@@ -25,7 +27,7 @@ public class CacheInvalidationUnitTests
     [InlineData("only-a-sender")]
     [InlineData("\nnonce\ncatalog")]
     public void Malformed_invalidation_messages_are_refused(string? text) =>
-        Assert.False(InvalidationMessage.TryParse(text, out _, out _, out _));
+        Assert.False(CacheInvalidations.TryParse(text, out _, out _, out _));
 
     [Fact]
     public void A_stock_change_invalidates_only_its_product()
@@ -76,7 +78,7 @@ public class CacheInvalidationUnitTests
     public async Task Invalid_listings_are_refused_before_the_cache_or_database_is_asked()
     {
         // No cache, no database: the request must be answered from the query alone.
-        var result = await CatalogApi.GetItems(new CatalogQuery(PageSize: 0, MinPrice: -1), catalog: null!, CancellationToken.None);
+        var result = await CatalogApi.GetItems(new CatalogQuery(PageSize: 0, MinPrice: -1), catalog: null!, new DefaultHttpContext(), CancellationToken.None);
 
         var problem = Assert.IsType<ValidationProblem>(result.Result);
         Assert.Equal(400, problem.StatusCode);

@@ -1,0 +1,47 @@
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// The contract between a service that caches what it serves and the caches in front of it (its own other replicas,
+/// the gateway's response cache):
+/// <list type="bullet">
+/// <item>A cacheable response names what it was made of in the <see cref="TagHeader"/> header, tags separated by
+/// spaces (<c>catalog product:7 product:9</c>). A response without it is never kept by a shared cache.</item>
+/// <item>When data changes, the service publishes the tags it invalidates on the Redis channel <see cref="Channel"/>
+/// as a <see cref="Format"/>ted message. Every subscriber drops what carries any of the tags, then publishes the
+/// message's nonce on <see cref="AckChannelPrefix"/> + the sender, so the writer can wait until every cache has
+/// forgotten the old data before it answers.</item>
+/// </list>
+/// </summary>
+public static class CacheInvalidations
+{
+    public const string Channel = "products:catalog-cache:invalidations";
+
+    public const string AckChannelPrefix = "products:catalog-cache:acks:";
+
+    /// <summary>Named after the CDN convention (Cloudflare's <c>Cache-Tag</c>); the gateway removes it before answering.</summary>
+    public const string TagHeader = "Cache-Tag";
+
+    /// <summary>The text of an invalidation on the channel: sender, nonce, then one tag per line.</summary>
+    public static string Format(string sender, string nonce, IEnumerable<string> tags) =>
+        string.Join('\n', new[] { sender, nonce }.Concat(tags));
+
+    public static bool TryParse(string? text, out string sender, out string nonce, out string[] tags)
+    {
+        var parts = text?.Split('\n') ?? [];
+        if (parts.Length < 3 || parts.Take(2).Any(string.IsNullOrEmpty))
+        {
+            (sender, nonce, tags) = ("", "", []);
+            return false;
+        }
+
+        (sender, nonce, tags) = (parts[0], parts[1], parts[2..]);
+        return true;
+    }
+
+    /// <summary>The <see cref="TagHeader"/> value for <paramref name="tags"/>.</summary>
+    public static string HeaderValue(IEnumerable<string> tags) => string.Join(' ', tags);
+
+    /// <summary>The tags of a <see cref="TagHeader"/> value (all of its values, if it came more than once).</summary>
+    public static string[] ParseHeader(IEnumerable<string?> values) =>
+        [.. values.SelectMany(v => (v ?? "").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct(StringComparer.Ordinal)];
+}
