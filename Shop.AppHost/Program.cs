@@ -15,6 +15,8 @@ var kafka = builder.AddKafka("kafka").WithDataVolume();
 var rateLimit = builder.AddParameter("gateway-rate-limit", "100");
 var anonymousRateLimit = builder.AddParameter("gateway-rate-limit-anonymous", "600");
 var rateLimitWindow = builder.AddParameter("gateway-rate-limit-window-seconds", "10");
+// The gateway's cache of anonymous catalog reads; "false" sends every request on to the service (bench/gateway does).
+var gatewayResponseCache = builder.AddParameter("gateway-response-cache", "true");
 var lockoutAttempts = builder.AddParameter("identity-lockout-attempts", "5");
 var accessTokenLifetime = builder.AddParameter("identity-access-token-lifetime", "00:15:00");
 var webClientSecret = builder.AddParameter("web-client-secret", secret: true);
@@ -71,6 +73,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithEnvironment("RateLimiting__PermitLimit", rateLimit)
     .WithEnvironment("RateLimiting__AnonymousPermitLimit", anonymousRateLimit)
     .WithEnvironment("RateLimiting__WindowSeconds", rateLimitWindow)
+    .WithEnvironment("ResponseCache__Enabled", gatewayResponseCache)
     .WithHttpHealthCheck("/health");
 
 var web = builder.AddProject<Projects.Shop_Web>("web")

@@ -1,4 +1,5 @@
 using Gateway.Apis;
+using Gateway.Caching;
 using Gateway.Extensions;
 using Gateway.Middleware;
 
@@ -20,7 +21,7 @@ app.UseBearerAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
 // After the rate limiter and authorization: a cached answer is still counted, and still only for who may have it.
-app.UseOutputCache();
+app.UseTaggedResponseCache();
 
 app.MapDefaultEndpoints();
 app.MapOrderDetailsApi();

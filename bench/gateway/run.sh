@@ -2,7 +2,8 @@
 # bench/gateway: requests/s and p50/p99 latency of catalog reads straight to products and through the gateway
 # (anonymous, then with a signed-in user's access token), and of an authenticated profile read, all in one run of
 # the built AppHost with the same wrk settings. The gateway keeps token validation and rate limiting on; its limits
-# are raised so that no request of the benchmark is refused. Prints a Markdown table; RESULTS.md keeps them.
+# are raised so that no request of the benchmark is refused. Its response cache is off: this benchmark is of the
+# proxy, every request going on to products (bench/catalog measures the cache). Prints a Markdown table; RESULTS.md keeps them.
 #   bench/gateway/run.sh [duration=10s] [connections=32] [rounds=3] [warmup=10s]
 # Each measurement follows a warm-up of the same URL, so that JIT tiering, caches and connection pools have settled:
 # the benchmark is of the steady state.
@@ -29,6 +30,7 @@ DOTNET_ENVIRONMENT=Development dotnet "$appHost" --AppHost:RandomizePorts=true -
   --AppHost:Terminal:ShowResourceOutput=false --AppHost:DisableDashboard="$([[ ${SHOP_BENCH_DASHBOARD:-true} == false ]] && echo true || echo false)" \
   --Parameters:web-client-secret="$secret" \
   --Parameters:gateway-rate-limit=1000000000 --Parameters:gateway-rate-limit-anonymous=1000000000 \
+  --Parameters:gateway-response-cache=false \
   >"$log" 2>&1 &
 apphost=$!
 bare_pid=

@@ -21,7 +21,7 @@ public sealed class GatewayCacheMetrics
         var meter = meterFactory.Create(MeterName);
         _requests = meter.CreateCounter<long>(
             "shop.gateway.cache.requests", "{request}",
-            "Requests on cacheable routes, by result: hit (answered from the gateway's memory), miss (sent to the service), bypass (a signed-in request, or the cache is off).");
+            "Requests on cacheable routes, by result: hit (answered from the gateway's memory), miss (sent to the service), bypass (invalidations are not arriving, so the cache is not used).");
         _invalidations = meter.CreateCounter<long>(
             "shop.gateway.cache.invalidations", "{invalidation}", "Invalidations applied to the gateway's response cache.");
     }
