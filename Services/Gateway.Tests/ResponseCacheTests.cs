@@ -109,7 +109,7 @@ public sealed class ResponseCacheTests : IDisposable
     {
         var store = new RecordingStore();
         var listener = new CacheInvalidationListener(
-            new ResponseCacheConnection(null), _state, store, Metrics(), TimeProvider.System, NullLogger<CacheInvalidationListener>.Instance)
+            new ResponseCacheConnection(null), Options.Create(new ResponseCacheSettings()), _state, store, Metrics(), TimeProvider.System, NullLogger<CacheInvalidationListener>.Instance)
         {
             SecondPassDelay = TimeSpan.FromMilliseconds(50),
         };

@@ -1,4 +1,6 @@
+using Gateway.Configuration;
 using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Gateway.Caching;
@@ -17,6 +19,7 @@ namespace Gateway.Caching;
 /// </remarks>
 public sealed partial class CacheInvalidationListener(
     ResponseCacheConnection redisSettings,
+    IOptions<ResponseCacheSettings> settings,
     CacheInvalidationState state,
     IOutputCacheStore store,
     GatewayCacheMetrics metrics,
@@ -35,6 +38,11 @@ public sealed partial class CacheInvalidationListener(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!settings.Value.Enabled)
+        {
+            return;
+        }
+
         if (redisSettings.Options is not { } options)
         {
             LogNoRedis(logger);
@@ -42,7 +50,17 @@ public sealed partial class CacheInvalidationListener(
         }
 
         // Connects in the background: Redis may still be starting, and the gateway serves without the cache meanwhile.
-        var connection = _connection = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+        ConnectionMultiplexer connection;
+        try
+        {
+            connection = _connection = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is RedisException or ArgumentException)
+        {
+            LogConnectFailed(logger, exception.Message);
+            return;
+        }
+
         connection.ConnectionFailed += OnConnectionFailed;
         connection.ConnectionRestored += OnConnectionRestored;
 
@@ -169,6 +187,9 @@ public sealed partial class CacheInvalidationListener(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ConnectionStrings:cache is not set: the gateway caches no responses. Reference the Redis resource from the gateway (WithReference(cache)) to turn its response cache on.")]
     private static partial void LogNoRedis(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not set up the connection to Redis for cache invalidations ({Reason}): the gateway caches no responses")]
+    private static partial void LogConnectFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening for cache invalidations: the response cache is on")]
     private static partial void LogListening(ILogger logger);
