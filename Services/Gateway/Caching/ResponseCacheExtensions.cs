@@ -55,15 +55,25 @@ public static class ResponseCacheExtensions
 
         // Response transforms run once the service's headers are copied, before the response starts. Only the routes
         // that name the policy pay for it.
+        // When the cache is off, the header is still taken off: the tags are no business of the client's.
         return proxy.AddTransforms(transforms =>
         {
-            if (transforms.Route.OutputCachePolicy is not null)
+            if (transforms.Route.OutputCachePolicy is null)
+            {
+                return;
+            }
+
+            if (transforms.Services.GetRequiredService<IOptions<ResponseCacheSettings>>().Value.Enabled)
             {
                 transforms.AddResponseTransform(context =>
                 {
                     OriginCacheTags.TakeFromResponse(context.HttpContext);
                     return ValueTask.CompletedTask;
                 });
+            }
+            else
+            {
+                transforms.AddResponseHeaderRemove(CacheInvalidations.TagHeader);
             }
         });
     }

@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Caching;
@@ -85,15 +86,20 @@ public static class OriginCacheTags
 {
     private static readonly object Key = new();
 
-    /// <summary>Moves <see cref="CacheInvalidations.TagHeader"/> from the proxied response into the request's items.</summary>
+    /// <summary>
+    /// Moves <see cref="CacheInvalidations.TagHeader"/> from the proxied response into the request's items, as it came:
+    /// most responses are never stored (signed-in reads, misses that the cache refuses), so it is parsed only by
+    /// <see cref="Of"/>.
+    /// </summary>
     public static void TakeFromResponse(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (context.Response.Headers.Remove(CacheInvalidations.TagHeader, out var values))
         {
-            context.Items[Key] = CacheInvalidations.ParseHeader(values);
+            context.Items[Key] = values;
         }
     }
 
-    public static string[] Of(HttpContext context) => context.Items[Key] as string[] ?? [];
+    public static string[] Of(HttpContext context) =>
+        context.Items.TryGetValue(Key, out var values) && values is StringValues header ? CacheInvalidations.ParseHeader(header) : [];
 }
