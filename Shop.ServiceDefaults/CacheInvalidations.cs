@@ -4,8 +4,11 @@ namespace Microsoft.Extensions.Hosting;
 /// The contract between a service that caches what it serves and the caches in front of it (its own other replicas,
 /// the gateway's response cache):
 /// <list type="bullet">
-/// <item>A cacheable response names what it was made of in the <see cref="TagHeader"/> header, tags separated by
-/// spaces (<c>catalog product:7 product:9</c>). A response without it is never kept by a shared cache.</item>
+/// <item>A cache in front of a service says that it wants tags with <see cref="CapabilityHeader"/>:
+/// <see cref="CapabilityValue"/> (the W3C Edge Architecture's way for a surrogate to announce what it can do). Then a
+/// cacheable response names what it was made of in the <see cref="TagHeader"/> header, tags separated by spaces
+/// (<c>catalog product:7 product:9</c>). A response without it is never kept by a shared cache. Requests no cache
+/// can keep (signed-in ones) do not ask, and their responses carry no tags for anyone to copy and strip.</item>
 /// <item>When data changes, the service publishes the tags it invalidates on the Redis channel <see cref="Channel"/>
 /// as a <see cref="Format"/>ted message. Every subscriber drops what carries any of the tags, then publishes the
 /// message's nonce on <see cref="AckChannelPrefix"/> + the sender, so the writer can wait until every cache has
@@ -20,6 +23,14 @@ public static class CacheInvalidations
 
     /// <summary>Named after the CDN convention (Cloudflare's <c>Cache-Tag</c>); the gateway removes it before answering.</summary>
     public const string TagHeader = "Cache-Tag";
+
+    public const string CapabilityHeader = "Surrogate-Capability";
+
+    public const string CapabilityValue = "shop-gateway=\"Cache-Tag/1.0\"";
+
+    /// <summary>Whether the request comes from a cache that wants <see cref="TagHeader"/> on the response.</summary>
+    public static bool WantsTags(IEnumerable<string?> capabilityHeader) =>
+        capabilityHeader.Any(value => value?.Contains("Cache-Tag/1.0", StringComparison.Ordinal) == true);
 
     /// <summary>The text of an invalidation on the channel: sender, nonce, then one tag per line.</summary>
     public static string Format(string sender, string nonce, IEnumerable<string> tags) =>

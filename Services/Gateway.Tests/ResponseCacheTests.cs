@@ -97,6 +97,14 @@ public sealed class ResponseCacheTests : IDisposable
         Assert.False(context.AllowCacheStorage);
     }
 
+    [Theory]
+    [InlineData("shop-gateway=\"Cache-Tag/1.0\"", true)]
+    [InlineData("other=\"ESI/1.0\", shop-gateway=\"Cache-Tag/1.0\"", true)]
+    [InlineData("other=\"ESI/1.0\"", false)]
+    [InlineData(null, false)]
+    public void Services_tag_responses_only_for_a_cache_that_announces_it_wants_tags(string? capability, bool wanted) =>
+        Assert.Equal(wanted, CacheInvalidations.WantsTags(capability is null ? [] : [capability]));
+
     [Fact]
     public void Tag_headers_are_split_on_spaces_and_commas_once_each()
     {

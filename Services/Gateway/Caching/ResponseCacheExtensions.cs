@@ -53,9 +53,9 @@ public static class ResponseCacheExtensions
         });
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(GatewayCacheMetrics.MeterName));
 
-        // Response transforms run once the service's headers are copied, before the response starts. Only the routes
-        // that name the policy pay for it.
-        // When the cache is off, the header is still taken off: the tags are no business of the client's.
+        // Only the routes that name the policy pay for it. A cacheable request asks the service for tags
+        // (CacheInvalidations.CapabilityHeader); the header a client sent is never passed on. Response transforms run
+        // once the service's headers are copied, before the response starts.
         return proxy.AddTransforms(transforms =>
         {
             if (transforms.Route.OutputCachePolicy is null)
@@ -63,18 +63,29 @@ public static class ResponseCacheExtensions
                 return;
             }
 
-            if (transforms.Services.GetRequiredService<IOptions<ResponseCacheSettings>>().Value.Enabled)
+            if (!transforms.Services.GetRequiredService<IOptions<ResponseCacheSettings>>().Value.Enabled)
             {
-                transforms.AddResponseTransform(context =>
+                transforms.AddRequestHeaderRemove(CacheInvalidations.CapabilityHeader);
+                return;
+            }
+
+            var invalidations = transforms.Services.GetRequiredService<CacheInvalidationState>();
+            transforms.AddRequestTransform(context =>
+            {
+                var headers = context.ProxyRequest.Headers;
+                headers.Remove(CacheInvalidations.CapabilityHeader);
+                if (TaggedResponseCachePolicy.IsCacheable(context.HttpContext.Request, invalidations))
                 {
-                    OriginCacheTags.TakeFromResponse(context.HttpContext);
-                    return ValueTask.CompletedTask;
-                });
-            }
-            else
+                    headers.TryAddWithoutValidation(CacheInvalidations.CapabilityHeader, CacheInvalidations.CapabilityValue);
+                }
+
+                return ValueTask.CompletedTask;
+            });
+            transforms.AddResponseTransform(context =>
             {
-                transforms.AddResponseHeaderRemove(CacheInvalidations.TagHeader);
-            }
+                OriginCacheTags.TakeFromResponse(context.HttpContext);
+                return ValueTask.CompletedTask;
+            });
         });
     }
 

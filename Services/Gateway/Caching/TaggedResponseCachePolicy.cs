@@ -22,12 +22,7 @@ public sealed class TaggedResponseCachePolicy(CacheInvalidationState invalidatio
     ValueTask IOutputCachePolicy.CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation)
     {
         var http = context.HttpContext;
-        var request = http.Request;
-        // A request with credentials may get an answer for its user alone (RFC 9111, 3.5): it goes to the service.
-        var cacheable = settings.Value.Enabled
-            && invalidations.IsListening
-            && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-            && !request.Headers.ContainsKey(HeaderNames.Authorization);
+        var cacheable = settings.Value.Enabled && IsCacheable(http.Request, invalidations);
 
         context.EnableOutputCaching = true;
         context.AllowCacheLookup = cacheable;
@@ -46,6 +41,19 @@ public sealed class TaggedResponseCachePolicy(CacheInvalidationState invalidatio
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Whether a response to <paramref name="request"/> may be stored: an anonymous GET or HEAD while invalidations
+    /// arrive. A request with credentials may get an answer for its user alone (RFC 9111, 3.5): it goes to the service.
+    /// </summary>
+    public static bool IsCacheable(HttpRequest request, CacheInvalidationState invalidations)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(invalidations);
+        return invalidations.IsListening
+            && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+            && !request.Headers.ContainsKey(HeaderNames.Authorization);
     }
 
     ValueTask IOutputCachePolicy.ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation)

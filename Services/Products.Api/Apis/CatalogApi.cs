@@ -74,7 +74,11 @@ public static class CatalogApi
 
         var page = await catalog.GetPageAsync(query, cancellationToken);
         // The same tags as this replica's own cache entry: a stock change of a product drops the pages showing it.
-        TagResponse(context, [CatalogCache.CatalogTag, .. page.Data.Select(item => CatalogCache.ProductTag(item.Id))]);
+        if (CacheWantsTags(context))
+        {
+            TagResponse(context, [CatalogCache.CatalogTag, .. page.Data.Select(item => CatalogCache.ProductTag(item.Id))]);
+        }
+
         return TypedResults.Ok(page);
     }
 
@@ -85,7 +89,11 @@ public static class CatalogApi
             return ProductNotFound(id);
         }
 
-        TagResponse(context, [CatalogCache.ProductTag(id)]);
+        if (CacheWantsTags(context))
+        {
+            TagResponse(context, [CatalogCache.ProductTag(id)]);
+        }
+
         return TypedResults.Ok(item);
     }
 
@@ -145,24 +153,36 @@ public static class CatalogApi
     public static async Task<Ok<IReadOnlyList<CatalogFacet>>> GetBrands(CatalogReader catalog, HttpContext context, CancellationToken cancellationToken)
     {
         var brands = await catalog.GetBrandsAsync(cancellationToken);
-        TagResponse(context, [CatalogCache.CatalogTag]);
+        if (CacheWantsTags(context))
+        {
+            TagResponse(context, [CatalogCache.CatalogTag]);
+        }
+
         return TypedResults.Ok(brands);
     }
 
     public static async Task<Ok<IReadOnlyList<CatalogFacet>>> GetCategories(CatalogReader catalog, HttpContext context, CancellationToken cancellationToken)
     {
         var categories = await catalog.GetCategoriesAsync(cancellationToken);
-        TagResponse(context, [CatalogCache.CatalogTag]);
+        if (CacheWantsTags(context))
+        {
+            TagResponse(context, [CatalogCache.CatalogTag]);
+        }
+
         return TypedResults.Ok(categories);
     }
 
     /// <summary>
-    /// Lets a shared cache in front of this service (the gateway's) keep the response until a change invalidates one
-    /// of <paramref name="tags"/>. Only responses read through <see cref="CatalogReader"/> are tagged: the cache
+    /// Lets a shared cache in front of this service (the gateway's) keep the response until a change
+    /// invalidates one of <paramref name="tags"/>. Only responses read through <see cref="CatalogReader"/> are tagged: the cache
     /// invalidations cover exactly what it reads. <c>/items/by</c>, which ordering prices orders with, never is.
     /// </summary>
     private static void TagResponse(HttpContext context, IEnumerable<string> tags) =>
         context.Response.Headers[CacheInvalidations.TagHeader] = CacheInvalidations.HeaderValue(tags);
+
+    /// <summary>Tags are made only for a cache that asks for them: other callers would pay for a header they drop.</summary>
+    private static bool CacheWantsTags(HttpContext context) =>
+        CacheInvalidations.WantsTags(context.Request.Headers[CacheInvalidations.CapabilityHeader]);
 
     internal static ProblemHttpResult ProductNotFound(int id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Product not found", detail: $"There is no product {id}.");
