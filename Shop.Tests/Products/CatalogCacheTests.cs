@@ -114,10 +114,8 @@ public sealed class CatalogCacheTests
 
         var (first, firstStock) = await ReadStockAsync(shopper, page, ct);
         Assert.Null(first);
-        var (second, secondStock) = await ReadStockAsync(shopper, page, ct);
-        Assert.NotNull(second);
         Assert.Equal(10, firstStock);
-        Assert.Equal(10, secondStock);
+        Assert.Equal(10, await ReadFromTheGatewayCacheAsync(shopper, page, ct));
 
         // Straight from products, the page carries its tags for a cache that asks for them; through the gateway it
         // never does, nor to a caller that did not ask.
@@ -160,7 +158,7 @@ public sealed class CatalogCacheTests
         // The admin's change returned only once the gateway had dropped the page.
         var (afterChange, afterChangeStock) = await ReadStockAsync(shopper, page, ct);
         Assert.Equal((null, 7), (afterChange, afterChangeStock));
-        Assert.NotNull((await ReadStockAsync(shopper, page, ct)).Age);
+        Assert.Equal(7, await ReadFromTheGatewayCacheAsync(shopper, page, ct));
 
         // An order reserves stock through Kafka: products invalidates the product's tag once the reservation commits.
         var orderId = Guid.NewGuid();
@@ -183,6 +181,27 @@ public sealed class CatalogCacheTests
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{page} answered {(int)response.StatusCode}: {body}");
         var item = Assert.Single(CatalogBrowsingTests.Items(JsonDocument.Parse(body).RootElement));
         return (response.Headers.Age, item.GetProperty("availableStock").GetInt32());
+    }
+
+    /// <summary>
+    /// The stock on the page once the gateway answers it from its cache. The next read usually is; but any catalog
+    /// change elsewhere in the run (another test's new product, or the second pass of its invalidation two seconds
+    /// later) drops every page, so the page may have to be read, and stored, again.
+    /// </summary>
+    private static async Task<int> ReadFromTheGatewayCacheAsync(HttpClient http, string page, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var (age, stock) = await ReadStockAsync(http, page, cancellationToken);
+            if (age is not null)
+            {
+                return stock;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        throw new Xunit.Sdk.XunitException($"The gateway answered none of ten reads of {page} from its cache (no Age header).");
     }
 
     /// <summary>Waits a little before the next poll; false, so a loop can use it as its condition until the test's timeout.</summary>
