@@ -11,7 +11,7 @@ namespace Microsoft.Extensions.Hosting;
 /// can keep (signed-in ones) do not ask, and their responses carry no tags for anyone to copy and strip.</item>
 /// <item>When data changes, the service publishes the tags it invalidates on the Redis channel <see cref="Channel"/>
 /// as a <see cref="Format"/>ted message. Every subscriber drops what carries any of the tags, then publishes the
-/// message's nonce on <see cref="AckChannelPrefix"/> + the sender, so the writer can wait until every cache has
+/// message's nonce on <see cref="AckChannelOf"/> the sender, so the writer can wait until every cache has
 /// forgotten the old data before it answers.</item>
 /// </list>
 /// </summary>
@@ -19,7 +19,10 @@ public static class CacheInvalidations
 {
     public const string Channel = "products:catalog-cache:invalidations";
 
-    public const string AckChannelPrefix = "products:catalog-cache:acks:";
+    private const string AckChannelPrefix = "products:catalog-cache:acks:";
+
+    /// <summary>Where <paramref name="sender"/> hears the acknowledgements of its invalidations.</summary>
+    public static string AckChannelOf(string sender) => AckChannelPrefix + sender;
 
     /// <summary>Named after the CDN convention (Cloudflare's <c>Cache-Tag</c>); the gateway removes it before answering.</summary>
     public const string TagHeader = "Cache-Tag";

@@ -119,7 +119,7 @@ public sealed partial class CacheInvalidationListener(
         try
         {
             await InvalidateAsync(tags, CancellationToken.None);
-            await _connection!.GetSubscriber().PublishAsync(RedisChannel.Literal(CacheInvalidations.AckChannelPrefix + sender), nonce);
+            await _connection!.GetSubscriber().PublishAsync(RedisChannel.Literal(CacheInvalidations.AckChannelOf(sender)), nonce);
         }
         catch (Exception exception)
         {

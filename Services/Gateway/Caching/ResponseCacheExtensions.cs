@@ -91,8 +91,8 @@ public static class ResponseCacheExtensions
 
     /// <summary>
     /// The output cache middleware, for the requests it could answer: anonymous GET and HEAD. Every other request, and
-    /// every request when <c>ResponseCache:Enabled</c> is false, skips it altogether: on a route with a policy it
-    /// costs a proxied request CPU even when it stores nothing (bench/gateway/RESULTS.md).
+    /// every request when <c>ResponseCache:Enabled</c> is false, skips it altogether, rather than having it set up a
+    /// cache context only to store nothing.
     /// </summary>
     public static IApplicationBuilder UseTaggedResponseCache(this IApplicationBuilder app)
     {
@@ -104,8 +104,7 @@ public static class ResponseCacheExtensions
         }
 
         return app.UseWhen(
-            context => context.Request.Headers.Authorization.Count == 0
-                && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)),
+            context => TaggedResponseCachePolicy.IsAnonymousRead(context.Request),
             branch => branch.UseOutputCache());
     }
 }

@@ -22,7 +22,7 @@ public sealed class TaggedResponseCachePolicy(CacheInvalidationState invalidatio
     ValueTask IOutputCachePolicy.CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation)
     {
         var http = context.HttpContext;
-        var cacheable = settings.Value.Enabled && IsCacheable(http.Request, invalidations);
+        var cacheable = IsCacheable(http.Request, invalidations);
 
         context.EnableOutputCaching = true;
         context.AllowCacheLookup = cacheable;
@@ -43,16 +43,21 @@ public sealed class TaggedResponseCachePolicy(CacheInvalidationState invalidatio
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>
-    /// Whether a response to <paramref name="request"/> may be stored: an anonymous GET or HEAD while invalidations
-    /// arrive. A request with credentials may get an answer for its user alone (RFC 9111, 3.5): it goes to the service.
-    /// </summary>
+    /// <summary>Whether a response to <paramref name="request"/> may be stored: an anonymous read while invalidations arrive.</summary>
     public static bool IsCacheable(HttpRequest request, CacheInvalidationState invalidations)
     {
-        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(invalidations);
-        return invalidations.IsListening
-            && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        return invalidations.IsListening && IsAnonymousRead(request);
+    }
+
+    /// <summary>
+    /// A GET or HEAD without credentials. A request with credentials may get an answer for its user alone (RFC 9111,
+    /// 3.5): it goes to the service.
+    /// </summary>
+    public static bool IsAnonymousRead(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
             && !request.Headers.ContainsKey(HeaderNames.Authorization);
     }
 

@@ -15,6 +15,8 @@ public static class CatalogApi
 {
     public const int MaxIdsPerRequest = 100;
 
+    private static readonly string[] CatalogTags = [CatalogCache.CatalogTag];
+
     /// <summary>Browsers keep a picture this long, then revalidate it with its ETag.</summary>
     private const string PictureCacheControl = "public, max-age=3600";
 
@@ -74,11 +76,7 @@ public static class CatalogApi
 
         var page = await catalog.GetPageAsync(query, cancellationToken);
         // The same tags as this replica's own cache entry: a stock change of a product drops the pages showing it.
-        if (CacheWantsTags(context))
-        {
-            TagResponse(context, [CatalogCache.CatalogTag, .. page.Data.Select(item => CatalogCache.ProductTag(item.Id))]);
-        }
-
+        TagResponse(context, page, static page => CatalogCache.PageTags(page.Data.Select(item => item.Id)));
         return TypedResults.Ok(page);
     }
 
@@ -89,11 +87,7 @@ public static class CatalogApi
             return ProductNotFound(id);
         }
 
-        if (CacheWantsTags(context))
-        {
-            TagResponse(context, [CatalogCache.ProductTag(id)]);
-        }
-
+        TagResponse(context, id, static id => [CatalogCache.ProductTag(id)]);
         return TypedResults.Ok(item);
     }
 
@@ -153,36 +147,30 @@ public static class CatalogApi
     public static async Task<Ok<IReadOnlyList<CatalogFacet>>> GetBrands(CatalogReader catalog, HttpContext context, CancellationToken cancellationToken)
     {
         var brands = await catalog.GetBrandsAsync(cancellationToken);
-        if (CacheWantsTags(context))
-        {
-            TagResponse(context, [CatalogCache.CatalogTag]);
-        }
-
+        TagResponse(context, CatalogTags, static tags => tags);
         return TypedResults.Ok(brands);
     }
 
     public static async Task<Ok<IReadOnlyList<CatalogFacet>>> GetCategories(CatalogReader catalog, HttpContext context, CancellationToken cancellationToken)
     {
         var categories = await catalog.GetCategoriesAsync(cancellationToken);
-        if (CacheWantsTags(context))
-        {
-            TagResponse(context, [CatalogCache.CatalogTag]);
-        }
-
+        TagResponse(context, CatalogTags, static tags => tags);
         return TypedResults.Ok(categories);
     }
 
     /// <summary>
-    /// Lets a shared cache in front of this service (the gateway's) keep the response until a change
-    /// invalidates one of <paramref name="tags"/>. Only responses read through <see cref="CatalogReader"/> are tagged: the cache
-    /// invalidations cover exactly what it reads. <c>/items/by</c>, which ordering prices orders with, never is.
+    /// Lets a shared cache in front of this service (the gateway's) keep the response until a change invalidates one
+    /// of the <paramref name="tags"/> made from <paramref name="state"/>. Only responses read through
+    /// <see cref="CatalogReader"/> are tagged: the cache invalidations cover exactly what it reads. <c>/items/by</c>, which ordering prices orders with, never is.
     /// </summary>
-    private static void TagResponse(HttpContext context, IEnumerable<string> tags) =>
-        context.Response.Headers[CacheInvalidations.TagHeader] = CacheInvalidations.HeaderValue(tags);
-
-    /// <summary>Tags are made only for a cache that asks for them: other callers would pay for a header they drop.</summary>
-    private static bool CacheWantsTags(HttpContext context) =>
-        CacheInvalidations.WantsTags(context.Request.Headers[CacheInvalidations.CapabilityHeader]);
+    /// <remarks>The tags are made only for a cache that asks for them: other callers would pay for a header they drop.</remarks>
+    private static void TagResponse<TState>(HttpContext context, TState state, Func<TState, IEnumerable<string>> tags)
+    {
+        if (CacheInvalidations.WantsTags(context.Request.Headers[CacheInvalidations.CapabilityHeader]))
+        {
+            context.Response.Headers[CacheInvalidations.TagHeader] = CacheInvalidations.HeaderValue(tags(state));
+        }
+    }
 
     internal static ProblemHttpResult ProductNotFound(int id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Product not found", detail: $"There is no product {id}.");

@@ -22,6 +22,9 @@ public sealed class CatalogCache(HybridCache cache, ProductsMetrics metrics)
 
     public static string ProductTag(int productId) => "product:" + productId.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The tags of a listing page: the catalog, and each product on it.</summary>
+    public static string[] PageTags(IEnumerable<int> productIds) => [CatalogTag, .. productIds.Select(ProductTag)];
+
     /// <summary>
     /// The cached value of <paramref name="key"/>, or what <paramref name="factory"/> makes of it. HybridCache runs one
     /// factory for all concurrent callers of a key, so the factory must not use the caller's request-scoped services.

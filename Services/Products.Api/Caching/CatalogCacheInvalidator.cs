@@ -26,7 +26,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
-    private RedisChannel AckChannel => RedisChannel.Literal(CacheInvalidations.AckChannelPrefix + _instance);
+    private RedisChannel AckChannel => RedisChannel.Literal(CacheInvalidations.AckChannelOf(_instance));
 
     /// <summary>
     /// Counts the invalidations this replica has applied (its own and others'), each counted before it is applied: a
@@ -126,7 +126,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
                 await cache.RemoveByTagAsync(tags);
             }
 
-            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(CacheInvalidations.AckChannelPrefix + sender), nonce);
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(CacheInvalidations.AckChannelOf(sender)), nonce);
         }
         catch (Exception exception)
         {

@@ -17,7 +17,7 @@ public sealed record CatalogPageIds(long Count, IReadOnlyList<int> Ids)
 
     /// <summary>The cache tags of the page built from these ids: the catalog, and each product on it.</summary>
     [JsonIgnore]
-    public string[] Tags => _tags ??= [CatalogCache.CatalogTag, .. Ids.Select(CatalogCache.ProductTag)];
+    public string[] Tags => _tags ??= CatalogCache.PageTags(Ids);
 }
 
 /// <summary>The catalog's database queries (never cached here: <see cref="CatalogReader"/> caches them).</summary>
