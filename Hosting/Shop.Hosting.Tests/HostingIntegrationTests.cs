@@ -117,6 +117,41 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task New_clusters_are_copied_from_one_template_and_a_broken_template_is_replaced()
+    {
+        var dataDirectory = CreatePostgresDataDirectory("shop-volumes-");
+        var templates = CreatePostgresDataDirectory("shop-templates-");
+        const string identifierQuery = "SELECT system_identifier::text FROM pg_control_system()";
+        try
+        {
+            // Clusters made by initdb each get their own system identifier; copies of one template share it.
+            var first = await RunPostgresAsync(dataDirectory, persistent: false, identifierQuery, templates);
+            var template = Assert.Single(Directory.GetDirectories(templates));
+            Assert.True(File.Exists(Path.Combine(template, "pgdata", "PG_VERSION")));
+            Assert.Equal(first, await RunPostgresAsync(dataDirectory, persistent: true, identifierQuery, templates));
+
+            // Each copy was given its run's password: the connection strings above carried them. A broken template
+            // is noticed, set aside, and the cluster made by initdb instead; the next run makes a new template.
+            Directory.Delete(Path.Combine(template, "pgdata", "global"), recursive: true);
+            var fallback = await RunPostgresAsync(dataDirectory, persistent: false, identifierQuery, templates);
+            Assert.NotEqual(first, fallback);
+            Assert.Empty(Directory.GetDirectories(templates));
+
+            var remade = await RunPostgresAsync(dataDirectory, persistent: false, identifierQuery, templates);
+            Assert.NotEqual(first, remade);
+            Assert.Equal(remade, await RunPostgresAsync(dataDirectory, persistent: false, identifierQuery, templates));
+
+            var initDb = await RunPostgresAsync(dataDirectory, persistent: false, identifierQuery, templates, "--AppHost:Postgres:TemplateCache=false");
+            Assert.NotEqual(remade, initDb);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+            Directory.Delete(templates, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Missing_server_binaries_say_what_to_install_while_the_rest_keeps_running()
     {
         var ct = TestApp.Timeout();
@@ -311,10 +346,13 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
         return directory;
     }
 
-    private async Task<string?> RunPostgresAsync(string dataDirectory, bool persistent, string sql)
+    private async Task<string?> RunPostgresAsync(string dataDirectory, bool persistent, string sql, string? templateDirectory = null, params string[] args)
     {
         var ct = TestApp.Timeout();
-        var builder = TestApp.Create(output, $"--AppHost:DataDirectory={dataDirectory}");
+        var builder = TestApp.Create(output, [
+            $"--AppHost:DataDirectory={dataDirectory}",
+            .. templateDirectory is null ? [] : new[] { $"--AppHost:Postgres:TemplateDirectory={templateDirectory}" },
+            .. args]);
         var postgres = builder.AddPostgres("postgres");
         if (persistent)
         {

@@ -18,6 +18,18 @@ public static class KnownConfigNames
     /// <summary>Directory holding <c>initdb</c> and <c>postgres</c> (default: the newest <c>/usr/lib/postgresql/*/bin</c>).</summary>
     public const string PostgresBinDirectory = "AppHost:Postgres:BinDirectory";
 
+    /// <summary>
+    /// Copy new PostgreSQL clusters from one initialised once per machine instead of running <c>initdb</c> each time
+    /// (default <c>true</c>).
+    /// </summary>
+    public const string PostgresTemplateCache = "AppHost:Postgres:TemplateCache";
+
+    /// <summary>
+    /// Where that template cluster is kept (default: <c>~/.cache/shop/postgres-templates</c>, or
+    /// <c>/var/tmp/shop/postgres-templates</c> when the AppHost runs as root and the server as <c>postgres</c>).
+    /// </summary>
+    public const string PostgresTemplateDirectory = "AppHost:Postgres:TemplateDirectory";
+
     /// <summary>Path of <c>redis-server</c> (default: found on PATH).</summary>
     public const string RedisServerPath = "AppHost:Redis:ServerPath";
 

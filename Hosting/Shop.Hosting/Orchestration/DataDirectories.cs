@@ -70,6 +70,29 @@ internal sealed class DataDirectories
         return fallback;
     }
 
+    /// <summary>
+    /// A machine-wide cache that outlives every run (e.g. a freshly initialised PostgreSQL cluster to copy from). It
+    /// is under the user's cache directory, or, when a server runs as another user who must write into it, under
+    /// <c>/var/tmp/shop</c>, which that user can reach.
+    /// </summary>
+    public static string GetCacheDirectory(string name, string? runAsUser)
+    {
+        if (runAsUser is not null)
+        {
+            EnsureTraversable("/var/tmp/shop");
+            var shared = Path.Combine("/var/tmp/shop", name);
+            EnsureTraversable(shared);
+            return shared;
+        }
+
+        var cacheHome = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        var directory = Path.Combine(cacheHome, "shop", name);
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
     public void DeleteSession()
     {
         if (!_sessionDirectory.IsValueCreated || !Directory.Exists(SessionDirectory))

@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Shop.Hosting.ApplicationModel;
 using Shop.Hosting.Orchestration;
 
@@ -20,6 +22,17 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
     /// </summary>
     private static IReadOnlyList<string> ServerVariables => InheritedEnvironment.Named("PG");
 
+    /// <summary>initdb's settings, apart from where and the password; the template cache is keyed by them.</summary>
+    private static readonly string[] InitDbArguments =
+    [
+        "-U", PostgresServerResource.SuperUser,
+        "--auth-host=scram-sha-256",
+        // Socket connections are trusted: the socket directory is private to the server's user.
+        "--auth-local=trust",
+        "--encoding=UTF8",
+        "--no-locale",
+    ];
+
     public async Task<ProcessSpec> PrepareAsync()
     {
         var configuration = context.Services.GetRequiredService<IConfiguration>();
@@ -35,13 +48,14 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
         CreatePrivateDirectory(socketDirectory, runAsUser);
 
         var password = resource.PasswordParameter.Value;
-        if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
-        {
-            await InitializeAsync(binDirectory, dataDirectory, root, password, runAsUser);
-        }
-        else
+        if (File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
         {
             await SetPasswordAsync(binDirectory, dataDirectory, password, runAsUser);
+        }
+        else if (!configuration.GetValue(KnownConfigNames.PostgresTemplateCache, defaultValue: true)
+            || !await TryCopyTemplateAsync(configuration[KnownConfigNames.PostgresTemplateDirectory], binDirectory, dataDirectory, password, runAsUser))
+        {
+            await InitializeAsync(binDirectory, dataDirectory, root, password, runAsUser, sync: resource.IsPersistent);
         }
 
         var port = resource.PrimaryEndpoint.Allocated.Port.ToString(CultureInfo.InvariantCulture);
@@ -73,7 +87,74 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
         };
     }
 
-    private async Task InitializeAsync(string binDirectory, string dataDirectory, string root, string password, string? runAsUser)
+    /// <summary>
+    /// initdb takes 1–3 s of a start, most of it CPU that the services starting beside it need; every new cluster
+    /// (a first run, each test's throw-away one) gets the same files. So one cluster is initialised per machine and
+    /// PostgreSQL version (<see cref="PostgresClusterTemplate"/>) and copied, then given this run's password. The
+    /// copies share the template's system identifier, which only replication between them would notice.
+    /// Any failure falls back to initdb.
+    /// </summary>
+    private async Task<bool> TryCopyTemplateAsync(string? templateRoot, string binDirectory, string dataDirectory, string password, string? runAsUser)
+    {
+        var logger = context.Services.GetRequiredService<ILoggerFactory>().CreateLogger<PostgresServerLauncher>();
+        PostgresClusterTemplate? template = null;
+        try
+        {
+            template = new PostgresClusterTemplate(templateRoot, binDirectory, InitDbArguments, runAsUser, logger);
+            // Synced once, when made: a template torn by a machine crash would break every cluster copied from it.
+            var templateDirectory = await template.GetOrCreateAsync((staging, stagingRoot) => InitializeAsync(
+                binDirectory, staging, stagingRoot, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), runAsUser, sync: true));
+            await template.CopyAsync(templateDirectory, dataDirectory, context.CancellationToken);
+            if (resource.IsPersistent)
+            {
+                await RunHelperAsync(Path.Combine(binDirectory, "initdb"), ["--sync-only", "-D", dataDirectory], dataDirectory, runAsUser, "initdb --sync-only");
+            }
+
+            await SetPasswordAsync(binDirectory, dataDirectory, password, runAsUser);
+            return true;
+        }
+        catch (Exception ex) when (ex is DistributedApplicationException or IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Could not use the PostgreSQL template cluster ({Message}); running initdb instead.", ex.Message);
+            template?.Discard();
+            EmptyDirectory(dataDirectory);
+            return false;
+        }
+    }
+
+    private static void EmptyDirectory(string directory)
+    {
+        foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos())
+        {
+            if (entry is DirectoryInfo subdirectory)
+            {
+                subdirectory.Delete(recursive: true);
+            }
+            else
+            {
+                entry.Delete();
+            }
+        }
+    }
+
+    private async Task RunHelperAsync(string fileName, IReadOnlyList<string> arguments, string workingDirectory, string? runAsUser, string description)
+    {
+        var (exitCode, output) = await ProcessSpawner.RunToCompletionAsync(
+            new ProcessSpec(fileName)
+            {
+                Arguments = arguments,
+                WorkingDirectory = workingDirectory,
+                RunAsUser = runAsUser,
+                RemoveEnvironment = ServerVariables,
+            },
+            context.CancellationToken);
+        if (exitCode != 0)
+        {
+            throw new DistributedApplicationException($"{description} failed with exit code {exitCode}: {output.Trim()}");
+        }
+    }
+
+    private async Task InitializeAsync(string binDirectory, string dataDirectory, string root, string password, string? runAsUser, bool sync)
     {
         var passwordFile = Path.Combine(root, ".pwfile");
         await File.WriteAllTextAsync(passwordFile, password + "\n", context.CancellationToken);
@@ -81,35 +162,13 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
         ChangeOwner(passwordFile, runAsUser);
         try
         {
-            List<string> arguments =
-            [
-                "-D", dataDirectory,
-                "-U", PostgresServerResource.SuperUser,
-                $"--pwfile={passwordFile}",
-                "--auth-host=scram-sha-256",
-                // Socket connections are trusted: the socket directory is private to the server's user.
-                "--auth-local=trust",
-                "--encoding=UTF8",
-                "--no-locale",
-            ];
-            if (!resource.IsPersistent)
+            List<string> arguments = ["-D", dataDirectory, $"--pwfile={passwordFile}", .. InitDbArguments];
+            if (!sync)
             {
                 arguments.Add("--no-sync");
             }
 
-            var (exitCode, output) = await ProcessSpawner.RunToCompletionAsync(
-                new ProcessSpec(Path.Combine(binDirectory, "initdb"))
-                {
-                    Arguments = arguments,
-                    WorkingDirectory = root,
-                    RunAsUser = runAsUser,
-                    RemoveEnvironment = ServerVariables,
-                },
-                context.CancellationToken);
-            if (exitCode != 0)
-            {
-                throw new DistributedApplicationException($"initdb failed with exit code {exitCode}:{Environment.NewLine}{output.Trim()}");
-            }
+            await RunHelperAsync(Path.Combine(binDirectory, "initdb"), arguments, root, runAsUser, "initdb");
         }
         finally
         {
