@@ -8,6 +8,7 @@
 # Markdown table; RESULTS.md keeps them.
 #   bench/checkout/run.sh [duration=30] [rates="20 50"] [concurrency="32 64 128"] [rounds=1]   (an empty "" skips that part)
 # SHOP_BENCH_DASHBOARD=false runs without the dashboard (no telemetry exported), as in production without a collector.
+# SHOP_BENCH_APPHOST_ARGS adds AppHost arguments, e.g. "--Parameters:gateway-response-cache=false" for an A/B run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
@@ -31,7 +32,7 @@ DOTNET_ENVIRONMENT=Development dotnet "$appHost" --AppHost:RandomizePorts=true -
   --AppHost:Terminal:ShowResourceOutput=false --AppHost:DisableDashboard="$([[ ${SHOP_BENCH_DASHBOARD:-true} == false ]] && echo true || echo false)" \
   --Parameters:web-client-secret="$secret" --Parameters:identity-access-token-lifetime=01:00:00 \
   --Parameters:gateway-rate-limit=1000000000 --Parameters:gateway-rate-limit-anonymous=1000000000 \
-  >"$log" 2>&1 &
+  ${SHOP_BENCH_APPHOST_ARGS:-} >"$log" 2>&1 &
 apphost=$!
 trap 'status=$?; ((status == 0)) || tail -40 "$log" >&2; kill -TERM $apphost 2>/dev/null; wait $apphost 2>/dev/null || true; rm -rf "$data"' EXIT
 
@@ -109,7 +110,7 @@ load_after=$(cut -d" " -f1-3 /proc/loadavg)
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) · load average before $load, after $load_after · dashboard ${SHOP_BENCH_DASHBOARD:-true} · ${duration} s windows after ${warmup} s warm-up · median of $rounds round(s)"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) · load average before $load, after $load_after · dashboard ${SHOP_BENCH_DASHBOARD:-true} · ${duration} s windows after ${warmup} s warm-up · median of $rounds round(s)${SHOP_BENCH_APPHOST_ARGS:+ · AppHost arguments $SHOP_BENCH_APPHOST_ARGS}"
 echo
 echo "| measurement | orders/s | p50 ms | p90 ms | p99 ms | max ms | POST p50 ms | POST p99 ms | errors | cancelled | CPU ms/order |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"

@@ -10,12 +10,17 @@ namespace Products.Api.Caching;
 /// <summary>
 /// Which cache tags a save invalidates, read from the change tracker, so no code path that changes the catalog can
 /// forget to invalidate it. A product whose stock alone changed invalidates only its own tag; any other change to a
-/// product, brand or category invalidates the catalog (listings, filters, ordering).
+/// product, brand or category invalidates the catalog (listings, filters, ordering). A change no cached view shows
+/// (units held for orders moving to sold: <see cref="Product.ReservedStock"/>, and the time of it) invalidates
+/// nothing, so a paid order's sale costs no invalidation round through Redis and every replica.
 /// </summary>
 public static class CatalogChanges
 {
     private static readonly HashSet<string> StockProperties =
         [nameof(Product.AvailableStock), nameof(Product.ReservedStock), nameof(Product.UpdatedAt)];
+
+    /// <summary>Product properties that no cached read (<see cref="ProductItem"/>, pages, facets) contains.</summary>
+    private static readonly HashSet<string> UncachedProperties = [nameof(Product.ReservedStock), nameof(Product.UpdatedAt)];
 
     /// <summary>The entries a save is about to write that concern the cache, and whether each is a catalog-wide change.</summary>
     public static List<(EntityEntry Entry, bool CatalogWide)> Capture(ChangeTracker changeTracker)
@@ -33,8 +38,13 @@ public static class CatalogChanges
             switch (entry.Entity)
             {
                 case Product:
-                    var stockOnly = entry.State == EntityState.Modified
-                        && entry.Properties.Where(p => p.IsModified).All(p => StockProperties.Contains(p.Metadata.Name));
+                    var modified = entry.State == EntityState.Modified ? entry.Properties.Where(p => p.IsModified).ToList() : null;
+                    if (modified is not null && modified.All(p => UncachedProperties.Contains(p.Metadata.Name)))
+                    {
+                        break;
+                    }
+
+                    var stockOnly = modified is not null && modified.All(p => StockProperties.Contains(p.Metadata.Name));
                     changes.Add((entry, !stockOnly));
                     break;
                 case Brand or Category:

@@ -43,6 +43,18 @@ public class CacheInvalidationUnitTests
     }
 
     [Fact]
+    public void A_sale_of_reserved_units_changes_nothing_cached_and_invalidates_nothing()
+    {
+        using var db = NewContext();
+        var product = TrackedProduct(db, id: 4);
+
+        product.ReservedStock -= 1;
+        product.UpdatedAt = product.UpdatedAt.AddMinutes(1);
+
+        Assert.Empty(Tags(db));
+    }
+
+    [Fact]
     public void A_price_change_invalidates_the_catalog_and_the_product()
     {
         using var db = NewContext();
