@@ -7,8 +7,11 @@ namespace Microsoft.Extensions.Hosting;
 /// <item>A cache in front of a service says that it wants tags with <see cref="CapabilityHeader"/>:
 /// <see cref="CapabilityValue"/> (the W3C Edge Architecture's way for a surrogate to announce what it can do). Then a
 /// cacheable response names what it was made of in the <see cref="TagHeader"/> header, tags separated by spaces
-/// (<c>catalog product:7 product:9</c>). A response without it is never kept by a shared cache. Requests no cache
-/// can keep (signed-in ones) do not ask, and their responses carry no tags for anyone to copy and strip.</item>
+/// (<c>catalog product:7 product:9</c>). A response without it is never kept by a shared cache. A tagged response is
+/// the same for every caller, signed in or not, so a cache may keep it whatever credentials the request carried and
+/// answer any caller with it (what RFC 9111, 3.5, asks an origin to declare before a shared cache stores a response to
+/// a request with <c>Authorization</c>); anything that depends on who asks must go untagged. Requests no cache can
+/// keep do not ask, and their responses carry no tags for anyone to copy and strip.</item>
 /// <item>When data changes, the service publishes the tags it invalidates on the Redis channel <see cref="Channel"/>
 /// as a <see cref="Format"/>ted message. Every subscriber drops what carries any of the tags, then publishes the
 /// message's nonce on <see cref="AckChannelOf"/> the sender, so the writer can wait until every cache has

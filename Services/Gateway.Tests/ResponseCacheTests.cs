@@ -46,9 +46,10 @@ public sealed class ResponseCacheTests : IDisposable
 
     [Theory]
     [InlineData("POST", false, true)]
-    [InlineData("GET", true, true)]
+    [InlineData("DELETE", true, true)]
     [InlineData("GET", false, false)]
-    public async Task Requests_with_credentials_other_methods_and_a_cache_not_hearing_invalidations_go_to_the_service(
+    [InlineData("GET", true, false)]
+    public async Task Writes_and_reads_while_the_cache_does_not_hear_invalidations_go_to_the_service(
         string method, bool withToken, bool listening)
     {
         _state.IsListening = listening;
@@ -61,6 +62,34 @@ public sealed class ResponseCacheTests : IDisposable
         await _policy.CacheRequestAsync(context, default);
 
         Assert.False(context.AllowCacheLookup);
+        Assert.False(context.AllowCacheStorage);
+    }
+
+    [Fact]
+    public async Task A_signed_in_read_shares_the_entries_a_tagged_response_is_the_same_for_every_caller()
+    {
+        var context = Context("GET");
+        context.HttpContext.Request.Headers.Authorization = "Bearer x";
+
+        await _policy.CacheRequestAsync(context, default);
+        Assert.True(context.AllowCacheLookup);
+
+        Respond(context, StatusCodes.Status200OK, "catalog product:7");
+        await _policy.ServeResponseAsync(context, default);
+        Assert.True(context.AllowCacheStorage);
+        Assert.Contains("product:7", context.Tags);
+    }
+
+    [Fact]
+    public async Task An_untagged_answer_to_a_signed_in_read_one_for_its_user_alone_is_not_stored()
+    {
+        var context = Context("GET");
+        context.HttpContext.Request.Headers.Authorization = "Bearer x";
+        await _policy.CacheRequestAsync(context, default);
+
+        Respond(context, StatusCodes.Status200OK, null);
+        await _policy.ServeResponseAsync(context, default);
+
         Assert.False(context.AllowCacheStorage);
     }
 

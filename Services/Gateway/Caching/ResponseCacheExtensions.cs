@@ -90,7 +90,7 @@ public static class ResponseCacheExtensions
     }
 
     /// <summary>
-    /// The output cache middleware, for the requests it could answer: anonymous GET and HEAD. Every other request, and
+    /// The output cache middleware, for the requests it could answer: GET and HEAD. Every other request, and
     /// every request when <c>ResponseCache:Enabled</c> is false, skips it altogether, rather than having it set up a
     /// cache context only to store nothing.
     /// </summary>
@@ -104,7 +104,7 @@ public static class ResponseCacheExtensions
         }
 
         return app.UseWhen(
-            context => TaggedResponseCachePolicy.IsAnonymousRead(context.Request),
+            context => TaggedResponseCachePolicy.IsRead(context.Request),
             branch => branch.UseOutputCache());
     }
 }

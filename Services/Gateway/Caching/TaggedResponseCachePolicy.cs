@@ -8,9 +8,11 @@ namespace Gateway.Caching;
 
 /// <summary>
 /// The output-cache policy of the routes whose service tags its responses (<see cref="CacheInvalidations.TagHeader"/>):
-/// an anonymous GET is answered from the gateway's memory, without the hop to the service, until an invalidation of
-/// one of its tags or <see cref="ResponseCacheSettings.ExpirationSeconds"/>. The service decides what is cacheable:
-/// a response without tags is never kept.
+/// a GET is answered from the gateway's memory, without the hop to the service, until an invalidation of one of its
+/// tags or <see cref="ResponseCacheSettings.ExpirationSeconds"/>. The service decides what is cacheable: a response
+/// without tags is never kept, and a tagged one is the same for every caller, so signed-in and anonymous readers share
+/// the entries. The middleware runs after token validation, the rate limiter and authorization: a cached answer is
+/// still only for a caller who may have it, and still counted.
 /// </summary>
 public sealed class TaggedResponseCachePolicy(CacheInvalidationState invalidations, IOptions<ResponseCacheSettings> settings, GatewayCacheMetrics metrics)
     : IOutputCachePolicy
@@ -43,22 +45,21 @@ public sealed class TaggedResponseCachePolicy(CacheInvalidationState invalidatio
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Whether a response to <paramref name="request"/> may be stored: an anonymous read while invalidations arrive.</summary>
+    /// <summary>Whether a response to <paramref name="request"/> may be looked up and stored: a read while invalidations arrive.</summary>
     public static bool IsCacheable(HttpRequest request, CacheInvalidationState invalidations)
     {
         ArgumentNullException.ThrowIfNull(invalidations);
-        return invalidations.IsListening && IsAnonymousRead(request);
+        return invalidations.IsListening && IsRead(request);
     }
 
     /// <summary>
-    /// A GET or HEAD without credentials. A request with credentials may get an answer for its user alone (RFC 9111,
-    /// 3.5): it goes to the service.
+    /// A GET or HEAD, with credentials or without: what may be kept is the service's to say (a tagged response is the
+    /// same for every caller), and an untagged response, one for its user alone, is never stored.
     /// </summary>
-    public static bool IsAnonymousRead(HttpRequest request)
+    public static bool IsRead(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-            && !request.Headers.ContainsKey(HeaderNames.Authorization);
+        return HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method);
     }
 
     ValueTask IOutputCachePolicy.ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation)
@@ -101,7 +102,7 @@ public static class OriginCacheTags
 
     /// <summary>
     /// Moves <see cref="CacheInvalidations.TagHeader"/> from the proxied response into the request's items, as it came:
-    /// most responses are never stored (signed-in reads, misses that the cache refuses), so it is parsed only by
+    /// many responses are never stored (untagged ones, misses that the cache refuses), so it is parsed only by
     /// <see cref="Of"/>.
     /// </summary>
     public static void TakeFromResponse(HttpContext context)
