@@ -4,8 +4,8 @@
 
 # Waits for the AppHost's "Ready:" line; prints its output and fails if it exits or reports problems first.
 wait_for_ready() {
-  until grep -q "Ready:" "$log"; do
-    if ! kill -0 "$apphost" 2>/dev/null || grep -q "Started with problems" "$log"; then cat "$log" >&2; exit 1; fi
+  until grep -qs "Ready:" "$log"; do
+    if ! kill -0 "$apphost" 2>/dev/null || grep -qs "Started with problems" "$log"; then cat "$log" >&2; exit 1; fi
     sleep 0.1
   done
 }
