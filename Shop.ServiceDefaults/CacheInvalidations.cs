@@ -32,11 +32,14 @@ public static class CacheInvalidations
 
     public const string CapabilityHeader = "Surrogate-Capability";
 
-    public const string CapabilityValue = "shop-gateway=\"Cache-Tag/1.0\"";
+    /// <summary>The capability a cache that understands <see cref="TagHeader"/> announces.</summary>
+    private const string TagCapability = "Cache-Tag/1.0";
+
+    public const string CapabilityValue = "shop-gateway=\"" + TagCapability + "\"";
 
     /// <summary>Whether the request comes from a cache that wants <see cref="TagHeader"/> on the response.</summary>
     public static bool WantsTags(IEnumerable<string?> capabilityHeader) =>
-        capabilityHeader.Any(value => value?.Contains("Cache-Tag/1.0", StringComparison.Ordinal) == true);
+        capabilityHeader.Any(value => value?.Contains(TagCapability, StringComparison.Ordinal) == true);
 
     /// <summary>The text of an invalidation on the channel: sender, nonce, then one tag per line.</summary>
     public static string Format(string sender, string nonce, IEnumerable<string> tags) =>

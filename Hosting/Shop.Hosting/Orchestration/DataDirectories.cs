@@ -11,6 +11,9 @@ namespace Shop.Hosting.Orchestration;
 /// </summary>
 internal sealed class DataDirectories
 {
+    /// <summary>Where data lives that a server running as another user must reach, when the usual place is private.</summary>
+    private const string SharedRoot = "/var/tmp/shop";
+
     private readonly ILogger<DataDirectories> _logger;
     private readonly Lazy<string> _sessionDirectory;
 
@@ -61,12 +64,12 @@ internal sealed class DataDirectories
             return directory;
         }
 
-        var fallback = Path.Combine("/var/tmp/shop", PersistentRootKey, resourceName);
+        var fallback = Path.Combine(SharedRoot, PersistentRootKey, resourceName);
         _logger.LogInformation(
             "The data of '{Resource}' lives in {Fallback}: {Preferred} is not reachable by the '{User}' user the server runs as.",
             resourceName, fallback, directory, runAsUser);
-        EnsureTraversable("/var/tmp/shop");
-        EnsureTraversable(Path.Combine("/var/tmp/shop", PersistentRootKey));
+        EnsureTraversable(SharedRoot);
+        EnsureTraversable(Path.Combine(SharedRoot, PersistentRootKey));
         return fallback;
     }
 
@@ -79,8 +82,8 @@ internal sealed class DataDirectories
     {
         if (runAsUser is not null)
         {
-            EnsureTraversable("/var/tmp/shop");
-            var shared = Path.Combine("/var/tmp/shop", name);
+            EnsureTraversable(SharedRoot);
+            var shared = Path.Combine(SharedRoot, name);
             EnsureTraversable(shared);
             return shared;
         }

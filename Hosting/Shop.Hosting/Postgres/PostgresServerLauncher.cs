@@ -233,7 +233,8 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
             : throw new DistributedApplicationException(
                 "PostgreSQL refuses to run as root, and there is no 'postgres' user to run it as. Install the postgresql package (it creates that user), or run the AppHost as a regular user.");
 
-    private static void CreatePrivateDirectory(string directory, string? owner)
+    /// <summary>A 0700 directory owned by <paramref name="owner"/> when given: what PostgreSQL demands of its data directory.</summary>
+    internal static void CreatePrivateDirectory(string directory, string? owner)
     {
         Directory.CreateDirectory(directory);
         File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
