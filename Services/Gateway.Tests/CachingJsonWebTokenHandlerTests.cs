@@ -78,13 +78,4 @@ public class CachingJsonWebTokenHandlerTests
         IssuerSigningKey = key,
         ValidTypes = ["at+jwt"],
     };
-
-    private sealed class ManualTime(DateTimeOffset now) : TimeProvider
-    {
-        private DateTimeOffset _now = now;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

@@ -4,6 +4,7 @@ using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Gateway.Caching;
 using Gateway.Configuration;
+using Gateway.Middleware;
 using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
@@ -33,6 +34,7 @@ public static class Extensions
         // No default scheme: UseBearerAuthentication checks a token wherever one is sent (the rate limiter partitions
         // by user), and anonymous requests, most of the traffic, skip the token handler altogether.
         builder.AddDefaultAuthentication(ApiAudiences);
+        builder.Services.AddBearerAuthentication();
 
         // Routes and clusters come from the "ReverseProxy" section; cluster destinations name services
         // (http://products), which service discovery turns into the addresses the AppHost gave this process.

@@ -1,5 +1,8 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Shop.ServiceDefaults;
 
 namespace Gateway.Middleware;
 
@@ -8,31 +11,62 @@ public static class BearerAuthentication
     /// <summary>The mark <c>UseAuthentication</c> leaves in the builder's properties (not a public ASP.NET Core constant).</summary>
     private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 
+    /// <summary>Registers what <see cref="UseBearerAuthentication"/> needs: the memory of recently accepted tokens.</summary>
+    public static IServiceCollection AddBearerAuthentication(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<AcceptedTokenMemory<ClaimsPrincipal>>();
+        return services;
+    }
+
     /// <summary>
     /// Authenticates the bearer token of every request that sends one, before the rate limiter, which partitions by
     /// user. A request without an <c>Authorization</c> header stays anonymous and skips authentication altogether,
     /// middleware included: anonymous catalog reads are most of the gateway's traffic. Routes that need a user still
-    /// authenticate through their authorization policy, which reuses this result, and answer 401 without a valid
-    /// token.
+    /// authenticate through their authorization policy, and answer 401 without a valid token.
+    /// <para>
+    /// A client sends the same token with every request, so the principal of an accepted <c>Authorization</c> header
+    /// is remembered by its exact text (<see cref="AcceptedTokenMemory{TValue}"/>: at most a minute, never past the
+    /// token's expiry) and the next request with it skips ASP.NET Core's authentication service, its request
+    /// services and the JWT handler. That made a signed-in catalog read cost what an anonymous one does; a refused
+    /// token is never remembered. The remembered principal is shared by the requests that carry that header, all the
+    /// same user's: nothing in the gateway changes a principal.
+    /// </para>
     /// </summary>
     public static IApplicationBuilder UseBearerAuthentication(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        // WebApplication adds UseAuthentication to the whole pipeline unless the root builder carries this mark, which
-        // UseAuthentication sets; a branch writes its marks into a copy of the properties, so set it here.
+        var accepted = app.ApplicationServices.GetRequiredService<AcceptedTokenMemory<ClaimsPrincipal>>();
+        // WebApplication adds UseAuthentication to the whole pipeline unless the root builder carries this mark. The
+        // gateway has no default scheme and no remote sign-in, so that middleware would do nothing but cost.
         app.Properties[AuthenticationMiddlewareSetKey] = true;
         return app.UseWhen(
             context => context.Request.Headers.Authorization.Count > 0,
-            branch => branch.UseAuthentication().Use(AuthenticateAsync));
+            branch => branch.Use((context, next) => AuthenticateAsync(context, next, accepted)));
     }
 
-    private static async Task AuthenticateAsync(HttpContext context, RequestDelegate next)
+    private static async Task AuthenticateAsync(HttpContext context, RequestDelegate next, AcceptedTokenMemory<ClaimsPrincipal> accepted)
     {
-        var result = await context.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
-        if (result.Principal is not null)
+        var authorization = context.Request.Headers.Authorization;
+        var header = authorization.Count == 1 ? authorization[0] : null;
+        if (accepted.TryGet(header, out var principal))
         {
-            context.User = result.Principal;
+            context.User = principal;
+        }
+        else
+        {
+            var result = await context.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
+            if (result.Succeeded)
+            {
+                context.User = result.Principal;
+                if (header is not null && result.Properties.ExpiresUtc is { } expires)
+                {
+                    accepted.Remember(header, result.Principal, expires);
+                }
+            }
         }
 
         await next(context);

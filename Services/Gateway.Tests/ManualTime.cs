@@ -1,0 +1,11 @@
+namespace Gateway.Tests;
+
+/// <summary>A clock the test moves forward by hand.</summary>
+internal sealed class ManualTime(DateTimeOffset now) : TimeProvider
+{
+    private DateTimeOffset _now = now;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
+}
