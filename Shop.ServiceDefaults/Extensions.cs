@@ -7,12 +7,13 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Shop.ServiceDefaults;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// The defaults every Shop process shares: OpenTelemetry, health checks, service discovery and
-/// resilient HttpClients. Same shape as Aspire's service-defaults project, so the services run
+/// The defaults every Shop process shares: OpenTelemetry, health checks, service discovery,
+/// resilient HttpClients, and the return of start-up's garbage once started. Same shape as Aspire's service-defaults project, so the services run
 /// unchanged under Shop's AppHost, real Aspire or Kubernetes.
 /// </summary>
 public static class Extensions
@@ -38,6 +39,8 @@ public static class Extensions
 
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        // The garbage of start-up goes back to the system once the process has started.
+        builder.Services.AddHostedService<StartupMemoryTrim>();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
