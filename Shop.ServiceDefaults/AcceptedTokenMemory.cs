@@ -31,7 +31,10 @@ public sealed class AcceptedTokenMemory<TValue>(TimeProvider timeProvider) : IDi
         return false;
     }
 
-    /// <summary>Remembers <paramref name="value"/> for <paramref name="token"/> until <paramref name="expires"/> or for <see cref="MaxRememberTime"/>, whichever ends first.</summary>
+    /// <summary>
+    /// Remembers <paramref name="value"/> for <paramref name="token"/> until <paramref name="expires"/> or for
+    /// <see cref="MaxRememberTime"/>, whichever ends first.
+    /// </summary>
     public void Remember(string token, TValue value, DateTimeOffset expires)
     {
         ArgumentNullException.ThrowIfNull(token);

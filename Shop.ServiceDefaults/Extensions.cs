@@ -13,8 +13,8 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// The defaults every Shop process shares: OpenTelemetry, health checks, service discovery,
-/// resilient HttpClients, and the return of start-up's garbage once started. Same shape as Aspire's service-defaults project, so the services run
-/// unchanged under Shop's AppHost, real Aspire or Kubernetes.
+/// resilient HttpClients, and the return of start-up's garbage once started. Same shape as Aspire's
+/// service-defaults project, so the services run unchanged under Shop's AppHost, real Aspire or Kubernetes.
 /// </summary>
 public static class Extensions
 {

@@ -13,7 +13,7 @@ internal sealed class StartupMemoryTrim(IHostApplicationLifetime lifetime) : IHo
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        // Off the thread that signals the start: a full blocking collection takes tens of milliseconds.
+        // Off the thread that signals the start, which runs the other ApplicationStarted callbacks too.
         lifetime.ApplicationStarted.Register(() => ThreadPool.UnsafeQueueUserWorkItem(_ => Trim(), null));
         return Task.CompletedTask;
     }
