@@ -25,6 +25,7 @@ internal sealed partial class ConsoleReporter(
     private static readonly string[] Palette = ["\e[36m", "\e[32m", "\e[33m", "\e[35m", "\e[34m", "\e[96m", "\e[92m", "\e[93m", "\e[95m", "\e[94m"];
 
     private readonly ConcurrentDictionary<string, ILogger> _resourceLoggers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string ResourceId, bool IsStdErr), OutputLevelReader> _outputLevels = new();
     private readonly List<(string Name, string Url)> _entryPoints = [];
     private readonly ILogger _logger = loggerFactory.CreateLogger("Shop.Hosting");
     private readonly bool _toTerminal = !executionContext.IsTesting;
@@ -39,7 +40,9 @@ internal sealed partial class ConsoleReporter(
         if (!_toTerminal)
         {
             var logger = _resourceLoggers.GetOrAdd(resourceId, id => loggerFactory.CreateLogger($"Shop.Hosting.Resources.{id}"));
-            logger.Log(LogLevel.Information, "{Line}", AnsiEscape().Replace(line, string.Empty));
+            var text = AnsiEscape().Replace(line, string.Empty);
+            var level = _outputLevels.GetOrAdd((resourceId, isStdErr), _ => new OutputLevelReader()).LevelOf(text);
+            logger.Log(level, "{Line}", text);
         }
         else if (_showOutput)
         {
