@@ -259,9 +259,18 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
                 await app.ResourceNotifications.WaitForResourceHealthyAsync(name, ct);
             }
 
-            processes = TestApp.DescendantsOf(Environment.ProcessId);
-            sessionDirectory = app.Services.GetRequiredService<Orchestration.DataDirectories>().SessionDirectory;
+            // This app's processes: each resource's process and everything it started. (Other test classes run
+            // apps of their own at the same time, so not every child of the test process is this app's.)
+            var started = app.ResourceNotifications.GetCurrentSnapshots()
+                .Where(e => e.Snapshot.ProcessId is not null)
+                .Select(e => e.Snapshot.ProcessId!.Value)
+                .ToList();
+            var childrenOfTheTest = TestApp.DescendantsOf(Environment.ProcessId);
+            processes = [.. started.SelectMany(pid => TestApp.DescendantsOf(pid).Prepend(pid)).Distinct()];
+            Assert.All(started, pid => Assert.Contains(pid, childrenOfTheTest));
             Assert.Contains(app.ResourceNotifications.GetCurrentSnapshots(), e => e.ResourceId == "postgres" && processes.Contains(e.Snapshot.ProcessId!.Value));
+            Assert.True(processes.Count > started.Count, "PostgreSQL's own processes (backends, checkpointer) are in the set");
+            sessionDirectory = app.Services.GetRequiredService<Orchestration.DataDirectories>().SessionDirectory;
         }
 
         Assert.True(await TestApp.EventuallyAsync(() => !processes.Any(TestApp.IsAlive), TimeSpan.FromSeconds(5)),

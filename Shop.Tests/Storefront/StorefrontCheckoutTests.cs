@@ -72,7 +72,7 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
             await page.GetByRole(AriaRole.Button, new() { Name = "Place order" }).ClickAsync();
             await Expect(page).ToHaveURLAsync(new Regex("/orders/[0-9a-f-]{36}\\?placed=true$"));
             orderId = StorefrontDriver.OrderIdOf(page.Url);
-            await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Awaiting payment");
+            await Store.ExpectStatusAsync(page, user, "Awaiting payment", ct);
             await Expect(page.Locator(".live")).ToHaveAttributeAsync("data-live", "live");
             await Expect(page.Locator(".notice-success")).ToContainTextAsync("Thank you!");
             Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-order-awaiting-payment")}");

@@ -68,15 +68,19 @@ internal sealed partial class StorefrontDriver(DistributedApplication app)
         return [.. page.GetProperty("data").EnumerateArray().Select(o => o.Clone())];
     }
 
+    public Task ExpectConfirmedAsync(IPage page, TestUser user, CancellationToken cancellationToken) =>
+        ExpectStatusAsync(page, user, "Confirmed", cancellationToken);
+
     /// <summary>
-    /// Waits for the order page to show Confirmed. If it does not, the failure adds what ordering itself recorded for
-    /// the order, which tells a page that missed an update apart from an order that never got there.
+    /// Waits for the order page to show <paramref name="status"/> (as the storefront words it). If it does not, the
+    /// failure adds what ordering itself recorded for the order, which tells a page that missed an update apart from
+    /// an order that never got there.
     /// </summary>
-    public async Task ExpectConfirmedAsync(IPage page, TestUser user, CancellationToken cancellationToken)
+    public async Task ExpectStatusAsync(IPage page, TestUser user, string status, CancellationToken cancellationToken)
     {
         try
         {
-            await Expect(page.Locator(".order-head .status")).ToHaveTextAsync("Confirmed", new() { Timeout = 60_000 });
+            await Expect(page.Locator(".order-head .status")).ToHaveTextAsync(status, new() { Timeout = 60_000 });
         }
         catch (PlaywrightException exception)
         {
