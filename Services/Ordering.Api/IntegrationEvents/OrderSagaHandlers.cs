@@ -81,8 +81,11 @@ public sealed class PaymentFailedHandler(OrderingContext db, TimeProvider timePr
     }
 }
 
-/// <summary>An event names an order ordering does not have: nothing can be done with it but dead-letter it.</summary>
-public sealed class UnknownOrderException(Guid orderId) : Exception($"Order {orderId} does not exist in ordering.")
+/// <summary>
+/// An event names an order ordering does not have. Orders are committed before their events are published, so no
+/// retry can find it: the bus dead-letters it at once.
+/// </summary>
+public sealed class UnknownOrderException(Guid orderId) : NonRetryableEventException($"Order {orderId} does not exist in ordering.")
 {
     public Guid OrderId { get; } = orderId;
 }

@@ -14,6 +14,36 @@ public sealed class DeadLetterTests(InfrastructureFixture infrastructure, ITestO
     private const string Api = "/event-bus/dead-letters";
 
     [Fact]
+    public async Task A_handler_that_says_no_attempt_can_succeed_has_its_message_dead_lettered_without_retries()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var ledger = LedgerHost.Build(setup, configure: options =>
+        {
+            options.MaxBatchSize = 1;
+            // A retry would wait longer than the test waits for the dead letter below.
+            options.RetryDelay = TimeSpan.FromMinutes(1);
+            options.MaxRetryDelay = TimeSpan.FromMinutes(1);
+            options.MaxDeliveryAttempts = 2;
+        });
+        using var metrics = new MeterRecorder(ledger.Services);
+        var placed = await ledger.PlaceOrdersAsync(count: 3);
+        var unhandleable = placed[1];
+        ledger.Probe.MakeUnhandleable(unhandleable.Id, nameof(OrderAuditHandler));
+        await ledger.StartAsync();
+
+        await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString, nameof(OrderAuditHandler)) == 2, "the other events are audited");
+        await Eventually.HoldsAsync(() => KafkaTopic.ReadAll(setup.BootstrapServers, setup.DeadLetterTopic).Count > 0, "the message is dead-lettered");
+        Assert.Equal(1, ledger.Probe.Attempts[(unhandleable.Id, nameof(OrderAuditHandler))]);
+        var deadLetter = KafkaTopic.ReadAll(setup.BootstrapServers, setup.DeadLetterTopic).Single();
+        Assert.Equal(unhandleable.Id.ToString(), deadLetter.Header(EventBusHeaders.EventId));
+        Assert.Equal("1", deadLetter.Header(EventBusHeaders.DeadLetterAttempts));
+        Assert.Equal(typeof(NonRetryableEventException).FullName, deadLetter.Header(EventBusHeaders.DeadLetterExceptionType));
+        Assert.Contains("names an account the ledger does not have", deadLetter.Header(EventBusHeaders.DeadLetterError));
+        Assert.Equal(0, metrics.Sum("shop.eventbus.messages.retried"));
+        Assert.Equal(1, metrics.Sum("shop.eventbus.messages.dead_lettered"));
+    }
+
+    [Fact]
     public async Task A_poison_message_is_dead_lettered_with_its_origin_listed_and_processed_by_a_replay_once_fixed()
     {
         var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());

@@ -20,8 +20,8 @@ namespace Shop.EventBus;
 /// A handler that throws is retried after an exponential backoff, in place (so later messages of the partition wait
 /// and keep their order), up to <see cref="EventBusOptions.MaxDeliveryAttempts"/> times; then the message goes to the
 /// dead-letter topic with the error and its origin in headers, and the partition moves on. A payload that cannot be
-/// read is dead-lettered at once. When the database itself is unavailable the message is retried until it is back,
-/// without using up attempts.
+/// read, and a handler's <see cref="NonRetryableEventException"/>, are dead-lettered at once. When the database itself
+/// is unavailable the message is retried until it is back, without using up attempts.
 /// </remarks>
 internal sealed partial class EventConsumer<TContext>(
     IConsumer<string, byte[]> consumer,
@@ -341,7 +341,7 @@ internal sealed partial class EventConsumer<TContext>(
                     continue;
                 }
 
-                if (attempt >= Settings.MaxDeliveryAttempts)
+                if (attempt >= Settings.MaxDeliveryAttempts || Cause(exception) is NonRetryableEventException)
                 {
                     RecordError(span, exception);
                     await DeadLetterAsync(result, subscription.Name, exception, attempt, cancellationToken);

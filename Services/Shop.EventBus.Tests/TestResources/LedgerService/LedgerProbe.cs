@@ -9,6 +9,7 @@ public sealed class LedgerProbe
 {
     private readonly ConcurrentDictionary<Guid, int> _transientFailures = new();
     private readonly ConcurrentDictionary<(Guid, string), bool> _poisoned = new();
+    private readonly ConcurrentDictionary<(Guid, string), bool> _unhandleable = new();
     private readonly Lock _gate = new();
     private int _running;
     private int _mostAtOnce;
@@ -45,6 +46,9 @@ public sealed class LedgerProbe
 
     public void Cure(Guid eventId, string handler) => _poisoned.TryRemove((eventId, handler), out _);
 
+    /// <summary>That handler says no attempt can ever handle the event (<see cref="NonRetryableEventException"/>).</summary>
+    public void MakeUnhandleable(Guid eventId, string handler) => _unhandleable[(eventId, handler)] = true;
+
     public async Task HandlingAsync(string handler, IntegrationEvent @event, CancellationToken cancellationToken)
     {
         Attempts.AddOrUpdate((@event.Id, handler), 1, (_, n) => n + 1);
@@ -52,6 +56,11 @@ public sealed class LedgerProbe
         if (_poisoned.ContainsKey((@event.Id, handler)))
         {
             throw new InvalidOperationException($"Event {@event.Id} cannot be handled: the account is frozen.");
+        }
+
+        if (_unhandleable.ContainsKey((@event.Id, handler)))
+        {
+            throw new NonRetryableEventException($"Event {@event.Id} names an account the ledger does not have.");
         }
 
         if (handler != nameof(OrderPlacedHandler))
