@@ -35,6 +35,19 @@ public class OrderStatusTests
     }
 
     [Fact]
+    public void An_order_read_while_a_change_committed_takes_the_status_of_its_history_when_the_stream_replays_it()
+    {
+        // Its history already holds the reservation, its status does not: what a read spanning the change could give.
+        var read = Submitted with { History = [.. Submitted.History, new OrderStatusChange(12, OrderStatus.StockReserved, null, Placed.AddSeconds(12))] };
+
+        var order = read.With(Event(11, OrderStatus.Submitted)).With(Event(12, OrderStatus.StockReserved));
+
+        Assert.Equal(OrderStatus.StockReserved, order.Status);
+        Assert.Equal(Placed.AddSeconds(12), order.UpdatedAt);
+        Assert.Equal([11L, 12], order.History.Select(h => h.Id));
+    }
+
+    [Fact]
     public void Changes_arriving_out_of_order_leave_the_latest_status()
     {
         var order = Submitted.With(Event(13, OrderStatus.Cancelled, "Payment declined.")).With(Event(12, OrderStatus.StockReserved));

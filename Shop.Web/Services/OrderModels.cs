@@ -50,20 +50,33 @@ public sealed record Order(
 {
     /// <summary>
     /// The order after a change from its status stream. A change already in the history (the stream replays what
-    /// happened before it connected) leaves it as it is; history stays in the order ordering recorded it.
+    /// happened before it connected) adds nothing; history stays in the order ordering recorded it, and the status is
+    /// its latest change.
     /// </summary>
     public Order With(OrderStatusEvent change)
     {
         ArgumentNullException.ThrowIfNull(change);
 
-        if (change.OrderId != Id || History.Any(h => h.Id == change.Id))
+        if (change.OrderId != Id)
         {
             return this;
         }
 
-        List<OrderStatusChange> history = [.. History, new OrderStatusChange(change.Id, change.Status, change.Reason, change.At)];
-        history.Sort((a, b) => a.Id.CompareTo(b.Id));
+        List<OrderStatusChange> history = [.. History];
+        if (!history.Exists(h => h.Id == change.Id))
+        {
+            history.Add(new OrderStatusChange(change.Id, change.Status, change.Reason, change.At));
+            history.Sort((a, b) => a.Id.CompareTo(b.Id));
+        }
+
+        // The status is the latest change of the history, also when this change was already there: an order read
+        // while a change committed may hold it in its history before its status says so.
         var latest = history[^1];
+        if (history.Count == History.Count && latest.Status == Status)
+        {
+            return this;
+        }
+
         return this with
         {
             Status = latest.Status,

@@ -12,10 +12,13 @@ public sealed class OrderQueries(OrderingContext db)
 {
     public async Task<OrderResponse?> GetAsync(string buyerId, Guid orderId, CancellationToken cancellationToken)
     {
+        // One statement, so one snapshot: split into three queries, a status change committed between them gave an
+        // order whose history already held the change while its status did not (a storefront page then showed
+        // "Received" under an "Awaiting payment" history). An order has few lines and at most five history entries.
         var order = await db.Orders.AsNoTracking()
             .Include(o => o.Lines)
             .Include(o => o.History)
-            .AsSplitQuery()
+            .AsSingleQuery()
             .SingleOrDefaultAsync(o => o.Id == orderId && o.BuyerId == buyerId, cancellationToken);
         return order is null ? null : ToResponse(order, await PicturesAsync(order.Lines, cancellationToken));
     }
