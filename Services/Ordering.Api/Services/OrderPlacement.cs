@@ -121,11 +121,12 @@ public sealed partial class OrderPlacement(
     private static PlaceOrderResult Repeat(Order earlier, string requestHash) =>
         earlier.RequestHash == requestHash ? new PlaceOrderResult.Replayed(earlier) : new PlaceOrderResult.KeyReused(earlier);
 
+    // One statement, so the status and the history come from one snapshot (as in OrderQueries.GetAsync).
     private Task<Order?> FindByKeyAsync(string buyerId, string idempotencyKey, CancellationToken cancellationToken) =>
         db.Orders.AsNoTracking()
             .Include(o => o.Lines)
             .Include(o => o.History)
-            .AsSplitQuery()
+            .AsSingleQuery()
             .SingleOrDefaultAsync(o => o.BuyerId == buyerId && o.IdempotencyKey == idempotencyKey, cancellationToken);
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
