@@ -58,3 +58,23 @@ access_token() { # $1 e-mail, $2 password, $3 scopes (URL-encoded)
     --data-urlencode "redirect_uri=$redirect" -d client_id=web --data-urlencode "client_secret=$secret" \
     --data-urlencode "code_verifier=$verifier" | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p'
 }
+
+# The warnings and errors the services logged while the dashboard ran, counted by resource and by message (ids and
+# numbers masked), most frequent first: a run that retried, timed out or failed over shows it here. Needs the dashboard.
+service_warnings() {
+  local login token
+  login=$(external_url dashboard)
+  [[ -n $login ]] || { echo "(no dashboard: warnings not collected)"; return; }
+  token=${login##*t=}
+  curl -fsS -H "Authorization: Bearer $token" "${login%%/login*}/api/telemetry/logs?level=Warning&limit=10000" | python3 -c '
+import json, re, sys, collections
+body = json.load(sys.stdin)
+logs, stored = body["logs"], body["totalStored"]
+mask = lambda m: re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+(\.\d+)?", "#", m)[:160]
+by_resource = collections.Counter(l["resource"].split("/")[0] for l in logs)
+print(f"{len(logs)} warnings and errors among the {stored} log entries the dashboard kept"
+      + (": " + ", ".join(f"{r} {n}" for r, n in by_resource.most_common()) if logs else "."))
+for (resource, message), n in collections.Counter((l["resource"].split("/")[0], mask(l["message"])) for l in logs).most_common(8):
+    print(f"- {n} × {resource}: {message}")
+'
+}

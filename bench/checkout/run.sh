@@ -137,3 +137,6 @@ echo
 echo "Order stages, p50/p99 ms, from ordering's status history (placed → stock reserved, stock reserved → confirmed):"
 for c in $concurrencies; do echo "- sustained, $c clients: $(grep "^throughput|$c|" "$all" | tail -1 | cut -d'|' -f11)"; done
 for r in $rates; do echo "- steady $r/s: $(grep "^latency|$r|" "$all" | tail -1 | cut -d'|' -f17)"; done
+echo
+echo "Warnings and errors the services logged (warm-up and all windows):"
+service_warnings
