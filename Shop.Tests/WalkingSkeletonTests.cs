@@ -21,8 +21,16 @@ public sealed class WalkingSkeletonTests
     }
 
     [Fact]
-    public void Every_resource_of_the_AppHost_is_healthy()
+    public async Task Every_resource_of_the_AppHost_is_healthy()
     {
+        // Other tests of this collection restart resources (and wait for them), and health is checked every few
+        // seconds: each resource gets a minute to report healthy before the snapshot is read.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        foreach (var name in ShopAppFixture.ResourceNames)
+        {
+            await _shop.App.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
+        }
+
         var snapshots = _shop.App.ResourceNotifications.GetCurrentSnapshots();
 
         Assert.Equal(ShopAppFixture.ResourceNames.Order(), snapshots.Select(s => s.ResourceId).Order());
