@@ -9,8 +9,8 @@ namespace Products.Api.Caching;
 /// made it returns. HybridCache alone cannot do that: <c>RemoveByTagAsync</c> clears this process's memory level and
 /// records the invalidation in Redis, but another replica reads a tag's invalidation time from Redis only once and
 /// keeps serving its own memory level. So each invalidation is also published on a Redis channel; every replica
-/// drops the tags from its own cache and acknowledges, and <see cref="InvalidateAsync"/> waits for as many
-/// acknowledgements as Redis counted subscribers (at most <see cref="AckTimeout"/>, so one stuck replica cannot
+/// drops the tags from its own cache and acknowledges (the sender counts its own message's return as its ack), and
+/// <see cref="InvalidateAsync"/> waits for as many acknowledgements as Redis counted subscribers (at most <see cref="AckTimeout"/>, so one stuck replica cannot
 /// hold writes up).
 /// </summary>
 public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnectionMultiplexer redis, ILogger<CatalogCacheInvalidator> logger)
@@ -120,12 +120,16 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
         try
         {
-            if (sender != _instance)
+            if (sender == _instance)
             {
-                Interlocked.Increment(ref _epoch);
-                await cache.RemoveByTagAsync(tags);
+                // This replica's own message came back: its cache was cleared before publishing, and the ack it
+                // counts needs no second trip through Redis.
+                Acknowledge(nonce);
+                return;
             }
 
+            Interlocked.Increment(ref _epoch);
+            await cache.RemoveByTagAsync(tags);
             await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(CacheInvalidations.AckChannelOf(sender)), nonce);
         }
         catch (Exception exception)
@@ -134,9 +138,11 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         }
     }
 
-    private void OnAck(ChannelMessage message)
+    private void OnAck(ChannelMessage message) => Acknowledge(message.Message.ToString());
+
+    private void Acknowledge(string nonce)
     {
-        if (_pending.TryGetValue(message.Message.ToString(), out var pending))
+        if (_pending.TryGetValue(nonce, out var pending))
         {
             pending.Acknowledge();
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -64,7 +65,13 @@ public sealed class CacheAcrossReplicasTests(InfrastructureFixture infrastructur
                 .AddSingleton<IConnectionMultiplexer>(await ConnectionMultiplexer.ConnectAsync(redisConnectionString))
                 .AddSingleton<ProductsMetrics>()
                 .AddSingleton<CatalogCache>()
-                .AddSingleton<CatalogCacheInvalidator>();
+                // Waits for every acknowledgement without the 1 s limit: one that is never counted (the sender's own,
+                // or the other replica's) then makes the test time out instead of passing a second later.
+                .AddSingleton(sp => new CatalogCacheInvalidator(
+                    sp.GetRequiredService<HybridCache>(), sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<ILogger<CatalogCacheInvalidator>>())
+                {
+                    AckTimeout = TimeSpan.FromMinutes(10),
+                });
             services.AddStackExchangeRedisCache(options => options.Configuration = redisConnectionString);
             services.AddHybridCache();
             var provider = services.BuildServiceProvider();
