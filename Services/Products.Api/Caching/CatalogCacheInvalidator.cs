@@ -10,8 +10,8 @@ namespace Products.Api.Caching;
 /// records the invalidation in Redis, but another replica reads a tag's invalidation time from Redis only once and
 /// keeps serving its own memory level. So each invalidation is also published on a Redis channel; every replica
 /// drops the tags from its own cache and acknowledges (the sender counts its own message's return as its ack), and
-/// <see cref="InvalidateAsync"/> waits for as many acknowledgements as Redis counted subscribers (at most <see cref="AckTimeout"/>, so one stuck replica cannot
-/// hold writes up).
+/// <see cref="InvalidateAsync"/> waits for as many acknowledgements as Redis counted subscribers (at most
+/// <see cref="AckTimeout"/>, so one stuck replica cannot hold writes up).
 /// </summary>
 public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnectionMultiplexer redis, ILogger<CatalogCacheInvalidator> logger)
     : IHostedService
