@@ -102,12 +102,7 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
             }
 
             // Payment says so when its circuit opens: calls stop reaching the failing gateway.
-            await CheckoutDriver.EventuallyAsync(
-                () => PaymentLogsAsync("Payment gateway circuit opened", started, ct),
-                logs => logs.Count > 0,
-                "payment to log that its circuit to the gateway opened",
-                ct,
-                intervalMs: 500);
+            await WaitForPaymentLogAsync("Payment gateway circuit opened", started, ct);
 
             // The orders wait: stock stays reserved, each charge pending, nothing charged. The circuit can open before
             // the last orders have reached payment, so each order is waited for until its charge is recorded.
@@ -140,12 +135,7 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
         }
 
         // Logs reach the dashboard in batches, so the line may follow the last confirmation by a second.
-        await CheckoutDriver.EventuallyAsync(
-            () => PaymentLogsAsync("Payment gateway circuit closed", started, ct),
-            logs => logs.Count > 0,
-            "payment to log that its circuit to the gateway closed",
-            ct,
-            intervalMs: 500);
+        await WaitForPaymentLogAsync("Payment gateway circuit closed", started, ct);
     }
 
     [Fact]
@@ -301,6 +291,15 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
         using var tooLate = await shopper.Gateway.PostAsync($"/api/ordering/orders/{paid}/cancel", null, ct);
         await Identity.ProblemAssert.IsProblemAsync(tooLate, HttpStatusCode.Conflict, ct);
     }
+
+    /// <summary>Waits until payment has logged a line containing <paramref name="text"/> since <paramref name="since"/>.</summary>
+    private Task WaitForPaymentLogAsync(string text, DateTimeOffset since, CancellationToken cancellationToken) =>
+        CheckoutDriver.EventuallyAsync(
+            () => PaymentLogsAsync(text, since, cancellationToken),
+            logs => logs.Count > 0,
+            $"payment to log \"{text}\"",
+            cancellationToken,
+            intervalMs: 500);
 
     private async Task<List<JsonElement>> PaymentLogsAsync(string text, DateTimeOffset since, CancellationToken cancellationToken)
     {
