@@ -29,6 +29,13 @@ namespace Shop.EventBus;
 /// between publishing and marking republishes those rows; consumers' inboxes absorb the duplicates. Rows Kafka does
 /// not acknowledge stay pending and the batch is retried with exponential backoff.
 /// </para>
+/// <para>
+/// Under load the marks ride with the next read: one round trip marks what was acknowledged and reads what is pending
+/// (the mark runs first, so the read does not see those rows again). When no commit arrives within
+/// <see cref="MarkDelay"/> the marks go alone, and they are always written before a backlog count, a clean-up, a
+/// retry's wait or the end of the lead. A crash with marks in hand republishes at most that one batch, as a crash
+/// between publishing and marking always could.
+/// </para>
 /// </remarks>
 internal sealed partial class OutboxRelay<TContext>(
     IServiceProvider services,
@@ -49,6 +56,9 @@ internal sealed partial class OutboxRelay<TContext>(
 
     /// <summary>How often a leader without a listener looks for another replica's relay.</summary>
     internal static readonly TimeSpan ReplicaCheckInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long acknowledged rows wait for the next read to carry their marks before they are marked alone.</summary>
+    internal static readonly TimeSpan MarkDelay = TimeSpan.FromMilliseconds(50);
 
     private static readonly TimeSpan FirstCleanupDelay = TimeSpan.FromMinutes(1);
     private const int CleanupBatchSize = 5000;
@@ -196,6 +206,8 @@ internal sealed partial class OutboxRelay<TContext>(
         var lastBacklog = long.MinValue;
         var nextCleanup = timeProvider.GetUtcNow() + (FirstCleanupDelay < Settings.CleanupInterval ? FirstCleanupDelay : Settings.CleanupInterval);
         bool IsDue(long last, TimeSpan interval) => last == long.MinValue || timeProvider.GetElapsedTime(last) >= interval;
+        // Sequences Kafka acknowledged that are not marked sent yet (see the remarks).
+        var unmarked = new List<long>();
         try
         {
             while (true)
@@ -210,15 +222,15 @@ internal sealed partial class OutboxRelay<TContext>(
                     }
                 }
 
-                var batch = await ReadBatchAsync(connection, tables, lease.Token);
+                var batch = await ReadBatchAsync(connection, tables, unmarked, lease.Token);
+                unmarked.Clear();
                 if (batch.Count > 0)
                 {
                     var started = timeProvider.GetTimestamp();
                     var (sent, error) = await PublishAsync(batch, lease.Token);
+                    unmarked.AddRange(sent);
                     if (sent.Count > 0)
                     {
-                        // Not cancellable: what Kafka acknowledged is marked even while the host stops.
-                        await MarkSentAsync(connection, tables, sent, CancellationToken.None);
                         LogPublished(logger, sent.Count, ContextName, timeProvider.GetElapsedTime(started).TotalMilliseconds);
                     }
 
@@ -227,6 +239,7 @@ internal sealed partial class OutboxRelay<TContext>(
                         publishFailures++;
                         var delay = Backoff.Delay(publishFailures, Settings.RelayRetryDelay, Settings.RelayMaxRetryDelay);
                         LogPublishFailed(logger, batch.Count - sent.Count, batch.Count, ContextName, delay.TotalMilliseconds, error.Message);
+                        await MarkSentAsync(connection, tables, unmarked);
                         await RefreshBacklogAsync(connection, tables, lease.Token);
                         lastBacklog = timeProvider.GetTimestamp();
                         await Task.Delay(delay, timeProvider, lease.Token);
@@ -240,6 +253,15 @@ internal sealed partial class OutboxRelay<TContext>(
                     }
                 }
 
+                // A commit that comes soon carries the marks with its read; otherwise they go alone. (Not when the backlog
+                // count or the clean-up is due: under steady load commits would always come soon.)
+                if (unmarked.Count > 0 && !IsDue(lastBacklog, BacklogRefreshInterval) && timeProvider.GetUtcNow() < nextCleanup
+                    && await signal.WaitAsync(MarkDelay, lease.Token))
+                {
+                    continue;
+                }
+
+                await MarkSentAsync(connection, tables, unmarked);
                 if (IsDue(lastBacklog, BacklogRefreshInterval))
                 {
                     await RefreshBacklogAsync(connection, tables, lease.Token);
@@ -264,6 +286,13 @@ internal sealed partial class OutboxRelay<TContext>(
         }
         finally
         {
+            // What Kafka acknowledged is marked even while the host stops; if the connection is gone, those rows are
+            // published again by the next leader.
+            if (unmarked.Count > 0 && connection.FullState == System.Data.ConnectionState.Open)
+            {
+                await MarkSentAsync(connection, tables, unmarked).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
             await lease.CancelAsync();
             if (listener is not null)
             {
@@ -316,15 +345,25 @@ internal sealed partial class OutboxRelay<TContext>(
         }
     }
 
-    private async Task<List<PendingEvent>> ReadBatchAsync(NpgsqlConnection connection, EventBusTables tables, CancellationToken cancellationToken)
+    /// <summary>Marks <paramref name="unmarked"/> sent, if any, and reads the next pending rows, in one round trip.</summary>
+    private async Task<List<PendingEvent>> ReadBatchAsync(NpgsqlConnection connection, EventBusTables tables, List<long> unmarked, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        await using var command = new NpgsqlBatch(connection);
+        if (unmarked.Count > 0)
+        {
+            command.BatchCommands.Add(MarkSentCommand(tables, unmarked));
+        }
+
+        command.BatchCommands.Add(new NpgsqlBatchCommand(
             $"""
             SELECT sequence, event_id, event_type, topic, partition_key, payload, trace_parent, trace_state, created_at
             FROM {tables.Outbox} WHERE sent_at IS NULL ORDER BY sequence LIMIT $1
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = Settings.RelayBatchSize });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            """)
+        {
+            Parameters = { new NpgsqlParameter { Value = Settings.RelayBatchSize } },
+        });
+        // Not cancellable while it carries marks: what Kafka acknowledged is marked even while the host stops.
+        await using var reader = await command.ExecuteReaderAsync(unmarked.Count > 0 ? CancellationToken.None : cancellationToken);
         var batch = new List<PendingEvent>();
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -431,13 +470,31 @@ internal sealed partial class OutboxRelay<TContext>(
         return (sent, error);
     }
 
-    private async Task MarkSentAsync(NpgsqlConnection connection, EventBusTables tables, List<long> sequences, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks <paramref name="sequences"/> sent, if any, and forgets them. Not cancellable: what Kafka acknowledged is
+    /// marked even while the host stops.
+    /// </summary>
+    private async Task MarkSentAsync(NpgsqlConnection connection, EventBusTables tables, List<long> sequences)
     {
-        await using var command = new NpgsqlCommand($"UPDATE {tables.Outbox} SET sent_at = $1 WHERE sequence = ANY($2)", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = timeProvider.GetUtcNow() });
-        command.Parameters.Add(new NpgsqlParameter { Value = sequences.ToArray() });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        if (sequences.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlBatch(connection) { BatchCommands = { MarkSentCommand(tables, sequences) } };
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
+        sequences.Clear();
     }
+
+    private NpgsqlBatchCommand MarkSentCommand(EventBusTables tables, List<long> sequences) =>
+        new($"UPDATE {tables.Outbox} SET sent_at = $1 WHERE sequence = ANY($2)")
+        {
+            Parameters =
+            {
+                new NpgsqlParameter { Value = timeProvider.GetUtcNow() },
+                new NpgsqlParameter { Value = sequences.ToArray() },
+            },
+        };
 
     private async Task RefreshBacklogAsync(NpgsqlConnection connection, EventBusTables tables, CancellationToken cancellationToken)
     {
