@@ -186,6 +186,8 @@ public sealed class InventoryTests(InfrastructureFixture infrastructure) : IAsyn
         var db = scope.ServiceProvider.GetRequiredService<ProductsContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var result = await work(scope.ServiceProvider.GetRequiredService<InventoryService>());
+        // As the event bus does after a handler: ReserveAsync leaves its changes to be saved with the caller's.
+        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return result;
     }
