@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Products.Api.Infrastructure;
 using Products.Api.Model;
 using Shop.IntegrationEvents;
@@ -71,28 +72,63 @@ public sealed class InventoryService(ProductsContext db, TimeProvider timeProvid
         }
     }
 
-    /// <summary>The order was paid: its held units leave stock. Returns the status found when it was not reserved (no change then).</summary>
+    /// <summary>
+    /// The order was paid: its held units leave stock. Returns the status found when it was not reserved (no change then).
+    /// </summary>
+    /// <remarks>
+    /// One round trip, because every paid order comes through here: the reservation's row is locked and read, its
+    /// products are locked in id order (as everywhere in this class), their reserved units are taken away and the
+    /// reservation becomes sold, four statements in one batch, each seeing the ones before it. A sale changes nothing a
+    /// cached view shows, so going around EF Core's change tracker skips no cache invalidation.
+    /// </remarks>
     public async Task<ReservationStatus?> ConfirmAsync(Guid orderId, CancellationToken cancellationToken)
     {
-        var reservation = await LockReservationAsync(orderId, cancellationToken);
-        if (reservation is not { Status: ReservationStatus.Reserved })
+        if (db.Database.CurrentTransaction is null)
         {
-            return reservation?.Status;
+            throw new InvalidOperationException("Confirming a reservation must run inside a transaction.");
         }
 
-        var now = timeProvider.GetUtcNow();
-        var products = await LockProductsAsync(reservation.Lines.Select(l => l.ProductId), cancellationToken);
-        foreach (var line in reservation.Lines)
+        const string Reserved = nameof(ReservationStatus.Reserved);
+        const string IsReserved = $"""EXISTS (SELECT 1 FROM "StockReservations" WHERE "OrderId" = $1 AND "Status" = '{Reserved}')""";
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection())
         {
-            var product = products[line.ProductId];
-            product.ReservedStock -= line.Quantity;
-            product.UpdatedAt = now;
+            BatchCommands =
+            {
+                Sale("""SELECT "Status" FROM "StockReservations" WHERE "OrderId" = $1 FOR UPDATE"""),
+                Sale($"""
+                    SELECT p."Id" FROM "Products" AS p
+                    WHERE p."Id" IN (SELECT l."ProductId" FROM "StockReservationLines" AS l WHERE l."OrderId" = $1) AND {IsReserved}
+                    ORDER BY p."Id" FOR UPDATE
+                    """),
+                Sale($"""
+                    UPDATE "Products" AS p SET "ReservedStock" = p."ReservedStock" - l."Quantity", "UpdatedAt" = $2
+                    FROM "StockReservationLines" AS l
+                    WHERE l."OrderId" = $1 AND p."Id" = l."ProductId" AND {IsReserved}
+                    """),
+                Sale($"""UPDATE "StockReservations" SET "Status" = '{nameof(ReservationStatus.Sold)}', "UpdatedAt" = $2 WHERE "OrderId" = $1 AND "Status" = '{Reserved}'"""),
+            },
+        };
+
+        NpgsqlBatchCommand Sale(string sql) => new(sql)
+        {
+            Parameters = { new NpgsqlParameter { Value = orderId }, new NpgsqlParameter { Value = timeProvider.GetUtcNow() } },
+        };
+
+        ReservationStatus? found = null;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                found = Enum.Parse<ReservationStatus>(reader.GetString(0));
+            }
+
+            // Read through the other statements' results, so that an error in any of them is raised here.
+            while (await reader.NextResultAsync(cancellationToken))
+            {
+            }
         }
 
-        reservation.Status = ReservationStatus.Sold;
-        reservation.UpdatedAt = now;
-        await db.SaveChangesAsync(cancellationToken);
-        return ReservationStatus.Sold;
+        return found == ReservationStatus.Reserved ? ReservationStatus.Sold : found;
     }
 
     /// <summary>

@@ -68,16 +68,30 @@ public sealed class InventoryTests(InfrastructureFixture infrastructure) : IAsyn
     {
         var ct = Timeout();
         var product = await AddProductAsync("Boots", 8, ct);
+        var laces = await AddProductAsync("Laces", 10, ct);
         var order = Guid.NewGuid();
-        await InTransactionAsync(inventory => inventory.ReserveAsync(order, [new OrderLine(product, 3, 1m)], ct), ct);
+        await InTransactionAsync(inventory => inventory.ReserveAsync(order, [new OrderLine(product, 3, 1m), new OrderLine(laces, 2, 1m)], ct), ct);
         Assert.Equal((5, 3), await StockAsync(product, ct));
+        Assert.Equal((8, 2), await StockAsync(laces, ct));
 
         Assert.Equal(ReservationStatus.Sold, await InTransactionAsync(inventory => inventory.ConfirmAsync(order, ct), ct));
         Assert.Equal((5, 0), await StockAsync(product, ct));
+        Assert.Equal((8, 0), await StockAsync(laces, ct));
 
         Assert.Equal(ReservationStatus.Sold, await InTransactionAsync(inventory => inventory.ConfirmAsync(order, ct), ct));
         Assert.Equal(ReservationStatus.Sold, await InTransactionAsync(inventory => inventory.ReleaseAsync(order, ct), ct));
         Assert.Equal((5, 0), await StockAsync(product, ct));
+        Assert.Equal((8, 0), await StockAsync(laces, ct));
+    }
+
+    [Fact]
+    public async Task Confirming_an_order_inventory_never_saw_changes_nothing()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Gaiters", 6, ct);
+
+        Assert.Null(await InTransactionAsync(inventory => inventory.ConfirmAsync(Guid.NewGuid(), ct), ct));
+        Assert.Equal((6, 0), await StockAsync(product, ct));
     }
 
     [Fact]
