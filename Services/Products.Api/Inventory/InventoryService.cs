@@ -37,12 +37,21 @@ public sealed class InventoryService(ProductsContext db, TimeProvider timeProvid
     {
         ArgumentNullException.ThrowIfNull(lines);
 
-        if (await LockReservationAsync(orderId, cancellationToken) is { } existing)
+        // One round trip in the usual case: the products are locked only while the order has no reservation. No rows
+        // back means it has one (a repeated submission, or its cancellation came first), or none of its products exist.
+        var ids = lines.Select(l => l.ProductId).Distinct().Order().ToArray();
+        var products = (await db.Products
+            .FromSql($"""
+                SELECT * FROM "Products"
+                WHERE "Id" = ANY({ids}) AND NOT EXISTS (SELECT 1 FROM "StockReservations" WHERE "OrderId" = {orderId})
+                ORDER BY "Id" FOR UPDATE
+                """)
+            .ToListAsync(cancellationToken)).ToDictionary(p => p.Id);
+        if (products.Count == 0 && await LockReservationAsync(orderId, cancellationToken) is { } existing)
         {
             return new ReservationOutcome.AlreadyHandled(existing.Status);
         }
 
-        var products = await LockProductsAsync(lines.Select(l => l.ProductId), cancellationToken);
         var available = products.Values.Where(p => !p.IsDeleted).ToDictionary(p => p.Id, p => p.AvailableStock);
         var now = timeProvider.GetUtcNow();
         var reservation = new StockReservation { OrderId = orderId, CreatedAt = now, UpdatedAt = now };
