@@ -39,14 +39,7 @@ public sealed class InventoryService(ProductsContext db, TimeProvider timeProvid
 
         // One round trip in the usual case: the products are locked only while the order has no reservation. No rows
         // back means it has one (a repeated submission, or its cancellation came first), or none of its products exist.
-        var ids = lines.Select(l => l.ProductId).Distinct().Order().ToArray();
-        var products = (await db.Products
-            .FromSql($"""
-                SELECT * FROM "Products"
-                WHERE "Id" = ANY({ids}) AND NOT EXISTS (SELECT 1 FROM "StockReservations" WHERE "OrderId" = {orderId})
-                ORDER BY "Id" FOR UPDATE
-                """)
-            .ToListAsync(cancellationToken)).ToDictionary(p => p.Id);
+        var products = await LockProductsAsync(lines.Select(l => l.ProductId), cancellationToken, unlessReservedFor: orderId);
         if (products.Count == 0 && await LockReservationAsync(orderId, cancellationToken) is { } existing)
         {
             return new ReservationOutcome.AlreadyHandled(existing.Status);
@@ -97,6 +90,7 @@ public sealed class InventoryService(ProductsContext db, TimeProvider timeProvid
             throw new InvalidOperationException("Confirming a reservation must run inside a transaction.");
         }
 
+        var now = timeProvider.GetUtcNow();
         const string Reserved = nameof(ReservationStatus.Reserved);
         const string IsReserved = $"""EXISTS (SELECT 1 FROM "StockReservations" WHERE "OrderId" = $1 AND "Status" = '{Reserved}')""";
         await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection())
@@ -120,7 +114,7 @@ public sealed class InventoryService(ProductsContext db, TimeProvider timeProvid
 
         NpgsqlBatchCommand Sale(string sql) => new(sql)
         {
-            Parameters = { new NpgsqlParameter { Value = orderId }, new NpgsqlParameter { Value = timeProvider.GetUtcNow() } },
+            Parameters = { new NpgsqlParameter { Value = orderId }, new NpgsqlParameter { Value = now } },
         };
 
         ReservationStatus? found = null;
@@ -208,13 +202,21 @@ public sealed class InventoryService(ProductsContext db, TimeProvider timeProvid
             .AsSingleQuery()
             .SingleOrDefaultAsync(cancellationToken);
 
-    /// <summary>The products with these ids (deleted ones included), their rows locked for this transaction, in id order.</summary>
-    private async Task<Dictionary<int, Product>> LockProductsAsync(IEnumerable<int> productIds, CancellationToken cancellationToken)
+    /// <summary>
+    /// The products with these ids (deleted ones included), their rows locked for this transaction, in id order. With
+    /// <paramref name="unlessReservedFor"/>, none are locked or returned if that order has a reservation.
+    /// </summary>
+    private async Task<Dictionary<int, Product>> LockProductsAsync(IEnumerable<int> productIds, CancellationToken cancellationToken, Guid? unlessReservedFor = null)
     {
         var ids = productIds.Distinct().Order().ToArray();
-        var products = await db.Products
-            .FromSql($"""SELECT * FROM "Products" WHERE "Id" = ANY({ids}) ORDER BY "Id" FOR UPDATE""")
-            .ToListAsync(cancellationToken);
+        var query = unlessReservedFor is { } orderId
+            ? db.Products.FromSql($"""
+                SELECT * FROM "Products"
+                WHERE "Id" = ANY({ids}) AND NOT EXISTS (SELECT 1 FROM "StockReservations" WHERE "OrderId" = {orderId})
+                ORDER BY "Id" FOR UPDATE
+                """)
+            : db.Products.FromSql($"""SELECT * FROM "Products" WHERE "Id" = ANY({ids}) ORDER BY "Id" FOR UPDATE""");
+        var products = await query.ToListAsync(cancellationToken);
         return products.ToDictionary(p => p.Id);
     }
 }

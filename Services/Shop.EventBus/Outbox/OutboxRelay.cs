@@ -223,7 +223,6 @@ internal sealed partial class OutboxRelay<TContext>(
                 }
 
                 var batch = await ReadBatchAsync(connection, tables, unmarked, lease.Token);
-                unmarked.Clear();
                 if (batch.Count > 0)
                 {
                     var started = timeProvider.GetTimestamp();
@@ -345,7 +344,7 @@ internal sealed partial class OutboxRelay<TContext>(
         }
     }
 
-    /// <summary>Marks <paramref name="unmarked"/> sent, if any, and reads the next pending rows, in one round trip.</summary>
+    /// <summary>Marks <paramref name="unmarked"/> sent, if any, and forgets them, and reads the next pending rows, in one round trip.</summary>
     private async Task<List<PendingEvent>> ReadBatchAsync(NpgsqlConnection connection, EventBusTables tables, List<long> unmarked, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlBatch(connection);
@@ -373,6 +372,8 @@ internal sealed partial class OutboxRelay<TContext>(
                 reader.GetFieldValue<DateTimeOffset>(8)));
         }
 
+        // Forgotten only once the whole batch has run: if it failed, the marks are written again (or the rows republished).
+        unmarked.Clear();
         return batch;
     }
 
