@@ -42,6 +42,7 @@ public static class Extensions
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver()
+            .PropagateRequestSpan()
             .AddTaggedResponseCache(builder);
 
         builder.AddStorefrontCors();
