@@ -45,12 +45,14 @@ customer=$(access_token customer@example.com 'Customer#2026' 'openid%20ordering%
 admin=$(access_token admin@example.com 'Admin#2026' 'openid%20roles%20products')
 [[ -n $customer && -n $admin ]] || { echo "no access tokens" >&2; exit 1; }
 
-# Transactions per order in each service's database: the same server holds them all, so products' credentials read
+# Transactions per order in each service's database, and the server's WAL flushes (a commit waits for one; concurrent
+# commits share it): the same server holds them all, so products' credentials read
 # every database's counters.
 use_database_of products productsdb
 db_transactions() { # "database count" lines
   psql -XAtq -F ' ' -c "SELECT pg_stat_force_next_flush()" \
-    -c "SELECT datname, xact_commit + xact_rollback FROM pg_stat_database WHERE datname LIKE '%db' ORDER BY datname" | grep ' '
+    -c "SELECT datname, xact_commit + xact_rollback FROM pg_stat_database WHERE datname LIKE '%db' ORDER BY datname" \
+    -c "SELECT 'wal-flushes', wal_sync FROM pg_stat_wal" | grep ' '
 }
 
 # Where an order's time goes, from ordering's status history (each change is stamped when ordering handles it):
@@ -133,7 +135,7 @@ echo "CPU ms per order by resource:"
 for c in $concurrencies; do echo "- sustained, $c clients: $(grep "^throughput|$c|" "$all" | tail -1 | cut -d'|' -f9)"; done
 for r in $rates; do echo "- steady $r/s: $(grep "^latency|$r|" "$all" | tail -1 | cut -d'|' -f15)"; done
 echo
-echo "Database transactions per order (all of warm-up and window, per order that reached a final status):"
+echo "Database transactions and WAL flushes per order (all of warm-up and window, per order that reached a final status):"
 for c in $concurrencies; do echo "- sustained, $c clients: $(grep "^throughput|$c|" "$all" | tail -1 | cut -d'|' -f10)"; done
 for r in $rates; do echo "- steady $r/s: $(grep "^latency|$r|" "$all" | tail -1 | cut -d'|' -f16)"; done
 echo
