@@ -5,6 +5,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using OpenTelemetry.Trace;
+using Shop.Data;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -59,7 +60,10 @@ public static class NpgsqlDbContextExtensions
 
         connectionString = settings.ConnectionString;
 
-        builder.Services.AddDbContextPool<TContext>(options => options.UseNpgsql(connectionString, configureNpgsql));
+        // Saves that only insert, such as a placed order, commit in their one round trip (InsertOnlyBatches).
+        builder.Services.AddDbContextPool<TContext>(options => options
+            .UseNpgsql(connectionString, configureNpgsql)
+            .WithoutTransactionForInsertOnlyBatches());
 
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>(name: connectionName);
 
