@@ -24,11 +24,8 @@ public static class InsertOnlyBatches
 
     /// <inheritdoc cref="WithoutTransactionForInsertOnlyBatches(DbContextOptionsBuilder)"/>
     public static DbContextOptionsBuilder<TContext> WithoutTransactionForInsertOnlyBatches<TContext>(this DbContextOptionsBuilder<TContext> options)
-        where TContext : DbContext
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return options.ReplaceService<IModificationCommandBatchFactory, InsertOnlyBatchFactory>();
-    }
+        where TContext : DbContext =>
+        (DbContextOptionsBuilder<TContext>)WithoutTransactionForInsertOnlyBatches((DbContextOptionsBuilder)options);
 }
 
 // Npgsql's batch is provider-internal API (EF1001): its version is pinned centrally, and InsertOnlyBatchTests check

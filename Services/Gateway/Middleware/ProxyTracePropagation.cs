@@ -6,8 +6,8 @@ namespace Gateway.Middleware;
 /// <summary>
 /// A forwarded request carries the gateway's own request span as its trace parent. YARP's default gives each forward
 /// a client span of its own (HttpClient's diagnostics handler creates it and writes <c>traceparent</c>); that span
-/// repeats the request span around it, and creating, recording and exporting it cost about 5 % of the gateway's CPU
-/// per proxied request (bench/gateway/RESULTS.md, 2026-12-05). The trace stays one tree: gateway request span, then
+/// repeats the request span around it, and creating, recording and exporting it cost about 7 % of the gateway's CPU
+/// per proxied request (paired runs, bench/gateway/RESULTS.md, 2026-12-05). The trace stays one tree: gateway request span, then
 /// the service's request span under it. The gateway's own HttpClients (order details) keep their client spans.
 /// </summary>
 public static class ProxyTracePropagation
