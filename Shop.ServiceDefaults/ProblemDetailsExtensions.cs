@@ -1,17 +1,25 @@
+using System.Data.Common;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.Hosting;
 
-public static class ProblemDetailsExtensions
+public static partial class ProblemDetailsExtensions
 {
+    /// <summary>Seconds a client is asked to wait (<c>Retry-After</c>) when the service's database is unavailable.</summary>
+    public const int DatabaseRetryAfterSeconds = 5;
+
     /// <summary>
     /// Every error an API returns is an RFC 7807 problem: unhandled exceptions (without internals), empty
     /// 4xx/5xx responses, and requests that cannot be bound (a query value that is not a number, malformed
-    /// JSON, an oversized body), whose problem names the parameter at fault. Pair with
+    /// JSON, an oversized body), whose problem names the parameter at fault. A database that cannot be reached or
+    /// does not answer in time (a transient <see cref="DbException"/>: a restart, an outage, a pool exhausted under
+    /// overload) is a 503 with <c>Retry-After</c>, not a 500: the request was fine and can be repeated. Pair with
     /// <c>app.UseExceptionHandler()</c> and <c>app.UseStatusCodePages()</c>.
     /// </summary>
     public static TBuilder AddDefaultProblemDetails<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -20,6 +28,7 @@ public static class ProblemDetailsExtensions
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
 
         // Without this, binding failures outside Development end as an empty 400 that says nothing about
         // what was wrong; thrown, they reach BadRequestExceptionHandler in every environment alike.
@@ -59,5 +68,54 @@ public static class ProblemDetailsExtensions
             exception.InnerException is JsonException { Path: { Length: > 0 } path }
                 ? $"{exception.Message} The value at '{path}' is missing, malformed or of the wrong type."
                 : exception.Message;
+    }
+
+    /// <summary>
+    /// A transient database failure, thrown as is (Npgsql) or wrapped (EF Core's execution strategy wraps it in an
+    /// <see cref="InvalidOperationException"/>). It is logged as a warning without the stack trace, which says nothing
+    /// the message does not, since an outage produces one per request.
+    /// </summary>
+    private sealed partial class DatabaseUnavailableExceptionHandler(IProblemDetailsService problemDetails, ILogger<DatabaseUnavailableExceptionHandler> logger)
+        : IExceptionHandler
+    {
+        public ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+        {
+            if (FindTransientDatabaseFailure(exception) is not { } failure)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            LogDatabaseUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, failure.Message);
+            httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            httpContext.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            return problemDetails.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = httpContext,
+                Exception = exception,
+                ProblemDetails =
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable,
+                    Title = "The service's database is unavailable.",
+                    Detail = "The database could not be reached or did not answer in time. Retry the request in a few seconds; " +
+                             "a request with an Idempotency-Key can be repeated with the same key.",
+                },
+            });
+        }
+
+        private static DbException? FindTransientDatabaseFailure(Exception exception)
+        {
+            for (var current = exception; current is not null; current = current.InnerException)
+            {
+                if (current is DbException { IsTransient: true } transient)
+                {
+                    return transient;
+                }
+            }
+
+            return null;
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: the database is unavailable ({Reason})")]
+        private static partial void LogDatabaseUnavailable(ILogger logger, string method, string path, string reason);
     }
 }

@@ -1,0 +1,83 @@
+using System.Data.Common;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests;
+
+/// <summary>The error responses every Shop service gets from AddDefaultProblemDetails, on a real Kestrel server.</summary>
+public sealed class ProblemDetailsTests : IAsyncLifetime
+{
+    private WebApplication _app = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.AddDefaultProblemDetails();
+        _app = builder.Build();
+        _app.UseExceptionHandler();
+        _app.MapGet("/database-unreachable", string () => throw new FakeDbException("Failed to connect to 127.0.0.1:5432", transient: true));
+        // EF Core's execution strategy wraps a transient failure it does not retry.
+        _app.MapGet("/database-unreachable-through-ef", string () => throw new InvalidOperationException(
+            "An exception has been raised that is likely due to a transient failure.",
+            new FakeDbException("The connection pool has been exhausted", transient: true)));
+        _app.MapGet("/database-refused-the-statement", string () => throw new FakeDbException("column \"x\" does not exist", transient: false));
+        _app.MapGet("/bug", string () => throw new InvalidOperationException("a bug"));
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        _client = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("/database-unreachable")]
+    [InlineData("/database-unreachable-through-ef")]
+    public async Task A_transient_database_failure_is_a_503_problem_with_retry_after(string path)
+    {
+        using var response = await _client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(ProblemDetailsExtensions.DatabaseRetryAfterSeconds), response.Headers.RetryAfter?.Delta);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(503, problem.GetProperty("status").GetInt32());
+        Assert.Equal("The service's database is unavailable.", problem.GetProperty("title").GetString());
+        // The driver's message stays in the log: it names the server.
+        Assert.DoesNotContain("127.0.0.1", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/database-refused-the-statement")]
+    [InlineData("/bug")]
+    public async Task Any_other_failure_stays_a_500_problem_without_its_internals(string path)
+    {
+        using var response = await _client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Null(response.Headers.RetryAfter);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("does not exist", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("a bug", body, StringComparison.Ordinal);
+    }
+
+    private sealed class FakeDbException(string message, bool transient) : DbException(message)
+    {
+        public override bool IsTransient => transient;
+    }
+}
