@@ -4,7 +4,8 @@
 usage: cpu.py APPHOST_PID            prints "resource ticks" lines
        cpu.py --diff BEFORE AFTER N  prints a Markdown row set: CPU ms per order per resource, for N orders
 Processes are named by their OTEL_SERVICE_NAME (the AppHost sets it for projects), else by their command (postgres
-backends, redis-server). A process that exited between the two readings is not counted.
+backends, redis-server). A process's reaped children count toward it: a PostgreSQL backend that closes between the
+two readings stays in the total through the postmaster.
 """
 import os
 import sys
@@ -21,7 +22,9 @@ def snapshot(root):
                 stat = f.read()
             fields = stat.rsplit(')', 1)[1].split()
             children.setdefault(int(fields[1]), []).append(pid)
-            ticks[pid] = int(fields[11]) + int(fields[12])
+            # Its own time and that of the children it has reaped (PostgreSQL's postmaster reaps the backends that
+            # close), so that a process ending between two readings does not take its CPU out of the total.
+            ticks[pid] = sum(int(field) for field in fields[11:15])
             names[pid] = stat[stat.index('(') + 1:stat.rindex(')')]
             with open(f'/proc/{pid}/environ', 'rb') as f:
                 for variable in f.read().split(b'\0'):
