@@ -127,9 +127,13 @@ internal sealed class Shopper(TestUser user, string accessToken, HttpClient gate
     }
 
     /// <summary>Places an order with a new key and returns its id; the order must be accepted (201).</summary>
-    public async Task<Guid> PlaceOrderAsync(CancellationToken cancellationToken, params (int ProductId, int Quantity)[] items)
+    public Task<Guid> PlaceOrderAsync(CancellationToken cancellationToken, params (int ProductId, int Quantity)[] items) =>
+        PlaceOrderAsync(Guid.NewGuid().ToString(), cancellationToken, items);
+
+    /// <summary>Places an order with the given key and returns its id; the order must be accepted (201).</summary>
+    public async Task<Guid> PlaceOrderAsync(string idempotencyKey, CancellationToken cancellationToken, params (int ProductId, int Quantity)[] items)
     {
-        using var response = await PostOrderAsync(Cart(items), Guid.NewGuid().ToString(), cancellationToken);
+        using var response = await PostOrderAsync(Cart(items), idempotencyKey, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"Placing an order answered {(int)response.StatusCode}: {body}");
         return JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();

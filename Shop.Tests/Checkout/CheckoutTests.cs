@@ -230,13 +230,14 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Order_history_shows_names_and_pictures_from_orderings_own_read_model_even_with_products_stopped()
+    public async Task With_products_stopped_order_history_still_shows_names_and_pictures_and_a_retried_order_still_gets_its_order()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var ct = timeout.Token;
         var product = await _checkout.CreateProductAsync(stock: 2, price: 9m, ct);
         using var shopper = await _checkout.NewShopperAsync("history", ct);
-        var orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 1));
+        var key = Guid.NewGuid().ToString();
+        var orderId = await shopper.PlaceOrderAsync(key, ct, (product.Id, 1));
         await shopper.WaitUntilFinalAsync(orderId, ct);
 
         // The read model is fed by ProductChanged events; the picture shows once the product's event has arrived.
@@ -254,6 +255,13 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
             Assert.Equal(product.Name, line.GetProperty("productName").GetString());
             Assert.Equal($"/api/products/items/{product.Id}/pic", line.GetProperty("pictureUrl").GetString());
             Assert.Equal("Confirmed", (await shopper.GetOrderAsync(orderId, ct)).Status());
+
+            // Prices cannot be read: a new order is refused, but a retry of the one placed gets that order back.
+            using var retry = await shopper.PostOrderAsync(Shopper.Cart((product.Id, 1)), key, ct);
+            Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+            Assert.Equal(orderId, (await retry.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid());
+            using var fresh = await shopper.PostOrderAsync(Shopper.Cart((product.Id, 1)), Guid.NewGuid().ToString(), ct);
+            await ProblemAssert.IsProblemAsync(fresh, HttpStatusCode.ServiceUnavailable, ct);
         }
         finally
         {

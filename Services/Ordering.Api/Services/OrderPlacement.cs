@@ -58,13 +58,9 @@ public sealed partial class OrderPlacement(
 
         var cart = items!;
         var requestHash = HashCart(cart);
-        // Most keys are new: a one-row probe, and the whole earlier order only when there is one.
-        if (await db.Orders.AnyAsync(o => o.BuyerId == buyerId && o.IdempotencyKey == idempotencyKey, cancellationToken)
-            && await FindByKeyAsync(buyerId, idempotencyKey, cancellationToken) is { } earlier)
-        {
-            return Repeat(earlier, requestHash);
-        }
-
+        // Most keys are new, so the key is not looked up first: the insert below finds a used key (its unique index
+        // refuses it), one round trip fewer for every new order. Only where the new order cannot be made, the earlier
+        // one is looked for, so that a retry still gets its order while products is down or a product has gone since.
         IReadOnlyList<CatalogProduct> catalog;
         try
         {
@@ -72,12 +68,16 @@ public sealed partial class OrderPlacement(
         }
         catch (ProductsUnavailableException)
         {
-            return new PlaceOrderResult.CatalogUnavailable();
+            return await FindByKeyAsync(buyerId, idempotencyKey, cancellationToken) is { } earlier
+                ? Repeat(earlier, requestHash)
+                : new PlaceOrderResult.CatalogUnavailable();
         }
 
         if (!CartPricing.TryPrice(cart, catalog, out var quote, out errors))
         {
-            return new PlaceOrderResult.Invalid(errors);
+            return await FindByKeyAsync(buyerId, idempotencyKey, cancellationToken) is { } earlier
+                ? Repeat(earlier, requestHash)
+                : new PlaceOrderResult.Invalid(errors);
         }
 
         var now = timeProvider.GetUtcNow();
@@ -99,7 +99,8 @@ public sealed partial class OrderPlacement(
         }
         catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: IdempotencyIndex })
         {
-            // Another request with this key committed first: answer as its retry would be answered.
+            // The key was used before (a retry), or by a request that committed first: answer as a retry. The save
+            // inserted nothing: its statements ran as one batch, which the failed insert rolled back whole.
             db.ChangeTracker.Clear();
             var winner = await FindByKeyAsync(buyerId, idempotencyKey, cancellationToken)
                 ?? throw new InvalidOperationException($"The order with key '{idempotencyKey}' vanished after a conflicting insert.", exception);
