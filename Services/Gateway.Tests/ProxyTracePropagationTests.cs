@@ -3,8 +3,6 @@ using System.Diagnostics;
 using Gateway.Middleware;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -51,12 +49,12 @@ public sealed class ProxyTracePropagationTests : IAsyncLifetime
                     [new ClusterConfig
                     {
                         ClusterId = "backend",
-                        Destinations = new Dictionary<string, DestinationConfig> { ["one"] = new() { Address = AddressOf(_backend) } },
+                        Destinations = new Dictionary<string, DestinationConfig> { ["one"] = new() { Address = KestrelApps.AddressOf(_backend) } },
                     }])
                 .PropagateRequestSpan());
         await _proxy.StartAsync();
 
-        _client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri(AddressOf(_proxy)) };
+        _client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri(KestrelApps.AddressOf(_proxy)) };
     }
 
     public async Task DisposeAsync()
@@ -143,7 +141,4 @@ public sealed class ProxyTracePropagationTests : IAsyncLifetime
         map(app);
         return app;
     }
-
-    private static string AddressOf(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
 }
