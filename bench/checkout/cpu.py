@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""CPU time (user + system, in 1/100 s) of every process under the AppHost, summed per resource.
+"""CPU time (user + system, in 1/100 s) of the AppHost and every process under it, summed per resource.
 
 usage: cpu.py APPHOST_PID            prints "resource ticks" lines
        cpu.py --diff BEFORE AFTER N  prints a Markdown row set: CPU ms per order per resource, for N orders
-Processes are named by their OTEL_SERVICE_NAME (the AppHost sets it for projects), else by their command (postgres
-backends, redis-server). A process's reaped children count toward it: a PostgreSQL backend that closes between the
-two readings stays in the total through the postmaster.
+Processes are named by their OTEL_SERVICE_NAME (the AppHost sets it for projects), else by the assembly a dotnet
+process runs (Shop.AppHost, Shop.Dashboard), else by their command (postgres backends, redis-server). A process's
+reaped children count toward it: a PostgreSQL backend that closes between the two readings stays in the total through
+the postmaster.
 """
 import os
 import sys
@@ -26,13 +27,20 @@ def snapshot(root):
             # close), so that a process ending between two readings does not take its CPU out of the total.
             ticks[pid] = sum(int(field) for field in fields[11:15])
             names[pid] = stat[stat.index('(') + 1:stat.rindex(')')]
+            if names[pid] == 'dotnet':
+                # The AppHost and the dashboard have no service name: call them by the assembly they run.
+                with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                    assemblies = [a for a in f.read().split(b'\0') if a.endswith(b'.dll')]
+                if assemblies:
+                    names[pid] = os.path.basename(assemblies[0].decode())[:-len('.dll')]
             with open(f'/proc/{pid}/environ', 'rb') as f:
                 for variable in f.read().split(b'\0'):
                     if variable.startswith(b'OTEL_SERVICE_NAME='):
                         names[pid] = variable.split(b'=', 1)[1].decode()
         except (OSError, IndexError, ValueError):
             continue
-    totals, stack = {}, list(children.get(root, []))
+    # The AppHost itself counts too: it reads every resource's output and watches their health.
+    totals, stack = {}, [root]
     while stack:
         pid = stack.pop()
         stack.extend(children.get(pid, []))

@@ -11,7 +11,7 @@
 #   A_ARGS, B_ARGS   extra AppHost arguments, e.g. B_ARGS="--Parameters:gateway-response-cache=false"
 # Each round runs the open-loop load generator of run.sh against both at once (each at the given rate, after its own
 # 10 s warm-up), then prints, per side, the orders that reached a final status, the CPU ms per order of its resources
-# (every process its AppHost started) and the order-to-confirmed p50/p99; and B/A of the CPU per order. Both sides
+# (its AppHost and every process it started) and the order-to-confirmed p50/p99; and B/A of the CPU per order. Both sides
 # start with SHOP_BENCH_WARMUP seconds (default 90) of closed-loop load, 16 clients each, then one unmeasured window
 # at the given rate. The dashboard runs on both, as in ./run.sh (SHOP_BENCH_DASHBOARD=false: on neither). Both run
 # on the one machine: keep the rate low enough that the two of them together keep up: 10/s each here, where one

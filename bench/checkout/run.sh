@@ -81,7 +81,7 @@ SQL
 # Sixteen products with plenty of stock: orders spread over them, as a real catalog's would.
 products=$(dotnet "$bench" setup --gateway "$gateway" --admin-token "$admin" --products 16)
 # Each run prints its result line with the CPU it cost per order appended: ms of CPU (all processes of the app:
-# services, broker, PostgreSQL, Redis, dashboard) per order that reached a final status, then per resource.
+# the AppHost, services, broker, PostgreSQL, Redis, dashboard) per order that reached a final status, then per resource.
 # Then the database transactions per order in each database.
 run() {
   local before after tx_before tx_after line
