@@ -15,7 +15,7 @@
 # start with SHOP_BENCH_WARMUP seconds (default 90) of closed-loop load, 16 clients each, then one unmeasured window
 # at the given rate. The dashboard runs on both, as in ./run.sh (SHOP_BENCH_DASHBOARD=false: on neither). Both run
 # on the one machine: keep the rate low enough that the two of them together keep up: 10/s each here, where one
-# system alone sustains 50-80 orders/s; at 12/s each both fell behind.
+# system alone sustains 50-80 orders/s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=$PWD
