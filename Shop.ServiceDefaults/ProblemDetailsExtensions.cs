@@ -37,6 +37,36 @@ public static partial class ProblemDetailsExtensions
         return builder;
     }
 
+    /// <summary>
+    /// The transient database failure in <paramref name="exception"/>'s chain, if any: thrown as is (Npgsql) or wrapped
+    /// (EF Core's execution strategy wraps one it does not retry in an <see cref="InvalidOperationException"/>).
+    /// Such a request is answered with 503 and <c>Retry-After</c>.
+    /// </summary>
+    public static DbException? FindTransientDatabaseFailure(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is DbException { IsTransient: true } transient)
+            {
+                return transient;
+            }
+        }
+
+        return null;
+    }
+
+    private static ValueTask<bool> WriteProblemAsync(
+        IProblemDetailsService problemDetails, HttpContext httpContext, Exception exception, int status, string title, string detail)
+    {
+        httpContext.Response.StatusCode = status;
+        return problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+
     private sealed class BadRequestExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
     {
         public ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -46,18 +76,7 @@ public static partial class ProblemDetailsExtensions
                 return ValueTask.FromResult(false);
             }
 
-            httpContext.Response.StatusCode = badRequest.StatusCode;
-            return problemDetails.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = httpContext,
-                Exception = exception,
-                ProblemDetails =
-                {
-                    Status = badRequest.StatusCode,
-                    Title = "The request could not be read.",
-                    Detail = Describe(badRequest),
-                },
-            });
+            return WriteProblemAsync(problemDetails, httpContext, exception, badRequest.StatusCode, "The request could not be read.", Describe(badRequest));
         }
 
         /// <summary>
@@ -71,9 +90,8 @@ public static partial class ProblemDetailsExtensions
     }
 
     /// <summary>
-    /// A transient database failure, thrown as is (Npgsql) or wrapped (EF Core's execution strategy wraps it in an
-    /// <see cref="InvalidOperationException"/>). It is logged as a warning without the stack trace, which says nothing
-    /// the message does not, since an outage produces one per request.
+    /// A transient database failure (<see cref="FindTransientDatabaseFailure"/>). It is logged as a warning without the
+    /// stack trace, which says nothing the message does not, since an outage produces one per request.
     /// </summary>
     private sealed partial class DatabaseUnavailableExceptionHandler(IProblemDetailsService problemDetails, ILogger<DatabaseUnavailableExceptionHandler> logger)
         : IExceptionHandler
@@ -86,33 +104,15 @@ public static partial class ProblemDetailsExtensions
             }
 
             LogDatabaseUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, failure.Message);
-            httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             httpContext.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return problemDetails.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = httpContext,
-                Exception = exception,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status503ServiceUnavailable,
-                    Title = "The service's database is unavailable.",
-                    Detail = "The database could not be reached or did not answer in time. Retry the request in a few seconds; " +
-                             "a request with an Idempotency-Key can be repeated with the same key.",
-                },
-            });
-        }
-
-        private static DbException? FindTransientDatabaseFailure(Exception exception)
-        {
-            for (var current = exception; current is not null; current = current.InnerException)
-            {
-                if (current is DbException { IsTransient: true } transient)
-                {
-                    return transient;
-                }
-            }
-
-            return null;
+            return WriteProblemAsync(
+                problemDetails,
+                httpContext,
+                exception,
+                StatusCodes.Status503ServiceUnavailable,
+                "The service's database is unavailable.",
+                "The database could not be reached or did not answer in time. Retry the request in a few seconds; " +
+                "a request with an Idempotency-Key can be repeated with the same key.");
         }
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: the database is unavailable ({Reason})")]

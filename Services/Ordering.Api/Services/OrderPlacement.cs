@@ -68,16 +68,12 @@ public sealed partial class OrderPlacement(
         }
         catch (ProductsUnavailableException)
         {
-            return await FindByKeyAsync(buyerId, idempotencyKey, cancellationToken) is { } earlier
-                ? Repeat(earlier, requestHash)
-                : new PlaceOrderResult.CatalogUnavailable();
+            return await RepeatOrAsync(new PlaceOrderResult.CatalogUnavailable(), buyerId, idempotencyKey, requestHash, cancellationToken);
         }
 
         if (!CartPricing.TryPrice(cart, catalog, out var quote, out errors))
         {
-            return await FindByKeyAsync(buyerId, idempotencyKey, cancellationToken) is { } earlier
-                ? Repeat(earlier, requestHash)
-                : new PlaceOrderResult.Invalid(errors);
+            return await RepeatOrAsync(new PlaceOrderResult.Invalid(errors), buyerId, idempotencyKey, requestHash, cancellationToken);
         }
 
         var now = timeProvider.GetUtcNow();
@@ -121,6 +117,11 @@ public sealed partial class OrderPlacement(
 
     private static PlaceOrderResult Repeat(Order earlier, string requestHash) =>
         earlier.RequestHash == requestHash ? new PlaceOrderResult.Replayed(earlier) : new PlaceOrderResult.KeyReused(earlier);
+
+    /// <summary>A new order cannot be made: the key's earlier order if there is one, else <paramref name="otherwise"/>.</summary>
+    private async Task<PlaceOrderResult> RepeatOrAsync(
+        PlaceOrderResult otherwise, string buyerId, string idempotencyKey, string requestHash, CancellationToken cancellationToken) =>
+        await FindByKeyAsync(buyerId, idempotencyKey, cancellationToken) is { } earlier ? Repeat(earlier, requestHash) : otherwise;
 
     // One statement, so the status and the history come from one snapshot (as in OrderQueries.GetAsync).
     private Task<Order?> FindByKeyAsync(string buyerId, string idempotencyKey, CancellationToken cancellationToken) =>
