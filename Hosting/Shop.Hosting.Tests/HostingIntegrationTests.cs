@@ -98,6 +98,35 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_kept_cluster_takes_a_changed_password_and_keeps_an_unchanged_one_without_resetting_it()
+    {
+        var dataDirectory = CreatePostgresDataDirectory("shop-password-");
+        // Each reset stores a new SCRAM verifier (a fresh salt), so an unchanged verifier shows the reset was skipped.
+        const string verifierQuery = "SELECT rolpassword FROM pg_authid WHERE rolname = 'postgres'";
+        string[] first = ["--Parameters:postgres-password=first-Password-1"];
+        string[] second = ["--Parameters:postgres-password=second-Password-2"];
+        try
+        {
+            var made = await RunPostgresAsync(dataDirectory, persistent: true, verifierQuery, null, first);
+            Assert.Equal(made, await RunPostgresAsync(dataDirectory, persistent: true, verifierQuery, null, first));
+
+            // The connection string carries the new password: the query runs only if the server took it.
+            var changed = await RunPostgresAsync(dataDirectory, persistent: true, verifierQuery, null, second);
+            Assert.NotEqual(made, changed);
+            Assert.Equal(changed, await RunPostgresAsync(dataDirectory, persistent: true, verifierQuery, null, second));
+
+            // A stamp that does not match (a data directory from elsewhere, say) is reset as before.
+            var stamp = Path.Combine(dataDirectory, "postgres", "pgdata", "shop-password.stamp");
+            await File.WriteAllTextAsync(stamp, "v1:00:00\n");
+            Assert.NotEqual(changed, await RunPostgresAsync(dataDirectory, persistent: true, verifierQuery, null, second));
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Postgres_data_survives_a_restart_with_a_data_volume_and_not_without()
     {
         var dataDirectory = CreatePostgresDataDirectory("shop-volumes-");

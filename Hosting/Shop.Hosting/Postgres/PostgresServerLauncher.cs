@@ -50,12 +50,16 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
         var password = resource.PasswordParameter.Value;
         if (File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
         {
-            await SetPasswordAsync(binDirectory, dataDirectory, password, runAsUser);
+            if (!PostgresPasswordStamp.Matches(dataDirectory, password))
+            {
+                await SetPasswordAsync(binDirectory, dataDirectory, password, runAsUser);
+            }
         }
         else if (!configuration.GetValue(KnownConfigNames.PostgresTemplateCache, defaultValue: true)
             || !await TryCopyTemplateAsync(configuration[KnownConfigNames.PostgresTemplateDirectory], binDirectory, dataDirectory, password, runAsUser))
         {
             await InitializeAsync(binDirectory, dataDirectory, root, password, runAsUser, sync: resource.IsPersistent);
+            RememberPassword(dataDirectory, password, runAsUser);
         }
 
         var port = resource.PrimaryEndpoint.Allocated.Port.ToString(CultureInfo.InvariantCulture);
@@ -107,7 +111,10 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
             await template.CopyAsync(templateDirectory, dataDirectory, context.CancellationToken);
             if (resource.IsPersistent)
             {
-                await RunHelperAsync(Path.Combine(binDirectory, "initdb"), ["--sync-only", "-D", dataDirectory], dataDirectory, runAsUser, "initdb --sync-only");
+                // One syncfs(2) of the file system rather than initdb --sync-only's fsync of each of the copy's thousand
+                // files: the same guarantee (PostgreSQL 17 offers it as initdb --sync-method=syncfs), and a second less
+                // on the start's critical path while the other resources start beside it.
+                await RunHelperAsync("sync", ["--file-system", dataDirectory], dataDirectory, runAsUser: null, "sync --file-system");
             }
 
             await SetPasswordAsync(binDirectory, dataDirectory, password, runAsUser);
@@ -178,10 +185,12 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
 
     /// <summary>
     /// Persistent data keeps the password of the run that created it; the parameter may have changed since (new user
-    /// secrets, another machine). Single-user mode sets it before the server starts, reading it from standard input.
+    /// secrets, another machine). Single-user mode sets it before the server starts, reading it from standard input;
+    /// <see cref="PostgresPasswordStamp"/> then lets later starts with the same password skip this.
     /// </summary>
     private async Task SetPasswordAsync(string binDirectory, string dataDirectory, string password, string? runAsUser)
     {
+        PostgresPasswordStamp.Remove(dataDirectory);
         var (exitCode, output) = await ProcessSpawner.RunToCompletionAsync(
             new ProcessSpec(Path.Combine(binDirectory, "postgres"))
             {
@@ -197,7 +206,12 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
             throw new DistributedApplicationException(
                 $"could not prepare the existing data directory {dataDirectory} (is another server using it?): {output.Trim()}");
         }
+
+        RememberPassword(dataDirectory, password, runAsUser);
     }
+
+    private static void RememberPassword(string dataDirectory, string password, string? runAsUser) =>
+        ChangeOwner(PostgresPasswordStamp.Write(dataDirectory, password), runAsUser);
 
     private static string FindBinDirectory(string? configured)
     {
