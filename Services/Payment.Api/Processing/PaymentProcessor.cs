@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Payment.Api.Gateway;
 using Payment.Api.Infrastructure;
 using Payment.Api.Model;
@@ -52,7 +51,7 @@ public sealed partial class PaymentProcessor(
                 {
                     due = await FindDueAsync(settings.MaxConcurrentPayments, stoppingToken);
                 }
-                catch (Exception exception) when (IsDatabaseUnavailable(exception) && !stoppingToken.IsCancellationRequested)
+                catch (Exception exception) when (DatabaseFailures.IsTransient(exception) && !stoppingToken.IsCancellationRequested)
                 {
                     LogDatabaseUnavailable(logger, exception);
                     await signal.WaitAsync(settings.PollInterval, stoppingToken);
@@ -137,7 +136,7 @@ public sealed partial class PaymentProcessor(
             await db.Payments.Where(p => p.Id == id && p.Status == PaymentStatus.Pending)
                 .ExecuteUpdateAsync(p => p.SetProperty(x => x.NextAttemptAt, next), cancellationToken);
         }
-        catch (Exception exception) when (IsDatabaseUnavailable(exception))
+        catch (Exception exception) when (DatabaseFailures.IsTransient(exception))
         {
             LogDatabaseUnavailable(logger, exception);
         }
@@ -359,10 +358,6 @@ public sealed partial class PaymentProcessor(
     }
 
     private static string Shorten(string text) => text.Length <= PaymentContext.MaxReasonLength ? text : text[..PaymentContext.MaxReasonLength];
-
-    private static bool IsDatabaseUnavailable(Exception exception) =>
-        exception is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException
-        || exception.InnerException is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} of order {OrderId}: {Status}")]
     private static partial void LogSettled(ILogger logger, PaymentKind kind, Guid orderId, PaymentStatus status);

@@ -8,8 +8,9 @@ using Npgsql;
 namespace Shop.EventBus.Tests;
 
 /// <summary>
-/// The failures the services answer with 503 instead of 500 (<see cref="ProblemDetailsExtensions.FindTransientDatabaseFailure"/>),
-/// as Npgsql and EF Core really throw them, on a real server.
+/// The failures the services answer with 503 instead of 500 (<see cref="ProblemDetailsExtensions.FindTransientDatabaseFailure"/>)
+/// and those the event bus and background workers wait out (<see cref="DatabaseFailures.IsTransient"/>), as Npgsql and
+/// EF Core really throw them, on a real server.
 /// </summary>
 [Collection(BusCollection.Name)]
 public sealed class TransientFailureTests(InfrastructureFixture infrastructure)
@@ -29,6 +30,7 @@ public sealed class TransientFailureTests(InfrastructureFixture infrastructure)
         var exception = await Assert.ThrowsAnyAsync<Exception>(() => db.Accounts.CountAsync());
 
         Assert.True(ProblemDetailsExtensions.FindTransientDatabaseFailure(exception) is not null, $"not transient: {exception}");
+        Assert.True(DatabaseFailures.IsTransient(exception), $"not transient for the bus: {exception}");
     }
 
     [Fact]
@@ -44,6 +46,7 @@ public sealed class TransientFailureTests(InfrastructureFixture infrastructure)
         var exception = await Assert.ThrowsAnyAsync<Exception>(() => db.Accounts.CountAsync());
 
         Assert.True(ProblemDetailsExtensions.FindTransientDatabaseFailure(exception) is not null, $"not transient: {exception}");
+        Assert.True(DatabaseFailures.IsTransient(exception), $"not transient for the bus: {exception}");
     }
 
     [Fact]
@@ -53,6 +56,18 @@ public sealed class TransientFailureTests(InfrastructureFixture infrastructure)
 
         var exception = await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("SELECT no_such_column FROM \"Accounts\""));
 
+        Assert.Null(ProblemDetailsExtensions.FindTransientDatabaseFailure(exception));
+        Assert.False(DatabaseFailures.IsTransient(exception));
+    }
+
+    [Fact]
+    public async Task A_table_not_migrated_yet_is_waited_for_by_the_bus_but_is_no_503()
+    {
+        await using var db = Ledger.OpenContext(await infrastructure.CreateDatabaseAsync(Eventually.Timeout()));
+
+        var exception = await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("SELECT 1 FROM \"NotMigratedYet\""));
+
+        Assert.True(DatabaseFailures.IsTransient(exception), $"not transient for the bus: {exception}");
         Assert.Null(ProblemDetailsExtensions.FindTransientDatabaseFailure(exception));
     }
 

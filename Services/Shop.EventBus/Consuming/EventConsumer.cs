@@ -332,7 +332,7 @@ internal sealed partial class EventConsumer<TContext>(
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
             {
-                if (EventDispatcher<TContext>.IsTransientDatabaseFailure(exception))
+                if (DatabaseFailures.IsTransient(exception))
                 {
                     databaseFailures++;
                     var wait = Backoff.Delay(databaseFailures, Settings.RetryDelay, Settings.MaxRetryDelay);
@@ -416,7 +416,7 @@ internal sealed partial class EventConsumer<TContext>(
                 return;
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested
-                && (exception is KafkaException || EventDispatcher<TContext>.IsTransientDatabaseFailure(exception)))
+                && (exception is KafkaException || DatabaseFailures.IsTransient(exception)))
             {
                 var delay = Backoff.Delay(failures, Settings.RetryDelay, Settings.MaxRetryDelay);
                 LogInfrastructureRetry(logger, what, delay.TotalMilliseconds, exception.Message);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -165,27 +164,5 @@ internal sealed class EventDispatcher<TContext>(IServiceScopeFactory scopes, Tim
         }
 
         return recorded;
-    }
-
-    /// <summary>
-    /// Whether the database (not the message) is the problem: the server is unreachable, restarting or overloaded,
-    /// the transaction lost a deadlock or serialization race, or the bus's tables are not there yet (the service's
-    /// migrations are still running). Such failures are retried without counting as attempts, because
-    /// dead-lettering every message during a database outage or a deployment would be wrong.
-    /// </summary>
-    public static bool IsTransientDatabaseFailure(Exception exception)
-    {
-        for (var current = exception; current is not null; current = current.InnerException)
-        {
-            switch (current)
-            {
-                case PostgresException { SqlState: PostgresErrorCodes.UndefinedTable }:
-                case NpgsqlException { IsTransient: true }:
-                case SocketException:
-                    return true;
-            }
-        }
-
-        return false;
     }
 }
