@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Configuration;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,6 +13,20 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class NpgsqlDbContextExtensions
 {
+    /// <summary>
+    /// EF Core logs every failed command, save and query as an error, with its SQL, before it throws. The exception
+    /// reaches code that knows what it means and logs it once: the request's exception handler (a 500, or a 503 when
+    /// the database is unavailable), the event bus's retries, a background worker. Some failures are expected and
+    /// handled, such as a retried order's <c>Idempotency-Key</c> meeting its unique index. So EF Core's own copies are
+    /// debug messages here. Connection failures keep their level: they explain an unhealthy database check.
+    /// </summary>
+    private static readonly (EventId, LogLevel)[] FailedOperationsLoggedByTheirCaller =
+    [
+        (RelationalEventId.CommandError, LogLevel.Debug),
+        (CoreEventId.SaveChangesFailed, LogLevel.Debug),
+        (CoreEventId.QueryIterationFailed, LogLevel.Debug),
+    ];
+
     /// <summary>Statements each connection keeps prepared; a service's hot paths use a few dozen.</summary>
     public const int MaxAutoPreparedStatements = 64;
 
@@ -64,7 +80,8 @@ public static class NpgsqlDbContextExtensions
         // Saves that only insert, such as a placed order, commit in their one round trip (InsertOnlyBatches).
         builder.Services.AddDbContextPool<TContext>(options => options
             .UseNpgsql(connectionString, configureNpgsql)
-            .WithoutTransactionForInsertOnlyBatches());
+            .WithoutTransactionForInsertOnlyBatches()
+            .ConfigureWarnings(warnings => warnings.Log(FailedOperationsLoggedByTheirCaller)));
 
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>(name: connectionName);
 

@@ -46,6 +46,24 @@ internal sealed class CheckoutDriver(DistributedApplication app)
         return Identity.CreateGatewayClient(_adminToken);
     }
 
+    /// <summary>
+    /// A resource's structured logs since <paramref name="since"/>, as the dashboard received them over OTLP (a second
+    /// or so after they were written), optionally only those containing <paramref name="text"/> or at
+    /// <paramref name="level"/> and above.
+    /// </summary>
+    public async Task<List<JsonElement>> LogsAsync(string resource, DateTimeOffset since, CancellationToken cancellationToken, string? text = null, string? level = null)
+    {
+        var login = app.GetDashboardLoginUrl();
+        using var dashboard = new HttpClient { BaseAddress = new Uri(login.GetLeftPart(UriPartial.Authority)) };
+        dashboard.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Bearer", login.Query.TrimStart('?').Split('&').Single(p => p.StartsWith("t=", StringComparison.Ordinal))[2..]);
+        var query = $"/api/telemetry/logs?resource={Uri.EscapeDataString(resource)}&limit=500";
+        query += text is null ? "" : $"&text={Uri.EscapeDataString(text)}";
+        query += level is null ? "" : $"&level={level}";
+        var logs = await dashboard.GetFromJsonAsync<JsonElement>(query, cancellationToken);
+        return [.. logs.GetProperty("logs").EnumerateArray().Where(l => l.GetProperty("timestamp").GetDateTimeOffset() >= since).Select(l => l.Clone())];
+    }
+
     /// <summary>Creates a product with <paramref name="stock"/> units, as an admin would, with the catalog's first brand and category.</summary>
     public async Task<TestProduct> CreateProductAsync(int stock, decimal price, CancellationToken cancellationToken)
     {

@@ -142,6 +142,7 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
         var ct = timeout.Token;
         var product = await _checkout.CreateProductAsync(stock: 10, price: 7m, ct);
         using var shopper = await _checkout.NewShopperAsync("idempotent", ct);
+        var started = DateTimeOffset.UtcNow;
         var key = Guid.NewGuid().ToString();
         var cart = Shopper.Cart((product.Id, 1));
 
@@ -174,6 +175,15 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
         Assert.Equal(1, (await _checkout.Simulator.LedgerAsync(ids[0], ct)).Count("charge", "succeeded"));
         var stock = await CheckoutDriver.EventuallyAsync(() => _checkout.StockAsync(product.Id, ct), s => s.ReservedStock == 0, "the sale", ct);
         Assert.Equal(9, stock.OnHand);
+
+        // A retry is what clients are told to do: ordering answers it without logging an error. An order placed after
+        // the retries (another shopper's) marks how far the log export has got.
+        using var next = await _checkout.NewShopperAsync("idempotent-next", ct);
+        var marker = await next.PlaceOrderAsync(ct, ((await _checkout.CreateProductAsync(stock: 1, price: 1m, ct)).Id, 1));
+        await CheckoutDriver.EventuallyAsync(
+            () => _checkout.LogsAsync("ordering", started, ct, text: marker.ToString()), logs => logs.Count > 0, "ordering's log of the next order", ct);
+        var errors = await _checkout.LogsAsync("ordering", started, ct, level: "Error");
+        Assert.True(errors.Count == 0, $"ordering logged errors: {string.Join(" | ", errors.Select(e => e.GetProperty("message").GetString()))}");
     }
 
     [Fact]
