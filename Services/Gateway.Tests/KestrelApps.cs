@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests;
 
@@ -11,6 +13,18 @@ internal static class KestrelApps
     /// <summary>The address a started app listens on (it was given port 0).</summary>
     public static string AddressOf(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+
+    /// <summary>A minimal app on a free loopback port, not started yet, without logging.</summary>
+    public static WebApplication CreateSlim(Action<WebApplication> map, Action<IServiceCollection>? services = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        services?.Invoke(builder.Services);
+        var app = builder.Build();
+        map(app);
+        return app;
+    }
 
     /// <summary>A client of a started app.</summary>
     public static HttpClient ClientOf(WebApplication app) => new() { BaseAddress = new Uri(AddressOf(app)) };

@@ -2,10 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Gateway.Middleware;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Tests;
@@ -34,14 +32,14 @@ public sealed class ProxyTracePropagationTests : IAsyncLifetime
         };
         ActivitySource.AddActivityListener(_listener);
 
-        _backend = StartSlim(app => app.MapGet("/items", (HttpRequest request) =>
+        _backend = KestrelApps.CreateSlim(app => app.MapGet("/items", (HttpRequest request) =>
         {
             _received.Enqueue((request.Headers.TraceParent.SingleOrDefault(), request.Headers.TraceState.SingleOrDefault()));
             return "ok";
         }));
         await _backend.StartAsync();
 
-        _proxy = StartSlim(
+        _proxy = KestrelApps.CreateSlim(
             app => app.MapReverseProxy(),
             services => services.AddReverseProxy()
                 .LoadFromMemory(
@@ -129,16 +127,5 @@ public sealed class ProxyTracePropagationTests : IAsyncLifetime
         }
 
         throw new Xunit.Sdk.XunitException($"no request span of the proxy in trace {traceId}");
-    }
-
-    private static WebApplication StartSlim(Action<WebApplication> map, Action<IServiceCollection>? services = null)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        services?.Invoke(builder.Services);
-        var app = builder.Build();
-        map(app);
-        return app;
     }
 }

@@ -27,6 +27,7 @@ app.MapDefaultEndpoints();
 app.MapOrderDetailsApi();
 app.MapReverseProxy(proxy =>
 {
+    proxy.UseUnreachableServiceAnswers();
     proxy.UseRequestBodyLimitErrors();
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();
