@@ -134,6 +134,9 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
 
         await shop.App.ResourceCommands.StartAsync(resource, ct);
         await notifications.WaitForResourceHealthyAsync(resource, ct);
+        // This test process's own pooled connections (the tests that read databases directly) died with the server;
+        // the services' pools recover by retrying, the tests' helpers do not retry.
+        NpgsqlConnection.ClearAllPools();
         await burst;
 
         var orders = await CheckoutDriver.EventuallyAsync(

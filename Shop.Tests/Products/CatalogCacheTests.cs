@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
+using Shop.Hosting;
+using Shop.Hosting.ApplicationModel;
 using Shop.Hosting.Testing;
 using Xunit.Abstractions;
 
@@ -181,6 +183,56 @@ public sealed class CatalogCacheTests
         }
         while (stock != 5 && !await DelayAsync(ct));
         Assert.Equal(5, stock);
+    }
+
+    /// <summary>
+    /// Redis dies (SIGKILL) under products' cache and the gateway's invalidation channel. Reads go on; with no channel
+    /// to hear invalidations on, the gateway keeps nothing, so an admin's change still shows at once. Once Redis is
+    /// back the gateway caches again, and a change made then still drops the page.
+    /// </summary>
+    [Fact]
+    public async Task With_Redis_killed_reads_go_on_an_admins_change_shows_at_once_and_caching_resumes_once_it_is_back()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var token = Guid.NewGuid().ToString("N")[..12];
+        var product = await _catalog.CreateProductAsync(10, 30m, ct, name: $"Redis outage probe {token}");
+        var stockApi = $"/api/products/items/{product.GetProperty("id").GetInt32()}/stock";
+        var page = $"/api/products/items?search={token}";
+        using var shopper = _catalog.Anonymous();
+        using var admin = await _catalog.AdminThroughGatewayAsync(ct);
+        async Task AdjustStockAsync(int by)
+        {
+            using var change = await admin.PutAsJsonAsync(stockApi, new { adjustBy = by }, ct);
+            Assert.Equal(HttpStatusCode.OK, change.StatusCode);
+        }
+
+        Assert.Equal(10, await ReadFromTheGatewayCacheAsync(shopper, page, ct));
+
+        var notifications = _catalog.App.ResourceNotifications;
+        var redis = await notifications.WaitForResourceHealthyAsync("cache", ct);
+        System.Diagnostics.Process.GetProcessById(redis.Snapshot.ProcessId!.Value).Kill();
+        await notifications.WaitForResourceAsync("cache", KnownResourceStates.Exited, ct);
+
+        await AdjustStockAsync(-3);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            Assert.Equal((null, 7), await ReadStockAsync(shopper, page, ct));
+        }
+
+        await _catalog.App.ResourceCommands.StartAsync("cache", ct);
+        await notifications.WaitForResourceHealthyAsync("cache", ct);
+        // The gateway resubscribes by itself, within a few seconds of Redis being back, and caches again.
+        (TimeSpan? Age, int Stock) read;
+        do
+        {
+            read = await ReadStockAsync(shopper, page, ct);
+        }
+        while (read.Age is null && !await DelayAsync(ct));
+        Assert.Equal(7, read.Stock);
+
+        await AdjustStockAsync(-2);
+        Assert.Equal(5, (await ReadStockAsync(shopper, page, ct)).Stock);
     }
 
     /// <summary>The product's stock on the page, and the page's <c>Age</c> (set only when the gateway answered from its cache).</summary>
