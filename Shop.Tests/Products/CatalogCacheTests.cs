@@ -187,8 +187,9 @@ public sealed class CatalogCacheTests
 
     /// <summary>
     /// Redis dies (SIGKILL) under products' cache and the gateway's invalidation channel. Reads go on; with no channel
-    /// to hear invalidations on, the gateway keeps nothing, so an admin's change still shows at once. Once Redis is
-    /// back the gateway caches again, and a change made then still drops the page.
+    /// to hear invalidations on, the gateway keeps nothing, so an admin's change still shows at once (products runs one
+    /// replica here, which drops its own memory entries). Once Redis is back the gateway caches again, and a change
+    /// made then still drops the page.
     /// </summary>
     [Fact]
     public async Task With_Redis_killed_reads_go_on_an_admins_change_shows_at_once_and_caching_resumes_once_it_is_back()
