@@ -11,8 +11,12 @@ namespace Microsoft.Extensions.Hosting;
 
 public static partial class ProblemDetailsExtensions
 {
-    /// <summary>Seconds a client is asked to wait (<c>Retry-After</c>) when the service's database is unavailable.</summary>
-    public const int DatabaseRetryAfterSeconds = 5;
+    /// <summary>
+    /// Seconds a client is asked to wait (<c>Retry-After</c>) with a 503: what the request needs (the service's
+    /// database, another service, the service behind the gateway) is unavailable for now, about as long as a restarted
+    /// process takes to come back.
+    /// </summary>
+    public const int UnavailableRetryAfterSeconds = 5;
 
     /// <summary>
     /// Every error an API returns is an RFC 7807 problem: unhandled exceptions (without internals), empty
@@ -104,7 +108,7 @@ public static partial class ProblemDetailsExtensions
             }
 
             LogDatabaseUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, failure.Message);
-            httpContext.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            httpContext.Response.Headers.RetryAfter = UnavailableRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             return WriteProblemAsync(
                 problemDetails,
                 httpContext,

@@ -48,7 +48,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         using var response = await _client.GetAsync(path);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal(TimeSpan.FromSeconds(ProblemDetailsExtensions.DatabaseRetryAfterSeconds), response.Headers.RetryAfter?.Delta);
+        Assert.Equal(TimeSpan.FromSeconds(ProblemDetailsExtensions.UnavailableRetryAfterSeconds), response.Headers.RetryAfter?.Delta);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(503, problem.GetProperty("status").GetInt32());

@@ -4,6 +4,7 @@ using Gateway.Middleware;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Tests;
@@ -59,7 +60,7 @@ public sealed class UnreachableServicesTests : IAsyncLifetime
         using var response = await _client.PostAsync("/down/orders", new StringContent("{}"));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal(TimeSpan.FromSeconds(UnreachableServices.RetryAfterSeconds), response.Headers.RetryAfter?.Delta);
+        Assert.Equal(TimeSpan.FromSeconds(ProblemDetailsExtensions.UnavailableRetryAfterSeconds), response.Headers.RetryAfter?.Delta);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 

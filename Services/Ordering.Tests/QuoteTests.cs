@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Ordering.Api.Apis;
 using Ordering.Api.Model;
@@ -19,7 +20,7 @@ public class QuoteTests
     {
         var products = new FakeProductsHandler(Backpack, Poles);
 
-        var result = await QuotesApi.CreateQuote(Cart((1, 2), (4, 3)), products.CreateClient(), CancellationToken.None);
+        var result = await QuotesApi.CreateQuote(Cart((1, 2), (4, 3)), products.CreateClient(), new DefaultHttpContext(), CancellationToken.None);
 
         var quote = Assert.IsType<Ok<Quote>>(result.Result).Value!;
         Assert.Equal(
@@ -33,7 +34,7 @@ public class QuoteTests
     {
         var products = new FakeProductsHandler(Backpack, Poles);
 
-        await QuotesApi.CreateQuote(Cart((1, 1), (4, 1)), products.CreateClient(), CancellationToken.None);
+        await QuotesApi.CreateQuote(Cart((1, 1), (4, 1)), products.CreateClient(), new DefaultHttpContext(), CancellationToken.None);
 
         var request = Assert.Single(products.Requests);
         Assert.Equal("http://products/api/products/items/by?ids=1&ids=4", request.ToString());
@@ -44,7 +45,7 @@ public class QuoteTests
     {
         var products = new FakeProductsHandler(Backpack);
 
-        var result = await QuotesApi.CreateQuote(Cart((1, 1), (999, 2)), products.CreateClient(), CancellationToken.None);
+        var result = await QuotesApi.CreateQuote(Cart((1, 1), (999, 2)), products.CreateClient(), new DefaultHttpContext(), CancellationToken.None);
 
         var problem = Assert.IsType<ValidationProblem>(result.Result);
         var (field, messages) = Assert.Single(problem.ProblemDetails.Errors);
@@ -59,7 +60,7 @@ public class QuoteTests
     {
         var products = new FakeProductsHandler(Backpack);
 
-        var result = await QuotesApi.CreateQuote(Cart((1, quantity)), products.CreateClient(), CancellationToken.None);
+        var result = await QuotesApi.CreateQuote(Cart((1, quantity)), products.CreateClient(), new DefaultHttpContext(), CancellationToken.None);
 
         var problem = Assert.IsType<ValidationProblem>(result.Result);
         Assert.Equal(["items[0].quantity"], problem.ProblemDetails.Errors.Keys);
@@ -71,8 +72,8 @@ public class QuoteTests
     {
         var products = new FakeProductsHandler(Backpack);
 
-        var empty = await QuotesApi.CreateQuote(Cart(), products.CreateClient(), CancellationToken.None);
-        var missing = await QuotesApi.CreateQuote(new QuoteRequest(null), products.CreateClient(), CancellationToken.None);
+        var empty = await QuotesApi.CreateQuote(Cart(), products.CreateClient(), new DefaultHttpContext(), CancellationToken.None);
+        var missing = await QuotesApi.CreateQuote(new QuoteRequest(null), products.CreateClient(), new DefaultHttpContext(), CancellationToken.None);
 
         Assert.Equal(["items"], Assert.IsType<ValidationProblem>(empty.Result).ProblemDetails.Errors.Keys);
         Assert.Equal(["items"], Assert.IsType<ValidationProblem>(missing.Result).ProblemDetails.Errors.Keys);
@@ -104,10 +105,12 @@ public class QuoteTests
     {
         var products = new FakeProductsHandler(Backpack) { FailWith = HttpStatusCode.InternalServerError };
 
-        var result = await QuotesApi.CreateQuote(Cart((1, 1)), products.CreateClient(), CancellationToken.None);
+        var httpContext = new DefaultHttpContext();
+        var result = await QuotesApi.CreateQuote(Cart((1, 1)), products.CreateClient(), httpContext, CancellationToken.None);
 
         var problem = Assert.IsType<ProblemHttpResult>(result.Result);
         Assert.Equal(503, problem.StatusCode);
         Assert.Equal("The product catalog is unavailable.", problem.ProblemDetails.Title);
+        Assert.Equal("5", httpContext.Response.Headers.RetryAfter.ToString());
     }
 }

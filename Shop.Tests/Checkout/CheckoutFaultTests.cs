@@ -57,6 +57,14 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
     public Task Orders_placed_while_ordering_is_killed_and_restarted_are_refused_until_it_is_back_and_all_finish_once() =>
         OrdersPlacedAcrossAKillAllFinishAndNoneIsChargedTwiceAsync("ordering", "ordering-burst", HttpStatusCode.BadGateway, HttpStatusCode.ServiceUnavailable);
 
+    /// <summary>
+    /// Products dies with reservations under way: ordering cannot price new orders and answers 503 with
+    /// <c>Retry-After</c>; after the restart products takes up the submissions it had not reserved yet, once each.
+    /// </summary>
+    [Fact]
+    public Task Orders_placed_while_products_is_killed_and_restarted_are_refused_until_it_is_back_and_all_finish_once() =>
+        OrdersPlacedAcrossAKillAllFinishAndNoneIsChargedTwiceAsync("products", "products-burst", HttpStatusCode.ServiceUnavailable);
+
     /// <param name="refusals">When placing an order needs <paramref name="resource"/>, the answers it gets while the
     /// resource is down: the shoppers retry those (and only those) under the same key, and the resource is restarted
     /// once one of them has come back.</param>

@@ -5,9 +5,6 @@ namespace Gateway.Middleware;
 
 public static class UnreachableServices
 {
-    /// <summary>How long a client is asked to wait before retrying: about what a restarted service takes to come up.</summary>
-    public const int RetryAfterSeconds = 5;
-
     /// <summary>
     /// A service that cannot be reached (its process is down or restarting: the connection is refused, or no
     /// destination is left) is unavailable for now, not a bad gateway: the request gets 503 with <c>Retry-After</c>, as
@@ -25,7 +22,7 @@ public static class UnreachableServices
             if (!context.Response.HasStarted && context.GetForwarderErrorFeature() is { } failure && IsUnreachable(failure))
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                context.Response.Headers.RetryAfter = ProblemDetailsExtensions.UnavailableRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             }
         });
         return proxy;

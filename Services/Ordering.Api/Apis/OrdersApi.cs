@@ -96,10 +96,8 @@ public static class OrdersApi
             case PlaceOrderResult.Invalid invalid:
                 return TypedResults.ValidationProblem(invalid.Errors, title: "The order has invalid items.");
             default:
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status503ServiceUnavailable,
-                    title: "The product catalog is unavailable.",
-                    detail: "Prices could not be read from the products service, so no order was placed. Retry with the same Idempotency-Key.");
+                return QuotesApi.CatalogUnavailable(
+                    httpContext, "Prices could not be read from the products service, so no order was placed. Retry with the same Idempotency-Key.");
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Ordering.Api.Model;
 using Ordering.Api.Services;
@@ -23,6 +24,7 @@ public static class QuotesApi
     public static async Task<Results<Ok<Quote>, ValidationProblem, ProblemHttpResult>> CreateQuote(
         QuoteRequest request,
         ProductsClient products,
+        HttpContext httpContext,
         CancellationToken cancellationToken)
     {
         var errors = CartPricing.Validate(request.Items, "quote");
@@ -39,14 +41,18 @@ public static class QuotesApi
         }
         catch (ProductsUnavailableException)
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status503ServiceUnavailable,
-                title: "The product catalog is unavailable.",
-                detail: "Prices could not be read from the products service. Try again shortly.");
+            return CatalogUnavailable(httpContext, "Prices could not be read from the products service. Try again shortly.");
         }
 
         return CartPricing.TryPrice(items, catalog, out var quote, out errors)
             ? TypedResults.Ok(quote)
             : TypedResults.ValidationProblem(errors);
+    }
+
+    /// <summary>503 with <c>Retry-After</c>: products did not answer (down, restarting, or without its database).</summary>
+    internal static ProblemHttpResult CatalogUnavailable(HttpContext httpContext, string detail)
+    {
+        httpContext.Response.Headers.RetryAfter = ProblemDetailsExtensions.UnavailableRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The product catalog is unavailable.", detail: detail);
     }
 }
