@@ -59,6 +59,15 @@ public class ApiProblemTests
     }
 
     [Fact]
+    public async Task An_unavailable_service_that_says_when_to_retry_is_quoted()
+    {
+        var problem = await ReadAsync(HttpStatusCode.ServiceUnavailable,
+            """{"title":"The product catalog is unavailable.","status":503,"detail":"Retry with the same Idempotency-Key."}""", TimeSpan.FromSeconds(5));
+
+        Assert.Equal("Ordering is unavailable right now. Please try again in 5 seconds. Retry with the same Idempotency-Key.", problem.Message("Ordering"));
+    }
+
+    [Fact]
     public async Task A_failure_without_a_problem_body_still_gets_a_sentence()
     {
         var gatewayDown = await ReadAsync(HttpStatusCode.BadGateway, json: null);

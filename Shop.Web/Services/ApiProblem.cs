@@ -5,7 +5,7 @@ namespace Shop.Web.Services;
 
 /// <summary>
 /// An API's refusal as the storefront shows it: the RFC 7807 problem the gateway or a service answered with (status,
-/// title, detail, validation errors by field) and, for 429, when to try again. <see cref="Message"/> turns it into a
+/// title, detail, validation errors by field) and, for 429 and 503, when to try again. <see cref="Message"/> turns it into a
 /// sentence a shopper can act on.
 /// </summary>
 public sealed record ApiProblem(
@@ -28,14 +28,17 @@ public sealed record ApiProblem(
                 string.Join(" ", Errors.Values.SelectMany(m => m).Distinct()),
             StatusCodes.Status401Unauthorized => "Your session has expired. Please sign in again.",
             StatusCodes.Status403Forbidden => "Your account is not allowed to do that.",
-            StatusCodes.Status429TooManyRequests => RetryAfter is { } wait
-                ? $"You're going a little fast. Please try again in {Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} seconds."
-                : "You're going a little fast. Please try again in a moment.",
-            >= 500 => $"{what} is unavailable right now. Please try again in a moment."
+            StatusCodes.Status429TooManyRequests => $"You're going a little fast. Please try again {When()}.",
+            >= 500 => $"{what} is unavailable right now. Please try again {When()}."
                       + (Detail is { Length: > 0 } && Status == StatusCodes.Status503ServiceUnavailable ? " " + Detail : string.Empty),
             _ => Detail ?? Title ?? $"{what} could not do that (error {Status}).",
         };
     }
+
+    /// <summary>When to try again, as the answer's <c>Retry-After</c> says (a 429, a 503), or "in a moment".</summary>
+    private string When() => RetryAfter is { } wait
+        ? $"in {Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} seconds"
+        : "in a moment";
 
     /// <summary>Reads the problem a failed response carries; a body that is not a problem still gives its status.</summary>
     public static async Task<ApiProblem> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken = default)
