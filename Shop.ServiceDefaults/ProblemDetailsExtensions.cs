@@ -18,6 +18,13 @@ public static partial class ProblemDetailsExtensions
     /// </summary>
     public const int UnavailableRetryAfterSeconds = 5;
 
+    /// <summary>Asks the client to retry in <see cref="UnavailableRetryAfterSeconds"/>: for a 503.</summary>
+    public static void SetUnavailableRetryAfter(this HttpResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        response.Headers.RetryAfter = UnavailableRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+    }
+
     /// <summary>
     /// Every error an API returns is an RFC 7807 problem: unhandled exceptions (without internals), empty
     /// 4xx/5xx responses, and requests that cannot be bound (a query value that is not a number, malformed
@@ -108,7 +115,7 @@ public static partial class ProblemDetailsExtensions
             }
 
             LogDatabaseUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, failure.Message);
-            httpContext.Response.Headers.RetryAfter = UnavailableRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            httpContext.Response.SetUnavailableRetryAfter();
             return WriteProblemAsync(
                 problemDetails,
                 httpContext,

@@ -6,7 +6,6 @@ using Gateway.Middleware;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -29,18 +28,20 @@ public sealed class BearerAuthenticationTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<TimeProvider>(_time);
-        builder.Services.AddSingleton(_calls);
-        builder.Services.AddAuthentication()
-            .AddScheme<AuthenticationSchemeOptions, CountingHandler>(JwtBearerDefaults.AuthenticationScheme, _ => { });
-        builder.Services.AddBearerAuthentication();
-
-        _app = builder.Build();
-        _app.UseBearerAuthentication();
-        _app.MapGet("/whoami", (HttpContext context) => context.User.FindFirstValue("sub") ?? "anonymous");
+        _app = KestrelApps.CreateSlim(
+            app =>
+            {
+                app.UseBearerAuthentication();
+                app.MapGet("/whoami", (HttpContext context) => context.User.FindFirstValue("sub") ?? "anonymous");
+            },
+            builder =>
+            {
+                builder.Services.AddSingleton<TimeProvider>(_time);
+                builder.Services.AddSingleton(_calls);
+                builder.Services.AddAuthentication()
+                    .AddScheme<AuthenticationSchemeOptions, CountingHandler>(JwtBearerDefaults.AuthenticationScheme, _ => { });
+                builder.Services.AddBearerAuthentication();
+            });
         await _app.StartAsync();
 
         _client = KestrelApps.ClientOf(_app);

@@ -15,12 +15,12 @@ internal static class KestrelApps
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
 
     /// <summary>A minimal app on a free loopback port, not started yet, without logging.</summary>
-    public static WebApplication CreateSlim(Action<WebApplication> map, Action<IServiceCollection>? services = null)
+    public static WebApplication CreateSlim(Action<WebApplication> map, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        services?.Invoke(builder.Services);
+        configure?.Invoke(builder);
         var app = builder.Build();
         map(app);
         return app;

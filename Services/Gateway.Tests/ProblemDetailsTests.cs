@@ -3,9 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests;
 
@@ -17,19 +15,19 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.AddDefaultProblemDetails();
-        _app = builder.Build();
-        _app.UseExceptionHandler();
-        _app.MapGet("/database-unreachable", string () => throw new FakeDbException("Failed to connect to 127.0.0.1:5432", transient: true));
-        // EF Core's execution strategy wraps a transient failure it does not retry.
-        _app.MapGet("/database-unreachable-through-ef", string () => throw new InvalidOperationException(
-            "An exception has been raised that is likely due to a transient failure.",
-            new FakeDbException("The connection pool has been exhausted", transient: true)));
-        _app.MapGet("/database-refused-the-statement", string () => throw new FakeDbException("column \"x\" does not exist", transient: false));
-        _app.MapGet("/bug", string () => throw new InvalidOperationException("a bug"));
+        _app = KestrelApps.CreateSlim(
+            app =>
+            {
+                app.UseExceptionHandler();
+                app.MapGet("/database-unreachable", string () => throw new FakeDbException("Failed to connect to 127.0.0.1:5432", transient: true));
+                // EF Core's execution strategy wraps a transient failure it does not retry.
+                app.MapGet("/database-unreachable-through-ef", string () => throw new InvalidOperationException(
+                    "An exception has been raised that is likely due to a transient failure.",
+                    new FakeDbException("The connection pool has been exhausted", transient: true)));
+                app.MapGet("/database-refused-the-statement", string () => throw new FakeDbException("column \"x\" does not exist", transient: false));
+                app.MapGet("/bug", string () => throw new InvalidOperationException("a bug"));
+            },
+            builder => builder.AddDefaultProblemDetails());
         await _app.StartAsync();
         _client = KestrelApps.ClientOf(_app);
     }

@@ -41,7 +41,7 @@ public sealed class ProxyTracePropagationTests : IAsyncLifetime
 
         _proxy = KestrelApps.CreateSlim(
             app => app.MapReverseProxy(),
-            services => services.AddReverseProxy()
+            builder => builder.Services.AddReverseProxy()
                 .LoadFromMemory(
                     [new RouteConfig { RouteId = "all", ClusterId = "backend", Match = new RouteMatch { Path = "{**catch-all}" } }],
                     [new ClusterConfig

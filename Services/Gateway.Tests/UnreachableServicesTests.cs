@@ -36,10 +36,10 @@ public sealed class UnreachableServicesTests : IAsyncLifetime
                 app.UseStatusCodePages();
                 app.MapReverseProxy(proxy => proxy.UseUnreachableServiceAnswers());
             },
-            services =>
+            builder =>
             {
-                services.AddProblemDetails();
-                services.AddReverseProxy().LoadFromMemory(
+                builder.Services.AddProblemDetails();
+                builder.Services.AddReverseProxy().LoadFromMemory(
                     [Route("up", "/items"), Route("up", "/dies"), Route("down", "/down/{**rest}")],
                     [Cluster("up", KestrelApps.AddressOf(_backend)), Cluster("down", $"http://127.0.0.1:{closedPort}")]);
             });

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Middleware;
@@ -22,7 +21,7 @@ public static class UnreachableServices
             if (!context.Response.HasStarted && context.GetForwarderErrorFeature() is { } failure && IsUnreachable(failure))
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                context.Response.Headers.RetryAfter = ProblemDetailsExtensions.UnavailableRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                context.Response.SetUnavailableRetryAfter();
             }
         });
         return proxy;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Ordering.Api.Model;
 using Ordering.Api.Services;
@@ -52,7 +51,7 @@ public static class QuotesApi
     /// <summary>503 with <c>Retry-After</c>: products did not answer (down, restarting, or without its database).</summary>
     internal static ProblemHttpResult CatalogUnavailable(HttpContext httpContext, string detail)
     {
-        httpContext.Response.Headers.RetryAfter = ProblemDetailsExtensions.UnavailableRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        httpContext.Response.SetUnavailableRetryAfter();
         return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The product catalog is unavailable.", detail: detail);
     }
 }
