@@ -13,12 +13,12 @@ var app = builder.Build();
 
 app.UseForwardedClientAddresses();
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+app.UseProblemStatusCodePages();
 app.UseRequestBodyLimit();
 
 app.UseStorefrontCors();
 app.UseBearerAuthentication();
-app.UseRateLimiter();
+app.UseCallerRateLimits();
 app.UseAuthorization();
 // After the rate limiter and authorization: a cached answer is still counted, and still only for who may have it.
 app.UseTaggedResponseCache();
@@ -27,8 +27,6 @@ app.MapDefaultEndpoints();
 app.MapOrderDetailsApi();
 app.MapReverseProxy(proxy =>
 {
-    proxy.UseUnreachableServiceAnswers();
-    proxy.UseRequestBodyLimitErrors();
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();

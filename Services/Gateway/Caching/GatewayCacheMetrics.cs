@@ -6,6 +6,7 @@ namespace Gateway.Caching;
 /// <summary>The gateway's response cache in numbers (meter <c>Gateway</c>).</summary>
 public sealed class GatewayCacheMetrics
 {
+    /// <summary>The gateway's own meter: the response cache's and the rate limiter's instruments.</summary>
     public const string MeterName = "Gateway";
 
     private static readonly KeyValuePair<string, object?> HitTag = new("shop.gateway.cache.result", "hit");

@@ -1,13 +1,8 @@
-using System.Globalization;
 using System.Net;
-using System.Security.Claims;
-using System.Threading.RateLimiting;
 using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Middleware;
-using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -46,7 +41,7 @@ public static class Extensions
             .AddTaggedResponseCache(builder);
 
         builder.AddStorefrontCors();
-        builder.AddRateLimits();
+        builder.AddCallerRateLimits();
         builder.AddRequestLimits();
         builder.AddForwardedClientAddresses();
 
@@ -90,73 +85,6 @@ public static class Extensions
         return app.UseWhen(
             context => context.Request.Headers.Origin.Count > 0,
             branch => branch.UseCors(StorefrontCorsPolicy));
-    }
-
-    /// <summary>
-    /// One fixed window per caller: the signed-in user (so one user cannot starve others behind the same address),
-    /// or the client address when anonymous. Health probes are not limited. Over the limit: 429, with
-    /// <c>Retry-After</c> saying when the window opens again.
-    /// </summary>
-    private static void AddRateLimits(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<RateLimitSettings>()
-            .Bind(builder.Configuration.GetSection(RateLimitSettings.SectionName))
-            .Validate(s => s.PermitLimit > 0 && s.AnonymousPermitLimit > 0 && s.WindowSeconds > 0,
-                "RateLimiting:PermitLimit, AnonymousPermitLimit and WindowSeconds must be positive.")
-            .ValidateOnStart();
-
-        builder.Services.AddRateLimiter(_ => { });
-        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitSettings>>((options, settings) =>
-        {
-            var limits = settings.Value;
-            var window = TimeSpan.FromSeconds(limits.WindowSeconds);
-            // Built once: a partition's limiter is created on its first request, and nothing is allocated per request.
-            Func<Caller, RateLimiter> userLimiter = _ => new FixedWindowRateLimiter(FixedWindow(limits.PermitLimit, window));
-            Func<Caller, RateLimiter> anonymousLimiter = _ => new FixedWindowRateLimiter(FixedWindow(limits.AnonymousPermitLimit, window));
-            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, Caller>(context =>
-            {
-                if (IsHealthProbe(context.Request.Path))
-                {
-                    return RateLimitPartition.GetNoLimiter(default(Caller));
-                }
-
-                // The authentication feature, not HttpContext.User, which would create an empty principal for every
-                // anonymous request.
-                return context.Features.Get<IHttpAuthenticationFeature>()?.User?.FindFirstValue("sub") is { Length: > 0 } subject
-                    ? RateLimitPartition.Get(new Caller(subject, null), userLimiter)
-                    : RateLimitPartition.Get(new Caller(null, context.Connection.RemoteIpAddress ?? IPAddress.None), anonymousLimiter);
-            });
-            options.OnRejected = WriteTooManyRequestsAsync;
-        });
-    }
-
-    // No timer per limiter: the partitioned limiter replenishes all of its windows from one timer (as
-    // RateLimitPartition.GetFixedWindowLimiter arranges).
-    private static FixedWindowRateLimiterOptions FixedWindow(int permits, TimeSpan window) =>
-        new() { PermitLimit = permits, Window = window, QueueLimit = 0, AutoReplenishment = false };
-
-    /// <summary>A rate-limit partition: a signed-in user (the token's <c>sub</c>) or, when anonymous, a client address.</summary>
-    private readonly record struct Caller(string? Subject, IPAddress? Address);
-
-    private static async ValueTask WriteTooManyRequestsAsync(OnRejectedContext context, CancellationToken cancellationToken)
-    {
-        var http = context.HttpContext;
-        var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
-            : http.RequestServices.GetRequiredService<IOptions<RateLimitSettings>>().Value.WindowSeconds;
-        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Too many requests.",
-                Detail = $"The rate limit for this client was reached. Try again in {seconds} second{(seconds == 1 ? "" : "s")}.",
-            },
-        });
     }
 
     private static void AddRequestLimits(this IHostApplicationBuilder builder)
@@ -213,8 +141,4 @@ public static class Extensions
 
         return app;
     }
-
-    private static bool IsHealthProbe(PathString path) =>
-        path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.HealthEndpointPath)
-        || path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.AlivenessEndpointPath);
 }

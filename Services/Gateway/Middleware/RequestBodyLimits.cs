@@ -1,5 +1,4 @@
 using Gateway.Configuration;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -18,32 +17,13 @@ public static class RequestBodyLimits
 
     /// <summary>
     /// A body of unknown length that outgrows the limit while it is forwarded makes Kestrel fail the read; YARP then
-    /// answers 400 with no body. The client deserves the real reason: 413, as a problem.
+    /// answers 400 with no body. The client deserves the real reason: 413, as a problem. Applied by
+    /// <see cref="ProblemStatusCodePages"/>.
     /// </summary>
-    public static IReverseProxyApplicationBuilder UseRequestBodyLimitErrors(this IReverseProxyApplicationBuilder proxy)
+    public static bool OutgrewLimit(IForwarderErrorFeature failure)
     {
-        ArgumentNullException.ThrowIfNull(proxy);
-
-        var limit = proxy.ApplicationServices.GetRequiredService<IOptions<RequestLimitSettings>>().Value.MaxBodyBytes;
-        proxy.Use((context, next) => MayOutgrowLimit(context.Request, limit) ? ForwardAsync(context, next, limit) : next());
-        return proxy;
-    }
-
-    /// <summary>Only a body of unknown length, or one announced larger, can make Kestrel fail the read.</summary>
-    private static bool MayOutgrowLimit(HttpRequest request, long limit) =>
-        request.ContentLength is { } length
-            ? length > limit
-            : request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
-
-    private static async Task ForwardAsync(HttpContext context, Func<Task> next, long limit)
-    {
-        await next();
-        if (!context.Response.HasStarted
-            && context.GetForwarderErrorFeature() is { Exception: { } exception }
-            && FindBadRequest(exception) is { StatusCode: StatusCodes.Status413PayloadTooLarge })
-        {
-            await WriteTooLargeAsync(context, limit);
-        }
+        ArgumentNullException.ThrowIfNull(failure);
+        return failure.Exception is { } exception && FindBadRequest(exception) is { StatusCode: StatusCodes.Status413PayloadTooLarge };
     }
 
     private static BadHttpRequestException? FindBadRequest(Exception exception)
@@ -59,7 +39,7 @@ public static class RequestBodyLimits
         return null;
     }
 
-    private static async Task WriteTooLargeAsync(HttpContext context, long limit)
+    public static async Task WriteTooLargeAsync(HttpContext context, long limit)
     {
         context.Response.Clear();
         context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;

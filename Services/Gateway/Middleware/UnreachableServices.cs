@@ -2,29 +2,29 @@ using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Middleware;
 
+/// <summary>
+/// A service that cannot be reached (its process is down or restarting: the connection is refused, or no destination
+/// is left) is unavailable for now, not a bad gateway: the request gets 503 with <c>Retry-After</c>, as a service
+/// answers while its database is down, where YARP would answer 502 or a bare 503. A request that reached the service
+/// and lost it mid-answer keeps YARP's 502: whether it took effect is unknown, and only a client with an idempotency
+/// key can safely send it again. Applied by <see cref="ProblemStatusCodePages"/>, which also writes the problem body.
+/// </summary>
 public static class UnreachableServices
 {
-    /// <summary>
-    /// A service that cannot be reached (its process is down or restarting: the connection is refused, or no
-    /// destination is left) is unavailable for now, not a bad gateway: the request gets 503 with <c>Retry-After</c>, as
-    /// a service answers while its database is down, where YARP would answer 502 or a bare 503. A request that
-    /// reached the service and lost it mid-answer keeps YARP's 502: whether it took effect is unknown, and only a
-    /// client with an idempotency key can safely send it again. The status code pages write the problem body.
-    /// </summary>
-    public static IReverseProxyApplicationBuilder UseUnreachableServiceAnswers(this IReverseProxyApplicationBuilder proxy)
+    /// <summary>Turns YARP's answer to an unreachable service into 503 with <c>Retry-After</c>; false for any other failure.</summary>
+    public static bool TryAnswerUnavailable(HttpResponse response, IForwarderErrorFeature failure)
     {
-        ArgumentNullException.ThrowIfNull(proxy);
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(failure);
 
-        proxy.Use(async (context, next) =>
+        if (!IsUnreachable(failure))
         {
-            await next();
-            if (!context.Response.HasStarted && context.GetForwarderErrorFeature() is { } failure && IsUnreachable(failure))
-            {
-                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                context.Response.SetUnavailableRetryAfter();
-            }
-        });
-        return proxy;
+            return false;
+        }
+
+        response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        response.SetUnavailableRetryAfter();
+        return true;
     }
 
     private static bool IsUnreachable(IForwarderErrorFeature failure) => failure.Error switch

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using Gateway.Configuration;
 using Gateway.Middleware;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,12 +12,14 @@ using Yarp.ReverseProxy.Configuration;
 namespace Gateway.Tests;
 
 /// <summary>
-/// A YARP proxy answering as the gateway does (<see cref="UnreachableServices"/>, problem details for bare status
-/// codes) on real Kestrel servers: a service that is not there is unavailable for now, one that dies mid-answer is a
-/// bad gateway, and one that answers is passed through.
+/// A YARP proxy answering failed forwards as the gateway does (<see cref="ProblemStatusCodePages"/>) on real Kestrel
+/// servers: a service that is not there is unavailable for now, one that dies mid-answer is a bad gateway, a body that
+/// outgrows the limit while it streams is too large, and a service that answers is passed through.
 /// </summary>
-public sealed class UnreachableServicesTests : IAsyncLifetime
+public sealed class ForwardingFailureTests : IAsyncLifetime
 {
+    private const long MaxBodyBytes = 1024;
+
     private WebApplication _backend = null!;
     private WebApplication _proxy = null!;
     private HttpClient _client = null!;
@@ -26,6 +30,7 @@ public sealed class UnreachableServicesTests : IAsyncLifetime
         {
             app.MapGet("/items", () => "ok");
             app.MapGet("/dies", (HttpContext context) => context.Abort());
+            app.MapPost("/upload", async (HttpRequest request) => (await new StreamReader(request.Body).ReadToEndAsync()).Length);
         });
         await _backend.StartAsync();
 
@@ -33,14 +38,16 @@ public sealed class UnreachableServicesTests : IAsyncLifetime
         _proxy = KestrelApps.CreateSlim(
             app =>
             {
-                app.UseStatusCodePages();
-                app.MapReverseProxy(proxy => proxy.UseUnreachableServiceAnswers());
+                app.UseProblemStatusCodePages();
+                app.MapReverseProxy();
             },
             builder =>
             {
                 builder.Services.AddProblemDetails();
+                builder.Services.Configure<RequestLimitSettings>(limits => limits.MaxBodyBytes = MaxBodyBytes);
+                builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxBodyBytes);
                 builder.Services.AddReverseProxy().LoadFromMemory(
-                    [Route("up", "/items"), Route("up", "/dies"), Route("down", "/down/{**rest}")],
+                    [Route("up", "/items"), Route("up", "/dies"), Route("up", "/upload"), Route("down", "/down/{**rest}")],
                     [Cluster("up", KestrelApps.AddressOf(_backend)), Cluster("down", $"http://127.0.0.1:{closedPort}")]);
             });
         await _proxy.StartAsync();
@@ -72,6 +79,34 @@ public sealed class UnreachableServicesTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Null(response.Headers.RetryAfter);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_body_of_unknown_length_that_outgrows_the_limit_is_too_large()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/upload")
+        {
+            Content = new StreamContent(new MemoryStream(new byte[MaxBodyBytes + 512])),
+        };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains($"at most {MaxBodyBytes} bytes", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_body_within_the_limit_is_forwarded()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/upload") { Content = new StringContent(new string('x', 100)) };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("100", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

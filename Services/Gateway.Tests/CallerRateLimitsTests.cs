@@ -1,0 +1,162 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Security.Claims;
+using Gateway.Caching;
+using Gateway.Middleware;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests;
+
+/// <summary>
+/// The gateway's rate limits on a real Kestrel server: one window per caller (a user by the token's <c>sub</c>,
+/// anonymous callers by address), 429 as a problem with <c>Retry-After</c>, health probes never limited. A stand-in
+/// for the bearer authentication signs a request in as the user named in its <c>X-Test-User</c> header.
+/// </summary>
+public sealed class CallerRateLimitsTests : IAsyncLifetime
+{
+    private const int UserPermits = 2;
+    private const int AnonymousPermits = 3;
+    private const int WindowSeconds = 60;
+
+    private readonly MeterListener _listener = new();
+    private readonly List<string> _rejectedCallers = [];
+    private WebApplication _app = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _app = KestrelApps.CreateSlim(
+            app =>
+            {
+                app.Use((context, next) =>
+                {
+                    if (context.Request.Headers["X-Test-User"] is [{ } user])
+                    {
+                        context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim("sub", user)], "Test"));
+                    }
+
+                    return next(context);
+                });
+                app.UseCallerRateLimits();
+                app.MapGet("/items", () => "ok");
+                app.MapGet("/health", () => "Healthy");
+            },
+            builder =>
+            {
+                builder.Configuration["RateLimiting:PermitLimit"] = $"{UserPermits}";
+                builder.Configuration["RateLimiting:AnonymousPermitLimit"] = $"{AnonymousPermits}";
+                builder.Configuration["RateLimiting:WindowSeconds"] = $"{WindowSeconds}";
+                builder.Services.AddProblemDetails();
+                builder.AddCallerRateLimits();
+            });
+        await _app.StartAsync();
+        _client = KestrelApps.ClientOf(_app);
+
+        var meterFactory = _app.Services.GetRequiredService<IMeterFactory>();
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Name == "shop.gateway.rate_limit.rejections" && instrument.Meter.Name == GatewayCacheMetrics.MeterName
+                && instrument.Meter.Scope == meterFactory)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            lock (_rejectedCallers)
+            {
+                _rejectedCallers.Add((string)tags[0].Value!);
+            }
+        });
+        _listener.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _listener.Dispose();
+        _client.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task An_anonymous_caller_past_its_window_gets_429_as_a_problem_with_Retry_After()
+    {
+        for (var i = 0; i < AnonymousPermits; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(user: null));
+        }
+
+        using var rejected = await GetAsync("/items", user: null);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, rejected.StatusCode);
+        Assert.Equal("application/problem+json", rejected.Content.Headers.ContentType?.MediaType);
+        Assert.InRange(rejected.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, WindowSeconds);
+        Assert.Contains("Try again in", await rejected.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(["anonymous"], RejectedCallers());
+    }
+
+    [Fact]
+    public async Task Each_signed_in_user_has_a_window_of_their_own_apart_from_the_address()
+    {
+        for (var i = 0; i < AnonymousPermits; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(user: null));
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, await StatusOfAsync(user: null));
+
+        // The same address, signed in: the user's own window, with the user's own limit.
+        for (var i = 0; i < UserPermits; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(user: "alice"));
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, await StatusOfAsync(user: "alice"));
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(user: "bob"));
+        Assert.Equal(["anonymous", "user"], RejectedCallers());
+    }
+
+    [Fact]
+    public async Task Health_probes_are_never_limited()
+    {
+        for (var i = 0; i < AnonymousPermits; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(user: null));
+        }
+
+        for (var i = 0; i < 3 * AnonymousPermits; i++)
+        {
+            using var probe = await GetAsync("/health", user: null);
+            Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, await StatusOfAsync(user: null));
+    }
+
+    private async Task<HttpStatusCode> StatusOfAsync(string? user)
+    {
+        using var response = await GetAsync("/items", user);
+        return response.StatusCode;
+    }
+
+    private Task<HttpResponseMessage> GetAsync(string path, string? user)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (user is not null)
+        {
+            request.Headers.Add("X-Test-User", user);
+        }
+
+        return _client.SendAsync(request);
+    }
+
+    private string[] RejectedCallers()
+    {
+        lock (_rejectedCallers)
+        {
+            return [.. _rejectedCallers];
+        }
+    }
+}
