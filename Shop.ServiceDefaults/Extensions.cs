@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Shop.ServiceDefaults;
@@ -61,6 +62,12 @@ public static class Extensions
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
         });
+
+        // ASP.NET Core and HttpClient carry W3C trace context and baggage themselves (DistributedContextPropagator).
+        // With OpenTelemetry's default propagator, trace context and baggage, its ASP.NET Core instrumentation parses
+        // both headers a second time for every request and writes Baggage.Current, an async-local; nothing in Shop
+        // reads OpenTelemetry's baggage. With trace context alone it leaves the request's context as ASP.NET Core set it.
+        Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
 
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
