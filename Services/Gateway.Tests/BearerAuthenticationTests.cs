@@ -19,39 +19,25 @@ namespace Gateway.Tests;
 /// counts its calls: an accepted token's principal is reused for a minute at most and never past the token's expiry;
 /// a refused token is checked every time; a request without a token never reaches the handler.
 /// </summary>
-public sealed class BearerAuthenticationTests : IAsyncLifetime
+public sealed class BearerAuthenticationTests : StartedAppTests
 {
     private readonly ManualTime _time = new(DateTimeOffset.UtcNow);
     private readonly CountingHandler.Calls _calls = new();
-    private WebApplication _app = null!;
-    private HttpClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _app = KestrelApps.CreateSlim(
-            app =>
-            {
-                app.UseBearerAuthentication();
-                app.MapGet("/whoami", (HttpContext context) => context.User.FindFirstValue("sub") ?? "anonymous");
-            },
-            builder =>
-            {
-                builder.Services.AddSingleton<TimeProvider>(_time);
-                builder.Services.AddSingleton(_calls);
-                builder.Services.AddAuthentication()
-                    .AddScheme<AuthenticationSchemeOptions, CountingHandler>(JwtBearerDefaults.AuthenticationScheme, _ => { });
-                builder.Services.AddBearerAuthentication();
-            });
-        await _app.StartAsync();
-
-        _client = KestrelApps.ClientOf(_app);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
+    protected override WebApplication CreateApp() => KestrelApps.CreateSlim(
+        app =>
+        {
+            app.UseBearerAuthentication();
+            app.MapGet("/whoami", (HttpContext context) => context.User.FindFirstValue("sub") ?? "anonymous");
+        },
+        builder =>
+        {
+            builder.Services.AddSingleton<TimeProvider>(_time);
+            builder.Services.AddSingleton(_calls);
+            builder.Services.AddAuthentication()
+                .AddScheme<AuthenticationSchemeOptions, CountingHandler>(JwtBearerDefaults.AuthenticationScheme, _ => { });
+            builder.Services.AddBearerAuthentication();
+        });
 
     [Fact]
     public async Task An_accepted_token_is_checked_once_a_minute_and_every_request_with_it_gets_its_user()
@@ -98,7 +84,7 @@ public sealed class BearerAuthenticationTests : IAsyncLifetime
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsStringAsync();
     }

@@ -14,7 +14,7 @@ namespace Gateway.Tests;
 /// anonymous callers by address), 429 as a problem with <c>Retry-After</c>, health probes never limited. A stand-in
 /// for the bearer authentication signs a request in as the user named in its <c>X-Test-User</c> header.
 /// </summary>
-public sealed class CallerRateLimitsTests : IAsyncLifetime
+public sealed class CallerRateLimitsTests : StartedAppTests
 {
     private const int UserPermits = 2;
     private const int AnonymousPermits = 3;
@@ -22,39 +22,37 @@ public sealed class CallerRateLimitsTests : IAsyncLifetime
 
     private readonly MeterListener _listener = new();
     private readonly List<string> _rejectedCallers = [];
-    private WebApplication _app = null!;
-    private HttpClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _app = KestrelApps.CreateSlim(
-            app =>
+    protected override WebApplication CreateApp() => KestrelApps.CreateSlim(
+        app =>
+        {
+            app.Use((context, next) =>
             {
-                app.Use((context, next) =>
+                if (context.Request.Headers["X-Test-User"] is [{ } user])
                 {
-                    if (context.Request.Headers["X-Test-User"] is [{ } user])
-                    {
-                        context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim("sub", user)], "Test"));
-                    }
+                    context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim("sub", user)], "Test"));
+                }
 
-                    return next(context);
-                });
-                app.UseCallerRateLimits();
-                app.MapGet("/items", () => "ok");
-                app.MapGet("/health", () => "Healthy");
-            },
-            builder =>
-            {
-                builder.Configuration["RateLimiting:PermitLimit"] = $"{UserPermits}";
-                builder.Configuration["RateLimiting:AnonymousPermitLimit"] = $"{AnonymousPermits}";
-                builder.Configuration["RateLimiting:WindowSeconds"] = $"{WindowSeconds}";
-                builder.Services.AddProblemDetails();
-                builder.AddCallerRateLimits();
+                return next(context);
             });
-        await _app.StartAsync();
-        _client = KestrelApps.ClientOf(_app);
+            app.UseCallerRateLimits();
+            app.MapGet("/items", () => "ok");
+            app.MapGet("/health", () => "Healthy");
+        },
+        builder =>
+        {
+            builder.Configuration["RateLimiting:PermitLimit"] = $"{UserPermits}";
+            builder.Configuration["RateLimiting:AnonymousPermitLimit"] = $"{AnonymousPermits}";
+            builder.Configuration["RateLimiting:WindowSeconds"] = $"{WindowSeconds}";
+            builder.Services.AddProblemDetails();
+            builder.AddCallerRateLimits();
+        });
 
-        var meterFactory = _app.Services.GetRequiredService<IMeterFactory>();
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+
+        var meterFactory = App.Services.GetRequiredService<IMeterFactory>();
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (instrument.Name == "shop.gateway.rate_limit.rejections" && instrument.Meter.Name == GatewayCacheMetrics.MeterName
@@ -73,11 +71,10 @@ public sealed class CallerRateLimitsTests : IAsyncLifetime
         _listener.Start();
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         _listener.Dispose();
-        _client.Dispose();
-        await _app.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     [Fact]
@@ -149,7 +146,7 @@ public sealed class CallerRateLimitsTests : IAsyncLifetime
             request.Headers.Add("X-Test-User", user);
         }
 
-        return _client.SendAsync(request);
+        return Client.SendAsync(request);
     }
 
     private string[] RejectedCallers()

@@ -29,3 +29,27 @@ internal static class KestrelApps
     /// <summary>A client of a started app.</summary>
     public static HttpClient ClientOf(WebApplication app) => new() { BaseAddress = new Uri(AddressOf(app)) };
 }
+
+/// <summary>Tests of one app on a real Kestrel server: started before each test, with a client, and disposed after it.</summary>
+public abstract class StartedAppTests : IAsyncLifetime
+{
+    protected WebApplication App { get; private set; } = null!;
+
+    protected HttpClient Client { get; private set; } = null!;
+
+    /// <summary>The app under test, not started yet (see <see cref="KestrelApps.CreateSlim"/>).</summary>
+    protected abstract WebApplication CreateApp();
+
+    public virtual async Task InitializeAsync()
+    {
+        App = CreateApp();
+        await App.StartAsync();
+        Client = KestrelApps.ClientOf(App);
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await App.DisposeAsync();
+    }
+}

@@ -8,42 +8,29 @@ using Microsoft.Extensions.Hosting;
 namespace Gateway.Tests;
 
 /// <summary>The error responses every Shop service gets from AddDefaultProblemDetails, on a real Kestrel server.</summary>
-public sealed class ProblemDetailsTests : IAsyncLifetime
+public sealed class ProblemDetailsTests : StartedAppTests
 {
-    private WebApplication _app = null!;
-    private HttpClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _app = KestrelApps.CreateSlim(
-            app =>
-            {
-                app.UseExceptionHandler();
-                app.MapGet("/database-unreachable", string () => throw new FakeDbException("Failed to connect to 127.0.0.1:5432", transient: true));
-                // EF Core's execution strategy wraps a transient failure it does not retry.
-                app.MapGet("/database-unreachable-through-ef", string () => throw new InvalidOperationException(
-                    "An exception has been raised that is likely due to a transient failure.",
-                    new FakeDbException("The connection pool has been exhausted", transient: true)));
-                app.MapGet("/database-refused-the-statement", string () => throw new FakeDbException("column \"x\" does not exist", transient: false));
-                app.MapGet("/bug", string () => throw new InvalidOperationException("a bug"));
-            },
-            builder => builder.AddDefaultProblemDetails());
-        await _app.StartAsync();
-        _client = KestrelApps.ClientOf(_app);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
+    protected override WebApplication CreateApp() => KestrelApps.CreateSlim(
+        app =>
+        {
+            app.UseExceptionHandler();
+            app.MapGet("/database-unreachable", string () => throw new FakeDbException("Failed to connect to 127.0.0.1:5432", transient: true));
+            // EF Core's execution strategy wraps a transient failure it does not retry.
+            app.MapGet("/database-unreachable-through-ef", string () => throw new InvalidOperationException(
+                "An exception has been raised that is likely due to a transient failure.",
+                new FakeDbException("The connection pool has been exhausted", transient: true)));
+            app.MapGet("/database-refused-the-statement", string () => throw new FakeDbException("column \"x\" does not exist", transient: false));
+            app.MapGet("/bug", string () => throw new InvalidOperationException("a bug"));
+        },
+        builder => builder.AddDefaultProblemDetails());
 
     [Theory]
     [InlineData("/database-unreachable")]
     [InlineData("/database-unreachable-through-ef")]
     public async Task A_transient_database_failure_is_a_503_problem_with_retry_after(string path)
     {
-        using var response = await _client.GetAsync(path);
+        using var response = await Client.GetAsync(path);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(ProblemDetailsExtensions.UnavailableRetryAfterSeconds), response.Headers.RetryAfter?.Delta);
@@ -60,7 +47,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     [InlineData("/bug")]
     public async Task Any_other_failure_stays_a_500_problem_without_its_internals(string path)
     {
-        using var response = await _client.GetAsync(path);
+        using var response = await Client.GetAsync(path);
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Null(response.Headers.RetryAfter);

@@ -7,33 +7,20 @@ using Microsoft.Extensions.Hosting;
 namespace Gateway.Tests;
 
 /// <summary>The tracing every Shop process gets from AddServiceDefaults, on a real Kestrel server.</summary>
-public sealed class ServiceDefaultsTracingTests : IAsyncLifetime
+public sealed class ServiceDefaultsTracingTests : StartedAppTests
 {
-    private WebApplication _app = null!;
-    private HttpClient _client = null!;
 
-    public async Task InitializeAsync()
-    {
-        _app = KestrelApps.CreateSlim(
-            app => app.MapGet("/context", () =>
-            {
-                var activity = Activity.Current;
-                return new RequestContext(
-                    activity?.TraceId.ToHexString(),
-                    activity?.ParentSpanId.ToHexString(),
-                    activity?.GetBaggageItem("tenant"),
-                    OpenTelemetry.Baggage.Current.Count);
-            }),
-            builder => builder.AddServiceDefaults());
-        await _app.StartAsync();
-        _client = KestrelApps.ClientOf(_app);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
+    protected override WebApplication CreateApp() => KestrelApps.CreateSlim(
+        app => app.MapGet("/context", () =>
+        {
+            var activity = Activity.Current;
+            return new RequestContext(
+                activity?.TraceId.ToHexString(),
+                activity?.ParentSpanId.ToHexString(),
+                activity?.GetBaggageItem("tenant"),
+                OpenTelemetry.Baggage.Current.Count);
+        }),
+        builder => builder.AddServiceDefaults());
 
     [Fact]
     public async Task A_request_continues_its_callers_trace_and_baggage_without_a_second_extraction()
@@ -44,7 +31,7 @@ public sealed class ServiceDefaultsTracingTests : IAsyncLifetime
         request.Headers.Add("traceparent", $"00-{traceId}-{parentSpanId}-01");
         request.Headers.Add("baggage", "tenant=shop");
 
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
         var context = await response.Content.ReadFromJsonAsync<RequestContext>();
 
         Assert.NotNull(context);
