@@ -48,24 +48,30 @@ public static class BearerAuthentication
             branch => branch.Use((context, next) => AuthenticateAsync(context, next, accepted)));
     }
 
-    private static async Task AuthenticateAsync(HttpContext context, RequestDelegate next, AcceptedTokenMemory<ClaimsPrincipal> accepted)
+    /// <summary>A remembered token goes on without an async frame of its own; only a token not seen yet is awaited.</summary>
+    private static Task AuthenticateAsync(HttpContext context, RequestDelegate next, AcceptedTokenMemory<ClaimsPrincipal> accepted)
     {
         var authorization = context.Request.Headers.Authorization;
         var header = authorization.Count == 1 ? authorization[0] : null;
         if (accepted.TryGet(header, out var principal))
         {
             context.User = principal;
+            return next(context);
         }
-        else
+
+        return AuthenticateWithHandlerAsync(context, next, accepted, header);
+    }
+
+    private static async Task AuthenticateWithHandlerAsync(
+        HttpContext context, RequestDelegate next, AcceptedTokenMemory<ClaimsPrincipal> accepted, string? header)
+    {
+        var result = await context.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
+        if (result.Succeeded)
         {
-            var result = await context.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
-            if (result.Succeeded)
+            context.User = result.Principal;
+            if (header is not null && result.Properties.ExpiresUtc is { } expires)
             {
-                context.User = result.Principal;
-                if (header is not null && result.Properties.ExpiresUtc is { } expires)
-                {
-                    accepted.Remember(header, result.Principal, expires);
-                }
+                accepted.Remember(header, result.Principal, expires);
             }
         }
 
