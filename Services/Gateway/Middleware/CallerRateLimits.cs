@@ -18,9 +18,9 @@ namespace Gateway.Middleware;
 /// <para>
 /// The limiter is System.Threading.RateLimiting's; the middleware is the gateway's own, in place of ASP.NET Core's
 /// <c>UseRateLimiter</c>, which costs every request an async frame, a second partitioned limiter for per-endpoint
-/// policies (the gateway has none) and a combined lease: 7 % of the gateway's CPU on a proxied catalog read
-/// (bench/gateway/RESULTS.md). A fixed window's permit is spent for good once taken, so its lease holds nothing to give
-/// back: it is released at once, and an admitted request goes on without a frame of its own.
+/// policies (the gateway has none), a closure and a combined lease (measured in bench/gateway/RESULTS.md). A fixed
+/// window's permit is spent for good once taken, so its lease holds nothing to give back: it is released at once, and
+/// an admitted request goes on without a frame of its own.
 /// </para>
 /// </summary>
 public static class CallerRateLimits
