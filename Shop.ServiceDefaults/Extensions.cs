@@ -132,6 +132,7 @@ public static class Extensions
         return app;
     }
 
-    private static bool IsHealthProbe(PathString path) =>
+    /// <summary>A request to <c>/health</c> or <c>/alive</c>: an orchestrator's probe, not a user's request.</summary>
+    public static bool IsHealthProbe(PathString path) =>
         path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath);
 }

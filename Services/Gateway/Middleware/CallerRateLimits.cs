@@ -90,7 +90,7 @@ public sealed class CallerRateLimiter : IDisposable
         Func<Caller, RateLimiter> anonymousLimiter = _ => new FixedWindowRateLimiter(FixedWindow(limits.AnonymousPermitLimit, window));
         _limiter = PartitionedRateLimiter.Create<HttpContext, Caller>(context =>
         {
-            if (IsHealthProbe(context.Request.Path))
+            if (Microsoft.Extensions.Hosting.Extensions.IsHealthProbe(context.Request.Path))
             {
                 return RateLimitPartition.GetNoLimiter(default(Caller));
             }
@@ -139,10 +139,6 @@ public sealed class CallerRateLimiter : IDisposable
     /// </summary>
     private static string? SubjectOf(HttpContext context) =>
         context.Features.Get<IHttpAuthenticationFeature>()?.User?.FindFirstValue("sub") is { Length: > 0 } subject ? subject : null;
-
-    private static bool IsHealthProbe(PathString path) =>
-        path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.HealthEndpointPath)
-        || path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.AlivenessEndpointPath);
 
     /// <summary>A rate-limit partition: a signed-in user (the token's <c>sub</c>) or, when anonymous, a client address.</summary>
     private readonly record struct Caller(string? Subject, IPAddress? Address);
