@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -171,12 +172,29 @@ internal sealed class ApplicationOrchestrator(
                     services.Reporter.StartedWithProblems(healthy, snapshots.Count, problems);
                 }
 
+                TrimStartupMemory();
                 return;
             }
         }
         catch (OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>
+    /// Once everything has started, collects what starting it left behind (the app model, PostgreSQL's preparation,
+    /// the resources' start-up output) and gives the freed memory back, as the services do after their own start
+    /// (Shop.ServiceDefaults' StartupMemoryTrim). Not under test: there the AppHost shares the test runner's heap.
+    /// </summary>
+    private void TrimStartupMemory()
+    {
+        if (services.ExecutionContext.IsTesting)
+        {
+            return;
+        }
+
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     private CustomResourceSnapshot Snapshot(ResourceInstance instance) =>
