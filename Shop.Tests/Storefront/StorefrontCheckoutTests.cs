@@ -110,13 +110,7 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var ct = timeout.Token;
-        var product = await Store.CreateProductAsync(price: 4m, stock: 10, ct);
-        var user = await Store.Identity.RegisterAsync("storefront-resubmit", ct);
-        var page = await Browser.NewPageAsync();
-
-        await Store.AddToCartAsync(page, product, 1);
-        await Store.SignInAndOpenCheckoutAsync(page, user);
-        await Expect(page.Locator(".checkout-total")).ToHaveTextAsync("$4.00");
+        var (product, user, page) = await OpenCheckoutAsync("storefront-resubmit", price: 4m, quantity: 1, ct);
 
         // The first submission of this very form, sent from the page and finished before the second: what a double
         // click does when the first request wins the race. It places the order and empties the cart.
@@ -146,13 +140,7 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var ct = timeout.Token;
-        var product = await Store.CreateProductAsync(price: 9m, stock: 10, ct);
-        var user = await Store.Identity.RegisterAsync("storefront-double", ct);
-        var page = await Browser.NewPageAsync();
-
-        await Store.AddToCartAsync(page, product, 1);
-        await Store.SignInAndOpenCheckoutAsync(page, user);
-        await Expect(page.Locator(".checkout-total")).ToHaveTextAsync("$9.00");
+        var (product, user, page) = await OpenCheckoutAsync("storefront-double", price: 9m, quantity: 1, ct);
 
         var checkoutPosts = 0;
         page.Request += (_, request) =>

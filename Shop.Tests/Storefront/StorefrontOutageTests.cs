@@ -15,12 +15,7 @@ public sealed class StorefrontOutageTests(ShopAppFixture shop, ITestOutputHelper
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var ct = timeout.Token;
-        var product = await Store.CreateProductAsync(price: 4.75m, stock: 10, ct);
-        var user = await Store.Identity.RegisterAsync("storefront-outage", ct);
-        var page = await Browser.NewPageAsync();
-        await Store.AddToCartAsync(page, product, 2);
-        await Store.SignInAndOpenCheckoutAsync(page, user);
-        await Expect(page.Locator(".checkout-total")).ToHaveTextAsync("$9.50");
+        var (product, user, page) = await OpenCheckoutAsync("storefront-outage", price: 4.75m, quantity: 2, ct);
         var idempotencyKey = await page.Locator("input[name='Form.IdempotencyKey']").InputValueAsync();
 
         await Shop.App.ResourceCommands.StopAsync("ordering", ct);

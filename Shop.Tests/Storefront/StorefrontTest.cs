@@ -1,4 +1,7 @@
+using Microsoft.Playwright;
+using Shop.Tests.Identity;
 using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
 
 namespace Shop.Tests.Storefront;
 
@@ -19,6 +22,22 @@ public abstract class StorefrontTest(ShopAppFixture shop, ITestOutputHelper outp
     {
         shop.Output = output;
         _browser = await Browser.LaunchAsync();
+    }
+
+    /// <summary>
+    /// A new product (<paramref name="price"/>, <paramref name="stock"/> units) and a new shopper with
+    /// <paramref name="quantity"/> of it in the cart, signed in on a page of their own that shows checkout's total.
+    /// </summary>
+    private protected async Task<(StorefrontProduct Product, TestUser User, IPage Page)> OpenCheckoutAsync(
+        string shopper, decimal price, int quantity, CancellationToken cancellationToken, int stock = 10)
+    {
+        var product = await Store.CreateProductAsync(price, stock, cancellationToken);
+        var user = await Store.Identity.RegisterAsync(shopper, cancellationToken);
+        var page = await Browser.NewPageAsync();
+        await Store.AddToCartAsync(page, product, quantity);
+        await Store.SignInAndOpenCheckoutAsync(page, user);
+        await Expect(page.Locator(".checkout-total")).ToHaveTextAsync(StorefrontDriver.Dollar(price * quantity));
+        return (product, user, page);
     }
 
     public async Task DisposeAsync()
