@@ -10,7 +10,6 @@ namespace Gateway.Tests;
 /// <summary>The error responses every Shop service gets from AddDefaultProblemDetails, on a real Kestrel server.</summary>
 public sealed class ProblemDetailsTests : StartedAppTests
 {
-
     protected override WebApplication CreateApp() => KestrelApps.CreateSlim(
         app =>
         {

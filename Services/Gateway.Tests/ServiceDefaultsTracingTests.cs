@@ -9,7 +9,6 @@ namespace Gateway.Tests;
 /// <summary>The tracing every Shop process gets from AddServiceDefaults, on a real Kestrel server.</summary>
 public sealed class ServiceDefaultsTracingTests : StartedAppTests
 {
-
     protected override WebApplication CreateApp() => KestrelApps.CreateSlim(
         app => app.MapGet("/context", () =>
         {

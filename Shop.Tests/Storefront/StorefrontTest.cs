@@ -24,14 +24,17 @@ public abstract class StorefrontTest(ShopAppFixture shop, ITestOutputHelper outp
         _browser = await Browser.LaunchAsync();
     }
 
+    /// <summary>Units in stock of a product made by <see cref="OpenCheckoutAsync"/>.</summary>
+    private protected const int CheckoutProductStock = 10;
+
     /// <summary>
-    /// A new product (<paramref name="price"/>, <paramref name="stock"/> units) and a new shopper with
+    /// A new product (<paramref name="price"/>, <see cref="CheckoutProductStock"/> units) and a new shopper with
     /// <paramref name="quantity"/> of it in the cart, signed in on a page of their own that shows checkout's total.
     /// </summary>
     private protected async Task<(StorefrontProduct Product, TestUser User, IPage Page)> OpenCheckoutAsync(
-        string shopper, decimal price, int quantity, CancellationToken cancellationToken, int stock = 10)
+        string shopper, decimal price, int quantity, CancellationToken cancellationToken)
     {
-        var product = await Store.CreateProductAsync(price, stock, cancellationToken);
+        var product = await Store.CreateProductAsync(price, CheckoutProductStock, cancellationToken);
         var user = await Store.Identity.RegisterAsync(shopper, cancellationToken);
         var page = await Browser.NewPageAsync();
         await Store.AddToCartAsync(page, product, quantity);
