@@ -43,6 +43,13 @@ public sealed class EventBusOptions
     public int MaxConcurrency { get; set; } = 4;
 
     /// <summary>
+    /// Lower limits for single topics, by name without <see cref="TopicPrefix"/>: messages of that topic handled at the
+    /// same time, within <see cref="MaxConcurrency"/>. For a topic whose rare, cheap events come in bursts (a catalog
+    /// import), 1 handles a burst on one database connection instead of opening one per partition.
+    /// </summary>
+    public Dictionary<string, int> TopicConcurrency { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// Most messages of one partition handled in one transaction: those that queued up while the previous ones were
     /// handled. 1 handles every message in a transaction of its own.
     /// </summary>

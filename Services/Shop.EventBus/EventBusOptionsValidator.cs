@@ -41,6 +41,16 @@ internal sealed class EventBusOptionsValidator : IValidateOptions<EventBusOption
         Range(failures, "RelayBatchSize", options.RelayBatchSize, 1, 10_000);
         Range(failures, "MaxDeliveryAttempts", options.MaxDeliveryAttempts, 1, 100);
         Range(failures, "MaxConcurrency", options.MaxConcurrency, 1, 64);
+        foreach (var (topic, limit) in options.TopicConcurrency ?? [])
+        {
+            if (!TopicNames.IsValid(topic))
+            {
+                failures.Add($"{Section}:TopicConcurrency names '{topic}', which is not a topic name (letters, digits, '.', '_' and '-').");
+            }
+
+            Range(failures, $"TopicConcurrency:{topic}", limit, 1, options.MaxConcurrency);
+        }
+
         Range(failures, "MaxBatchSize", options.MaxBatchSize, 1, ConsumerAssignment.MaxQueued);
         Positive(failures, "RelayPollInterval", options.RelayPollInterval);
         Positive(failures, "RelayRetryDelay", options.RelayRetryDelay);

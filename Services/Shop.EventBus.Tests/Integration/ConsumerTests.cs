@@ -127,6 +127,27 @@ public sealed class ConsumerTests(InfrastructureFixture infrastructure, ITestOut
         Assert.Equal(placed.Sum(e => e.Amount), await Ledger.QueryAsync(setup.ConnectionString, db => db.Accounts.SumAsync(a => a.Balance)));
     }
 
+    [Fact]
+    public async Task A_topic_limit_handles_that_topic_one_partition_at_a_time()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var ledger = LedgerHost.Build(setup, configure: options =>
+        {
+            options.MaxConcurrency = 3;
+            options.TopicConcurrency["ledger.orders"] = 1;
+        });
+        ledger.Probe.CreditDelay = TimeSpan.FromMilliseconds(150);
+        var placed = await ledger.PlaceOrdersAsync(count: 36, accounts: 12, perTransaction: 12);
+        await ledger.StartAsync();
+
+        await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString) == 36, "every event is handled");
+
+        // The same load that overlaps two or three partitions without the limit (the test above) never overlaps here.
+        Assert.Equal(1, ledger.Probe.MostAtOnce);
+        Assert.All(await Ledger.ReceiptsAsync(setup.ConnectionString), r => Assert.Equal(r.Number - 1, r.PreviousNumber));
+        Assert.Equal(placed.Sum(e => e.Amount), await Ledger.QueryAsync(setup.ConnectionString, db => db.Accounts.SumAsync(a => a.Balance)));
+    }
+
     private static Message<string, byte[]> Raw(string key, string payload, string eventType)
     {
         var headers = new Headers

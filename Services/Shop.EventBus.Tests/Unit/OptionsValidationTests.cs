@@ -49,6 +49,17 @@ public sealed class OptionsValidationTests
         Assert.Contains(failures, f => f.Contains($"EventBus:{key}", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("products.catalog", 0, "EventBus:TopicConcurrency:products.catalog must be between 1 and 4; it is 0.")]
+    [InlineData("products.catalog", 5, "EventBus:TopicConcurrency:products.catalog must be between 1 and 4; it is 5.")]
+    [InlineData("products catalog", 1, "EventBus:TopicConcurrency names 'products catalog', which is not a topic name")]
+    public void A_bad_topic_limit_is_named_in_the_failure(string topic, int limit, string expected) =>
+        Assert.Contains(Failures(o => o.TopicConcurrency[topic] = limit), f => f.StartsWith(expected, StringComparison.Ordinal));
+
+    [Fact]
+    public void A_topic_limit_within_the_overall_one_is_valid() =>
+        Assert.Empty(Failures(o => o.TopicConcurrency["products.catalog"] = 1));
+
     [Fact]
     public void A_maximum_delay_below_the_first_delay_is_refused() =>
         Assert.Contains(Failures(o => o.MaxRetryDelay = TimeSpan.FromMilliseconds(10)), f => f.Contains("EventBus:MaxRetryDelay", StringComparison.Ordinal));

@@ -8,7 +8,8 @@ namespace Shop.EventBus;
 /// <summary>
 /// The partitions this replica's consumer holds, each with a worker that handles its messages one at a time, in
 /// offset order, while workers of different partitions run side by side (at most
-/// <see cref="EventBusOptions.MaxConcurrency"/> handling at once).
+/// <see cref="EventBusOptions.MaxConcurrency"/> handling at once, and at most a topic's own limit of
+/// <see cref="EventBusOptions.TopicConcurrency"/> for that topic's partitions).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -34,6 +35,7 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
     private readonly Dictionary<TopicPartition, PartitionWorker> _workers = [];
     private Func<IReadOnlyList<ConsumeResult<string, byte[]>>, CancellationToken, Task>? _handle;
     private SemaphoreSlim? _concurrency;
+    private Dictionary<string, SemaphoreSlim> _topicConcurrency = [];
     private int _maxBatch = 1;
     private CancellationToken _stopping;
     private long _lastCommit;
@@ -53,11 +55,19 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
 
     /// <summary>Called by the consumer before it subscribes; the rebalance callbacks only run after that.</summary>
     /// <param name="handle">Handles a run of one partition's consecutive messages (at most <paramref name="maxBatch"/>), in order.</param>
-    public void Start(Func<IReadOnlyList<ConsumeResult<string, byte[]>>, CancellationToken, Task> handle, int maxConcurrency, int maxBatch, ILogger logger, CancellationToken stopping)
+    /// <param name="topicConcurrency">Lower limits for single topics, by full topic name.</param>
+    public void Start(
+        Func<IReadOnlyList<ConsumeResult<string, byte[]>>, CancellationToken, Task> handle,
+        int maxConcurrency,
+        IReadOnlyDictionary<string, int> topicConcurrency,
+        int maxBatch,
+        ILogger logger,
+        CancellationToken stopping)
     {
         _handle = handle;
         _maxBatch = maxBatch;
         _concurrency = new SemaphoreSlim(maxConcurrency, maxConcurrency);
+        _topicConcurrency = topicConcurrency.ToDictionary(t => t.Key, t => new SemaphoreSlim(t.Value, t.Value), StringComparer.Ordinal);
         Logger = logger;
         _stopping = stopping;
         _lastCommit = timeProvider.GetTimestamp();
@@ -144,7 +154,7 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
         {
             if (!_workers.TryGetValue(partition, out var worker))
             {
-                worker = new PartitionWorker(partition, _handle!, _concurrency!, _maxBatch, _stopping);
+                worker = new PartitionWorker(partition, _handle!, _concurrency!, _topicConcurrency.GetValueOrDefault(partition.Topic), _maxBatch, _stopping);
                 _workers.Add(partition, worker);
             }
 
@@ -234,11 +244,12 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
             TopicPartition partition,
             Func<IReadOnlyList<ConsumeResult<string, byte[]>>, CancellationToken, Task> handle,
             SemaphoreSlim concurrency,
+            SemaphoreSlim? topicConcurrency,
             int maxBatch,
             CancellationToken stopping)
         {
             Partition = partition;
-            Completion = Task.Run(() => RunAsync(handle, concurrency, maxBatch, stopping), CancellationToken.None);
+            Completion = Task.Run(() => RunAsync(handle, concurrency, topicConcurrency, maxBatch, stopping), CancellationToken.None);
         }
 
         public TopicPartition Partition { get; }
@@ -269,28 +280,41 @@ internal sealed partial class ConsumerAssignment(TimeProvider timeProvider)
         public void Complete() => _queue.Writer.TryComplete();
 
         private async Task RunAsync(
-            Func<IReadOnlyList<ConsumeResult<string, byte[]>>, CancellationToken, Task> handle, SemaphoreSlim concurrency, int maxBatch, CancellationToken stopping)
+            Func<IReadOnlyList<ConsumeResult<string, byte[]>>, CancellationToken, Task> handle,
+            SemaphoreSlim concurrency,
+            SemaphoreSlim? topicConcurrency,
+            int maxBatch,
+            CancellationToken stopping)
         {
             var batch = new List<ConsumeResult<string, byte[]>>(maxBatch);
             try
             {
                 await foreach (var first in _queue.Reader.ReadAllAsync(CancellationToken.None))
                 {
-                    await concurrency.WaitAsync(stopping);
+                    // The topic's slot first, then the shared one: a worker waiting for its topic holds no shared slot.
+                    await (topicConcurrency?.WaitAsync(stopping) ?? Task.CompletedTask);
                     try
                     {
-                        // Taken after the wait for a slot: what arrived meanwhile joins the batch.
-                        batch.Add(first);
-                        while (batch.Count < maxBatch && _queue.Reader.TryRead(out var next))
+                        await concurrency.WaitAsync(stopping);
+                        try
                         {
-                            batch.Add(next);
-                        }
+                            // Taken after the wait for a slot: what arrived meanwhile joins the batch.
+                            batch.Add(first);
+                            while (batch.Count < maxBatch && _queue.Reader.TryRead(out var next))
+                            {
+                                batch.Add(next);
+                            }
 
-                        await handle(batch, stopping);
+                            await handle(batch, stopping);
+                        }
+                        finally
+                        {
+                            concurrency.Release();
+                        }
                     }
                     finally
                     {
-                        concurrency.Release();
+                        topicConcurrency?.Release();
                     }
 
                     Volatile.Write(ref _handled, batch[^1].Offset.Value + 1);

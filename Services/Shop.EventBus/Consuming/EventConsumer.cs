@@ -89,7 +89,13 @@ internal sealed partial class EventConsumer<TContext>(
     /// <summary>Polls Kafka and hands messages to the partitions' workers until the host stops.</summary>
     private void Consume(List<string> subscribed, CancellationToken stoppingToken)
     {
-        assignment.Start(HandleBatchAsync, Settings.MaxConcurrency, Settings.MaxBatchSize, logger, stoppingToken);
+        var topicConcurrency = Settings.TopicConcurrency.ToDictionary(t => Settings.TopicPrefix + t.Key, t => t.Value, StringComparer.Ordinal);
+        foreach (var topic in topicConcurrency.Keys.Except(subscribed))
+        {
+            LogLimitedTopicNotConsumed(logger, topic);
+        }
+
+        assignment.Start(HandleBatchAsync, Settings.MaxConcurrency, topicConcurrency, Settings.MaxBatchSize, logger, stoppingToken);
         consumer.Subscribe(subscribed);
         LogSubscribed(logger, Settings.GroupId, string.Join(", ", subscribed));
         try
@@ -445,6 +451,9 @@ internal sealed partial class EventConsumer<TContext>(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consumer group {Group} subscribed to {Topics}")]
     private static partial void LogSubscribed(ILogger logger, string group, string topics);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "EventBus:TopicConcurrency limits {Topic}, which this service does not consume")]
+    private static partial void LogLimitedTopicNotConsumed(ILogger logger, string topic);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka consume error {Code}: {Reason}")]
     private static partial void LogConsumeError(ILogger logger, ErrorCode code, string reason);
