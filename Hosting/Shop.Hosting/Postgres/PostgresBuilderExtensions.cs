@@ -86,8 +86,12 @@ public static partial class PostgresBuilderExtensions
             return;
         }
 
-        // The name was validated against DatabaseNamePattern, so quoting it is enough.
-        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
+        // The name was validated against DatabaseNamePattern, so quoting it is enough. PostgreSQL 15's default strategy
+        // copies the template block by block through shared buffers: a few MiB of catalog per database, all dirty,
+        // which the background writer then maps and writes out (22 MiB of its RSS after four databases). FILE_COPY
+        // copies the files on disk after a checkpoint, which costs little on a server that has just started.
+        var strategy = connection.PostgreSqlVersion.Major >= 15 ? " STRATEGY FILE_COPY" : "";
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"{strategy}", connection);
         try
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
