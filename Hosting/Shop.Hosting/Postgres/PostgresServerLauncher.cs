@@ -72,6 +72,8 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
             "-c", "listen_addresses=127.0.0.1",
             "-c", "max_connections=200",
             "-c", "shared_buffers=32MB",
+            // No logical replication here: without workers PostgreSQL does not start their launcher process (8 MiB).
+            "-c", "max_logical_replication_workers=0",
         ];
         if (!resource.IsPersistent)
         {
