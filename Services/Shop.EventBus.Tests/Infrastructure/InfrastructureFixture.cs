@@ -46,8 +46,8 @@ public class InfrastructureFixture : IAsyncLifetime
             ?? throw new InvalidOperationException("kafka has no connection string.");
     }
 
-    /// <summary>A new database with the ledger's migrations (and so the bus's tables) applied.</summary>
-    public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken)
+    /// <summary>A new database with the ledger's migrations (and so the bus's tables) applied, unless <paramref name="migrate"/> is false.</summary>
+    public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken, bool migrate = true)
     {
         var name = $"ledger_{Interlocked.Increment(ref s_databases)}_{Guid.NewGuid():N}"[..40];
         var server = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = "postgres" };
@@ -59,6 +59,11 @@ public class InfrastructureFixture : IAsyncLifetime
         }
 
         var connectionString = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString;
+        if (!migrate)
+        {
+            return connectionString;
+        }
+
         await using var db = Ledger.OpenContext(connectionString);
         await db.Database.MigrateAsync(cancellationToken);
         return connectionString;
