@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Payment.Api.Gateway;
 using Payment.Api.Infrastructure;
 using Payment.Api.Model;
@@ -16,8 +17,9 @@ namespace Payment.Api.Processing;
 /// Sends pending charges and refunds to the payment gateway and records their outcome with the event that tells the
 /// saga (PaymentSucceeded, PaymentFailed, PaymentRefunded), in one transaction.
 /// <para>
-/// Per payment: (1) a short transaction counts the attempt (<see cref="PaymentRecord.Attempts"/>) before anything is
-/// sent, so a crash can never hide that a request may have reached the gateway; (2) a second transaction locks the
+/// Per payment: (1) one statement takes up the due payments and counts an attempt for each
+/// (<see cref="PaymentRecord.Attempts"/>), committed before anything is sent, so a crash can never hide that a request
+/// may have reached the gateway; (2) a transaction per payment locks the
 /// row (<c>FOR UPDATE SKIP LOCKED</c>: replicas and the cancellation handler never work on it at once), calls the
 /// gateway under the payment's idempotency key and saves the outcome. If this process dies mid-call, PostgreSQL
 /// drops the lock with the connection and the payment is due again at once: the next attempt re-sends the same key
@@ -45,11 +47,14 @@ public sealed partial class PaymentProcessor(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var started = 0;
-                List<Guid> due;
+                // Claim only as many as can start now: a claimed payment counts an attempt, so it must be sent at once.
+                await slots.WaitAsync(stoppingToken);
+                slots.Release();
+                var limit = slots.CurrentCount;
+                List<ClaimedPayment> claimed;
                 try
                 {
-                    due = await FindDueAsync(settings.MaxConcurrentPayments, stoppingToken);
+                    claimed = await ClaimDueAsync(limit, stoppingToken);
                 }
                 catch (Exception exception) when (DatabaseFailures.IsTransient(exception) && !stoppingToken.IsCancellationRequested)
                 {
@@ -58,27 +63,26 @@ public sealed partial class PaymentProcessor(
                     continue;
                 }
 
-                foreach (var id in due)
+                foreach (var payment in claimed)
                 {
                     await slots.WaitAsync(stoppingToken);
                     var work = new TaskCompletionSource();
-                    if (!_inFlight.TryAdd(id, work.Task))
+                    if (!_inFlight.TryAdd(payment.Id, work.Task))
                     {
                         slots.Release();
                         continue;
                     }
 
-                    started++;
                     _ = Task.Run(async () =>
                     {
                         try
                         {
-                            await ProcessAsync(id, stoppingToken);
+                            await ProcessAsync(payment, stoppingToken);
                         }
                         catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                         {
-                            LogProcessingFailed(logger, exception, id);
-                            await DeferAsync(id, stoppingToken);
+                            LogProcessingFailed(logger, exception, payment.Id);
+                            await DeferAsync(payment.Id, stoppingToken);
                         }
                         catch (OperationCanceledException)
                         {
@@ -86,15 +90,15 @@ public sealed partial class PaymentProcessor(
                         }
                         finally
                         {
-                            _inFlight.TryRemove(id, out _);
+                            _inFlight.TryRemove(payment.Id, out _);
                             slots.Release();
                             work.SetResult();
                         }
                     }, CancellationToken.None);
                 }
 
-                // A full batch may have left more due payments behind: look again at once.
-                if (started < settings.MaxConcurrentPayments || due.Count == 0)
+                // Every free slot was filled: more may be due, so look again as soon as a slot frees up.
+                if (claimed.Count < limit)
                 {
                     await signal.WaitAsync(settings.PollInterval, stoppingToken);
                 }
@@ -109,20 +113,43 @@ public sealed partial class PaymentProcessor(
         }
     }
 
-    /// <summary>Pending payments whose time has come, skipping those this replica is already on and rows locked elsewhere.</summary>
-    private async Task<List<Guid>> FindDueAsync(int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes up to <paramref name="limit"/> pending payments whose time has come, skipping those this replica is already
+    /// on and rows locked elsewhere, and counts an attempt for each, in one statement committed before anything is sent:
+    /// no crash can hide that a request may have reached the gateway.
+    /// </summary>
+    private async Task<List<ClaimedPayment>> ClaimDueAsync(int limit, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PaymentContext>();
-        var busy = _inFlight.Keys.ToArray();
-        var now = timeProvider.GetUtcNow();
-        return await db.Database.SqlQuery<Guid>($"""
-            SELECT "Id" AS "Value" FROM "Payments"
-            WHERE "Status" = 'Pending' AND "NextAttemptAt" <= {now} AND NOT ("Id" = ANY({busy}))
-            ORDER BY "NextAttemptAt"
-            LIMIT {limit}
-            FOR UPDATE SKIP LOCKED
-            """).ToListAsync(cancellationToken);
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            UPDATE "Payments" SET "Attempts" = "Attempts" + 1
+            WHERE "Id" IN (
+                SELECT "Id" FROM "Payments"
+                WHERE "Status" = 'Pending' AND "NextAttemptAt" <= $1 AND NOT ("Id" = ANY($2))
+                ORDER BY "NextAttemptAt"
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED)
+            RETURNING "Id", "Attempts"
+            """, connection)
+        {
+            Parameters =
+            {
+                new() { Value = timeProvider.GetUtcNow() },
+                new() { Value = _inFlight.Keys.ToArray() },
+                new() { Value = limit },
+            },
+        };
+        var claimed = new List<ClaimedPayment>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new ClaimedPayment(reader.GetGuid(0), reader.GetInt32(1)));
+        }
+
+        return claimed;
     }
 
     /// <summary>After an unexpected failure, waits the longest retry delay before the payment is taken up again.</summary>
@@ -142,28 +169,17 @@ public sealed partial class PaymentProcessor(
         }
     }
 
-    private async Task ProcessAsync(Guid id, CancellationToken cancellationToken)
+    private async Task ProcessAsync(ClaimedPayment claimed, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PaymentContext>();
 
-        // (1) Count the attempt and commit it before any call goes out.
-        var claims = await db.Database.SqlQuery<int>($"""
-            UPDATE "Payments" SET "Attempts" = "Attempts" + 1
-            WHERE "Id" = (SELECT "Id" FROM "Payments" WHERE "Id" = {id} AND "Status" = 'Pending' FOR UPDATE SKIP LOCKED)
-            RETURNING "Attempts" AS "Value"
-            """).ToListAsync(cancellationToken);
-        if (claims.Count == 0)
-        {
-            return;
-        }
-
-        // (2) Hold the row while the gateway is called; save the outcome with its event. All or nothing, so EF Core's
+        // Hold the row while the gateway is called; save the outcome with its event. All or nothing, so EF Core's
         // savepoint around SaveChanges would only add two round trips.
         db.Database.AutoSavepointsEnabled = false;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var payment = await db.Payments
-            .FromSql($"""SELECT * FROM "Payments" WHERE "Id" = {id} AND "Status" = 'Pending' FOR UPDATE SKIP LOCKED""")
+            .FromSql($"""SELECT * FROM "Payments" WHERE "Id" = {claimed.Id} AND "Status" = 'Pending' FOR UPDATE SKIP LOCKED""")
             .SingleOrDefaultAsync(cancellationToken);
         if (payment is null)
         {
@@ -171,7 +187,7 @@ public sealed partial class PaymentProcessor(
         }
 
         using var activity = StartActivity(payment);
-        var mayHaveReachedGateway = claims[0] > 1;
+        var mayHaveReachedGateway = claimed.Attempts > 1;
         var gateway = scope.ServiceProvider.GetRequiredService<PaymentGatewayClient>();
         if (payment.Kind == PaymentKind.Charge)
         {
@@ -377,3 +393,6 @@ public sealed partial class PaymentProcessor(
     [LoggerMessage(Level = LogLevel.Warning, Message = "The payment database is unavailable; looking for due payments again shortly")]
     private static partial void LogDatabaseUnavailable(ILogger logger, Exception exception);
 }
+
+/// <summary>A payment taken up by this replica, with its attempts counted so far, this one included.</summary>
+internal readonly record struct ClaimedPayment(Guid Id, int Attempts);
