@@ -12,7 +12,7 @@
 # Each round runs the open-loop load generator of run.sh against both at once (each at the given rate, after its own
 # 10 s warm-up), then prints, per side, the orders that reached a final status, the CPU ms per order of its resources
 # (its AppHost and every process it started) and the order-to-confirmed p50/p99; and B/A of the CPU per order. Both sides
-# start with SHOP_BENCH_WARMUP seconds (default 90) of closed-loop load, 16 clients each, then one unmeasured window
+# start with SHOP_BENCH_WARMUP seconds (default 180, as run.sh) of closed-loop load, 16 clients each, then one unmeasured window
 # at the given rate. The dashboard runs on both, as in ./run.sh (SHOP_BENCH_DASHBOARD=false: on neither). Both run
 # on the one machine: keep the rate low enough that the two of them together keep up: 10/s each here, where one
 # system alone sustains 50-80 orders/s.
@@ -78,15 +78,15 @@ start a "$a_root" "${A_ENV:-}" "${A_ARGS:-}"
 start b "$b_root" "${B_ENV:-}" "${B_ARGS:-}"
 prepare a
 prepare b
-echo "both ready; ${SHOP_BENCH_WARMUP:-90} s of unmeasured load on both" >&2
+echo "both ready; ${SHOP_BENCH_WARMUP:-180} s of unmeasured load on both" >&2
 
 load() { # $1 side, then the load generator's command and options
   local side=$1; shift
   dotnet "$bench" "$@" --gateway "${url_gateway[$side]}" --token "${token[$side]}" --products "${products_of[$side]}"
 }
-load a throughput --concurrency 16 --warmup 0 --duration "${SHOP_BENCH_WARMUP:-90}" >/dev/null &
+load a throughput --concurrency 16 --warmup 0 --duration "${SHOP_BENCH_WARMUP:-180}" >/dev/null &
 a_load=$!
-load b throughput --concurrency 16 --warmup 0 --duration "${SHOP_BENCH_WARMUP:-90}" >/dev/null
+load b throughput --concurrency 16 --warmup 0 --duration "${SHOP_BENCH_WARMUP:-180}" >/dev/null
 wait $a_load
 
 # One unmeasured window at the measured rate: the first measured round strayed most before it (B/A 0.90-0.95 where

@@ -9,7 +9,7 @@
 #   bench/checkout/run.sh [duration=30] [rates="20 50"] [concurrency="32 64 128"] [rounds=1]   (an empty "" skips that part)
 # SHOP_BENCH_DASHBOARD=false runs without the dashboard (no telemetry exported), as in production without a collector.
 # SHOP_BENCH_APPHOST_ARGS adds AppHost arguments, e.g. "--Parameters:gateway-response-cache=false" for an A/B run.
-# SHOP_BENCH_WARMUP sets the unmeasured warm-up load before the first window (seconds, default 90).
+# SHOP_BENCH_WARMUP sets the unmeasured warm-up load before the first window (seconds, default 180).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
@@ -100,8 +100,11 @@ run() {
 
 # Warm-up, not measured: under load the runtimes' tiered compilation threads took 33 % of all CPU samples in the first
 # 30 s, 22 % in the next 30 s and 7 % in the next, and the rate rose from 18 to 45 to 53 orders/s (RESULTS.md,
-# 2026-12-05 18:35). 90 s gets the windows to the steady state (override: SHOP_BENCH_WARMUP seconds).
-dotnet "$bench" throughput --gateway "$gateway" --token "$customer" --products "$products" --concurrency 32 --warmup 0 --duration "${SHOP_BENCH_WARMUP:-90}" >/dev/null
+# 2026-12-05 18:35). On a host that runs twice as many orders a second, with tier 1 after 500 calls, it takes longer:
+# ordering's tiering thread had 23 % of its CPU at 60-80 s and 3 % at 120-140 s, and the CPU per order kept falling
+# until about 180 s (RESULTS.md, 2026-12-06 15:50). 180 s gets the windows to the steady state (override:
+# SHOP_BENCH_WARMUP seconds).
+dotnet "$bench" throughput --gateway "$gateway" --token "$customer" --products "$products" --concurrency 32 --warmup 0 --duration "${SHOP_BENCH_WARMUP:-180}" >/dev/null
 
 load=$(cut -d" " -f1-3 /proc/loadavg)
 all=$(mktemp -p "$data")
@@ -115,7 +118,7 @@ load_after=$(cut -d" " -f1-3 /proc/loadavg)
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) · load average before $load, after $load_after · dashboard ${SHOP_BENCH_DASHBOARD:-true} · ${SHOP_BENCH_WARMUP:-90} s of unmeasured load first, then ${duration} s windows after ${warmup} s warm-up each · median of $rounds round(s)${SHOP_BENCH_APPHOST_ARGS:+ · AppHost arguments $SHOP_BENCH_APPHOST_ARGS}"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) · load average before $load, after $load_after · dashboard ${SHOP_BENCH_DASHBOARD:-true} · ${SHOP_BENCH_WARMUP:-180} s of unmeasured load first, then ${duration} s windows after ${warmup} s warm-up each · median of $rounds round(s)${SHOP_BENCH_APPHOST_ARGS:+ · AppHost arguments $SHOP_BENCH_APPHOST_ARGS}"
 echo
 echo "| measurement | orders/s | p50 ms | p90 ms | p99 ms | max ms | POST p50 ms | POST p99 ms | errors | cancelled | CPU ms/order |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
