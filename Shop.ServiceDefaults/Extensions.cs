@@ -69,6 +69,7 @@ public static class Extensions
         // reads OpenTelemetry's baggage. With trace context alone it leaves the request's context as ASP.NET Core set it.
         Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
 
+        var exported = HasOtlpEndpoint(builder);
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -85,18 +86,35 @@ public static class Extensions
                 // HttpClient's own activity source: since .NET 9 it names and tags client spans by the HTTP semantic
                 // conventions itself. The OpenTelemetry HttpClient instrumentation would add a DiagnosticListener
                 // subscriber on top, which boxes a payload per request and writes traceparent a second time.
-                .AddSource(HttpClientInstrumentationName));
+                .AddSource(HttpClientInstrumentationName)
+                .ConfigureSampler(exported));
 
         builder.AddOpenTelemetryExporters();
 
         return builder;
     }
 
+    /// <summary>
+    /// Where nothing receives spans (no OTLP endpoint: no dashboard, no collector), requests and messages still get
+    /// their activities, so the W3C trace context goes on to the services called, through Kafka, and into every log
+    /// entry's trace id; but no span is recorded. Recording spans that are never exported cost the gateway 7 % of its
+    /// CPU per proxied request (bench/gateway RESULTS.md, 2026-12-06). The SDK's sampler for root spans and spans
+    /// continuing a remote parent, for propagation only, whatever <c>OTEL_TRACES_SAMPLER</c> says.
+    /// </summary>
+    private static readonly Sampler PropagationOnly = new AlwaysOffSampler();
+
+    /// <summary>With an exporter, the sampler of <c>OTEL_TRACES_SAMPLER</c> (or the SDK's default) decides.</summary>
+    private static TracerProviderBuilder ConfigureSampler(this TracerProviderBuilder tracing, bool exported) =>
+        exported ? tracing : tracing.SetSampler(PropagationOnly);
+
+    private static bool HasOtlpEndpoint(IHostApplicationBuilder builder) =>
+        !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         // The exporter reads endpoint, protocol and headers from the OTEL_* variables itself; setting the
         // endpoint in code would make it the full URL and lose the /v1/{signal} paths.
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (HasOtlpEndpoint(builder))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
         }

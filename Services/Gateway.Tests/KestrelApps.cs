@@ -53,3 +53,10 @@ public abstract class StartedAppTests : IAsyncLifetime
         await App.DisposeAsync();
     }
 }
+
+/// <summary>
+/// Activity listeners are process-wide, and a source samples with the most any listener asks for: tests that listen to
+/// every request's activity, or that check how one is sampled, must not run beside each other.
+/// </summary>
+[CollectionDefinition(nameof(ActivitySamplingCollection))]
+public sealed class ActivitySamplingCollection;

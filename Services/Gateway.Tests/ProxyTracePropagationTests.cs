@@ -13,6 +13,7 @@ namespace Gateway.Tests;
 /// trace headers it receives, both on real Kestrel servers, with every activity of ASP.NET Core and HttpClient
 /// recorded: the backend's parent is the proxy's request span, the caller's trace goes on, and no client span is made.
 /// </summary>
+[Collection(nameof(ActivitySamplingCollection))]
 public sealed class ProxyTracePropagationTests : IAsyncLifetime
 {
     private readonly ConcurrentQueue<Activity> _activities = new();
