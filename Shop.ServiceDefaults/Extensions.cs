@@ -89,7 +89,7 @@ public static class Extensions
                 .AddSource(HttpClientInstrumentationName)
                 .ConfigureSampler(exported));
 
-        builder.AddOpenTelemetryExporters();
+        builder.AddOpenTelemetryExporters(exported);
 
         return builder;
     }
@@ -110,11 +110,11 @@ public static class Extensions
     private static bool HasOtlpEndpoint(IHostApplicationBuilder builder) =>
         !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
-    private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder, bool exported) where TBuilder : IHostApplicationBuilder
     {
         // The exporter reads endpoint, protocol and headers from the OTEL_* variables itself; setting the
         // endpoint in code would make it the full URL and lose the /v1/{signal} paths.
-        if (HasOtlpEndpoint(builder))
+        if (exported)
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
         }
