@@ -97,7 +97,8 @@ public sealed partial class PaymentProcessor(
                     }, CancellationToken.None);
                 }
 
-                // Every free slot was filled: more may be due, so look again as soon as a slot frees up.
+                // Fewer due than free slots: wait for news or the poll interval. Otherwise every free slot was filled
+                // and more may be due: look again as soon as a slot frees up.
                 if (claimed.Count < limit)
                 {
                     await signal.WaitAsync(settings.PollInterval, stoppingToken);
