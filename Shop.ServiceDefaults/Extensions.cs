@@ -26,6 +26,9 @@ public static class Extensions
     /// <summary>The activity source and meter of HttpClient (System.Net.Http).</summary>
     private const string HttpClientInstrumentationName = "System.Net.Http";
 
+    /// <summary>The activity source of ASP.NET Core's hosting, which starts each request's activity.</summary>
+    private const string AspNetCoreActivitySourceName = "Microsoft.AspNetCore";
+
     /// <summary>
     /// Attribute combinations kept per metric stream. The SDK allocates every stream's points up front: at its default
     /// of 2000 that was about 10 MiB per process, a third of the managed heap of a service at rest. The busiest streams
@@ -57,12 +60,6 @@ public static class Extensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        builder.Logging.AddOpenTelemetry(logging =>
-        {
-            logging.IncludeFormattedMessage = true;
-            logging.IncludeScopes = true;
-        });
-
         // ASP.NET Core and HttpClient carry W3C trace context and baggage themselves (DistributedContextPropagator).
         // With OpenTelemetry's default propagator, trace context and baggage, its ASP.NET Core instrumentation parses
         // both headers a second time for every request and writes Baggage.Current, an async-local; nothing in Shop
@@ -70,6 +67,16 @@ public static class Extensions
         Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
 
         var exported = HasOtlpEndpoint(builder);
+        // Log records go to OpenTelemetry only where they are exported; the console logger is there either way.
+        if (exported)
+        {
+            builder.Logging.AddOpenTelemetry(logging =>
+            {
+                logging.IncludeFormattedMessage = true;
+                logging.IncludeScopes = true;
+            });
+        }
+
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -80,9 +87,7 @@ public static class Extensions
                 .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = MetricStreamCardinalityLimit }))
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
-                .AddAspNetCoreInstrumentation(options =>
-                    // Probes hit these every few seconds; tracing them would drown the real requests.
-                    options.Filter = context => !IsHealthProbe(context.Request.Path))
+                .AddRequestTracing(exported)
                 // HttpClient's own activity source: since .NET 9 it names and tags client spans by the HTTP semantic
                 // conventions itself. The OpenTelemetry HttpClient instrumentation would add a DiagnosticListener
                 // subscriber on top, which boxes a payload per request and writes traceparent a second time.
@@ -106,6 +111,19 @@ public static class Extensions
     /// <summary>With an exporter, the sampler of <c>OTEL_TRACES_SAMPLER</c> (or the SDK's default) decides.</summary>
     private static TracerProviderBuilder ConfigureSampler(this TracerProviderBuilder tracing, bool exported) =>
         exported ? tracing : tracing.SetSampler(PropagationOnly);
+
+    /// <summary>
+    /// Exported, a request's span is filled in by OpenTelemetry's ASP.NET Core instrumentation, health probes left out.
+    /// Not exported, nothing would read what it adds: listening to ASP.NET Core's activity source is enough to create
+    /// the request's activity for propagation, and spares every request the instrumentation's diagnostic-listener
+    /// events (about 2 % of the gateway's CPU per proxied request, bench/gateway/RESULTS.md, 2026-12-06).
+    /// </summary>
+    private static TracerProviderBuilder AddRequestTracing(this TracerProviderBuilder tracing, bool exported) =>
+        exported
+            ? tracing.AddAspNetCoreInstrumentation(options =>
+                // Probes hit these every few seconds; tracing them would drown the real requests.
+                options.Filter = context => !IsHealthProbe(context.Request.Path))
+            : tracing.AddSource(AspNetCoreActivitySourceName);
 
     private static bool HasOtlpEndpoint(IHostApplicationBuilder builder) =>
         !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
