@@ -101,8 +101,8 @@ public static class Extensions
 
     /// <summary>
     /// Where nothing receives spans (no OTLP endpoint: no dashboard, no collector), requests and messages still get
-    /// their activities, so the W3C trace context goes on to the services called, through Kafka, and into every log
-    /// entry's trace id; but no span is recorded. Recording spans that are never exported cost the gateway 8 % of its
+    /// their activities, so the W3C trace context goes on to the services called and through Kafka, and log scopes
+    /// still carry its ids; but no span is recorded. Recording spans that are never exported cost the gateway 8 % of its
     /// CPU per proxied request (bench/gateway RESULTS.md, 2026-12-06). The SDK's sampler for root spans and spans
     /// continuing a remote parent, for propagation only, whatever <c>OTEL_TRACES_SAMPLER</c> says.
     /// </summary>

@@ -8,6 +8,7 @@
 # its cache of catalog reads (anonymous and signed-in), so the catalog rows then measure cached answers after token
 # validation and rate limiting. Prints a Markdown table; RESULTS.md keeps them.
 #   bench/gateway/run.sh [duration=10s] [connections=32] [rounds=3] [warmup=10s]
+# An even number of rounds balances the order: odd rounds read the catalog rows in the table's order, even ones in reverse.
 # Each measurement follows a warm-up of the same URL, so that JIT tiering, caches and connection pools have settled:
 # the benchmark is of the steady state.
 # SHOP_BENCH_DASHBOARD=false runs without the dashboard, so no process exports telemetry (as in production without a
@@ -55,8 +56,11 @@ bare_pid=$!
 until curl -s -o /dev/null "$bare/"; do kill -0 "$bare_pid" || { cat "$data/bare.log" >&2; exit 1; }; sleep 0.1; done
 
 # A signed-in user's access token, obtained as the storefront does (demo customer, Development seed).
-token=$(access_token customer@example.com 'Customer#2026' 'openid%20profile%20products%20identity')
-[[ -n $token ]] || { echo "no access token from the token endpoint" >&2; exit 1; }
+sign_in() {
+  token=$(access_token customer@example.com 'Customer#2026' 'openid%20profile%20products%20identity')
+  [[ -n $token ]] || { echo "no access token from the token endpoint" >&2; exit 1; }
+}
+sign_in
 
 load=$(cut -d" " -f1-3 /proc/loadavg)
 catalog="/api/products/items?pageIndex=0&pageSize=10"
@@ -88,13 +92,24 @@ labels=(
   "own profile through the gateway (token checked by gateway and identity, one DB read)"
 )
 all=$(mktemp -p "$data")
+catalog_read() { # $1: index into labels
+  case $1 in
+    0) run "${labels[0]}" "$products" "$catalog" ;;
+    1) run "${labels[1]}" "$bare" "$catalog" ;;
+    2) run "${labels[2]}" "$bare" "$catalog" "Authorization: Bearer $token" ;;
+    3) run "${labels[3]}" "$gateway" "$catalog" ;;
+    4) run "${labels[4]}" "$gateway" "$catalog" "Authorization: Bearer $token" ;;
+  esac
+}
 for round in $(seq "$rounds"); do
+  # Odd rounds read in the table's order, even rounds in reverse: the host's drift within a round, and whatever one
+  # reading leaves behind for the next, then weigh on every row alike instead of always on the later ones.
+  # A round takes about six times (warm-up + duration); a token that would expire within it is replaced first.
+  (( $(token_seconds_left "$token") > 300 )) || sign_in
+  order=(0 1 2 3 4)
+  ((round % 2)) || order=(4 3 2 1 0)
   {
-    run "${labels[0]}" "$products" "$catalog"
-    run "${labels[1]}" "$bare" "$catalog"
-    run "${labels[2]}" "$bare" "$catalog" "Authorization: Bearer $token"
-    run "${labels[3]}" "$gateway" "$catalog"
-    run "${labels[4]}" "$gateway" "$catalog" "Authorization: Bearer $token"
+    for i in "${order[@]}"; do catalog_read "$i"; done
     run "${labels[5]}" "$gateway" "/api/identity/users/me" "Authorization: Bearer $token"
   } | tee -a "$all" | sed "s/^/round $round: /" >&2
 done
@@ -129,3 +144,5 @@ done
 echo
 printf 'Signed-in through the gateway against the same signed-in request through the bare proxy: %.2f of its share.\n' \
   "$(relative_to_bare "${labels[4]}" "${labels[2]}")"
+paired() { paste -d' ' <(field "$1" 2) <(field "${labels[1]}" 2) | awk '{printf "%s%.2f", (NR > 1 ? ", " : ""), $1/$2}'; }
+echo "Paired per round (odd rounds in the table's order, even rounds reversed), anonymous: $(paired "${labels[3]}"); signed-in: $(paired "${labels[4]}")."
