@@ -4,10 +4,11 @@ using Microsoft.Extensions.Caching.Memory;
 namespace Shop.ServiceDefaults;
 
 /// <summary>
-/// What was learned from bearer tokens that were accepted, remembered by the token's exact text for at most
-/// <see cref="MaxRememberTime"/> and never past the time given with it (the token's expiry). Only accepted tokens
-/// are remembered, so a changed, expired or refused token is always checked in full. The price: a signing key
-/// withdrawn from the issuer's key set still covers the tokens remembered in the last minute.
+/// What was learned from checking bearer tokens, remembered by the token's exact text for at most
+/// <see cref="MaxRememberTime"/> and never past the time given with it (the token's expiry). Its users remember accepted
+/// tokens (the gateway also expired ones, as anonymous), so a changed or otherwise refused token is always checked in
+/// full. The price: a signing key withdrawn from the issuer's key set still covers the tokens remembered in the last
+/// minute.
 /// </summary>
 public sealed class AcceptedTokenMemory<TValue>(TimeProvider timeProvider) : IDisposable
     where TValue : class

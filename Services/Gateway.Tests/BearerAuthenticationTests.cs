@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 using Shop.ServiceDefaults;
 
 namespace Gateway.Tests;
@@ -17,7 +18,8 @@ namespace Gateway.Tests;
 /// <summary>
 /// The gateway's authentication step on a real Kestrel server, with a scheme that stands in for the JWT handler and
 /// counts its calls: an accepted token's principal is reused for a minute at most and never past the token's expiry;
-/// a refused token is checked every time; a request without a token never reaches the handler.
+/// an expired token is remembered as anonymous for a minute; any other refused token is checked every time; a request
+/// without a token never reaches the handler.
 /// </summary>
 public sealed class BearerAuthenticationTests : StartedAppTests
 {
@@ -76,6 +78,20 @@ public sealed class BearerAuthenticationTests : StartedAppTests
         Assert.Equal(2, _calls.Count);
     }
 
+    [Fact]
+    public async Task An_expired_token_is_checked_once_a_minute_and_its_requests_go_on_anonymous()
+    {
+        _calls.Expire = true;
+        Assert.Equal("anonymous", await WhoAmI("user-1;600"));
+        Assert.Equal("anonymous", await WhoAmI("user-1;600"));
+        Assert.Equal(1, _calls.Count);
+
+        _time.Advance(AcceptedTokenMemory<ClaimsPrincipal>.MaxRememberTime);
+
+        Assert.Equal("anonymous", await WhoAmI("user-1;600"));
+        Assert.Equal(2, _calls.Count);
+    }
+
     private async Task<string> WhoAmI(string? token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/whoami");
@@ -103,6 +119,11 @@ public sealed class BearerAuthenticationTests : StartedAppTests
                 return Task.FromResult(AuthenticateResult.Fail("refused"));
             }
 
+            if (calls.Expire)
+            {
+                return Task.FromResult(AuthenticateResult.Fail(new SecurityTokenExpiredException("expired")));
+            }
+
             var principal = new ClaimsPrincipal(new ClaimsIdentity([new Claim("sub", token[0])], Scheme.Name));
             var properties = new AuthenticationProperties { ExpiresUtc = time.GetUtcNow().AddSeconds(int.Parse(token[1])) };
             return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, properties, Scheme.Name)));
@@ -113,6 +134,8 @@ public sealed class BearerAuthenticationTests : StartedAppTests
             public int Count;
 
             public volatile bool Refuse;
+
+            public volatile bool Expire;
         }
     }
 }
