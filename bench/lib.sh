@@ -80,7 +80,7 @@ for (resource, message), n in collections.Counter((l["resource"].split("/")[0], 
 }
 
 # Seconds until an access token (a JWT) expires. A benchmark that outlives its token would go on measuring an anonymous
-# route with an expired one, which the gateway checks in full (and refuses) on every request while still answering 200.
+# route with an expired one: still answered 200, but the gateway then treats the caller as anonymous, not as the user.
 token_seconds_left() { # $1 token
   python3 -c 'import base64, json, sys, time; p = sys.argv[1].split(".")[1]; p += "=" * (-len(p) % 4); print(int(json.loads(base64.urlsafe_b64decode(p))["exp"] - time.time()))' "$1"
 }

@@ -121,7 +121,8 @@ direct=$(field "${labels[0]}" 2 | median)
 # Against the bare proxy, each round's reading is paired with the bare proxy's in the same round (the direct read
 # cancels out: (gateway/direct)/(bare/direct)), then the median taken: this host's speed drifts between rounds.
 # $2: the bare proxy's row to pair with (default: the anonymous baseline).
-relative_to_bare() { paste -d' ' <(field "$1" 2) <(field "${2:-${labels[1]}}" 2) | awk '{print $1/$2}' | median; }
+paired_ratios() { paste -d' ' <(field "$1" 2) <(field "${2:-${labels[1]}}" 2) | awk '{print $1/$2}'; }
+relative_to_bare() { paired_ratios "$@" | median; }
 
 echo
 echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB; load average before: $load"
@@ -144,5 +145,5 @@ done
 echo
 printf 'Signed-in through the gateway against the same signed-in request through the bare proxy: %.2f of its share.\n' \
   "$(relative_to_bare "${labels[4]}" "${labels[2]}")"
-paired() { paste -d' ' <(field "$1" 2) <(field "${labels[1]}" 2) | awk '{printf "%s%.2f", (NR > 1 ? ", " : ""), $1/$2}'; }
+paired() { paired_ratios "$1" | awk '{printf "%s%.2f", (NR > 1 ? ", " : ""), $1}'; }
 echo "Paired per round (odd rounds in the table's order, even rounds reversed), anonymous: $(paired "${labels[3]}"); signed-in: $(paired "${labels[4]}")."
