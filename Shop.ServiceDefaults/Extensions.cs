@@ -67,16 +67,6 @@ public static class Extensions
         Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
 
         var exported = HasOtlpEndpoint(builder);
-        // Log records go to OpenTelemetry only where they are exported; the console logger is there either way.
-        if (exported)
-        {
-            builder.Logging.AddOpenTelemetry(logging =>
-            {
-                logging.IncludeFormattedMessage = true;
-                logging.IncludeScopes = true;
-            });
-        }
-
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -102,8 +92,8 @@ public static class Extensions
     /// <summary>
     /// Where nothing receives spans (no OTLP endpoint: no dashboard, no collector), requests and messages still get
     /// their activities, so the W3C trace context goes on to the services called and through Kafka, and log scopes
-    /// still carry its ids; but no span is recorded. Recording spans that are never exported cost the gateway 8 % of its
-    /// CPU per proxied request (bench/gateway RESULTS.md, 2026-12-06). The SDK's sampler for root spans and spans
+    /// still carry its ids; but no span is recorded. Recording spans that are never exported cost the gateway 8 % of
+    /// its CPU per proxied request (bench/gateway RESULTS.md, 2026-12-06). The SDK's sampler for root spans and spans
     /// continuing a remote parent, for propagation only, whatever <c>OTEL_TRACES_SAMPLER</c> says.
     /// </summary>
     private static readonly Sampler PropagationOnly = new AlwaysOffSampler();
@@ -135,6 +125,12 @@ public static class Extensions
         if (exported)
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+            // Log records go to OpenTelemetry only to be exported; the console logger is there either way.
+            builder.Logging.AddOpenTelemetry(logging =>
+            {
+                logging.IncludeFormattedMessage = true;
+                logging.IncludeScopes = true;
+            });
         }
 
         return builder;
