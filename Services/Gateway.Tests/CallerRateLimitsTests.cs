@@ -30,7 +30,9 @@ public sealed class CallerRateLimitsTests : StartedAppTests
             {
                 if (context.Request.Headers["X-Test-User"] is [{ } user])
                 {
-                    context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim("sub", user)], "Test"));
+                    var principal = new ClaimsPrincipal(new ClaimsIdentity([new Claim("sub", user)], "Test"));
+                    // As BearerAuthentication signs a token's user in, with the subject read once; or a plain principal.
+                    context.User = context.Request.Headers.ContainsKey("X-Test-Gateway-User") ? new SignedInUser(principal) : principal;
                 }
 
                 return next(context);
@@ -116,6 +118,17 @@ public sealed class CallerRateLimitsTests : StartedAppTests
     }
 
     [Fact]
+    public async Task A_user_signed_in_by_the_gateway_shares_the_window_of_their_subject()
+    {
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(user: "alice"));
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(user: "alice", gatewayUser: true));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, await StatusOfAsync(user: "alice", gatewayUser: true));
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(user: "bob", gatewayUser: true));
+        Assert.Equal(["user"], RejectedCallers());
+    }
+
+    [Fact]
     public async Task Health_probes_are_never_limited()
     {
         for (var i = 0; i < AnonymousPermits; i++)
@@ -132,18 +145,23 @@ public sealed class CallerRateLimitsTests : StartedAppTests
         Assert.Equal(HttpStatusCode.TooManyRequests, await StatusOfAsync(user: null));
     }
 
-    private async Task<HttpStatusCode> StatusOfAsync(string? user)
+    private async Task<HttpStatusCode> StatusOfAsync(string? user, bool gatewayUser = false)
     {
-        using var response = await GetAsync("/items", user);
+        using var response = await GetAsync("/items", user, gatewayUser);
         return response.StatusCode;
     }
 
-    private Task<HttpResponseMessage> GetAsync(string path, string? user)
+    private Task<HttpResponseMessage> GetAsync(string path, string? user, bool gatewayUser = false)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (user is not null)
         {
             request.Headers.Add("X-Test-User", user);
+        }
+
+        if (gatewayUser)
+        {
+            request.Headers.Add("X-Test-Gateway-User", "true");
         }
 
         return Client.SendAsync(request);

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Primitives;
 using Microsoft.IdentityModel.Tokens;
 using Shop.ServiceDefaults;
 
@@ -24,8 +25,8 @@ public static class BearerAuthentication
 
     /// <summary>
     /// Authenticates the bearer token of every request that sends one, before the rate limiter, which partitions by
-    /// user. A request without an <c>Authorization</c> header stays anonymous and skips authentication altogether,
-    /// middleware included: anonymous catalog reads are most of the gateway's traffic. Routes that need a user still
+    /// user. A request without an <c>Authorization</c> header stays anonymous and skips authentication altogether:
+    /// anonymous catalog reads are most of the gateway's traffic. Routes that need a user still
     /// authenticate through their authorization policy, and answer 401 without a valid token.
     /// <para>
     /// A client sends the same token with every request, so the principal of an accepted <c>Authorization</c> header
@@ -51,18 +52,20 @@ public static class BearerAuthentication
         // WebApplication adds UseAuthentication to the whole pipeline unless the root builder carries this mark. The
         // gateway has no default scheme and no remote sign-in, so that middleware would do nothing but cost.
         app.Properties[AuthenticationMiddlewareSetKey] = true;
-        return app.UseWhen(
-            context => context.Request.Headers.Authorization.Count > 0,
-            branch => branch.Use((context, next) => AuthenticateAsync(context, next, accepted)));
+        return app.Use(next => context =>
+        {
+            var authorization = context.Request.Headers.Authorization;
+            return authorization.Count == 0 ? next(context) : AuthenticateAsync(context, next, accepted, authorization);
+        });
     }
 
     /// <summary>What the memory holds for an expired token: its requests go on anonymous.</summary>
     private static readonly ClaimsPrincipal ExpiredToken = new();
 
     /// <summary>A remembered token goes on without an async frame of its own; only a token not seen yet is awaited.</summary>
-    private static Task AuthenticateAsync(HttpContext context, RequestDelegate next, AcceptedTokenMemory<ClaimsPrincipal> accepted)
+    private static Task AuthenticateAsync(
+        HttpContext context, RequestDelegate next, AcceptedTokenMemory<ClaimsPrincipal> accepted, StringValues authorization)
     {
-        var authorization = context.Request.Headers.Authorization;
         var header = authorization.Count == 1 ? authorization[0] : null;
         if (accepted.TryGet(header, out var principal))
         {
@@ -83,10 +86,11 @@ public static class BearerAuthentication
         var result = await context.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
         if (result.Succeeded)
         {
-            context.User = result.Principal;
+            var user = new SignedInUser(result.Principal);
+            context.User = user;
             if (header is not null && result.Properties.ExpiresUtc is { } expires)
             {
-                accepted.Remember(header, result.Principal, expires);
+                accepted.Remember(header, user, expires);
             }
         }
         else if (header is not null && result.Failure is SecurityTokenExpiredException)
@@ -96,4 +100,20 @@ public static class BearerAuthentication
 
         await next(context);
     }
+}
+
+/// <summary>
+/// The principal of a token the gateway accepted, with the user's id (<c>sub</c>) read once when it was accepted: the
+/// rate limiter partitions every request by it, and a remembered principal serves many requests.
+/// </summary>
+public sealed class SignedInUser : ClaimsPrincipal
+{
+    public SignedInUser(ClaimsPrincipal principal)
+        : base((principal ?? throw new ArgumentNullException(nameof(principal))).Identities)
+    {
+        Subject = this.FindFirstValue("sub") is { Length: > 0 } subject ? subject : null;
+    }
+
+    /// <summary>The user's id, or null when the token names none.</summary>
+    public string? Subject { get; }
 }

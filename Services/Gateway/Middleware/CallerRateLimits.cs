@@ -134,11 +134,16 @@ public sealed class CallerRateLimiter : IDisposable
         new() { PermitLimit = permits, Window = window, QueueLimit = 0, AutoReplenishment = false };
 
     /// <summary>
-    /// The signed-in user's id. From the authentication feature, not HttpContext.User, which would create an empty
+    /// The signed-in user's id: read once per accepted token by <see cref="BearerAuthentication"/>, or from the claims
+    /// of a principal set otherwise. From the authentication feature, not HttpContext.User, which would create an empty
     /// principal for every anonymous request.
     /// </summary>
-    private static string? SubjectOf(HttpContext context) =>
-        context.Features.Get<IHttpAuthenticationFeature>()?.User?.FindFirstValue("sub") is { Length: > 0 } subject ? subject : null;
+    private static string? SubjectOf(HttpContext context) => context.Features.Get<IHttpAuthenticationFeature>()?.User switch
+    {
+        null => null,
+        SignedInUser user => user.Subject,
+        var principal => principal.FindFirstValue("sub") is { Length: > 0 } subject ? subject : null,
+    };
 
     /// <summary>A rate-limit partition: a signed-in user (the token's <c>sub</c>) or, when anonymous, a client address.</summary>
     private readonly record struct Caller(string? Subject, IPAddress? Address);
