@@ -141,7 +141,8 @@ for label in "${labels[@]}"; do
     "$(field "$label" 6 | sort -u | tr '\n' ' ')"
 done
 # The signed-in read carries a token of about a kilobyte, which the bare proxy forwards too (products does not check it
-# on a catalog read): paired with that same request, the gateway's own cost of the token shows apart from the bytes.
+# on a catalog read; the gateway, since 2026-12-06, takes it off the public catalog route): paired with that same
+# request, the gateway's own cost of the token shows apart from the bytes.
 echo
 printf 'Signed-in through the gateway against the same signed-in request through the bare proxy: %.2f of its share.\n' \
   "$(relative_to_bare "${labels[4]}" "${labels[2]}")"
