@@ -47,10 +47,12 @@ admin=$(access_token admin@example.com 'Admin#2026' 'openid%20roles%20products')
 
 # Transactions per order in each service's database, and the server's WAL flushes (a commit waits for one; concurrent
 # commits share it): the same server holds them all, so products' credentials read
-# every database's counters.
+# every database's counters. Also the checkpoints the server took in the window (a count, not per order): a
+# checkpoint's writes and fsyncs share the disk with the commits'.
 use_database_of products productsdb
 db_transactions() { # "database count" lines
   psql -XAtq -F ' ' -c "SELECT pg_stat_force_next_flush()" \
+    -c "SELECT 'checkpoints', checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter" \
     -c "SELECT datname, xact_commit + xact_rollback FROM pg_stat_database WHERE datname LIKE '%db' ORDER BY datname" \
     -c "SELECT 'wal-flushes', wal_sync FROM pg_stat_wal" | grep ' '
 }
@@ -94,7 +96,7 @@ run() {
   bench/checkout/cpu.py "$apphost" >"$after"
   db_transactions >"$tx_after"
   local costs; costs=$(bench/checkout/cpu.py --diff "$before" "$after" "${line##*|}")
-  local transactions; transactions=$(join "$tx_before" "$tx_after" | awk -v n="${line##*|}" '{printf "%s:%.1f ", $1, ($3 - $2) / (n > 0 ? n : 1)}' | sed 's/ $//')
+  local transactions; transactions=$(join "$tx_before" "$tx_after" | awk -v n="${line##*|}" '$1 == "checkpoints" {printf "%s:%d ", $1, $3 - $2; next} {printf "%s:%.1f ", $1, ($3 - $2) / (n > 0 ? n : 1)}' | sed 's/ $//')
   echo "$line|$(grep '^total|' <<<"$costs" | cut -d'|' -f2)|$(grep -v '^total|' <<<"$costs" | tr '|\n' ': ' | sed 's/ $//')|$transactions|$(stage_latency "$from" "$to")"
 }
 
