@@ -9,6 +9,9 @@
 #   A_ENV,  B_ENV    environment for that side's AppHost, inherited by every process it starts,
 #                    e.g. B_ENV="DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1"
 #   A_ARGS, B_ARGS   extra AppHost arguments, e.g. B_ARGS="--Parameters:gateway-response-cache=false"
+#   PAIR_CLIENTS     measure each round closed-loop with this many clients on each side instead of at the steady rate:
+#                    both sides saturated together, for what only shows under load (connection pools, batching);
+#                    the rate argument then only sets the unmeasured window before the first round
 # Each round runs the open-loop load generator of run.sh against both at once (each at the given rate, after its own
 # 10 s warm-up), then prints, per side, the orders that reached a final status, the CPU ms per order of its resources
 # (its AppHost and every process it started) and the order-to-confirmed p50/p99; and B/A of the CPU per order. Both sides
@@ -97,12 +100,14 @@ load b latency --rate "$rate" --warmup 0 --duration "$duration" >/dev/null
 wait $a_load
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+measure=(latency --rate "$rate")
+[[ -z ${PAIR_CLIENTS:-} ]] || measure=(throughput --concurrency "$PAIR_CLIENTS")
 ratios=()
 for round in $(seq "$rounds"); do
   for side in a b; do bench/checkout/cpu.py "${pid[$side]}" >"$scratch/$side/before"; done
-  load a latency --rate "$rate" --warmup 10 --duration "$duration" >"$scratch/a/line" &
+  load a "${measure[@]}" --warmup 10 --duration "$duration" >"$scratch/a/line" &
   a_load=$!
-  load b latency --rate "$rate" --warmup 10 --duration "$duration" >"$scratch/b/line"
+  load b "${measure[@]}" --warmup 10 --duration "$duration" >"$scratch/b/line"
   wait $a_load
   for side in a b; do bench/checkout/cpu.py "${pid[$side]}" >"$scratch/$side/after"; done
   declare -A cost=() summary=()
@@ -110,10 +115,16 @@ for round in $(seq "$rounds"); do
     line=$(cat "$scratch/$side/line")
     orders=${line##*|}
     cost[$side]=$(bench/checkout/cpu.py --diff "$scratch/$side/before" "$scratch/$side/after" "$orders")
-    # latency|rate|offered|measured|p50|p90|p99|max|POST p50|POST p99|errors|cancelled|finished
-    IFS='|' read -r _ _ _ _ p50 _ p99 _ _ _ errors _ _ <<<"$line"
     total=$(grep '^total|' <<<"${cost[$side]}" | cut -d'|' -f2)
-    summary[$side]="$total ms/order ($orders orders, p50/p99 $p50/$p99 ms, errors $errors)"
+    if [[ -n ${PAIR_CLIENTS:-} ]]; then
+      # throughput|clients|orders/s|placed|errors|cancelled|finished
+      IFS='|' read -r _ _ per_second _ errors _ _ <<<"$line"
+      summary[$side]="$total ms/order ($orders orders, $per_second orders/s, errors $errors)"
+    else
+      # latency|rate|offered|measured|p50|p90|p99|max|POST p50|POST p99|errors|cancelled|finished
+      IFS='|' read -r _ _ _ _ p50 _ p99 _ _ _ errors _ _ <<<"$line"
+      summary[$side]="$total ms/order ($orders orders, p50/p99 $p50/$p99 ms, errors $errors)"
+    fi
   done
   ratio=$(awk -v a="$(grep '^total|' <<<"${cost[a]}" | cut -d'|' -f2)" -v b="$(grep '^total|' <<<"${cost[b]}" | cut -d'|' -f2)" 'BEGIN{printf "%.3f", b/a}')
   ratios+=("$ratio")
@@ -123,7 +134,7 @@ done
 
 median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}')
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) · load average before $load_before · both at $rate orders/s, ${duration} s windows, $rounds rounds"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) · load average before $load_before · both $([[ -n ${PAIR_CLIENTS:-} ]] && echo "closed-loop with $PAIR_CLIENTS clients" || echo "at $rate orders/s"), ${duration} s windows, $rounds rounds"
 echo "A: $a_root ${A_ENV:-} ${A_ARGS:-}"
 echo "B: $b_root ${B_ENV:-} ${B_ARGS:-}"
 echo "CPU per order, B/A: median $median (rounds: ${ratios[*]})"
