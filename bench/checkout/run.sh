@@ -140,7 +140,7 @@ echo "CPU ms per order by resource:"
 for c in $concurrencies; do echo "- sustained, $c clients: $(grep "^throughput|$c|" "$all" | tail -1 | cut -d'|' -f9)"; done
 for r in $rates; do echo "- steady $r/s: $(grep "^latency|$r|" "$all" | tail -1 | cut -d'|' -f15)"; done
 echo
-echo "Database transactions and WAL flushes per order (all of warm-up and window, per order that reached a final status):"
+echo "Database transactions and WAL flushes per order (all of warm-up and window, per order that reached a final status); checkpoints in that time, a count:"
 for c in $concurrencies; do echo "- sustained, $c clients: $(grep "^throughput|$c|" "$all" | tail -1 | cut -d'|' -f10)"; done
 for r in $rates; do echo "- steady $r/s: $(grep "^latency|$r|" "$all" | tail -1 | cut -d'|' -f16)"; done
 echo
