@@ -14,7 +14,7 @@
 #                    the rate argument then only sets the unmeasured window before the first round
 # Each round runs the open-loop load generator of run.sh against both at once (each at the given rate, after its own
 # 10 s warm-up), then prints, per side, the orders that reached a final status, the CPU ms per order of its resources
-# (its AppHost and every process it started) and the order-to-confirmed p50/p99; and B/A of the CPU per order. Both sides
+# (its AppHost and every process it started) and the order-to-confirmed p50/p99 (with PAIR_CLIENTS, its orders/s); and B/A of the CPU per order. Both sides
 # start with SHOP_BENCH_WARMUP seconds (default 180, as run.sh) of closed-loop load, 16 clients each, then one unmeasured window
 # at the given rate. The dashboard runs on both, as in ./run.sh (SHOP_BENCH_DASHBOARD=false: on neither). Both run
 # on the one machine: keep the rate low enough that the two of them together keep up: 10/s each here, where one
