@@ -133,4 +133,56 @@ public sealed class SignInTests
         Assert.Equal(HttpStatusCode.BadRequest, badRedirect.StatusCode);
         Assert.Null(badRedirect.Headers.Location);
     }
+
+    /// <summary>
+    /// A request to the end-session endpoint without the id token the client got for this user (a link or an image
+    /// on another site, or one carrying someone else's id token) does not sign the user out: they are asked on the
+    /// sign-out page, and only their own click, a form post, ends the session.
+    /// </summary>
+    [Fact]
+    public async Task The_end_session_endpoint_without_the_users_id_token_asks_them_instead_of_signing_them_out()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = timeout.Token;
+        var user = await _identity.RegisterAsync("logout-link", ct);
+        var someoneElse = await _identity.SignInAsync(await _identity.RegisterAsync("logout-hint", ct), ct, "openid profile");
+        Assert.NotNull(someoneElse.IdToken);
+        using var browser = new BrowserSession();
+        var authorization = AuthorizationRequest.Create(ShopIdentityClient.AllScopes);
+        var (formPost, _) = await _identity.SubmitLoginAsync(browser, authorization, user.Email, user.Password, ct);
+        _identity.ReadCode(formPost, authorization);
+
+        foreach (var query in new[] { string.Empty, $"?id_token_hint={someoneElse.IdToken}" })
+        {
+            var logoutUrl = new Uri(_identity.Gateway, "/connect/logout" + query);
+            var (page, url) = await browser.FollowAsync(await browser.GetAsync(logoutUrl, ct), logoutUrl, ct);
+            string html;
+            using (page)
+            {
+                Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+                html = await page.Content.ReadAsStringAsync(ct);
+            }
+
+            Assert.Equal("/account/logout", url.AbsolutePath);
+            Assert.Contains($"You are signed in as <strong>{WebUtility.HtmlEncode(user.Email)}</strong>", html, StringComparison.Ordinal);
+
+            // Still signed in: a new authorization request is answered with a code at once.
+            var again = AuthorizationRequest.Create(ShopIdentityClient.AllScopes);
+            Assert.NotEmpty(await _identity.AuthorizeSignedInAsync(browser, again, ct));
+        }
+
+        // The user's own click on the page signs them out.
+        var confirmUrl = new Uri(_identity.Gateway, "/account/logout");
+        using (var confirmPage = await browser.GetAsync(confirmUrl, ct))
+        {
+            var form = HtmlForm.Parse(await confirmPage.Content.ReadAsStringAsync(ct), "Sign out");
+            var (signedOut, _) = await browser.FollowAsync(await browser.PostAsync(confirmUrl, form.With(), ct), confirmUrl, ct);
+            using (signedOut)
+            {
+                Assert.Contains("You are signed out", await signedOut.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+            }
+        }
+
+        await _identity.OpenSignInPageAsync(browser, AuthorizationRequest.Create(ShopIdentityClient.AllScopes), ct);
+    }
 }

@@ -86,9 +86,25 @@ public static class ConnectApi
         return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
-    /// <summary>Ends the identity session, then OpenIddict returns to the client's registered post-logout URI.</summary>
-    public static async Task<IResult> EndSession(SignInManager<ApplicationUser> signIn)
+    /// <summary>
+    /// Ends the identity session, then OpenIddict returns to the client's registered post-logout URI. A request must
+    /// say whose session it ends: the id token the client got for the signed-in user (<c>id_token_hint</c>, whose
+    /// signature OpenIddict has checked). Without it any other site could sign the user out with a link or an image,
+    /// so the user is asked instead, on the sign-out page (a form post with an antiforgery token).
+    /// </summary>
+    public static async Task<IResult> EndSession(HttpContext context, SignInManager<ApplicationUser> signIn, UserManager<ApplicationUser> users)
     {
+        var cookie = await context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        var signedIn = cookie.Succeeded ? users.GetUserId(cookie.Principal) : null;
+        if (signedIn is not null)
+        {
+            var hint = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            if (hint.Principal?.GetClaim(Claims.Subject) != signedIn)
+            {
+                return Results.Redirect("/account/logout");
+            }
+        }
+
         await signIn.SignOutAsync();
         return Results.SignOut(
             new AuthenticationProperties { RedirectUri = "/account/logout" },
