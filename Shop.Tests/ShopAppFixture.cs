@@ -14,6 +14,16 @@ public sealed class ShopAppFixture(IMessageSink diagnostics) : IAsyncLifetime
     public static readonly string[] ResourceNames =
         ["postgres", "identitydb", "productsdb", "orderingdb", "paymentdb", "cache", "kafka", "identity", "products", "ordering", "payment", "payment-gateway", "gateway", "web"];
 
+    /// <summary>AppHost parameters this fixture sets, each unlike its default.</summary>
+    public static readonly IReadOnlyDictionary<string, string> TestParameters = new Dictionary<string, string>
+    {
+        ["gateway-rate-limit"] = "150",
+        ["gateway-rate-limit-anonymous"] = "500",
+        ["gateway-rate-limit-window-seconds"] = "8",
+        ["identity-lockout-attempts"] = "4",
+        ["payment-gateway-latency-ms"] = "20",
+    };
+
     private DistributedApplication? _app;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
@@ -24,8 +34,11 @@ public sealed class ShopAppFixture(IMessageSink diagnostics) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        // With the dashboard, as in run mode: every service exports its telemetry to it.
-        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(["--AppHost:DisableDashboard=false"], timeout.Token);
+        // With the dashboard, as in run mode: every service exports its telemetry to it. The limits differ from the
+        // AppHost's defaults, which are also the services' own: the tests that read them (rate limits, lockout, the
+        // payment gateway's latency) then fail if a parameter stops reaching its service.
+        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
+            ["--AppHost:DisableDashboard=false", .. TestParameters.Select(p => $"--Parameters:{p.Key}={p.Value}")], timeout.Token);
         appHost.Services.AddLogging(logging => logging.AddProvider(new TestOutputLoggerProvider(WriteLine, LogLevel.Warning)));
         _app = await appHost.BuildAsync(timeout.Token);
         await _app.StartAsync(timeout.Token);

@@ -250,6 +250,13 @@ internal sealed class SimulatorClient(DistributedApplication app)
         return new Reset(this);
     }
 
+    /// <summary>The behaviour in force: the configured one, unless a test has changed it.</summary>
+    public async Task<JsonElement> BehaviorAsync(CancellationToken cancellationToken)
+    {
+        using var http = CreateClient();
+        return await http.GetFromJsonAsync<JsonElement>("/admin/behavior", cancellationToken);
+    }
+
     public async Task ResetAsync()
     {
         using var http = CreateClient();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -84,6 +85,22 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
             ct,
             intervalMs: 500);
         Assert.All(expected, e => Assert.Contains(spans, s => e.Matches(s)));
+    }
+
+    /// <summary>
+    /// The card gateway simulator runs as the AppHost's parameters say. The fixture sets a latency unlike the default,
+    /// so a parameter that no longer reached the simulator would show here.
+    /// </summary>
+    [Fact]
+    public async Task The_payment_gateway_simulator_behaves_as_the_AppHost_parameters_say()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var behavior = await _checkout.Simulator.BehaviorAsync(timeout.Token);
+
+        Assert.Equal(ShopAppFixture.TestParameters["payment-gateway-latency-ms"], _checkout.Identity.Parameter("payment-gateway-latency-ms"));
+        Assert.Equal(int.Parse(_checkout.Identity.Parameter("payment-gateway-latency-ms"), CultureInfo.InvariantCulture), behavior.GetProperty("latencyMs").GetInt32());
+        Assert.Equal(double.Parse(_checkout.Identity.Parameter("payment-gateway-decline-rate"), CultureInfo.InvariantCulture), behavior.GetProperty("declineRate").GetDouble());
+        Assert.Equal(double.Parse(_checkout.Identity.Parameter("payment-gateway-failure-rate"), CultureInfo.InvariantCulture), behavior.GetProperty("failureRate").GetDouble());
     }
 
     [Fact]

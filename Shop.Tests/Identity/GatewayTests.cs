@@ -84,6 +84,86 @@ public sealed class GatewayTests
         }
     }
 
+    /// <summary>
+    /// Anonymous callers are limited per client address. The test calls from loopback, a proxy the gateway trusts (as
+    /// it trusts the storefront's backend), so the address it names in <c>X-Forwarded-For</c> is the caller's: one
+    /// from a documentation range of its own, so that no other test shares the partition.
+    /// </summary>
+    [Fact]
+    public async Task Exceeding_the_anonymous_rate_limit_of_one_address_gets_429_and_holds_back_no_other_address_or_user()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var ct = timeout.Token;
+        var permits = int.Parse(_identity.Parameter("gateway-rate-limit-anonymous"), CultureInfo.InvariantCulture);
+        var window = int.Parse(_identity.Parameter("gateway-rate-limit-window-seconds"), CultureInfo.InvariantCulture);
+        var address = $"198.51.100.{Random.Shared.Next(1, 255)}";
+        using var gateway = _identity.CreateGatewayClient();
+
+        async Task<HttpResponseMessage> ReadCatalogAsync(string from, string? accessToken = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/products/items?pageSize=1");
+            request.Headers.Add("X-Forwarded-For", from);
+            if (accessToken is not null)
+            {
+                request.Headers.Authorization = new("Bearer", accessToken);
+            }
+
+            return await gateway.SendAsync(request, ct);
+        }
+
+        HttpResponseMessage? rejected = null;
+        var accepted = 0;
+        for (var i = 0; i < permits * 3 && rejected is null; i++)
+        {
+            var response = await ReadCatalogAsync(address);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                rejected = response;
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                accepted++;
+                response.Dispose();
+            }
+        }
+
+        Assert.NotNull(rejected);
+        // A window may turn over during the burst: at least one window's permits, at most two.
+        Assert.InRange(accepted, permits, 2 * permits);
+        using (rejected)
+        {
+            await ProblemAssert.IsProblemAsync(rejected, HttpStatusCode.TooManyRequests, ct);
+            var retryAfter = rejected.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("429 without Retry-After.");
+            Assert.InRange(retryAfter.TotalSeconds, 1, window);
+
+            // Another address, and a signed-in user calling through the same one, have partitions of their own.
+            using (var otherAddress = await ReadCatalogAsync("198.51.100.0"))
+            {
+                Assert.Equal(HttpStatusCode.OK, otherAddress.StatusCode);
+            }
+
+            var user = await _identity.SignInAsync(await _identity.RegisterAsync("anonymous-neighbour", ct), ct);
+            using (var signedIn = await ReadCatalogAsync(address, user.AccessToken))
+            {
+                Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+            }
+
+            // After Retry-After, the address gets through again.
+            var deadline = Stopwatch.StartNew();
+            await Task.Delay(retryAfter, ct);
+            HttpStatusCode status;
+            do
+            {
+                using var again = await ReadCatalogAsync(address);
+                status = again.StatusCode;
+            }
+            while (status == HttpStatusCode.TooManyRequests && deadline.Elapsed < retryAfter + TimeSpan.FromSeconds(2) && await Pause(ct));
+
+            Assert.Equal(HttpStatusCode.OK, status);
+        }
+    }
+
     [Fact]
     public async Task Oversized_bodies_malformed_json_and_unknown_routes_get_4xx_problems_never_5xx()
     {
@@ -124,7 +204,8 @@ public sealed class GatewayTests
             Assert.Contains("email", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
 
-        foreach (var path in new[] { "/api/nothing-here", "/api/identityx/users", "/connectx/token", "/" })
+        // Unknown to the gateway, or (the first) to the service behind a known prefix: a 404 problem either way.
+        foreach (var path in new[] { "/api/products/no-such-thing", "/api/nothing-here", "/api/identityx/users", "/connectx/token", "/" })
         {
             using var unknown = await gateway.GetAsync(path, ct);
             await ProblemAssert.IsProblemAsync(unknown, HttpStatusCode.NotFound, ct);
