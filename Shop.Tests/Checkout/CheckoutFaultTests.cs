@@ -375,6 +375,131 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
         await Identity.ProblemAssert.IsProblemAsync(tooLate, HttpStatusCode.Conflict, ct);
     }
 
+    /// <summary>
+    /// The buyer cancels while the order's charge is at the card gateway (1.5 s a call here). Payment's handling of
+    /// the cancellation waits for the call to be recorded, finds that the charge went through and refunds it: the
+    /// saga's compensation. The order stays cancelled, its stock comes back and the gateway keeps no money.
+    /// </summary>
+    [Fact]
+    public async Task A_buyer_cancelling_while_the_charge_is_at_the_gateway_gets_it_refunded_and_the_order_stays_cancelled()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 5, price: 13m, ct);
+        using var shopper = await _checkout.NewShopperAsync("refund", ct);
+        Guid orderId;
+        await using (await _checkout.Simulator.ChangeAsync(new { latencyMs = SlowGatewayMs }, ct))
+        {
+            var before = await _checkout.Simulator.StatisticsAsync(ct);
+            orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 2));
+            await WaitForTheChargeAtTheGatewayAsync(shopper, orderId, before, ct);
+
+            using var cancel = await shopper.Gateway.PostAsync($"/api/ordering/orders/{orderId}/cancel", null, ct);
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+            Assert.Equal("Cancelled", (await cancel.Content.ReadFromJsonAsync<JsonElement>(ct)).Status());
+        }
+
+        var payments = await CheckoutDriver.EventuallyAsync(
+            () => shopper.PaymentsAsync(orderId, ct),
+            p => p.Any(x => x.GetProperty("kind").GetString() == "Refund" && x.GetProperty("status").GetString() != "Pending"),
+            "payment to refund the charge",
+            ct);
+        var charge = Assert.Single(payments, p => p.GetProperty("kind").GetString() == "Charge");
+        var refund = Assert.Single(payments, p => p.GetProperty("kind").GetString() == "Refund");
+        Assert.Equal("Succeeded", charge.GetProperty("status").GetString());
+        Assert.Equal("Succeeded", refund.GetProperty("status").GetString());
+        Assert.Equal(26m, refund.GetProperty("amount").GetDecimal());
+
+        var ledger = await _checkout.Simulator.LedgerAsync(orderId, ct);
+        Assert.Equal(1, ledger.Count("charge", "succeeded"));
+        Assert.Equal(1, ledger.Count("refund", "succeeded"));
+        Assert.Equal(0m, ledger.NetCharged());
+
+        // The charge's success reached ordering after the cancellation and changed nothing there.
+        var order = await shopper.GetOrderAsync(orderId, ct);
+        Assert.Equal("Cancelled", order.Status());
+        Assert.Equal("Cancelled by the buyer.", order.GetProperty("cancellationReason").GetString());
+        Assert.Equal(["Submitted", "StockReserved", "Cancelled"], order.GetProperty("history").EnumerateArray().Select(h => h.Status()));
+        var stock = await CheckoutDriver.EventuallyAsync(() => _checkout.StockAsync(product.Id, ct), s => s.ReservedStock == 0, "the reservation to be released", ct);
+        Assert.Equal(new StockLevel(product.Id, 5, 0, 5), stock);
+    }
+
+    /// <summary>
+    /// Payment dies (SIGKILL) while its charge is at the card gateway, which carries the call through: the money is
+    /// taken and payment never hears of it. After the restart payment asks again under the order's Idempotency-Key,
+    /// the gateway answers with the charge it already made, and the order is confirmed with that one charge.
+    /// </summary>
+    [Fact]
+    public async Task A_charge_made_while_payment_was_killed_is_found_under_its_key_after_the_restart_and_not_made_again()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var ct = timeout.Token;
+        var product = await _checkout.CreateProductAsync(stock: 3, price: 7m, ct);
+        using var shopper = await _checkout.NewShopperAsync("killed-mid-charge", ct);
+        var notifications = shop.App.ResourceNotifications;
+        var payment = await notifications.WaitForResourceHealthyAsync("payment", ct);
+        Guid orderId;
+        long replaysBefore;
+        try
+        {
+            await using (await _checkout.Simulator.ChangeAsync(new { latencyMs = SlowGatewayMs }, ct))
+            {
+                var before = await _checkout.Simulator.StatisticsAsync(ct);
+                orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 1));
+                await WaitForTheChargeAtTheGatewayAsync(shopper, orderId, before, ct);
+
+                System.Diagnostics.Process.GetProcessById(payment.Snapshot.ProcessId!.Value).Kill();
+                await notifications.WaitForResourceAsync("payment", KnownResourceStates.Exited, ct);
+                var taken = await CheckoutDriver.EventuallyAsync(() => _checkout.Simulator.LedgerAsync(orderId, ct), l => l.Count > 0, "the gateway to finish the charge", ct);
+                Assert.Equal(1, taken.Count("charge", "succeeded"));
+                replaysBefore = (await _checkout.Simulator.StatisticsAsync(ct)).GetProperty("replays").GetInt64();
+            }
+
+            await shop.App.ResourceCommands.StartAsync("payment", ct);
+            await notifications.WaitForResourceHealthyAsync("payment", ct);
+            var (order, _) = await shopper.WaitUntilFinalAsync(orderId, ct);
+            Assert.Equal("Confirmed", order.Status());
+        }
+        finally
+        {
+            // Whatever failed above, the tests after this one get payment back (starting a running one does nothing).
+            await shop.App.ResourceCommands.StartAsync("payment", CancellationToken.None);
+            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await notifications.WaitForResourceHealthyAsync("payment", restart.Token);
+        }
+
+        var ledger = await _checkout.Simulator.LedgerAsync(orderId, ct);
+        Assert.Equal(1, ledger.Count("charge", "succeeded"));
+        Assert.Single(ledger);
+        Assert.True((await _checkout.Simulator.StatisticsAsync(ct)).GetProperty("replays").GetInt64() > replaysBefore, "Payment did not ask again under the charge's key.");
+        var charge = Assert.Single(await shopper.PaymentsAsync(orderId, ct));
+        Assert.Equal("Succeeded", charge.GetProperty("status").GetString());
+        Assert.True(charge.GetProperty("attempts").GetInt32() >= 2, $"The charge was sent {charge.GetProperty("attempts").GetInt32()} time(s).");
+    }
+
+    /// <summary>A card gateway slow enough to act while a charge is under way; below payment's 2 s attempt timeout.</summary>
+    private const int SlowGatewayMs = 1500;
+
+    /// <summary>
+    /// Waits until the order's charge is at the gateway: payment has counted an attempt (committed before it sends)
+    /// and the gateway has received a call since <paramref name="before"/> and is sitting out its latency.
+    /// </summary>
+    private async Task WaitForTheChargeAtTheGatewayAsync(Shopper shopper, Guid orderId, JsonElement before, CancellationToken cancellationToken)
+    {
+        await CheckoutDriver.EventuallyAsync(
+            () => shopper.PaymentsAsync(orderId, cancellationToken),
+            p => p.Count == 1 && p[0].GetProperty("status").GetString() == "Pending" && p[0].GetProperty("attempts").GetInt32() >= 1,
+            $"payment to take up the charge of order {orderId}",
+            cancellationToken,
+            intervalMs: 50);
+        await CheckoutDriver.EventuallyAsync(
+            () => _checkout.Simulator.StatisticsAsync(cancellationToken),
+            s => s.GetProperty("requests").GetInt64() > before.GetProperty("requests").GetInt64(),
+            $"the charge of order {orderId} to reach the gateway",
+            cancellationToken,
+            intervalMs: 50);
+    }
+
     /// <summary>Waits until payment has logged a line containing <paramref name="text"/> since <paramref name="since"/>.</summary>
     private Task WaitForPaymentLogAsync(string text, DateTimeOffset since, CancellationToken cancellationToken) =>
         CheckoutDriver.EventuallyAsync(

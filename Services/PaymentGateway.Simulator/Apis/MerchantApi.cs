@@ -43,9 +43,9 @@ public static class MerchantApi
         PaymentLedger ledger,
         SimulatorBehavior behavior,
         TimeProvider timeProvider,
-        CancellationToken cancellationToken)
+        IHostApplicationLifetime lifetime)
     {
-        if (await SimulateAsync(ledger, behavior.Current, timeProvider, cancellationToken) is { } failure)
+        if (await SimulateAsync(ledger, behavior.Current, timeProvider, lifetime.ApplicationStopping) is { } failure)
         {
             return failure;
         }
@@ -82,9 +82,9 @@ public static class MerchantApi
         PaymentLedger ledger,
         SimulatorBehavior behavior,
         TimeProvider timeProvider,
-        CancellationToken cancellationToken)
+        IHostApplicationLifetime lifetime)
     {
-        if (await SimulateAsync(ledger, behavior.Current, timeProvider, cancellationToken) is { } failure)
+        if (await SimulateAsync(ledger, behavior.Current, timeProvider, lifetime.ApplicationStopping) is { } failure)
         {
             return failure;
         }
@@ -124,13 +124,18 @@ public static class MerchantApi
             ? TypedResults.Ok(new ChargeResponse(charge.Id, charge.Status, charge.Amount, charge.Currency, charge.Reference, charge.DeclineCode, charge.Created))
             : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such charge.");
 
-    /// <summary>The configured latency, then possibly a simulated outage (503) before anything is done.</summary>
-    private static async Task<IResult?> SimulateAsync(PaymentLedger ledger, Behavior behavior, TimeProvider timeProvider, CancellationToken cancellationToken)
+    /// <summary>
+    /// The configured latency, then possibly a simulated outage (503) before anything is done. A call that has
+    /// arrived is carried through even if its caller goes away meanwhile (killed, or timed out): a real gateway cannot
+    /// tell, so a charge can be made that the caller never hears of, and only asking again under the same key finds
+    /// it. Only the simulator's own shutdown cuts the wait short.
+    /// </summary>
+    private static async Task<IResult?> SimulateAsync(PaymentLedger ledger, Behavior behavior, TimeProvider timeProvider, CancellationToken stopping)
     {
         ledger.CountRequest();
         if (behavior.LatencyMs > 0)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(behavior.LatencyMs), timeProvider, cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(behavior.LatencyMs), timeProvider, stopping);
         }
 
         if (Random.Shared.NextDouble() < behavior.FailureRate)
