@@ -11,7 +11,11 @@ internal sealed class FakeProductsHandler(params CatalogProduct[] catalog) : Htt
 {
     public List<Uri> Requests { get; } = [];
 
+    /// <summary>Every request is answered with this status.</summary>
     public HttpStatusCode? FailWith { get; init; }
+
+    /// <summary>The first this many requests are answered 503, as by a products replica that is restarting.</summary>
+    public int TransientFailures { get; init; }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -19,6 +23,11 @@ internal sealed class FakeProductsHandler(params CatalogProduct[] catalog) : Htt
         if (FailWith is { } status)
         {
             return Task.FromResult(new HttpResponseMessage(status));
+        }
+
+        if (Requests.Count <= TransientFailures)
+        {
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
         }
 
         var ids = request.RequestUri!.Query.TrimStart('?')

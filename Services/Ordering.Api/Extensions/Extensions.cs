@@ -41,7 +41,7 @@ public static class Extensions
             .Bind(builder.Configuration.GetSection(OrderingOptions.SectionName))
             .Validate(o => o.Currency is { Length: 3 } && o.Currency.All(char.IsAsciiLetterUpper), "Ordering:Currency must be an ISO 4217 code such as USD.")
             .ValidateOnStart();
-        builder.Services.AddHttpClient<ProductsClient>(http => http.BaseAddress = ProductsClient.BaseAddress);
+        builder.Services.AddProductsClient();
         builder.Services.AddScoped<OrderPlacement>();
         builder.Services.AddScoped<OrderQueries>();
         builder.Services.AddSingleton<OrderStatusFeed>();
@@ -49,4 +49,11 @@ public static class Extensions
 
         return builder;
     }
+
+    /// <summary>
+    /// The products service's client: <c>http://products</c>, resolved by service discovery, through the standard
+    /// resilience handler; both come with the service defaults' HttpClient defaults.
+    /// </summary>
+    public static IHttpClientBuilder AddProductsClient(this IServiceCollection services) =>
+        services.AddHttpClient<ProductsClient>(http => http.BaseAddress = ProductsClient.BaseAddress);
 }
