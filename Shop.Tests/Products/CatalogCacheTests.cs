@@ -69,6 +69,56 @@ public sealed class CatalogCacheTests
         Assert.Equal(25m, (await shopper.GetFromJsonAsync<JsonElement>($"/api/products/items/{id}", ct)).GetProperty("price").GetDecimal());
     }
 
+    /// <summary>
+    /// Products' own cache, read straight from the service (the gateway's cache out of the way): memory first, then
+    /// Redis. A restarted products has an empty memory, and still answers from Redis what the database no longer says.
+    /// </summary>
+    [Fact]
+    public async Task Products_keeps_its_catalog_cache_in_Redis_so_a_restarted_products_still_answers_from_it()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var token = Guid.NewGuid().ToString("N")[..12];
+        var created = await _catalog.CreateProductAsync(4, 40m, ct, name: $"Redis probe {token}");
+        var id = created.GetProperty("id").GetInt32();
+        var listing = $"search={token}";
+
+        async Task<decimal> ReadPriceFromProductsAsync()
+        {
+            using var products = await _catalog.AdminDirectAsync(ct);
+            var page = Assert.Single(CatalogBrowsingTests.Items(await CatalogBrowsingTests.PageAsync(products, listing, ct)));
+            Assert.Equal((await products.GetFromJsonAsync<JsonElement>($"/api/products/items/{id}", ct)).GetProperty("price").GetDecimal(), page.GetProperty("price").GetDecimal());
+            return page.GetProperty("price").GetDecimal();
+        }
+
+        Assert.Equal(40m, await ReadPriceFromProductsAsync());
+        await UpdateBehindTheCacheAsync(id, price: 99m, name: $"Redis probe {token}", ct);
+        Assert.Equal(40m, await ReadPriceFromProductsAsync());
+
+        var notifications = _catalog.App.ResourceNotifications;
+        var before = await notifications.WaitForResourceHealthyAsync("products", ct);
+        await _catalog.App.ResourceCommands.RestartAsync("products", ct);
+        var after = await notifications.WaitForResourceHealthyAsync("products", ct);
+        Assert.NotEqual(before.Snapshot.ProcessId, after.Snapshot.ProcessId);
+        Assert.Equal(40m, await ReadPriceFromProductsAsync());
+
+        // An admin's change drops the entries from Redis too: the restarted products shows it at once.
+        using (var admin = await _catalog.AdminThroughGatewayAsync(ct))
+        {
+            using var response = await admin.PutAsJsonAsync($"/api/products/items/{id}", new
+            {
+                name = $"Redis probe {token}",
+                description = created.GetProperty("description").GetString(),
+                price = 45m,
+                brandId = created.GetProperty("brandId").GetInt32(),
+                categoryId = created.GetProperty("categoryId").GetInt32(),
+            }, ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(45m, await ReadPriceFromProductsAsync());
+    }
+
     [Fact]
     public async Task A_stock_change_refreshes_the_pages_showing_that_product_and_no_others()
     {

@@ -33,6 +33,49 @@ public sealed class ConsumerTests(InfrastructureFixture infrastructure, ITestOut
         Assert.Equal(6, await Ledger.QueryAsync(setup.ConnectionString, db => db.Set<InboxMessage>().CountAsync()));
     }
 
+    /// <summary>
+    /// The inbox record and the handler's effect are one transaction: when the commit itself fails, after both are
+    /// written (a deferred trigger on the inbox refuses the crediting handler's first commit), neither is kept, and the retry applies the
+    /// effect once. An inbox committed apart from the effect would credit the account twice, or never.
+    /// </summary>
+    [Fact]
+    public async Task A_commit_failing_after_the_effect_and_the_inbox_record_keeps_neither_and_the_retry_applies_it_once()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var ledger = LedgerHost.Build(setup);
+        using var metrics = new MeterRecorder(ledger.Services);
+        var placed = (await ledger.PlaceOrdersAsync(count: 1)).Single();
+        // A sequence, because it counts outside transactions: the refused commit's own count survives its rollback.
+        await Ledger.QueryAsync(setup.ConnectionString, db => db.Database.ExecuteSqlRawAsync("""
+            CREATE SEQUENCE test_inbox_commits;
+            CREATE FUNCTION test_refuse_first_inbox_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.handler = 'LedgerService.OrderPlacedHandler' THEN
+                    IF nextval('test_inbox_commits') = 1 THEN
+                        RAISE EXCEPTION 'the crediting handler''s first commit is refused by the test';
+                    END IF;
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE CONSTRAINT TRIGGER test_refuse_first_inbox_commit AFTER INSERT ON event_bus_inbox
+                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_first_inbox_commit();
+            """));
+        await ledger.StartAsync();
+
+        await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString, nameof(OrderAuditHandler)) == 1, "both handlers have run");
+        await Eventually.HoldsAsync(() => metrics.Sum("shop.eventbus.messages.consumed", "processed") == 1, "the message is counted as processed");
+
+        Assert.True(await Ledger.QueryAsync(setup.ConnectionString, db => db.Database.SqlQueryRaw<long>("SELECT last_value AS \"Value\" FROM test_inbox_commits").SingleAsync()) >= 2,
+            "The refused commit never happened.");
+        Assert.Equal(2, ledger.Probe.Attempts[(placed.Id, nameof(OrderPlacedHandler))]);
+        Assert.Equal(1, await Ledger.ReceiptCountAsync(setup.ConnectionString));
+        var account = await Ledger.QueryAsync(setup.ConnectionString, db => db.Accounts.SingleAsync());
+        Assert.Equal(placed.Amount, account.Balance);
+        Assert.Equal(1, account.Deposits);
+        Assert.Equal(2, await Ledger.QueryAsync(setup.ConnectionString, db => db.Set<InboxMessage>().CountAsync()));
+        Assert.True(metrics.Sum("shop.eventbus.messages.retried") >= 1, "The refused commit was not retried.");
+    }
+
     [Fact]
     public async Task A_handler_failing_transiently_succeeds_on_a_later_attempt()
     {
