@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 var builder = DistributedApplication.CreateBuilder(args);
 
 var postgres = builder.AddPostgres("postgres").WithDataVolume();
@@ -61,6 +63,14 @@ var payment = builder.AddProject<Projects.Payment_Api>("payment")
     .WithReference(paymentGateway)
     .WithEnvironment("PaymentGateway__ApiKey", paymentGatewayApiKey)
     .WithHttpHealthCheck("/health");
+
+// Replicas of the internal services, one each unless the AppHost is told otherwise (--Replicas:products=2): service
+// discovery hands every caller all their addresses, the gateway spreads requests over them, and the event bus's
+// consumer groups share the partitions. The gateway and the storefront stay single: their ports are the public ones.
+foreach (var service in new[] { identity, products, ordering, payment })
+{
+    service.WithReplicas(builder.Configuration.GetValue($"Replicas:{service.Resource.Name}", 1));
+}
 
 // The single entry point for API clients: routes /api/{service}/… to the services found by service discovery.
 var gateway = builder.AddProject<Projects.Gateway>("gateway")

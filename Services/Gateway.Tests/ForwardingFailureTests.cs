@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Gateway.Configuration;
 using Gateway.Middleware;
 using Microsoft.AspNetCore.Builder;
@@ -34,7 +33,7 @@ public sealed class ForwardingFailureTests : IAsyncLifetime
         });
         await _backend.StartAsync();
 
-        var closedPort = ClosedPort();
+        var closedPort = KestrelApps.ClosedPort();
         _proxy = KestrelApps.CreateSlim(
             app =>
             {
@@ -123,12 +122,4 @@ public sealed class ForwardingFailureTests : IAsyncLifetime
 
     private static ClusterConfig Cluster(string id, string address) =>
         new() { ClusterId = id, Destinations = new Dictionary<string, DestinationConfig> { ["one"] = new() { Address = address } } };
-
-    /// <summary>A loopback port nothing listens on: bound for a moment to find it, then closed.</summary>
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

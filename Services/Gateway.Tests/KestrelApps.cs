@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -28,6 +30,14 @@ internal static class KestrelApps
 
     /// <summary>A client of a started app.</summary>
     public static HttpClient ClientOf(WebApplication app) => new() { BaseAddress = new Uri(AddressOf(app)) };
+
+    /// <summary>A loopback port nothing listens on: bound for a moment to find it, then closed.</summary>
+    public static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }
 
 /// <summary>Tests of one app on a real Kestrel server: started before each test, with a client, and disposed after it.</summary>

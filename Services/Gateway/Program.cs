@@ -27,6 +27,7 @@ app.MapDefaultEndpoints();
 app.MapOrderDetailsApi();
 app.MapReverseProxy(proxy =>
 {
+    proxy.UseReplicaFailover();
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();

@@ -6,13 +6,13 @@ using Xunit.Abstractions;
 namespace Shop.Tests.Identity;
 
 /// <summary>The storefront renews a session's access token with its refresh token before it expires.</summary>
-[Collection(ShortLivedTokensCollection.Name)]
+[Collection(SecondShopCollection.Name)]
 public sealed class TokenRefreshTests
 {
-    private readonly ShortLivedTokensFixture _shop;
+    private readonly SecondShopFixture _shop;
     private readonly ShopIdentityClient _identity;
 
-    public TokenRefreshTests(ShortLivedTokensFixture shop, ITestOutputHelper output)
+    public TokenRefreshTests(SecondShopFixture shop, ITestOutputHelper output)
     {
         _shop = shop;
         _shop.Output = output;
@@ -25,7 +25,7 @@ public sealed class TokenRefreshTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var ct = timeout.Token;
         var user = await _identity.RegisterAsync("refresh", ct);
-        Assert.InRange((await _identity.SignInAsync(user, ct)).ExpiresIn, 1, (int)ShortLivedTokensFixture.AccessTokenLifetime.TotalSeconds);
+        Assert.InRange((await _identity.SignInAsync(user, ct)).ExpiresIn, 1, (int)SecondShopFixture.AccessTokenLifetime.TotalSeconds);
         var redeemedBefore = await CountRedeemedRefreshTokensAsync(user.Id, ct);
         using var browser = new BrowserSession();
         var profileUrl = new Uri(_identity.Web, "/profile");

@@ -27,10 +27,14 @@ public static class UnreachableServices
         return true;
     }
 
-    private static bool IsUnreachable(IForwarderErrorFeature failure) => failure.Error switch
+    /// <summary>The connection to the destination was refused or could not be made: nothing of the request was sent.</summary>
+    public static bool NeverReachedService(IForwarderErrorFeature failure)
     {
-        ForwarderError.NoAvailableDestinations => true,
-        ForwarderError.Request => failure.Exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError },
-        _ => false,
-    };
+        ArgumentNullException.ThrowIfNull(failure);
+        return failure.Error == ForwarderError.Request
+            && failure.Exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError };
+    }
+
+    private static bool IsUnreachable(IForwarderErrorFeature failure) =>
+        failure.Error == ForwarderError.NoAvailableDestinations || NeverReachedService(failure);
 }

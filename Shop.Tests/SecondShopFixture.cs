@@ -5,15 +5,18 @@ using Shop.Hosting.Testing;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
-namespace Shop.Tests.Identity;
+namespace Shop.Tests;
 
 /// <summary>
-/// A second whole Shop whose access tokens live 30 seconds: less than the storefront's one-minute refresh margin,
-/// so every storefront request renews the session's tokens. Only tests that need short tokens use it.
+/// A second whole Shop, set up unlike the first where a test needs it: access tokens live 30 seconds, less than the
+/// storefront's one-minute refresh margin, so every storefront request renews the session's tokens; and products runs
+/// as two replicas behind the gateway. Only the tests of its collection use it.
 /// </summary>
-public sealed class ShortLivedTokensFixture(IMessageSink diagnostics) : IAsyncLifetime
+public sealed class SecondShopFixture(IMessageSink diagnostics) : IAsyncLifetime
 {
     public static readonly TimeSpan AccessTokenLifetime = TimeSpan.FromSeconds(30);
+
+    public const int ProductsReplicas = 2;
 
     private DistributedApplication? _app;
 
@@ -25,11 +28,11 @@ public sealed class ShortLivedTokensFixture(IMessageSink diagnostics) : IAsyncLi
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
-            [$"--Parameters:identity-access-token-lifetime={AccessTokenLifetime:c}"], timeout.Token);
+            [$"--Parameters:identity-access-token-lifetime={AccessTokenLifetime:c}", $"--Replicas:products={ProductsReplicas}"], timeout.Token);
         appHost.Services.AddLogging(logging => logging.AddProvider(new TestOutputLoggerProvider(WriteLine, LogLevel.Warning)));
         _app = await appHost.BuildAsync(timeout.Token);
         await _app.StartAsync(timeout.Token);
-        foreach (var name in new[] { "identity", "gateway", "web" })
+        foreach (var name in new[] { "identity", "products", "gateway", "web" })
         {
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
         }
@@ -57,7 +60,7 @@ public sealed class ShortLivedTokensFixture(IMessageSink diagnostics) : IAsyncLi
 }
 
 [CollectionDefinition(Name)]
-public sealed class ShortLivedTokensCollection : ICollectionFixture<ShortLivedTokensFixture>
+public sealed class SecondShopCollection : ICollectionFixture<SecondShopFixture>
 {
-    public const string Name = "Shop app with short-lived tokens";
+    public const string Name = "A second Shop: short-lived tokens, two products replicas";
 }
