@@ -56,12 +56,15 @@ var paymentGateway = builder.AddProject<Projects.PaymentGateway_Simulator>("paym
     .WithEnvironment("Simulator__AdminKey", paymentGatewayAdminKey)
     .WithHttpHealthCheck("/health");
 
+// How long an order waits for a failing card gateway before it is cancelled.
+var chargeDeadline = builder.AddParameter("payment-charge-deadline", "00:10:00");
 var payment = builder.AddProject<Projects.Payment_Api>("payment")
     .WithReference(paymentDb).WaitFor(paymentDb)
     .WithReference(kafka).WaitFor(kafka)
     .WithReference(identity)
     .WithReference(paymentGateway)
     .WithEnvironment("PaymentGateway__ApiKey", paymentGatewayApiKey)
+    .WithEnvironment("Payment__ChargeDeadline", chargeDeadline)
     .WithHttpHealthCheck("/health");
 
 // Replicas of the internal services, one each unless the AppHost is told otherwise (--Replicas:products=2): service

@@ -9,14 +9,18 @@ namespace Shop.Tests;
 
 /// <summary>
 /// A second whole Shop, set up unlike the first where a test needs it: access tokens live 30 seconds, less than the
-/// storefront's one-minute refresh margin, so every storefront request renews the session's tokens; and products runs
-/// as two replicas behind the gateway. Only the tests of its collection use it.
+/// storefront's one-minute refresh margin, so every storefront request renews the session's tokens; products runs as
+/// two replicas behind the gateway; and an order waits 5 seconds for a failing card gateway before it is cancelled.
+/// Only the tests of its collection use it.
 /// </summary>
 public sealed class SecondShopFixture(IMessageSink diagnostics) : IAsyncLifetime
 {
     public static readonly TimeSpan AccessTokenLifetime = TimeSpan.FromSeconds(30);
 
     public const int ProductsReplicas = 2;
+
+    /// <summary>How long an order waits for a failing card gateway here (ten minutes by default).</summary>
+    public static readonly TimeSpan ChargeDeadline = TimeSpan.FromSeconds(5);
 
     private DistributedApplication? _app;
 
@@ -28,7 +32,11 @@ public sealed class SecondShopFixture(IMessageSink diagnostics) : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
-            [$"--Parameters:identity-access-token-lifetime={AccessTokenLifetime:c}", $"--Replicas:products={ProductsReplicas}"], timeout.Token);
+            [
+                $"--Parameters:identity-access-token-lifetime={AccessTokenLifetime:c}",
+                $"--Parameters:payment-charge-deadline={ChargeDeadline:c}",
+                $"--Replicas:products={ProductsReplicas}",
+            ], timeout.Token);
         appHost.Services.AddLogging(logging => logging.AddProvider(new TestOutputLoggerProvider(WriteLine, LogLevel.Warning)));
         _app = await appHost.BuildAsync(timeout.Token);
         await _app.StartAsync(timeout.Token);

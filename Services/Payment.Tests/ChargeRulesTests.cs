@@ -80,4 +80,15 @@ public class ChargeRulesTests
     {
         Assert.Equal(TimeSpan.FromSeconds(seconds), ChargeRules.RetryDelay(attempts, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10)));
     }
+
+    [Theory]
+    [InlineData(600, "10 minutes")]
+    [InlineData(60, "1 minute")]
+    [InlineData(90, "90 seconds")]
+    [InlineData(8, "8 seconds")]
+    [InlineData(1, "1 second")]
+    public void A_deadline_reads_in_whole_minutes_or_else_in_seconds(int seconds, string expected)
+    {
+        Assert.Equal(expected, ChargeRules.Describe(TimeSpan.FromSeconds(seconds)));
+    }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Payment.Api.Model;
 
 namespace Payment.Api.Processing;
@@ -62,6 +63,15 @@ public static class ChargeRules
 
         return charge.Attempts == 0 ? UnsettledStep.GiveUp : UnsettledStep.FailOrderAndResolveLater;
     }
+
+    /// <summary>A deadline as a buyer reads it in a cancellation reason: "10 minutes", "90 seconds", "1 minute".</summary>
+    public static string Describe(TimeSpan deadline) =>
+        deadline.TotalSeconds % 60 == 0
+            ? Plural(deadline.TotalMinutes, "minute")
+            : Plural(Math.Round(deadline.TotalSeconds), "second");
+
+    private static string Plural(double count, string unit) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count:0.#} {unit}{(count == 1 ? "" : "s")}");
 
     /// <summary><paramref name="first"/> doubled per attempt that reached the gateway, at most <paramref name="max"/>.</summary>
     public static TimeSpan RetryDelay(int attempts, TimeSpan first, TimeSpan max) =>

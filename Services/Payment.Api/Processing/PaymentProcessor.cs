@@ -214,7 +214,7 @@ public sealed partial class PaymentProcessor(
                 Complete(charge, PaymentStatus.Cancelled, now);
                 return;
             case ChargeStep.GiveUpUnsent:
-                GiveUp(db, charge, $"The payment was not sent within {options.Value.ChargeDeadline.TotalMinutes:0.#} minutes.", now);
+                GiveUp(db, charge, $"The payment was not sent within {ChargeRules.Describe(options.Value.ChargeDeadline)}.", now);
                 return;
         }
 
@@ -226,7 +226,7 @@ public sealed partial class PaymentProcessor(
         catch (PaymentGatewayUnavailableException exception)
         {
             Postpone(charge, exception, now);
-            var reason = $"The payment gateway was unavailable for {options.Value.ChargeDeadline.TotalMinutes:0.#} minutes.";
+            var reason = $"The payment gateway was unavailable for {ChargeRules.Describe(options.Value.ChargeDeadline)}.";
             switch (ChargeRules.WhenUnsettled(charge, now))
             {
                 case UnsettledStep.GiveUp:
