@@ -74,7 +74,10 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
             ("an ordering client call", s => s.Kind == "Client" && s.Resource == "ordering"),
             ("ordering producing to ordering.orders", s => s.Kind == "Producer" && s.Resource == "ordering" && s.Name.Contains("ordering.orders", StringComparison.Ordinal)),
             ("products consuming ordering.orders", s => s.Kind == "Consumer" && s.Resource == "products" && s.Name.Contains("ordering.orders", StringComparison.Ordinal)),
+            ("products producing to products.stock", s => s.Kind == "Producer" && s.Resource == "products" && s.Name.Contains("products.stock", StringComparison.Ordinal)),
+            ("ordering consuming products.stock", s => s.Kind == "Consumer" && s.Resource == "ordering" && s.Name.Contains("products.stock", StringComparison.Ordinal)),
             ("payment consuming ordering.orders", s => s.Kind == "Consumer" && s.Resource == "payment" && s.Name.Contains("ordering.orders", StringComparison.Ordinal)),
+            ("payment producing to payment.payments", s => s.Kind == "Producer" && s.Resource == "payment" && s.Name.Contains("payment.payments", StringComparison.Ordinal)),
             ("ordering consuming payment.payments", s => s.Kind == "Consumer" && s.Resource == "ordering" && s.Name.Contains("payment.payments", StringComparison.Ordinal)),
             ("a payment-gateway span", s => s.Resource == "payment-gateway"),
         ];
