@@ -38,9 +38,10 @@ internal sealed partial class MigrationHostedService<TContext>(
 
     private static readonly string ContextName = typeof(TContext).Name;
 
-    // Stable across processes (string.GetHashCode is not), so every replica takes the same lock.
-    private static readonly long SeedLockKey =
-        BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("Shop.Data.Seed:" + typeof(TContext).FullName)));
+    // Stable across processes (string.GetHashCode is not), so every replica takes the same locks.
+    private static readonly long SeedLockKey = LockKey("Shop.Data.Seed:");
+
+    private static readonly long MigrationLockKey = LockKey("Shop.Data.Migrate:");
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -65,12 +66,8 @@ internal sealed partial class MigrationHostedService<TContext>(
                 // Every start after the first finds all of this build's migrations applied: MigrateAsync would still
                 // take the migration lock and diff the snapshot's model against the current one (0.1-0.25 s a
                 // service at start, for nothing). Each service's tests check that no model change is left unmigrated.
-                var migrated = false;
-                if ((await context.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
-                {
-                    await context.Database.MigrateAsync(cancellationToken);
-                    migrated = true;
-                }
+                var migrated = (await context.Database.GetPendingMigrationsAsync(cancellationToken)).Any()
+                    && await MigrateAloneAsync(context, cancellationToken);
 
                 await SeedAsync(context, scope.ServiceProvider, cancellationToken);
                 if (migrated && context.Database.GetDbConnection() is NpgsqlConnection connection)
@@ -115,6 +112,40 @@ internal sealed partial class MigrationHostedService<TContext>(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Migrates under a session-level advisory lock, checking again once it holds it; false when another replica had
+    /// applied everything meanwhile. Replicas starting together on a fresh database each find the migrations pending,
+    /// and EF Core's own migration lock does not keep a second one from applying a migration again (products' second
+    /// replica crashed on "column already exists"). The lock ends with its connection, so a replica killed while
+    /// migrating leaves nothing held.
+    /// </summary>
+    private static async Task<bool> MigrateAloneAsync(TContext context, CancellationToken cancellationToken)
+    {
+        await context.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})", cancellationToken);
+            try
+            {
+                if (!(await context.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
+                {
+                    return false;
+                }
+
+                await context.Database.MigrateAsync(cancellationToken);
+                return true;
+            }
+            finally
+            {
+                await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None);
+            }
+        }
+        finally
+        {
+            await context.Database.CloseConnectionAsync();
+        }
+    }
 
     /// <summary>
     /// Seeds under a transaction-scoped advisory lock: replicas starting together would otherwise all find
@@ -188,6 +219,9 @@ internal sealed partial class MigrationHostedService<TContext>(
         var builder = new NpgsqlConnectionStringBuilder(context.Database.GetConnectionString());
         return $"{builder.Host}:{builder.Port}/{builder.Database}";
     }
+
+    private static long LockKey(string purpose) =>
+        BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(purpose + typeof(TContext).FullName)));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Migrated {Context} in {Attempts} attempt(s), {ElapsedMs:0} ms")]
     private static partial void LogMigrated(ILogger logger, string context, int attempts, double elapsedMs);

@@ -35,8 +35,8 @@ public sealed class InfrastructureFixture : IAsyncLifetime
             ?? throw new InvalidOperationException("cache has no connection string.");
     }
 
-    /// <summary>A new, migrated products database, and services that use it as the service does.</summary>
-    public async Task<ServiceProvider> CreateProductsDatabaseAsync(CancellationToken cancellationToken)
+    /// <summary>A new, empty database on the server; its connection string.</summary>
+    public async Task<string> CreateEmptyDatabaseAsync(CancellationToken cancellationToken)
     {
         var name = $"products_{Guid.NewGuid():N}";
         await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = "postgres" }.ConnectionString))
@@ -46,7 +46,13 @@ public sealed class InfrastructureFixture : IAsyncLifetime
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var connectionString = new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = name, MaxPoolSize = 200 }.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = name, MaxPoolSize = 200 }.ConnectionString;
+    }
+
+    /// <summary>A new, migrated products database, and services that use it as the service does.</summary>
+    public async Task<ServiceProvider> CreateProductsDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var connectionString = await CreateEmptyDatabaseAsync(cancellationToken);
         var services = new ServiceCollection()
             .AddDbContext<ProductsContext>(options => options.UseNpgsql(connectionString))
             .AddSingleton(TimeProvider.System)
