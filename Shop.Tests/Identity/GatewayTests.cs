@@ -35,53 +35,18 @@ public sealed class GatewayTests
         var limited = await _identity.SignInAsync(await _identity.RegisterAsync("limited", ct), ct);
         var other = await _identity.SignInAsync(await _identity.RegisterAsync("unlimited", ct), ct);
         using var gateway = _identity.CreateGatewayClient(limited.AccessToken);
+        Task<HttpResponseMessage> ReadProfileAsync() => gateway.GetAsync("/api/identity/users/me", ct);
 
-        // A window may turn over during the burst, so up to three windows' worth of requests are sent.
-        HttpResponseMessage? rejected = null;
-        var accepted = 0;
-        for (var i = 0; i < permits * 3 && rejected is null; i++)
+        var retryAfter = await ExhaustAsync(ReadProfileAsync, permits, window, ct);
+
+        // Per user: someone else is not held back.
+        using var otherGateway = _identity.CreateGatewayClient(other.AccessToken);
+        using (var unaffected = await otherGateway.GetAsync("/api/identity/users/me", ct))
         {
-            var response = await gateway.GetAsync("/api/identity/users/me", ct);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
-            {
-                rejected = response;
-            }
-            else
-            {
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                accepted++;
-                response.Dispose();
-            }
+            Assert.Equal(HttpStatusCode.OK, unaffected.StatusCode);
         }
 
-        Assert.NotNull(rejected);
-        Assert.InRange(accepted, permits, 2 * permits);
-        using (rejected)
-        {
-            await ProblemAssert.IsProblemAsync(rejected, HttpStatusCode.TooManyRequests, ct);
-            var retryAfter = rejected.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("429 without Retry-After.");
-            Assert.InRange(retryAfter.TotalSeconds, 1, window);
-
-            // Per user: someone else is not held back.
-            using var otherGateway = _identity.CreateGatewayClient(other.AccessToken);
-            using (var unaffected = await otherGateway.GetAsync("/api/identity/users/me", ct))
-            {
-                Assert.Equal(HttpStatusCode.OK, unaffected.StatusCode);
-            }
-
-            // After Retry-After, the user gets through again.
-            var deadline = Stopwatch.StartNew();
-            await Task.Delay(retryAfter, ct);
-            HttpStatusCode status;
-            do
-            {
-                using var again = await gateway.GetAsync("/api/identity/users/me", ct);
-                status = again.StatusCode;
-            }
-            while (status == HttpStatusCode.TooManyRequests && deadline.Elapsed < retryAfter + TimeSpan.FromSeconds(2) && await Pause(ct));
-
-            Assert.Equal(HttpStatusCode.OK, status);
-        }
+        await AssertAdmittedAgainAsync(ReadProfileAsync, retryAfter, ct);
     }
 
     /// <summary>
@@ -111,57 +76,21 @@ public sealed class GatewayTests
             return await gateway.SendAsync(request, ct);
         }
 
-        HttpResponseMessage? rejected = null;
-        var accepted = 0;
-        for (var i = 0; i < permits * 3 && rejected is null; i++)
+        var retryAfter = await ExhaustAsync(() => ReadCatalogAsync(address), permits, window, ct);
+
+        // Another address, and a signed-in user calling through the same one, have partitions of their own.
+        using (var otherAddress = await ReadCatalogAsync("198.51.100.0"))
         {
-            var response = await ReadCatalogAsync(address);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
-            {
-                rejected = response;
-            }
-            else
-            {
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                accepted++;
-                response.Dispose();
-            }
+            Assert.Equal(HttpStatusCode.OK, otherAddress.StatusCode);
         }
 
-        Assert.NotNull(rejected);
-        // A window may turn over during the burst: at least one window's permits, at most two.
-        Assert.InRange(accepted, permits, 2 * permits);
-        using (rejected)
+        var user = await _identity.SignInAsync(await _identity.RegisterAsync("anonymous-neighbour", ct), ct);
+        using (var signedIn = await ReadCatalogAsync(address, user.AccessToken))
         {
-            await ProblemAssert.IsProblemAsync(rejected, HttpStatusCode.TooManyRequests, ct);
-            var retryAfter = rejected.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("429 without Retry-After.");
-            Assert.InRange(retryAfter.TotalSeconds, 1, window);
-
-            // Another address, and a signed-in user calling through the same one, have partitions of their own.
-            using (var otherAddress = await ReadCatalogAsync("198.51.100.0"))
-            {
-                Assert.Equal(HttpStatusCode.OK, otherAddress.StatusCode);
-            }
-
-            var user = await _identity.SignInAsync(await _identity.RegisterAsync("anonymous-neighbour", ct), ct);
-            using (var signedIn = await ReadCatalogAsync(address, user.AccessToken))
-            {
-                Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
-            }
-
-            // After Retry-After, the address gets through again.
-            var deadline = Stopwatch.StartNew();
-            await Task.Delay(retryAfter, ct);
-            HttpStatusCode status;
-            do
-            {
-                using var again = await ReadCatalogAsync(address);
-                status = again.StatusCode;
-            }
-            while (status == HttpStatusCode.TooManyRequests && deadline.Elapsed < retryAfter + TimeSpan.FromSeconds(2) && await Pause(ct));
-
-            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
         }
+
+        await AssertAdmittedAgainAsync(() => ReadCatalogAsync(address), retryAfter, ct);
     }
 
     [Fact]
@@ -262,6 +191,57 @@ public sealed class GatewayTests
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, ct);
         Assert.True(problem.TryGetProperty("errors", out _), "The problem must come from products' validation.");
         Assert.Contains(traceId, problem.GetProperty("traceId").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Sends until the limiter refuses, up to three windows' worth (a window may turn over during the burst): at least
+    /// one window's permits and at most two get through, then a 429 problem with a <c>Retry-After</c> within the
+    /// window. Returns how long it says to wait.
+    /// </summary>
+    private static async Task<TimeSpan> ExhaustAsync(Func<Task<HttpResponseMessage>> send, int permits, int windowSeconds, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage? rejected = null;
+        var accepted = 0;
+        for (var i = 0; i < permits * 3 && rejected is null; i++)
+        {
+            var response = await send();
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                rejected = response;
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                accepted++;
+                response.Dispose();
+            }
+        }
+
+        Assert.NotNull(rejected);
+        Assert.InRange(accepted, permits, 2 * permits);
+        using (rejected)
+        {
+            await ProblemAssert.IsProblemAsync(rejected, HttpStatusCode.TooManyRequests, cancellationToken);
+            var retryAfter = rejected.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("429 without Retry-After.");
+            Assert.InRange(retryAfter.TotalSeconds, 1, windowSeconds);
+            return retryAfter;
+        }
+    }
+
+    /// <summary>After <paramref name="retryAfter"/> (and at most two seconds more), the caller gets through again.</summary>
+    private static async Task AssertAdmittedAgainAsync(Func<Task<HttpResponseMessage>> send, TimeSpan retryAfter, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        await Task.Delay(retryAfter, cancellationToken);
+        HttpStatusCode status;
+        do
+        {
+            using var again = await send();
+            status = again.StatusCode;
+        }
+        while (status == HttpStatusCode.TooManyRequests && deadline.Elapsed < retryAfter + TimeSpan.FromSeconds(2) && await Pause(cancellationToken));
+
+        Assert.Equal(HttpStatusCode.OK, status);
     }
 
     private static async Task<bool> Pause(CancellationToken cancellationToken)
