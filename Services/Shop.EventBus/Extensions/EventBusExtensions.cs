@@ -90,7 +90,11 @@ public static class EventBusExtensions
             // Offsets are committed by the consumer only once a message is handled.
             config.EnableAutoCommit = false;
             config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
-            config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
+            // Round robin deals each topic's partitions out evenly among the replicas. The cooperative-sticky assignor
+            // balances only their total: of two replicas, one could get every partition of the events' topic and the
+            // other every one of the dead-letter topic, and do nothing. Its price: a rebalance (a replica joining or
+            // leaving) pauses every partition for a moment, not only those that move.
+            config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.RoundRobin;
             config.ReconnectBackoffMaxMs ??= 1_000;
             // A killed replica's partitions wait this long for another member (or its restart) to take them over;
             // librdkafka's 45 s suits clusters across a network, not processes on one machine.
