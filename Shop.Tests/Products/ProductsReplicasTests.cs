@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Confluent.Kafka;
 using Shop.Hosting;
 using Shop.Hosting.ApplicationModel;
+using Shop.Hosting.Testing;
 using Shop.Tests.Checkout;
 using Shop.Tests.Identity;
 using Xunit.Abstractions;
@@ -13,7 +15,7 @@ namespace Shop.Tests.Products;
 /// Issue 5's "replicas included": products runs twice here, and service discovery gives the gateway and ordering
 /// both addresses. With either replica killed, every catalog read through the gateway and every order's pricing
 /// still succeed: a request whose connection the dead replica refuses goes to the other one. They could not if
-/// either caller knew only one replica.
+/// either caller knew only one replica. And both replicas consume: each owns half of the orders topic.
 /// </summary>
 [Collection(SecondShopCollection.Name)]
 public sealed class ProductsReplicasTests(SecondShopFixture shop, ITestOutputHelper output)
@@ -28,6 +30,18 @@ public sealed class ProductsReplicasTests(SecondShopFixture shop, ITestOutputHel
         var checkout = new CheckoutDriver(shop.App);
         var product = await checkout.CreateProductAsync(stock: 10, price: 3m, ct);
         using var gateway = new ShopIdentityClient(shop.App).CreateGatewayClient();
+
+        // Both replicas consume: each has its share of the orders topic's partitions (the event bus's round-robin
+        // assignor), as the broker's group coordinator reports.
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = await shop.App.GetConnectionStringAsync("kafka", ct) }).Build();
+        var shares = await CheckoutDriver.EventuallyAsync(
+            async () => (await admin.DescribeConsumerGroupsAsync(["products"])).ConsumerGroupDescriptions.Single().Members
+                .Select(m => m.Assignment.TopicPartitions.Count(p => p.Topic == "ordering.orders")).Order().ToList(),
+            counts => counts.SequenceEqual([3, 3]),
+            "the two products replicas to share ordering.orders' six partitions",
+            ct,
+            intervalMs: 500);
+        Assert.Equal([3, 3], shares);
 
         foreach (var replica in Enumerable.Range(0, SecondShopFixture.ProductsReplicas).Select(i => $"products-{i}"))
         {
