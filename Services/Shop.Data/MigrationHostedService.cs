@@ -1,3 +1,4 @@
+using System.Data;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -138,7 +139,11 @@ internal sealed partial class MigrationHostedService<TContext>(
             }
             finally
             {
-                await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None);
+                // A connection that broke took the lock with it; unlocking it would only hide why it broke.
+                if (context.Database.GetDbConnection().State == ConnectionState.Open)
+                {
+                    await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None);
+                }
             }
         }
         finally
