@@ -57,18 +57,10 @@ internal sealed partial class MigrationHostedService<TContext>(
             var context = scope.ServiceProvider.GetRequiredService<TContext>();
             try
             {
-                if (await WaitForServerAsync(context, cancellationToken))
-                {
-                    // EF Core reads the history table before creating it and logs the failed read of a fresh
-                    // database as an error (dotnet/efcore#37328); creating it first keeps start-up logs honest.
-                    await context.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
-                }
-
-                // Every start after the first finds all of this build's migrations applied: MigrateAsync would still
-                // take the migration lock and diff the snapshot's model against the current one (0.1-0.25 s a
-                // service at start, for nothing). Each service's tests check that no model change is left unmigrated.
-                var migrated = (await context.Database.GetPendingMigrationsAsync(cancellationToken)).Any()
-                    && await MigrateAloneAsync(context, cancellationToken);
+                // Without its database yet (a server of one's own, not the AppHost's), EF Core's MigrateAsync creates it.
+                var migrated = await WaitForServerAsync(context, cancellationToken)
+                    ? await MigrateAloneAsync(context, cancellationToken)
+                    : await MigratePendingAsync(context, cancellationToken);
 
                 await SeedAsync(context, scope.ServiceProvider, cancellationToken);
                 if (migrated && context.Database.GetDbConnection() is NpgsqlConnection connection)
@@ -115,11 +107,11 @@ internal sealed partial class MigrationHostedService<TContext>(
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
-    /// Migrates under a session-level advisory lock, checking again once it holds it; false when another replica had
-    /// applied everything meanwhile. Replicas starting together on a fresh database each find the migrations pending,
-    /// and EF Core's own migration lock does not keep a second one from applying a migration again (products' second
-    /// replica crashed on "column already exists"). The lock ends with its connection, so a replica killed while
-    /// migrating leaves nothing held.
+    /// Migrates under a session-level advisory lock; false when nothing was pending (another replica may have applied
+    /// it meanwhile). Replicas starting together on a fresh database each find the migrations pending, and EF Core's
+    /// own migration lock does not keep a second one from applying a migration again (products' second replica crashed
+    /// on "column already exists"); nor could two create the history table at once without one of them logging a
+    /// failed command. The lock ends with its connection, so a replica killed while migrating leaves nothing held.
     /// </summary>
     private static async Task<bool> MigrateAloneAsync(TContext context, CancellationToken cancellationToken)
     {
@@ -129,13 +121,10 @@ internal sealed partial class MigrationHostedService<TContext>(
             await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})", cancellationToken);
             try
             {
-                if (!(await context.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
-                {
-                    return false;
-                }
-
-                await context.Database.MigrateAsync(cancellationToken);
-                return true;
+                // EF Core reads the history table before creating it and logs the failed read of a fresh
+                // database as an error (dotnet/efcore#37328); creating it first keeps start-up logs honest.
+                await context.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
+                return await MigratePendingAsync(context, cancellationToken);
             }
             finally
             {
@@ -150,6 +139,22 @@ internal sealed partial class MigrationHostedService<TContext>(
         {
             await context.Database.CloseConnectionAsync();
         }
+    }
+
+    /// <summary>
+    /// Every start after the first finds all of this build's migrations applied: MigrateAsync would still take EF Core's
+    /// migration lock and diff the snapshot's model against the current one (0.1-0.25 s a service at start, for
+    /// nothing). Each service's tests check that no model change is left unmigrated.
+    /// </summary>
+    private static async Task<bool> MigratePendingAsync(TContext context, CancellationToken cancellationToken)
+    {
+        if (!(await context.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
+        {
+            return false;
+        }
+
+        await context.Database.MigrateAsync(cancellationToken);
+        return true;
     }
 
     /// <summary>
