@@ -54,3 +54,17 @@ public abstract class ShopFixture(IMessageSink diagnostics, string[] arguments, 
         }
     }
 }
+
+internal static class ResourceRecovery
+{
+    /// <summary>
+    /// Starts the resource again if a test stopped or killed it (starting a running one does nothing) and waits until
+    /// it is healthy, so that the tests after this one have it back whatever failed.
+    /// </summary>
+    public static async Task EnsureRunningAsync(this DistributedApplication app, string resource)
+    {
+        await app.ResourceCommands.StartAsync(resource, CancellationToken.None);
+        using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, restart.Token);
+    }
+}

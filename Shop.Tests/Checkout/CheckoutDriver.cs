@@ -33,9 +33,12 @@ internal sealed class CheckoutDriver(DistributedApplication app)
     public SimulatorClient Simulator { get; } = new(app);
 
     /// <summary>A new user, registered and signed in (a user of their own keeps a test's orders and rate limit apart).</summary>
-    public async Task<Shopper> NewShopperAsync(string purpose, CancellationToken cancellationToken)
+    public async Task<Shopper> NewShopperAsync(string purpose, CancellationToken cancellationToken) =>
+        await SignInAsync(await Identity.RegisterAsync(purpose, cancellationToken), cancellationToken);
+
+    /// <summary>The user, signed in afresh: a new access token.</summary>
+    public async Task<Shopper> SignInAsync(TestUser user, CancellationToken cancellationToken)
     {
-        var user = await Identity.RegisterAsync(purpose, cancellationToken);
         var tokens = await Identity.SignInAsync(user, cancellationToken);
         return new Shopper(user, tokens.AccessToken, Identity.CreateGatewayClient(tokens.AccessToken));
     }
@@ -298,4 +301,13 @@ internal static class LedgerExtensions
         });
 
     public static string Status(this JsonElement order) => order.GetProperty("status").GetString()!;
+
+    /// <summary>
+    /// A cancelled order's payments, settled with no money kept: none pending, and a charge that went through (it raced
+    /// with the cancellation) has its refund.
+    /// </summary>
+    public static bool SettledWithNothingKept(this IReadOnlyList<JsonElement> payments) =>
+        payments.Count > 0
+        && payments.All(p => p.GetProperty("status").GetString() != "Pending")
+        && (payments.All(p => p.GetProperty("status").GetString() != "Succeeded") || payments.Any(p => p.GetProperty("kind").GetString() == "Refund"));
 }

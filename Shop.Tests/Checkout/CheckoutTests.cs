@@ -295,9 +295,7 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
         }
         finally
         {
-            await shop.App.ResourceCommands.StartAsync("products", CancellationToken.None);
-            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            await shop.App.ResourceNotifications.WaitForResourceHealthyAsync("products", restart.Token);
+            await shop.App.EnsureRunningAsync("products");
         }
     }
 

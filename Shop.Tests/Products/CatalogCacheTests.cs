@@ -50,18 +50,7 @@ public sealed class CatalogCacheTests
         var live = Assert.Single((await shopper.GetFromJsonAsync<JsonElement>($"/api/products/items/by?ids={id}", ct)).EnumerateArray());
         Assert.Equal(99m, live.GetProperty("price").GetDecimal());
 
-        using (var admin = await _catalog.AdminThroughGatewayAsync(ct))
-        {
-            using var response = await admin.PutAsJsonAsync($"/api/products/items/{id}", new
-            {
-                name = $"Cache probe {token}",
-                description = created.GetProperty("description").GetString(),
-                price = 25m,
-                brandId = created.GetProperty("brandId").GetInt32(),
-                categoryId = created.GetProperty("categoryId").GetInt32(),
-            }, ct);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+        await ChangePriceAsync(created, $"Cache probe {token}", 25m, ct);
 
         // Immediately after the admin's change, with no wait: the listing and the product show the new price.
         var changed = Assert.Single(CatalogBrowsingTests.Items(await CatalogBrowsingTests.PageAsync(shopper, listing, ct)));
@@ -103,18 +92,7 @@ public sealed class CatalogCacheTests
         Assert.Equal(40m, await ReadPriceFromProductsAsync());
 
         // An admin's change drops the entries from Redis too: the restarted products shows it at once.
-        using (var admin = await _catalog.AdminThroughGatewayAsync(ct))
-        {
-            using var response = await admin.PutAsJsonAsync($"/api/products/items/{id}", new
-            {
-                name = $"Redis probe {token}",
-                description = created.GetProperty("description").GetString(),
-                price = 45m,
-                brandId = created.GetProperty("brandId").GetInt32(),
-                categoryId = created.GetProperty("categoryId").GetInt32(),
-            }, ct);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+        await ChangePriceAsync(created, $"Redis probe {token}", 45m, ct);
 
         Assert.Equal(45m, await ReadPriceFromProductsAsync());
     }
@@ -322,6 +300,21 @@ public sealed class CatalogCacheTests
     {
         await Task.Delay(100, cancellationToken);
         return false;
+    }
+
+    /// <summary>An admin's change of the product's price (its other fields as created), through the gateway.</summary>
+    private async Task ChangePriceAsync(JsonElement created, string name, decimal price, CancellationToken cancellationToken)
+    {
+        using var admin = await _catalog.AdminThroughGatewayAsync(cancellationToken);
+        using var response = await admin.PutAsJsonAsync($"/api/products/items/{created.GetProperty("id").GetInt32()}", new
+        {
+            name,
+            description = created.GetProperty("description").GetString(),
+            price,
+            brandId = created.GetProperty("brandId").GetInt32(),
+            categoryId = created.GetProperty("categoryId").GetInt32(),
+        }, cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     private async Task UpdateBehindTheCacheAsync(int id, decimal price, string name, CancellationToken cancellationToken)

@@ -67,9 +67,7 @@ public sealed class ProductsReplicasTests(SecondShopFixture shop, ITestOutputHel
             }
             finally
             {
-                await shop.App.ResourceCommands.StartAsync(replica, CancellationToken.None);
-                using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-                await notifications.WaitForResourceHealthyAsync(replica, restart.Token);
+                await shop.App.EnsureRunningAsync(replica);
             }
         }
     }

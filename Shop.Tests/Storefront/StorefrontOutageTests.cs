@@ -40,9 +40,7 @@ public sealed class StorefrontOutageTests(ShopAppFixture shop, ITestOutputHelper
         }
         finally
         {
-            await Shop.App.ResourceCommands.StartAsync("ordering", CancellationToken.None);
-            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            await Shop.App.ResourceNotifications.WaitForResourceHealthyAsync("ordering", restart.Token);
+            await Shop.App.EnsureRunningAsync("ordering");
         }
 
         // Back up: the same checkout attempt, with the same Idempotency-Key, places the order, once.
