@@ -60,7 +60,9 @@ public sealed class ModelTests
         Assert.Throws<ArgumentException>(() => app.WithEnvironment(" ", "b"));
         Assert.Throws<ArgumentNullException>(() => app.WaitFor(null!));
         Assert.Throws<ArgumentException>(() => app.WaitFor(app));
-        Assert.Throws<ArgumentOutOfRangeException>(() => app.WithReplicas(0));
+        var noReplicas = Assert.Throws<ArgumentOutOfRangeException>(() => app.WithReplicas(0));
+        Assert.StartsWith("Resource 'app' can run 1 to 64 replicas, not 0.", noReplicas.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => app.WithReplicas(65));
         Assert.Throws<ArgumentOutOfRangeException>(() => app.WithHttpEndpoint(port: 70000));
         Assert.Throws<ArgumentException>(() => app.WithHttpHealthCheck("health"));
         Assert.Throws<ArgumentException>(() => builder.AddPostgres("pg").AddDatabase("db", "drop table"));

@@ -7,6 +7,8 @@ namespace Shop.Hosting;
 /// <summary>The <c>With…</c>/<c>WaitFor</c> vocabulary shared by every resource type, as in Aspire.</summary>
 public static class ResourceBuilderExtensions
 {
+    private const int MaxReplicas = 64;
+
     public static IResourceBuilder<T> WithEnvironment<T>(this IResourceBuilder<T> builder, string name, string? value)
         where T : IResourceWithEnvironment
     {
@@ -164,8 +166,13 @@ public static class ResourceBuilderExtensions
     public static IResourceBuilder<T> WithReplicas<T>(this IResourceBuilder<T> builder, int replicas) where T : IResourceWithEndpoints
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(replicas, 64);
+        if (replicas is < 1 or > MaxReplicas)
+        {
+            // Named, because the number usually comes from configuration (--Replicas:products=0) far from this call.
+            throw new ArgumentOutOfRangeException(nameof(replicas), replicas,
+                $"Resource '{builder.Resource.Name}' can run 1 to {MaxReplicas} replicas, not {replicas}.");
+        }
+
         return builder.WithAnnotation(new ReplicaAnnotation(replicas), ResourceAnnotationMutationBehavior.Replace);
     }
 
