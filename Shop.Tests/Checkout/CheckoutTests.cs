@@ -228,6 +228,13 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
         // A client that saw the first two changes reconnects with Last-Event-ID and gets only the rest.
         var resumed = await shopper.ReadStatusStreamAsync($"/api/ordering/orders/{orderId}/events", ids[1].ToString(System.Globalization.CultureInfo.InvariantCulture), _ => false, ct);
         Assert.Equal(["Paid", "Confirmed"], resumed.Select(e => e.Status()));
+
+        // A client that saw the final change (a browser's EventSource reconnects with its id when the stream ends)
+        // gets a stream that ends at once; one left open would send nothing but a heartbeat every 15 s.
+        using var ends = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        ends.CancelAfter(TimeSpan.FromSeconds(7));
+        var afterFinal = await shopper.ReadStatusStreamAsync($"/api/ordering/orders/{orderId}/events", ids[3].ToString(CultureInfo.InvariantCulture), _ => false, ends.Token);
+        Assert.Empty(afterFinal);
     }
 
     [Fact]

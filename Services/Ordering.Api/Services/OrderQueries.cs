@@ -59,6 +59,15 @@ public sealed class OrderQueries(OrderingContext db)
             .ToListAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Whether the order's final status is among its changes up to <paramref name="throughId"/>: a client resuming its
+    /// stream after that change has seen the order's last one.
+    /// </summary>
+    public Task<bool> EndedByAsync(Guid orderId, long throughId, CancellationToken cancellationToken) =>
+        db.StatusHistory.AnyAsync(
+            c => c.OrderId == orderId && c.Id <= throughId && (c.Status == OrderStatus.Confirmed || c.Status == OrderStatus.Cancelled),
+            cancellationToken);
+
     public Task<bool> ExistsAsync(string buyerId, Guid orderId, CancellationToken cancellationToken) =>
         db.Orders.AnyAsync(o => o.Id == orderId && o.BuyerId == buyerId, cancellationToken);
 
