@@ -30,7 +30,8 @@ public static partial class ProblemDetailsExtensions
     /// 4xx/5xx responses, and requests that cannot be bound (a query value that is not a number, malformed
     /// JSON, an oversized body), whose problem names the parameter at fault. A database that cannot be reached or
     /// does not answer in time (a transient <see cref="DbException"/>: a restart, an outage, a pool exhausted under
-    /// overload) is a 503 with <c>Retry-After</c>, not a 500: the request was fine and can be repeated. Pair with
+    /// overload) is a 503 with <c>Retry-After</c>, not a 500: the request was fine and can be repeated. Text the
+    /// database refuses to store (<see cref="FindUnstorableText"/>) is the request's fault: a 400. Pair with
     /// <c>app.UseExceptionHandler()</c> and <c>app.UseStatusCodePages()</c>.
     /// </summary>
     public static TBuilder AddDefaultProblemDetails<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -40,6 +41,7 @@ public static partial class ProblemDetailsExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
+        builder.Services.AddExceptionHandler<UnstorableTextExceptionHandler>();
 
         // Without this, binding failures outside Development end as an empty 400 that says nothing about
         // what was wrong; thrown, they reach BadRequestExceptionHandler in every environment alike.
@@ -60,6 +62,24 @@ public static partial class ProblemDetailsExtensions
             if (current is DbException { IsTransient: true } transient)
             {
                 return transient;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// PostgreSQL's refusal of text it cannot store in <paramref name="exception"/>'s chain, if any: a NUL character
+    /// (U+0000), which JSON, query strings and form posts can all carry but no PostgreSQL text column can hold.
+    /// </summary>
+    public static DbException? FindUnstorableText(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            // character_not_in_repertoire; SqlState is DbException's, so no provider needs referencing here.
+            if (current is DbException { SqlState: "22021" } refused)
+            {
+                return refused;
             }
         }
 
@@ -128,5 +148,23 @@ public static partial class ProblemDetailsExtensions
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: the database is unavailable ({Reason})")]
         private static partial void LogDatabaseUnavailable(ILogger logger, string method, string path, string reason);
+    }
+
+    /// <summary>
+    /// Text the database cannot store (<see cref="FindUnstorableText"/>): the statement failed, and with it the
+    /// transaction it ran in.
+    /// </summary>
+    private sealed class UnstorableTextExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
+    {
+        public ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken) =>
+            FindUnstorableText(exception) is null
+                ? ValueTask.FromResult(false)
+                : WriteProblemAsync(
+                    problemDetails,
+                    httpContext,
+                    exception,
+                    StatusCodes.Status400BadRequest,
+                    "The request contains text that cannot be stored.",
+                    "Text may not contain the NUL character (U+0000).");
     }
 }

@@ -64,6 +64,13 @@ public sealed class AccountTests
             Assert.Contains("Passwords must have at least one non alphanumeric character.", messages);
         }
 
+        // PostgreSQL cannot store a NUL character: the request's fault, told as such, and no account is made.
+        using (var nul = await gateway.PostAsJsonAsync("/api/identity/users", new { email, password = ShopIdentityClient.NewPassword(), name = "Fir\u0000st" }, ct))
+        {
+            var problem = await ProblemAssert.IsProblemAsync(nul, HttpStatusCode.BadRequest, ct);
+            Assert.Contains("U+0000", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
         using (var created = await gateway.PostAsJsonAsync("/api/identity/users", new { email, password = ShopIdentityClient.NewPassword(), name = "First" }, ct))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);

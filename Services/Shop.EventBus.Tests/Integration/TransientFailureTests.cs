@@ -8,7 +8,8 @@ using Npgsql;
 namespace Shop.EventBus.Tests;
 
 /// <summary>
-/// The failures the services answer with 503 instead of 500 (<see cref="ProblemDetailsExtensions.FindTransientDatabaseFailure"/>)
+/// The failures the services answer with 503 instead of 500 (<see cref="ProblemDetailsExtensions.FindTransientDatabaseFailure"/>),
+/// text they answer with 400 (<see cref="ProblemDetailsExtensions.FindUnstorableText"/>)
 /// and those the event bus and background workers wait out (<see cref="DatabaseFailures.IsTransient"/>), as Npgsql and
 /// EF Core really throw them, on a real server.
 /// </summary>
@@ -69,6 +70,20 @@ public sealed class TransientFailureTests(InfrastructureFixture infrastructure)
 
         Assert.True(DatabaseFailures.IsTransient(exception), $"not transient for the bus: {exception}");
         Assert.Null(ProblemDetailsExtensions.FindTransientDatabaseFailure(exception));
+    }
+
+    [Fact]
+    public async Task Text_with_a_NUL_character_is_refused_by_the_server_as_unstorable_not_as_transient()
+    {
+        await using var db = Ledger.OpenContext(await infrastructure.CreateDatabaseAsync(Eventually.Timeout()));
+
+        var exception = await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlAsync($"SELECT {"a\0b"}::text"));
+
+        Assert.NotNull(ProblemDetailsExtensions.FindUnstorableText(exception));
+        Assert.Null(ProblemDetailsExtensions.FindTransientDatabaseFailure(exception));
+        Assert.False(DatabaseFailures.IsTransient(exception));
+        Assert.Null(ProblemDetailsExtensions.FindUnstorableText(
+            await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("SELECT no_such_column FROM \"Accounts\""))));
     }
 
     private static int UnusedPort()
