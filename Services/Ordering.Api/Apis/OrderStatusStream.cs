@@ -14,7 +14,7 @@ namespace Ordering.Api.Apis;
 /// <c>afterId</c> (the client's <c>Last-Event-ID</c>; none when it is null), then each change as it commits. Every event
 /// is <c>event: status</c> with the history entry's id, so a reconnecting <c>EventSource</c> resumes where it left off.
 /// A comment line every <see cref="HeartbeatInterval"/> keeps idle connections (and proxies) open. A stream of one
-/// order ends after its final status, and at once when it resumes after that status.
+/// order ends after its final status.
 /// </summary>
 public sealed class OrderStatusStream(
     string buyerId,
@@ -64,12 +64,6 @@ public sealed class OrderStatusStream(
         // Subscribe before reading the history, so nothing committed in between is missed; what both deliver is sent
         // once. Live changes are not filtered by id: changes of different orders may commit out of id order.
         using var subscription = feed.Subscribe(buyerId);
-        if (orderId is { } ended && afterId > 0 && await queries.EndedByAsync(ended, afterId.Value, cancellationToken))
-        {
-            // An EventSource reconnects with the final change's id when the stream ends: nothing more will come.
-            yield break;
-        }
-
         var caughtUpIds = new HashSet<long>();
         var last = afterId ?? 0;
         for (var caughtUp = afterId is null; !caughtUp;)

@@ -45,7 +45,8 @@ public static class OrdersApi
 
         api.MapGet("/{id:guid}/events", StreamOrder)
             .WithName("StreamOrderStatus")
-            .WithSummary("Server-sent events: the order's status changes, ending with its final status");
+            .WithSummary("Server-sent events: the order's status changes, ending with its final status")
+            .WithDescription("With Last-Event-ID, the changes after it. 204 when that was the final change: nothing more will come.");
 
         api.MapGet("/events", StreamOrders)
             .WithName("StreamAllOrderStatus")
@@ -177,7 +178,7 @@ public static class OrdersApi
         }
     }
 
-    public static async Task<Results<OrderStatusStream, ProblemHttpResult>> StreamOrder(
+    public static async Task<Results<OrderStatusStream, NoContent, ProblemHttpResult>> StreamOrder(
         Guid id,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
         ClaimsPrincipal user,
@@ -186,9 +187,17 @@ public static class OrdersApi
         CancellationToken cancellationToken)
     {
         var buyerId = BuyerId(user);
-        return await queries.ExistsAsync(buyerId, id, cancellationToken)
-            ? new OrderStatusStream(buyerId, id, ParseEventId(lastEventId), feed, queries)
-            : OrderNotFound(id);
+        if (!await queries.ExistsAsync(buyerId, id, cancellationToken))
+        {
+            return OrderNotFound(id);
+        }
+
+        // A browser's EventSource reconnects whenever a stream ends, with the last id it saw. Once that is the order's
+        // final change, 204 tells it there is nothing more (the one answer that stops its reconnecting).
+        var afterId = ParseEventId(lastEventId);
+        return afterId > 0 && await queries.EndedByAsync(id, afterId, cancellationToken)
+            ? TypedResults.NoContent()
+            : new OrderStatusStream(buyerId, id, afterId, feed, queries);
     }
 
     public static OrderStatusStream StreamOrders(
