@@ -38,6 +38,7 @@ public static class Extensions
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver()
             .PropagateRequestSpan()
+            .ForwardHeadersAsUtf8()
             .AddTaggedResponseCache(builder);
 
         builder.AddStorefrontCors();
