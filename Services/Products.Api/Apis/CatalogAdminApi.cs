@@ -47,7 +47,8 @@ public static class CatalogAdminApi
             .WithSummary("Set a product's available stock, or adjust it")
             .WithDescription(
                 "Body: {\"availableStock\": n} to set the count, or {\"adjustBy\": d} to add (or, negative, take away) units " +
-                "atomically beside orders reserving at the same time. 409 if the stock would go below zero. Publishes ProductChanged.");
+                "atomically beside orders reserving at the same time. 409 if the stock would go below zero, or on hand (available " +
+                $"plus reserved) above {ProductValidation.MaxStock}. Publishes ProductChanged.");
 
         api.MapGet("/reservations/{orderId:guid}", GetReservation)
             .WithName("GetReservation")
@@ -160,7 +161,7 @@ public static class CatalogAdminApi
     public static async Task<Results<Ok<StockLevel>, ProblemHttpResult>> GetStock(int id, ProductsContext db, CancellationToken cancellationToken) =>
         await db.Products.AsNoTracking()
             .Where(p => p.Id == id && !p.IsDeleted)
-            .Select(p => new StockLevel(p.Id, p.AvailableStock, p.ReservedStock, p.AvailableStock + p.ReservedStock))
+            .Select(p => new StockLevel(p.Id, p.AvailableStock, p.ReservedStock, (long)p.AvailableStock + p.ReservedStock))
             .SingleOrDefaultAsync(cancellationToken) is { } stock
             ? TypedResults.Ok(stock)
             : CatalogApi.ProductNotFound(id);
@@ -189,13 +190,28 @@ public static class CatalogAdminApi
         }
 
         var product = outcome.Product;
-        if (!outcome.Applied)
+        switch (outcome.Result)
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status409Conflict,
-                title: "Not enough stock",
-                detail: $"adjustBy {request.AdjustBy} would take product {id} below zero: {product.AvailableStock} available.",
-                extensions: new Dictionary<string, object?> { ["availableStock"] = product.AvailableStock });
+            case StockChangeResult.BelowZero:
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "Not enough stock",
+                    detail: $"adjustBy {request.AdjustBy} would take product {id} below zero: {product.AvailableStock} available.",
+                    extensions: new Dictionary<string, object?> { ["availableStock"] = product.AvailableStock });
+
+            case StockChangeResult.AboveMaxStock:
+                var (field, value) = request.AdjustBy is { } adjustBy ? ("adjustBy", adjustBy) : ("availableStock", request.AvailableStock!.Value);
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "Too much stock",
+                    detail: $"{field} {value} would take product {id} above {ProductValidation.MaxStock} units on hand (available plus reserved): " +
+                        $"{product.AvailableStock} available, {product.ReservedStock} reserved.",
+                    extensions: new Dictionary<string, object?>
+                    {
+                        ["availableStock"] = product.AvailableStock,
+                        ["reservedStock"] = product.ReservedStock,
+                        ["maxOnHand"] = ProductValidation.MaxStock,
+                    });
         }
 
         await db.Entry(product).Reference(p => p.Brand).LoadAsync(cancellationToken);
@@ -204,7 +220,7 @@ public static class CatalogAdminApi
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
-        return TypedResults.Ok(new StockLevel(product.Id, product.AvailableStock, product.ReservedStock, product.AvailableStock + product.ReservedStock));
+        return TypedResults.Ok(new StockLevel(product.Id, product.AvailableStock, product.ReservedStock, (long)product.AvailableStock + product.ReservedStock));
     }
 
     public static async Task<Results<Ok<ReservationView>, ProblemHttpResult>> GetReservation(

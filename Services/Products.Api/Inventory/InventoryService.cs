@@ -180,15 +180,16 @@ public sealed class InventoryService(ProductsContext db, TimeProvider timeProvid
         }
 
         var target = availableStock ?? (long)product.AvailableStock + adjustBy.GetValueOrDefault();
-        if (target < 0)
+        var result = ProductValidation.CheckStockChange(product.AvailableStock, product.ReservedStock, target);
+        if (result != StockChangeResult.Applied)
         {
-            return new StockChangeOutcome(product, Applied: false);
+            return new StockChangeOutcome(product, result);
         }
 
-        product.AvailableStock = (int)Math.Min(target, int.MaxValue);
+        product.AvailableStock = checked((int)target);
         product.UpdatedAt = timeProvider.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
-        return new StockChangeOutcome(product, Applied: true);
+        return new StockChangeOutcome(product, result);
     }
 
     /// <summary>
@@ -221,5 +222,5 @@ public sealed class InventoryService(ProductsContext db, TimeProvider timeProvid
     }
 }
 
-/// <summary>An admin's stock change: the product as it is now, and whether the change was made (it would not go below zero).</summary>
-public sealed record StockChangeOutcome(Product Product, bool Applied);
+/// <summary>An admin's stock change: the product as it is now, and whether the change was made or why not.</summary>
+public sealed record StockChangeOutcome(Product Product, StockChangeResult Result);

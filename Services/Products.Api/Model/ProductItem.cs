@@ -32,8 +32,8 @@ public sealed record CatalogFacet(int Id, string Name);
 /// <summary>A product's stock as admins see it.</summary>
 /// <param name="AvailableStock">Units that can be ordered.</param>
 /// <param name="ReservedStock">Units held for orders awaiting payment.</param>
-/// <param name="OnHand">Units in the warehouse: available plus reserved.</param>
-public sealed record StockLevel(int ProductId, int AvailableStock, int ReservedStock, int OnHand);
+/// <param name="OnHand">Units in the warehouse: available plus reserved (a long, so that the sum cannot overflow).</param>
+public sealed record StockLevel(int ProductId, int AvailableStock, int ReservedStock, long OnHand);
 
 /// <summary>What inventory did for one order.</summary>
 public sealed record ReservationView(Guid OrderId, string Status, IReadOnlyList<ReservationLineView> Lines, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);

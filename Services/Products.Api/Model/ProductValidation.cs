@@ -83,4 +83,26 @@ public static class ProductValidation
 
         return errors;
     }
+
+    /// <summary>
+    /// Whether a stock change can be made, decided on the product's locked row. The bound is on hand (available plus
+    /// reserved), not available alone: reserving and releasing only move units between the two, so a release can never
+    /// take a product past it (or past <see cref="int.MaxValue"/>). A change that lowers available stock is allowed
+    /// even when on hand stays above the bound, so that a row left there by an older version can be brought back.
+    /// </summary>
+    public static StockChangeResult CheckStockChange(int available, int reserved, long newAvailable) =>
+        newAvailable < 0 ? StockChangeResult.BelowZero
+        : newAvailable > available && newAvailable + reserved > MaxStock ? StockChangeResult.AboveMaxStock
+        : StockChangeResult.Applied;
+}
+
+public enum StockChangeResult
+{
+    Applied,
+
+    /// <summary>Available stock would go below zero; nothing changed.</summary>
+    BelowZero,
+
+    /// <summary>On hand would go above <see cref="ProductValidation.MaxStock"/>; nothing changed.</summary>
+    AboveMaxStock,
 }

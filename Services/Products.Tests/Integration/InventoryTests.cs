@@ -1,6 +1,9 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Products.Api.Apis;
 using Products.Api.Infrastructure;
 using Products.Api.Inventory;
 using Products.Api.Model;
@@ -181,6 +184,74 @@ public sealed class InventoryTests(InfrastructureFixture infrastructure) : IAsyn
     }
 
     [Fact]
+    public async Task Stock_cannot_be_raised_above_a_million_units_on_hand_and_a_release_still_fits()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Pegs", ProductValidation.MaxStock, ct);
+
+        var doubled = await InTransactionAsync(inventory => inventory.ChangeStockAsync(product, null, ProductValidation.MaxStock, ct), ct);
+        Assert.Equal(StockChangeResult.AboveMaxStock, doubled!.Result);
+        Assert.Equal((ProductValidation.MaxStock, 0), await StockAsync(product, ct));
+
+        // Reserved units count: setting available back to the maximum would put 1,000,005 units on hand.
+        var order = Guid.NewGuid();
+        await InTransactionAsync(inventory => inventory.ReserveAsync(order, [new OrderLine(product, 5, 1m)], ct), ct);
+        var set = await InTransactionAsync(inventory => inventory.ChangeStockAsync(product, ProductValidation.MaxStock, null, ct), ct);
+        var added = await InTransactionAsync(inventory => inventory.ChangeStockAsync(product, null, 1, ct), ct);
+        Assert.Equal(StockChangeResult.AboveMaxStock, set!.Result);
+        Assert.Equal(StockChangeResult.AboveMaxStock, added!.Result);
+        Assert.Equal((ProductValidation.MaxStock - 5, 5), await StockAsync(product, ct));
+
+        Assert.Equal(ReservationStatus.Released, await InTransactionAsync(inventory => inventory.ReleaseAsync(order, ct), ct));
+        Assert.Equal((ProductValidation.MaxStock, 0), await StockAsync(product, ct));
+    }
+
+    [Fact]
+    public async Task Raising_stock_above_the_maximum_answers_409_naming_the_field_and_the_figures()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Tarp", ProductValidation.MaxStock, ct);
+        await InTransactionAsync(inventory => inventory.ReserveAsync(Guid.NewGuid(), [new OrderLine(product, 5, 1m)], ct), ct);
+
+        var adjusted = await ChangeStockAsync(product, new StockChangeRequest(null, ProductValidation.MaxStock), ct);
+        var set = await ChangeStockAsync(product, new StockChangeRequest(ProductValidation.MaxStock, null), ct);
+
+        foreach (var (problem, field) in new[] { (adjusted, "adjustBy"), (set, "availableStock") })
+        {
+            Assert.Equal(StatusCodes.Status409Conflict, problem.StatusCode);
+            Assert.StartsWith($"{field} {ProductValidation.MaxStock} would take product {product} above {ProductValidation.MaxStock} units on hand", problem.ProblemDetails.Detail);
+            Assert.EndsWith("999995 available, 5 reserved.", problem.ProblemDetails.Detail);
+            Assert.Equal(ProductValidation.MaxStock, problem.ProblemDetails.Extensions["maxOnHand"]);
+        }
+
+        Assert.Equal(new StockLevel(product, ProductValidation.MaxStock - 5, 5, ProductValidation.MaxStock), await GetStockAsync(product, ct));
+    }
+
+    [Fact]
+    public async Task A_row_left_above_the_maximum_reads_without_overflow_and_can_be_brought_back()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Flask", 10, ct);
+        var order = Guid.NewGuid();
+        await InTransactionAsync(inventory => inventory.ReserveAsync(order, [new OrderLine(product, 5, 1m)], ct), ct);
+        await using (var scope = _services.CreateAsyncScope())
+        {
+            // What the clamp of an older version left behind.
+            await scope.ServiceProvider.GetRequiredService<ProductsContext>().Products
+                .Where(p => p.Id == product).ExecuteUpdateAsync(s => s.SetProperty(p => p.AvailableStock, int.MaxValue), ct);
+        }
+
+        Assert.Equal(new StockLevel(product, int.MaxValue, 5, (long)int.MaxValue + 5), await GetStockAsync(product, ct));
+        var raised = await InTransactionAsync(inventory => inventory.ChangeStockAsync(product, null, 1, ct), ct);
+        Assert.Equal(StockChangeResult.AboveMaxStock, raised!.Result);
+
+        var lowered = await InTransactionAsync(inventory => inventory.ChangeStockAsync(product, 100, null, ct), ct);
+        Assert.Equal(StockChangeResult.Applied, lowered!.Result);
+        Assert.Equal(ReservationStatus.Released, await InTransactionAsync(inventory => inventory.ReleaseAsync(order, ct), ct));
+        Assert.Equal((105, 0), await StockAsync(product, ct));
+    }
+
+    [Fact]
     public async Task The_database_itself_refuses_negative_stock()
     {
         var ct = Timeout();
@@ -204,6 +275,25 @@ public sealed class InventoryTests(InfrastructureFixture infrastructure) : IAsyn
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return result;
+    }
+
+    private async Task<ProblemHttpResult> ChangeStockAsync(int productId, StockChangeRequest request, CancellationToken cancellationToken)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        var result = await CatalogAdminApi.ChangeStock(
+            productId,
+            request,
+            scope.ServiceProvider.GetRequiredService<ProductsContext>(),
+            scope.ServiceProvider.GetRequiredService<InventoryService>(),
+            cancellationToken);
+        return Assert.IsType<ProblemHttpResult>(result.Result);
+    }
+
+    private async Task<StockLevel> GetStockAsync(int productId, CancellationToken cancellationToken)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        var result = await CatalogAdminApi.GetStock(productId, scope.ServiceProvider.GetRequiredService<ProductsContext>(), cancellationToken);
+        return Assert.IsType<Ok<StockLevel>>(result.Result).Value!;
     }
 
     private async Task<int> AddProductAsync(string name, int stock, CancellationToken cancellationToken)

@@ -49,4 +49,25 @@ public class ProductValidationTests
     [InlineData(null, 12)]
     public void Valid_stock_changes_pass(int? available, int? adjustBy) =>
         Assert.Empty(ProductValidation.ValidateStockChange(new StockChangeRequest(available, adjustBy)));
+
+    [Theory]
+    [InlineData(1_000_000, 0, 2_000_000)]
+    [InlineData(1_000_000, 0, 1_000_001)]
+    [InlineData(999_995, 5, 1_000_000)]
+    [InlineData(0, 1_000_000, 1)]
+    [InlineData(int.MaxValue, 0, (long)int.MaxValue + 1)]
+    public void Stock_cannot_rise_above_the_maximum_on_hand_counting_reserved_units(int available, int reserved, long newAvailable) =>
+        Assert.Equal(StockChangeResult.AboveMaxStock, ProductValidation.CheckStockChange(available, reserved, newAvailable));
+
+    [Theory]
+    [InlineData(999_995, 5, 999_995)]
+    [InlineData(0, 5, 999_995)]
+    [InlineData(1_000_000, 0, 0)]
+    [InlineData(int.MaxValue, 5, 2_000_000)]
+    public void Stock_may_rise_to_the_maximum_on_hand_and_a_row_above_it_may_be_lowered(int available, int reserved, long newAvailable) =>
+        Assert.Equal(StockChangeResult.Applied, ProductValidation.CheckStockChange(available, reserved, newAvailable));
+
+    [Fact]
+    public void Stock_cannot_go_below_zero() =>
+        Assert.Equal(StockChangeResult.BelowZero, ProductValidation.CheckStockChange(3, 0, -1));
 }
