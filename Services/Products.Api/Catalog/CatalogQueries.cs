@@ -23,6 +23,15 @@ public sealed record CatalogPageIds(long Count, IReadOnlyList<int> Ids)
 /// <summary>The catalog's database queries (never cached here: <see cref="CatalogReader"/> caches them).</summary>
 public static class CatalogQueries
 {
+    /// <summary>
+    /// A search is matched as the English configuration reads it (stemmed: "jackets" finds "jacket"), or as typed,
+    /// lower-cased, under this one. English drops stop words ("a", "the", "in") from a query, so a search of nothing
+    /// else became an empty query that matched no product, and the first letter a shopper typed found nothing; as typed
+    /// they stay, and as prefixes they match the document's English lexemes ("a:*" finds "anorak"). Beside other words
+    /// English still ignores them; the as-typed match only ranks first the products that have a word starting with them.
+    /// </summary>
+    private const string LiteralConfiguration = "simple";
+
     public static readonly Expression<Func<Product, ProductItem>> ToItem = p => new ProductItem(
         p.Id,
         p.Name,
@@ -49,7 +58,8 @@ public static class CatalogQueries
         var tsQuery = query.HasSearch ? SearchTerms.ToPrefixQuery(query.Search!) : null;
         if (tsQuery is not null)
         {
-            products = products.Where(p => p.SearchVector.Matches(EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, tsQuery)));
+            products = products.Where(p => p.SearchVector.Matches(
+                EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, tsQuery).Or(EF.Functions.ToTsQuery(LiteralConfiguration, tsQuery))));
         }
 
         if (query.BrandId is { } brandId)
@@ -86,7 +96,8 @@ public static class CatalogQueries
             CatalogSort.PriceDesc => products.OrderByDescending(p => p.Price).ThenByDescending(p => p.Id),
             CatalogSort.Newest => products.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id),
             CatalogSort.Relevance => products
-                .OrderByDescending(p => p.SearchVector.Rank(EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, tsQuery!)))
+                .OrderByDescending(p => p.SearchVector.Rank(
+                    EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, tsQuery!).Or(EF.Functions.ToTsQuery(LiteralConfiguration, tsQuery!))))
                 .ThenBy(p => p.Id),
             _ => products.OrderBy(p => p.Name).ThenBy(p => p.Id),
         };

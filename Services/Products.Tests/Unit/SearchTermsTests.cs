@@ -27,6 +27,11 @@ public class SearchTermsTests
     public void Every_word_must_match_and_matches_as_a_prefix() =>
         Assert.Equal("trail:* & sho:*", SearchTerms.ToPrefixQuery("trail sho"));
 
+    /// <summary>The catalog's query relies on it: PostgreSQL's English configuration drops them, the literal one keeps them.</summary>
+    [Fact]
+    public void Stop_words_stay_in_the_query_text() =>
+        Assert.Equal("the:* & in:* & a:*", SearchTerms.ToPrefixQuery("The in A"));
+
     [Fact]
     public void Letters_beyond_ascii_are_words_too() =>
         Assert.Equal(["fjällräven", "größe"], SearchTerms.Parse("Fjällräven Größe"));
