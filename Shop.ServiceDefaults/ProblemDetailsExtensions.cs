@@ -114,10 +114,16 @@ public static partial class ProblemDetailsExtensions
         /// Framework messages such as 'Failed to bind parameter "int pageIndex" from "abc".' name the parameter
         /// and describe only the request; for a JSON body, the JSON path of the bad value is added.
         /// </summary>
-        private static string Describe(BadHttpRequestException exception) =>
-            exception.InnerException is JsonException { Path: { Length: > 0 } path }
-                ? $"{exception.Message} The value at '{path}' is missing, malformed or of the wrong type."
-                : exception.Message;
+        private static string Describe(BadHttpRequestException exception) => exception switch
+        {
+            { InnerException: JsonException { Path: { Length: > 0 } path } } =>
+                $"{exception.Message} The value at '{path}' is missing, malformed or of the wrong type.",
+            // The framework's words for an empty body (or a literal null) ask the API's author a question.
+            { Message: var message } when message.StartsWith("Implicit body inferred for parameter", StringComparison.Ordinal)
+                                          || message.EndsWith("was not provided from body.", StringComparison.Ordinal) =>
+                "The request needs a JSON body, and it had none (or null).",
+            _ => exception.Message,
+        };
     }
 
     /// <summary>

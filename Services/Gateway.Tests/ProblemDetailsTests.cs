@@ -21,6 +21,11 @@ public sealed class ProblemDetailsTests : StartedAppTests
                 new FakeDbException("The connection pool has been exhausted", transient: true)));
             app.MapGet("/database-refused-the-statement", string () => throw new FakeDbException("column \"x\" does not exist", transient: false));
             app.MapGet("/bug", string () => throw new InvalidOperationException("a bug"));
+            // EF Core wraps what PostgreSQL refuses in a save in a DbUpdateException; 22021 is a NUL in text.
+            app.MapGet("/database-refused-the-text", string () => throw new InvalidOperationException(
+                "An error occurred while saving the entity changes.",
+                new FakeDbException("invalid byte sequence for encoding \"UTF8\": 0x00", transient: false, sqlState: "22021")));
+            app.MapPost("/notes", (Note note) => note.Text);
         },
         builder => builder.AddDefaultProblemDetails());
 
@@ -56,8 +61,37 @@ public sealed class ProblemDetailsTests : StartedAppTests
         Assert.DoesNotContain("a bug", body, StringComparison.Ordinal);
     }
 
-    private sealed class FakeDbException(string message, bool transient) : DbException(message)
+    [Fact]
+    public async Task Text_the_database_cannot_store_is_a_400_problem_saying_why()
+    {
+        using var response = await Client.GetAsync("/database-refused-the-text");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("The request contains text that cannot be stored.", problem.GetProperty("title").GetString());
+        Assert.Equal("Text may not contain the NUL character (U+0000).", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("null")]
+    public async Task A_missing_body_is_a_400_problem_that_says_a_body_is_needed(string body)
+    {
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await Client.PostAsync("/notes", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("The request needs a JSON body, and it had none (or null).", problem.GetProperty("detail").GetString());
+    }
+
+    private sealed record Note(string Text);
+
+    private sealed class FakeDbException(string message, bool transient, string? sqlState = null) : DbException(message)
     {
         public override bool IsTransient => transient;
+
+        public override string? SqlState => sqlState;
     }
 }
