@@ -1,11 +1,6 @@
 using System.Net.Http.Headers;
-using Gateway.Caching;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Gateway.Tests;
 
@@ -27,26 +22,7 @@ public sealed class CredentialForwardingTests : IAsyncLifetime
             request.Headers.Authorization.Count == 0 ? "no token" : $"token {request.Headers.Authorization}"));
         await _products.StartAsync();
 
-        _gateway = KestrelApps.CreateSlim(
-            app =>
-            {
-                app.UseAuthorization();
-                app.MapReverseProxy();
-            },
-            builder =>
-            {
-                builder.Configuration
-                    .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "gateway.appsettings.json"))
-                    .AddInMemoryCollection(new Dictionary<string, string?>
-                    {
-                        ["ReverseProxy:Clusters:products:Destinations:products:Address"] = KestrelApps.AddressOf(_products),
-                    });
-                builder.Services.AddAuthorizationBuilder()
-                    .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAssertion(_ => true).Build())
-                    .AddPolicy(ShopPolicies.Admin, policy => policy.RequireAssertion(_ => true));
-                builder.Services.AddOutputCache(cache => cache.AddPolicy(TaggedResponseCachePolicy.Name, policy => policy.NoCache()));
-                builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
-            });
+        _gateway = KestrelApps.CreateGatewayTo("products", _products);
         await _gateway.StartAsync();
         _client = KestrelApps.ClientOf(_gateway);
         _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "the-user's-token");

@@ -1,15 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using Gateway.Caching;
 using Gateway.Middleware;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Gateway.Tests;
 
@@ -49,30 +44,7 @@ public sealed class HeaderEncodingTests : IAsyncLifetime
             builder => builder.WebHost.ConfigureKestrel(kestrel => kestrel.ResponseHeaderEncodingSelector = _ => Encoding.UTF8));
         await _ordering.StartAsync();
 
-        _gateway = KestrelApps.CreateSlim(
-            app =>
-            {
-                app.UseProblemStatusCodePages();
-                app.UseAuthorization();
-                app.MapReverseProxy();
-            },
-            builder =>
-            {
-                builder.Configuration
-                    .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "gateway.appsettings.json"))
-                    .AddInMemoryCollection(new Dictionary<string, string?>
-                    {
-                        ["ReverseProxy:Clusters:ordering:Destinations:ordering:Address"] = KestrelApps.AddressOf(_ordering),
-                    });
-                builder.Services.AddProblemDetails();
-                builder.Services.AddAuthorizationBuilder()
-                    .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAssertion(_ => true).Build())
-                    .AddPolicy(ShopPolicies.Admin, policy => policy.RequireAssertion(_ => true));
-                builder.Services.AddOutputCache(cache => cache.AddPolicy(TaggedResponseCachePolicy.Name, policy => policy.NoCache()));
-                builder.Services.AddReverseProxy()
-                    .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-                    .ForwardHeadersAsUtf8();
-            });
+        _gateway = KestrelApps.CreateGatewayTo("ordering", _ordering, proxy => proxy.ForwardHeadersAsUtf8());
         await _gateway.StartAsync();
 
         // The caller's own HttpClient would refuse to write a non-ASCII value too, and read one back as Latin-1.

@@ -1,10 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
+using Gateway.Caching;
+using Gateway.Middleware;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests;
@@ -27,6 +32,36 @@ internal static class KestrelApps
         map(app);
         return app;
     }
+
+    /// <summary>
+    /// The gateway's shipped routes (<c>gateway.appsettings.json</c>) with <paramref name="cluster"/> sent to
+    /// <paramref name="service"/>, not started yet; the routes' policies allow everyone, the response cache stores
+    /// nothing, and a failed forward is answered as the gateway does. <paramref name="proxy"/> adds to the proxy's set-up.
+    /// </summary>
+    public static WebApplication CreateGatewayTo(string cluster, WebApplication service, Action<IReverseProxyBuilder>? proxy = null) =>
+        CreateSlim(
+            app =>
+            {
+                app.UseProblemStatusCodePages();
+                app.UseAuthorization();
+                app.MapReverseProxy();
+            },
+            builder =>
+            {
+                builder.Configuration
+                    .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "gateway.appsettings.json"))
+                    .AddInMemoryCollection(new Dictionary<string, string?>
+                    {
+                        [$"ReverseProxy:Clusters:{cluster}:Destinations:{cluster}:Address"] = AddressOf(service),
+                    });
+                builder.Services.AddProblemDetails();
+                builder.Services.AddAuthorizationBuilder()
+                    .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAssertion(_ => true).Build())
+                    .AddPolicy(ShopPolicies.Admin, policy => policy.RequireAssertion(_ => true));
+                builder.Services.AddOutputCache(cache => cache.AddPolicy(TaggedResponseCachePolicy.Name, policy => policy.NoCache()));
+                var reverseProxy = builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+                proxy?.Invoke(reverseProxy);
+            });
 
     /// <summary>A client of a started app.</summary>
     public static HttpClient ClientOf(WebApplication app) => new() { BaseAddress = new Uri(AddressOf(app)) };
