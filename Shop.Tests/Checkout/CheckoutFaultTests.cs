@@ -7,6 +7,7 @@ using Npgsql;
 using Shop.Hosting;
 using Shop.Hosting.ApplicationModel;
 using Shop.Hosting.Testing;
+using Shop.Tests.Identity;
 using Xunit.Abstractions;
 
 namespace Shop.Tests.Checkout;
@@ -45,8 +46,31 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
     /// <c>Idempotency-Key</c>; once it is back every service's pools, relays and consumers carry on by themselves.
     /// </summary>
     [Fact]
-    public Task Orders_placed_while_PostgreSQL_is_killed_and_restarted_are_refused_with_503_until_it_is_back_and_all_finish_once() =>
-        OrdersPlacedAcrossAKillAllFinishAndNoneIsChargedTwiceAsync("postgres", "database-burst", HttpStatusCode.ServiceUnavailable);
+    public async Task Orders_placed_while_PostgreSQL_is_killed_and_restarted_are_refused_with_503_until_it_is_back_and_all_finish_once()
+    {
+        await OrdersPlacedAcrossAKillAllFinishAndNoneIsChargedTwiceAsync("postgres", "database-burst", HttpStatusCode.ServiceUnavailable);
+
+        // Identity took no part in the burst, so its pooled connection may still belong to the killed server: the
+        // first request that draws it is answered 503 with Retry-After (the connection is dropped), and identity
+        // serves the next ones. A test after this one got that 503 when it signed in (CI, 2026-12-07).
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var gateway = _checkout.Identity.CreateGatewayClient();
+        for (var attempt = 1; ; attempt++)
+        {
+            var email = ShopIdentityClient.NewEmail("after-restart");
+            using var response = await gateway.PostAsJsonAsync(
+                "/api/identity/users", new { email, password = ShopIdentityClient.NewPassword(), name = "After the restart" }, timeout.Token);
+            if (response.StatusCode == HttpStatusCode.Created)
+            {
+                break;
+            }
+
+            Assert.True(attempt < 3, $"identity still answered {(int)response.StatusCode} at attempt {attempt} after PostgreSQL came back");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.NotNull(response.Headers.RetryAfter);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), timeout.Token);
+        }
+    }
 
     /// <summary>
     /// Ordering itself dies: an order under way when it is killed gets the gateway's 502 (it may or may not have been
