@@ -55,31 +55,25 @@ public static partial class ProblemDetailsExtensions
     /// (EF Core's execution strategy wraps one it does not retry in an <see cref="InvalidOperationException"/>).
     /// Such a request is answered with 503 and <c>Retry-After</c>.
     /// </summary>
-    public static DbException? FindTransientDatabaseFailure(Exception exception)
-    {
-        for (var current = exception; current is not null; current = current.InnerException)
-        {
-            if (current is DbException { IsTransient: true } transient)
-            {
-                return transient;
-            }
-        }
-
-        return null;
-    }
+    public static DbException? FindTransientDatabaseFailure(Exception exception) =>
+        FindDatabaseFailure(exception, static failure => failure.IsTransient);
 
     /// <summary>
     /// PostgreSQL's refusal of text it cannot store in <paramref name="exception"/>'s chain, if any: a NUL character
     /// (U+0000), which JSON, query strings and form posts can all carry but no PostgreSQL text column can hold.
     /// </summary>
-    public static DbException? FindUnstorableText(Exception exception)
+    public static DbException? FindUnstorableText(Exception exception) =>
+        // character_not_in_repertoire; SqlState is DbException's, so no provider needs referencing here.
+        FindDatabaseFailure(exception, static failure => failure.SqlState == "22021");
+
+    /// <summary>The first <see cref="DbException"/> in the chain that <paramref name="matches"/>, thrown as is or wrapped.</summary>
+    private static DbException? FindDatabaseFailure(Exception exception, Func<DbException, bool> matches)
     {
         for (var current = exception; current is not null; current = current.InnerException)
         {
-            // character_not_in_repertoire; SqlState is DbException's, so no provider needs referencing here.
-            if (current is DbException { SqlState: "22021" } refused)
+            if (current is DbException failure && matches(failure))
             {
-                return refused;
+                return failure;
             }
         }
 
