@@ -28,6 +28,14 @@ public class ProfileValidationTests
     }
 
     [Fact]
+    public void A_name_or_address_field_of_zero_width_characters_counts_as_missing()
+    {
+        var errors = UsersApi.Validate(new UpdateProfileRequest("\u200b\u200b", Complete with { Street = "\ufeff" }));
+
+        Assert.Equal(["name", "shippingAddress.street"], errors.Keys.Order());
+    }
+
+    [Fact]
     public void Over_long_values_are_reported_with_the_limit()
     {
         var errors = UsersApi.Validate(new UpdateProfileRequest(new string('n', ApplicationUser.MaxNameLength + 1),

@@ -3,6 +3,7 @@ using Identity.Api.Model;
 using Identity.Api.Services;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
+using Shop.ServiceDefaults;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Identity.Api.Apis;
@@ -130,7 +131,7 @@ public static class UsersApi
     internal static Dictionary<string, string[]> Validate(UpdateProfileRequest request)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Name))
+        if (VisibleText.IsBlank(request.Name))
         {
             errors["name"] = ["A name is required."];
         }
@@ -152,7 +153,7 @@ public static class UsersApi
 
     private static void CheckAddressField(Dictionary<string, string[]> errors, string field, string label, string? value)
     {
-        if (string.IsNullOrWhiteSpace(value))
+        if (VisibleText.IsBlank(value))
         {
             errors[field] = [$"The {label} is required in a shipping address."];
         }

@@ -2,6 +2,7 @@ using Identity.Api.Model;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Shop.ServiceDefaults;
 
 namespace Identity.Api.Services;
 
@@ -124,7 +125,7 @@ public sealed class UserRegistration(UserManager<ApplicationUser> users)
             errors["password"] = ["A password is required."];
         }
 
-        if (string.IsNullOrWhiteSpace(request.Name))
+        if (VisibleText.IsBlank(request.Name))
         {
             errors["name"] = ["A name is required."];
         }

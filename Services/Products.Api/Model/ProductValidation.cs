@@ -1,3 +1,5 @@
+using Shop.ServiceDefaults;
+
 namespace Products.Api.Model;
 
 /// <summary>The rules for admin input; errors are keyed by the JSON field they concern.</summary>
@@ -9,7 +11,7 @@ public static class ProductValidation
     public static Dictionary<string, string[]> ValidateDetails(string? name, string? description, decimal? price, int? brandId, int? categoryId)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(name))
+        if (VisibleText.IsBlank(name))
         {
             errors["name"] = ["name is required."];
         }

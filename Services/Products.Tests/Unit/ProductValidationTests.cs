@@ -22,6 +22,13 @@ public class ProductValidationTests
     public void Prices_must_be_positive_bounded_and_in_cents(double price) =>
         Assert.Equal(["price"], ProductValidation.ValidateDetails("Tent", null, (decimal)price, 1, 1).Keys);
 
+    [Theory]
+    [InlineData("\u200b")]
+    [InlineData("\u2060\ufeff ")]
+    [InlineData("\u3164")]
+    public void A_name_that_shows_nothing_is_missing(string name) =>
+        Assert.Equal(["name is required."], ProductValidation.ValidateDetails(name, null, 1m, 1, 1)["name"]);
+
     [Fact]
     public void Names_and_descriptions_have_length_limits() =>
         Assert.Equal(
