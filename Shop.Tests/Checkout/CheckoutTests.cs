@@ -236,6 +236,13 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
         afterFinal.Headers.Add("Last-Event-ID", ids[3].ToString(CultureInfo.InvariantCulture));
         using var ended = await shopper.Gateway.SendAsync(afterFinal, HttpCompletionOption.ResponseHeadersRead, ct);
         Assert.Equal(HttpStatusCode.NoContent, ended.StatusCode);
+
+        // Another buyer resuming at the same id learns nothing about the order, not even that it ended.
+        using var stranger = await _checkout.NewShopperAsync("stream-stranger", ct);
+        using var foreign = new HttpRequestMessage(HttpMethod.Get, $"/api/ordering/orders/{orderId}/events");
+        foreign.Headers.Add("Last-Event-ID", ids[3].ToString(CultureInfo.InvariantCulture));
+        using var refused = await stranger.Gateway.SendAsync(foreign, ct);
+        await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.NotFound, ct);
     }
 
     [Fact]

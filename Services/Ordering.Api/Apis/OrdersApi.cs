@@ -187,17 +187,15 @@ public static class OrdersApi
         CancellationToken cancellationToken)
     {
         var buyerId = BuyerId(user);
-        if (!await queries.ExistsAsync(buyerId, id, cancellationToken))
-        {
-            return OrderNotFound(id);
-        }
-
+        var afterId = ParseEventId(lastEventId);
         // A browser's EventSource reconnects whenever a stream ends, with the last id it saw. Once that is the order's
         // final change, 204 tells it there is nothing more (the one answer that stops its reconnecting).
-        var afterId = ParseEventId(lastEventId);
-        return afterId > 0 && await queries.EndedByAsync(id, afterId, cancellationToken)
-            ? TypedResults.NoContent()
-            : new OrderStatusStream(buyerId, id, afterId, feed, queries);
+        return await queries.StreamStateAsync(buyerId, id, afterId, cancellationToken) switch
+        {
+            OrderStreamState.NotFound => OrderNotFound(id),
+            OrderStreamState.Ended => TypedResults.NoContent(),
+            _ => new OrderStatusStream(buyerId, id, afterId, feed, queries),
+        };
     }
 
     public static OrderStatusStream StreamOrders(

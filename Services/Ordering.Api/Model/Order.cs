@@ -41,7 +41,7 @@ public class Order
 
     public List<OrderStatusChange> History { get; set; } = [];
 
-    public bool IsFinal => Status is OrderStatus.Confirmed or OrderStatus.Cancelled;
+    public bool IsFinal => Status.IsFinal();
 
     public static Order Submit(Guid id, string buyerId, string idempotencyKey, string requestHash, string currency, IEnumerable<OrderLine> lines, DateTimeOffset now)
     {
@@ -128,4 +128,12 @@ public enum OrderStatus
     Paid,
     Confirmed,
     Cancelled,
+}
+
+public static class OrderStatuses
+{
+    /// <summary>The statuses nothing follows. A list, not a pattern, so that EF Core can put it in a query (<c>= ANY</c>).</summary>
+    public static readonly IReadOnlyList<OrderStatus> Final = [OrderStatus.Confirmed, OrderStatus.Cancelled];
+
+    public static bool IsFinal(this OrderStatus status) => Final.Contains(status);
 }

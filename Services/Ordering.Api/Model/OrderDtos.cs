@@ -34,5 +34,5 @@ public sealed record OrderPage(int PageIndex, int PageSize, long Count, IReadOnl
 /// <summary>An event of the status stream: an order moved to <see cref="Status"/>.</summary>
 public sealed record OrderStatusEvent(long Id, Guid OrderId, OrderStatus Status, string? Reason, DateTimeOffset At)
 {
-    public bool IsFinal => Status is OrderStatus.Confirmed or OrderStatus.Cancelled;
+    public bool IsFinal => Status.IsFinal();
 }

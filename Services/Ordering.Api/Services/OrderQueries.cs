@@ -60,16 +60,22 @@ public sealed class OrderQueries(OrderingContext db)
     }
 
     /// <summary>
-    /// Whether the order's final status is among its changes up to <paramref name="throughId"/>: a client resuming its
-    /// stream after that change has seen the order's last one.
+    /// For a client (re)opening an order's stream: whether the order is the buyer's, and if so whether its final status
+    /// is among its changes up to <paramref name="throughId"/> (the client has then seen its last one). One round trip.
     /// </summary>
-    public Task<bool> EndedByAsync(Guid orderId, long throughId, CancellationToken cancellationToken) =>
-        db.StatusHistory.AnyAsync(
-            c => c.OrderId == orderId && c.Id <= throughId && (c.Status == OrderStatus.Confirmed || c.Status == OrderStatus.Cancelled),
-            cancellationToken);
-
-    public Task<bool> ExistsAsync(string buyerId, Guid orderId, CancellationToken cancellationToken) =>
-        db.Orders.AnyAsync(o => o.Id == orderId && o.BuyerId == buyerId, cancellationToken);
+    public async Task<OrderStreamState> StreamStateAsync(string buyerId, Guid orderId, long throughId, CancellationToken cancellationToken)
+    {
+        var ended = await db.Orders
+            .Where(o => o.Id == orderId && o.BuyerId == buyerId)
+            .Select(o => (bool?)o.History.Any(c => c.Id <= throughId && OrderStatuses.Final.Contains(c.Status)))
+            .SingleOrDefaultAsync(cancellationToken);
+        return ended switch
+        {
+            null => OrderStreamState.NotFound,
+            true => OrderStreamState.Ended,
+            false => OrderStreamState.Open,
+        };
+    }
 
     public static OrderResponse ToResponse(Order order, IReadOnlyDictionary<int, string> pictures) => new(
         order.Id,
@@ -95,4 +101,15 @@ public sealed class OrderQueries(OrderingContext db)
     private static List<OrderLineResponse> ToLines(IEnumerable<OrderLine> lines, IReadOnlyDictionary<int, string> pictures) =>
         [.. lines.OrderBy(l => l.Id).Select(l => new OrderLineResponse(
             l.ProductId, l.ProductName, pictures.GetValueOrDefault(l.ProductId), l.UnitPrice, l.Quantity, l.UnitPrice * l.Quantity))];
+}
+
+public enum OrderStreamState
+{
+    /// <summary>No such order, or not the buyer's.</summary>
+    NotFound,
+
+    /// <summary>The client has already seen the order's final change.</summary>
+    Ended,
+
+    Open,
 }
