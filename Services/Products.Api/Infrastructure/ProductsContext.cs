@@ -35,8 +35,14 @@ public sealed class ProductsContext(DbContextOptions<ProductsContext> options) :
 
         modelBuilder.Entity<Product>(product =>
         {
-            product.ToTable(table => table.HasCheckConstraint(
-                "CK_Products_Stock", "\"AvailableStock\" >= 0 AND \"ReservedStock\" >= 0"));
+            product.ToTable(table =>
+            {
+                table.HasCheckConstraint("CK_Products_Stock", "\"AvailableStock\" >= 0 AND \"ReservedStock\" >= 0");
+                // On hand (available and held for orders) within the limit the API enforces, so releasing a
+                // reservation can never overflow; summed as bigint so the check itself cannot.
+                table.HasCheckConstraint(
+                    "CK_Products_StockLimit", $"\"AvailableStock\"::bigint + \"ReservedStock\" <= {ProductValidation.MaxStock}");
+            });
             product.Property(p => p.Name).HasMaxLength(Product.NameMaxLength);
             product.Property(p => p.Description).HasMaxLength(Product.DescriptionMaxLength);
             product.Property(p => p.Price).HasPrecision(18, 2);

@@ -138,6 +138,8 @@ namespace Products.Api.Migrations
                     b.ToTable("Products", t =>
                         {
                             t.HasCheckConstraint("CK_Products_Stock", "\"AvailableStock\" >= 0 AND \"ReservedStock\" >= 0");
+
+                            t.HasCheckConstraint("CK_Products_StockLimit", "\"AvailableStock\"::bigint + \"ReservedStock\" <= 1000000");
                         });
                 });
 

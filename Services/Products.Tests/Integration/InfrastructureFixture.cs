@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Products.Api.Infrastructure;
@@ -49,8 +51,11 @@ public sealed class InfrastructureFixture : IAsyncLifetime
         return new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = name, MaxPoolSize = 200 }.ConnectionString;
     }
 
-    /// <summary>A new, migrated products database, and services that use it as the service does.</summary>
-    public async Task<ServiceProvider> CreateProductsDatabaseAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// A new products database, migrated up to <paramref name="targetMigration"/> (by default the latest), and services
+    /// that use it as the service does.
+    /// </summary>
+    public async Task<ServiceProvider> CreateProductsDatabaseAsync(CancellationToken cancellationToken, string? targetMigration = null)
     {
         var connectionString = await CreateEmptyDatabaseAsync(cancellationToken);
         var services = new ServiceCollection()
@@ -59,7 +64,7 @@ public sealed class InfrastructureFixture : IAsyncLifetime
             .AddScoped<InventoryService>()
             .BuildServiceProvider();
         await using var scope = services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<ProductsContext>().Database.MigrateAsync(cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<ProductsContext>().GetService<IMigrator>().MigrateAsync(targetMigration, cancellationToken);
         return services;
     }
 

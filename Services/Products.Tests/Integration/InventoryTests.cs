@@ -228,41 +228,46 @@ public sealed class InventoryTests(InfrastructureFixture infrastructure) : IAsyn
     }
 
     [Fact]
-    public async Task A_row_left_above_the_maximum_reads_without_overflow_and_can_be_brought_back()
+    public async Task A_row_an_older_version_left_above_the_maximum_is_brought_within_it_by_the_migration_and_still_releases()
     {
         var ct = Timeout();
+        await _services.DisposeAsync();
+        // The schema before the limit, where the clamp of an older version could leave a product at int.MaxValue.
+        _services = await infrastructure.CreateProductsDatabaseAsync(ct, targetMigration: "CatalogInventoryAndEventBus");
         var product = await AddProductAsync("Flask", 10, ct);
         var order = Guid.NewGuid();
         await InTransactionAsync(inventory => inventory.ReserveAsync(order, [new OrderLine(product, 5, 1m)], ct), ct);
         await using (var scope = _services.CreateAsyncScope())
         {
-            // What the clamp of an older version left behind.
-            await scope.ServiceProvider.GetRequiredService<ProductsContext>().Products
-                .Where(p => p.Id == product).ExecuteUpdateAsync(s => s.SetProperty(p => p.AvailableStock, int.MaxValue), ct);
+            var db = scope.ServiceProvider.GetRequiredService<ProductsContext>();
+            await db.Products.Where(p => p.Id == product).ExecuteUpdateAsync(s => s.SetProperty(p => p.AvailableStock, int.MaxValue), ct);
+
+            await db.Database.MigrateAsync(ct);
         }
 
-        Assert.Equal(new StockLevel(product, int.MaxValue, 5, (long)int.MaxValue + 5), await GetStockAsync(product, ct));
-        var raised = await InTransactionAsync(inventory => inventory.ChangeStockAsync(product, null, 1, ct), ct);
-        Assert.Equal(StockChangeResult.AboveMaxStock, raised!.Result);
-
-        var lowered = await InTransactionAsync(inventory => inventory.ChangeStockAsync(product, 100, null, ct), ct);
-        Assert.Equal(StockChangeResult.Applied, lowered!.Result);
+        // What is available comes down so that on hand is the maximum; the units held for the order stay held.
+        Assert.Equal((ProductValidation.MaxStock - 5, 5), await StockAsync(product, ct));
         Assert.Equal(ReservationStatus.Released, await InTransactionAsync(inventory => inventory.ReleaseAsync(order, ct), ct));
-        Assert.Equal((105, 0), await StockAsync(product, ct));
+        Assert.Equal((ProductValidation.MaxStock, 0), await StockAsync(product, ct));
     }
 
-    [Fact]
-    public async Task The_database_itself_refuses_negative_stock()
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(ProductValidation.MaxStock - 4)]
+    [InlineData(int.MaxValue)]
+    public async Task The_database_itself_refuses_negative_stock_and_more_than_the_maximum_on_hand(int available)
     {
         var ct = Timeout();
-        var product = await AddProductAsync("Rope", 1, ct);
+        var product = await AddProductAsync("Rope", 10, ct);
+        await InTransactionAsync(inventory => inventory.ReserveAsync(Guid.NewGuid(), [new OrderLine(product, 5, 1m)], ct), ct);
         await using var scope = _services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ProductsContext>();
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => db.Products
-            .Where(p => p.Id == product).ExecuteUpdateAsync(s => s.SetProperty(p => p.AvailableStock, -1), ct));
+            .Where(p => p.Id == product).ExecuteUpdateAsync(s => s.SetProperty(p => p.AvailableStock, available), ct));
 
         Assert.Equal(PostgresErrorCodes.CheckViolation, error.SqlState);
+        Assert.Equal((5, 5), await StockAsync(product, ct));
     }
 
     private async Task<T> InTransactionAsync<T>(Func<InventoryService, Task<T>> work, CancellationToken cancellationToken)

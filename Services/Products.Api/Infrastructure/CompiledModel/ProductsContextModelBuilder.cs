@@ -12,7 +12,7 @@ namespace Products.Api.Infrastructure.CompiledModel
     public partial class ProductsContextModel
     {
         private ProductsContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("4025c386-59d3-4243-af5e-c8310dd8278a"), entityTypeCount: 9)
+            : base(skipDetectChanges: false, modelId: new Guid("b73296e5-ff79-449a-a17c-a87258c58d13"), entityTypeCount: 9)
         {
         }
 
