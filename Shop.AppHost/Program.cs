@@ -22,6 +22,9 @@ var gatewayResponseCache = builder.AddParameter("gateway-response-cache", "true"
 var lockoutAttempts = builder.AddParameter("identity-lockout-attempts", "5");
 var accessTokenLifetime = builder.AddParameter("identity-access-token-lifetime", "00:15:00");
 var webClientSecret = builder.AddParameter("web-client-secret", secret: true);
+// Encrypts identity's keys in identitydb. Generated once like the passwords; keys stored with it cannot be read with
+// another value, so a deployment keeps the value it started with.
+var identityKeyEncryptionSecret = builder.AddParameter("identity-key-encryption-secret", secret: true);
 
 var identity = builder.AddProject<Projects.Identity_Api>("identity")
     .WithReference(identityDb).WaitFor(identityDb)
@@ -103,6 +106,7 @@ var web = builder.AddProject<Projects.Shop_Web>("web")
 var issuer = gateway.GetEndpoint("http");
 identity
     .WithEnvironment("Identity__Url", issuer)
+    .WithEnvironment("Identity__KeyEncryptionSecret", identityKeyEncryptionSecret)
     .WithEnvironment("Identity__Clients__web__ClientSecret", webClientSecret)
     .WithEnvironment("Identity__Clients__web__RedirectUris__0", ReferenceExpression.Create($"{web.GetEndpoint("http")}/signin-oidc"))
     .WithEnvironment("Identity__Clients__web__PostLogoutRedirectUris__0", ReferenceExpression.Create($"{web.GetEndpoint("http")}/signout-callback-oidc"))

@@ -12,11 +12,7 @@ public sealed class KubernetesPublishingTests : IDisposable
     [Fact]
     public async Task Shop_publishes_a_deployment_per_service_and_the_servers_they_use()
     {
-        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
-            ["--publisher", "kubernetes", "--output-path", _output, "--Publishing:ExternalUrls:gateway=https://shop.example.com", "--Publishing:ExternalUrls:web=https://www.shop.example.com"]);
-        await using var app = await appHost.BuildAsync();
-
-        var files = await app.PublishAsync();
+        var files = await PublishAsync();
 
         string[] projects = ["identity", "products", "ordering", "payment", "gateway", "web"];
         Assert.Superset(projects.Select(p => $"{p}.yaml").Concat(["postgres.yaml", "cache.yaml", "kafka.yaml", "kustomization.yaml"]).ToHashSet(), files.ToHashSet());
@@ -38,5 +34,33 @@ public sealed class KubernetesPublishingTests : IDisposable
         Assert.All(["identitydb", "productsdb", "orderingdb", "paymentdb"], db => Assert.Contains($"CREATE DATABASE \"{db}\";", init, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Identity_gets_its_key_encryption_secret_from_the_generated_Secret_only()
+    {
+        var files = await PublishAsync();
+
+        var env = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(_output, "identity.yaml")))
+            .OfType<V1Deployment>().Single().Spec.Template.Spec.Containers.Single().Env.ToDictionary(e => e.Name);
+        Assert.Equal("$(PARAMETER_IDENTITY_KEY_ENCRYPTION_SECRET)", env["Identity__KeyEncryptionSecret"].Value);
+        var reference = env["PARAMETER_IDENTITY_KEY_ENCRYPTION_SECRET"].ValueFrom.SecretKeyRef;
+        Assert.Equal(("app-secrets", "identity-key-encryption-secret"), (reference.Name, reference.Key));
+
+        var secret = (await File.ReadAllLinesAsync(Path.Combine(_output, "secrets.env")))
+            .Single(line => line.StartsWith("identity-key-encryption-secret=", StringComparison.Ordinal)).Split('=', 2)[1];
+        Assert.Matches("^[A-Za-z0-9]{24}$", secret);
+        foreach (var manifest in files.Where(f => f.EndsWith(".yaml", StringComparison.Ordinal)))
+        {
+            Assert.DoesNotContain(secret, await File.ReadAllTextAsync(Path.Combine(_output, manifest)), StringComparison.Ordinal);
+        }
+    }
+
     public void Dispose() => Directory.Delete(_output, recursive: true);
+
+    private async Task<IReadOnlyList<string>> PublishAsync()
+    {
+        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shop_AppHost>(
+            ["--publisher", "kubernetes", "--output-path", _output, "--Publishing:ExternalUrls:gateway=https://shop.example.com", "--Publishing:ExternalUrls:web=https://www.shop.example.com"]);
+        await using var app = await appHost.BuildAsync();
+        return await app.PublishAsync();
+    }
 }
