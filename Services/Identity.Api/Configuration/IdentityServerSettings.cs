@@ -30,6 +30,13 @@ public sealed class IdentityServerSettings
     /// can live (refresh tokens included).
     /// </summary>
     public TimeSpan KeyRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Encrypts the private keys stored in identitydb; kept outside the database (the AppHost generates it as the secret
+    /// parameter <c>identity-key-encryption-secret</c>). Keys stored with one secret cannot be read with another:
+    /// start-up then fails rather than making new keys.
+    /// </summary>
+    public string? KeyEncryptionSecret { get; set; }
 }
 
 /// <summary>One client application: an OpenID Connect relying party using the authorization code flow with PKCE.</summary>

@@ -28,11 +28,13 @@ public static class Extensions
         builder.AddDefaultProblemDetails();
 
         builder.AddNpgsqlDbContext<ApplicationDbContext>(DatabaseConnectionName);
+        builder.Services.AddSingleton<SigningKeyProtector>();
         builder.Services.AddSingleton<SigningKeyStore>();
         builder.Services.AddMigration<ApplicationDbContext>(IdentitySeed.SeedAsync);
 
         var section = builder.Configuration.GetSection(IdentityServerSettings.SectionName);
-        builder.Services.AddOptions<IdentityServerSettings>().Bind(section);
+        builder.Services.AddOptions<IdentityServerSettings>().Bind(section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<IdentityServerSettings>, IdentityServerSettingsValidator>();
         var settings = section.Get<IdentityServerSettings>() ?? new IdentityServerSettings();
         var (issuer, _) = builder.Configuration.GetIdentityUrls();
 

@@ -12,15 +12,14 @@ internal sealed class ServerKeysSetup(SigningKeyStore store) : IConfigureOptions
     {
         foreach (var key in store.Keys)
         {
-            var securityKey = SigningKeyStore.ToSecurityKey(key);
             if (key.Use == SigningKeyUse.Signing)
             {
-                options.SigningCredentials.Add(new SigningCredentials(securityKey, SecurityAlgorithms.RsaSha256));
+                options.SigningCredentials.Add(new SigningCredentials(key.SecurityKey, SecurityAlgorithms.RsaSha256));
             }
             else
             {
                 options.EncryptionCredentials.Add(new EncryptingCredentials(
-                    securityKey, SecurityAlgorithms.RsaOAEP, SecurityAlgorithms.Aes256CbcHmacSha512));
+                    key.SecurityKey, SecurityAlgorithms.RsaOAEP, SecurityAlgorithms.Aes256CbcHmacSha512));
             }
         }
     }

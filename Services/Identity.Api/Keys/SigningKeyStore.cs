@@ -9,26 +9,30 @@ using Microsoft.IdentityModel.Tokens;
 namespace Identity.Api.Keys;
 
 /// <summary>
-/// The server's RSA keys, kept in identitydb: made on the first start, replaced when older than
-/// <see cref="IdentityServerSettings.KeyRotationAge"/>, and published until <see cref="IdentityServerSettings.KeyRetention"/>
-/// after that, so every token stays verifiable across restarts and replicas until it expires.
+/// The server's RSA keys, kept in identitydb encrypted with the key-encryption secret (<see cref="SigningKeyProtector"/>):
+/// made on the first start, replaced when older than <see cref="IdentityServerSettings.KeyRotationAge"/>, and published
+/// until <see cref="IdentityServerSettings.KeyRetention"/> after that, so every token stays verifiable across restarts
+/// and replicas until it expires.
 /// </summary>
 public sealed partial class SigningKeyStore(
+    SigningKeyProtector protector,
     TimeProvider timeProvider,
     IOptions<IdentityServerSettings> settings,
     ILogger<SigningKeyStore> logger)
 {
     private const int RsaKeySize = 2048;
 
-    private IReadOnlyList<SigningKey>? _keys;
+    private IReadOnlyList<ServerKey>? _keys;
 
     /// <summary>The keys in use, newest first: the first of each kind signs or encrypts, all of them verify or decrypt.</summary>
-    public IReadOnlyList<SigningKey> Keys => Volatile.Read(ref _keys)
+    public IReadOnlyList<ServerKey> Keys => Volatile.Read(ref _keys)
         ?? throw new InvalidOperationException("The signing keys are read from identitydb at start-up, after its migration; they are not loaded yet.");
 
     /// <summary>
-    /// Makes the keys that are missing or due for rotation, then loads those in use. Runs at start-up inside the
-    /// seeding transaction, whose advisory lock keeps replicas starting together from each making a key.
+    /// Encrypts the keys still stored in plain text (written before keys were encrypted), loads those in use, and makes
+    /// the keys that are missing or due for rotation. Runs at start-up inside the seeding transaction, whose advisory
+    /// lock keeps replicas starting together from each making a key. A key in use that does not decrypt fails the
+    /// start before anything is written: new keys in its place would silently invalidate every token it signed.
     /// </summary>
     public async Task EnsureKeysAsync(ApplicationDbContext context, CancellationToken cancellationToken)
     {
@@ -36,50 +40,73 @@ public sealed partial class SigningKeyStore(
 
         var now = timeProvider.GetUtcNow();
         var rotationAge = settings.Value.KeyRotationAge;
+        var oldestInUse = now - rotationAge - settings.Value.KeyRetention;
+        // One query: a handful of rows, two per rotation period.
+        var stored = await context.SigningKeys
+            .Where(k => k.CreatedAt > oldestInUse || !k.EncryptedPrivateKey.StartsWith(SigningKeyProtector.Prefix))
+            .ToListAsync(cancellationToken);
+
+        foreach (var key in stored.Where(k => !SigningKeyProtector.IsProtected(k.EncryptedPrivateKey)))
+        {
+            key.EncryptedPrivateKey = protector.Protect(key.Id, key.EncryptedPrivateKey);
+            LogKeyEncrypted(logger, key.Use, key.Id);
+        }
+
+        var keys = stored.Where(k => k.CreatedAt > oldestInUse).Select(Load).ToList();
         foreach (var use in Enum.GetValues<SigningKeyUse>())
         {
-            var newest = await context.SigningKeys.Where(k => k.Use == use)
-                .MaxAsync(k => (DateTimeOffset?)k.CreatedAt, cancellationToken);
-            if (newest is null || newest <= now - rotationAge)
+            if (!keys.Any(k => k.Use == use && k.CreatedAt > now - rotationAge))
             {
                 var key = Create(use, now);
                 context.SigningKeys.Add(key);
+                keys.Add(Load(key));
                 LogKeyCreated(logger, use, key.Id);
             }
         }
 
         await context.SaveChangesAsync(cancellationToken);
-
-        var oldestInUse = now - rotationAge - settings.Value.KeyRetention;
-        var keys = await context.SigningKeys.AsNoTracking()
-            .Where(k => k.CreatedAt > oldestInUse)
-            .OrderByDescending(k => k.CreatedAt)
-            .ToListAsync(cancellationToken);
-        Volatile.Write(ref _keys, keys);
+        Volatile.Write(ref _keys, [.. keys.OrderByDescending(k => k.CreatedAt)]);
     }
 
-    /// <summary>The key as IdentityModel uses it, with its stored id as <c>kid</c>.</summary>
-    public static RsaSecurityKey ToSecurityKey(SigningKey key)
+    private ServerKey Load(SigningKey key)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        string pem;
+        try
+        {
+            pem = protector.Unprotect(key.Id, key.EncryptedPrivateKey);
+        }
+        catch (CryptographicException exception)
+        {
+            throw new InvalidOperationException(
+                $"The {key.Use} key {key.Id} stored in identitydb cannot be decrypted: the key-encryption secret " +
+                $"({IdentityServerSettings.SectionName}:KeyEncryptionSecret, AppHost parameter identity-key-encryption-secret) " +
+                "does not match the one the keys were stored with, or the stored value was altered. Start with the secret " +
+                "the keys were stored with. Only if it is lost for good, delete the rows of the SigningKeys table: new keys " +
+                "are then made, and every token and refresh token issued so far stops working.",
+                exception);
+        }
 
         var rsa = RSA.Create();
-        rsa.ImportFromPem(key.PrivateKeyPem);
-        return new RsaSecurityKey(rsa) { KeyId = key.Id };
+        rsa.ImportFromPem(pem);
+        return new ServerKey(key.Use, key.CreatedAt, new RsaSecurityKey(rsa) { KeyId = key.Id });
     }
 
-    private static SigningKey Create(SigningKeyUse use, DateTimeOffset now)
+    private SigningKey Create(SigningKeyUse use, DateTimeOffset now)
     {
         using var rsa = RSA.Create(RsaKeySize);
+        var id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
         return new SigningKey
         {
-            Id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)),
+            Id = id,
             Use = use,
-            PrivateKeyPem = rsa.ExportPkcs8PrivateKeyPem(),
+            EncryptedPrivateKey = protector.Protect(id, rsa.ExportPkcs8PrivateKeyPem()),
             CreatedAt = now,
         };
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created a new {Use} key {KeyId}")]
     private static partial void LogKeyCreated(ILogger logger, SigningKeyUse use, string keyId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Encrypted the {Use} key {KeyId}, stored in plain text before keys were encrypted")]
+    private static partial void LogKeyEncrypted(ILogger logger, SigningKeyUse use, string keyId);
 }

@@ -116,7 +116,7 @@ namespace Identity.Api.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("PrivateKeyPem")
+                    b.Property<string>("EncryptedPrivateKey")
                         .IsRequired()
                         .HasColumnType("text");
 

@@ -11,8 +11,12 @@ public class SigningKey
 
     public SigningKeyUse Use { get; set; }
 
-    /// <summary>PKCS#8 PEM of the private key.</summary>
-    public required string PrivateKeyPem { get; set; }
+    /// <summary>
+    /// The PKCS#8 PEM of the private key, encrypted with the key-encryption secret (<c>v1:…</c>, see
+    /// <c>SigningKeyProtector</c>). A row written before keys were encrypted holds the plain PEM until the
+    /// next start encrypts it.
+    /// </summary>
+    public required string EncryptedPrivateKey { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
 }

@@ -12,7 +12,7 @@ namespace Identity.Api.Infrastructure.CompiledModel
     public partial class ApplicationDbContextModel
     {
         private ApplicationDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("9a005744-391b-4ded-95cb-cf7d531cf6f7"), entityTypeCount: 13)
+            : base(skipDetectChanges: false, modelId: new Guid("1fd30f0e-be5c-412a-b458-d6c3d904aa12"), entityTypeCount: 13)
         {
         }
 

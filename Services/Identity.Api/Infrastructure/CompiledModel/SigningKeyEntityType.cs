@@ -41,12 +41,12 @@ namespace Identity.Api.Infrastructure.CompiledModel
                 sentinel: new DateTimeOffset(new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)));
             createdAt.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
-            var privateKeyPem = runtimeEntityType.AddProperty(
-                "PrivateKeyPem",
+            var encryptedPrivateKey = runtimeEntityType.AddProperty(
+                "EncryptedPrivateKey",
                 typeof(string),
-                propertyInfo: typeof(SigningKey).GetProperty("PrivateKeyPem", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                fieldInfo: typeof(SigningKey).GetField("<PrivateKeyPem>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
-            privateKeyPem.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+                propertyInfo: typeof(SigningKey).GetProperty("EncryptedPrivateKey", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(SigningKey).GetField("<EncryptedPrivateKey>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
+            encryptedPrivateKey.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var use = runtimeEntityType.AddProperty(
                 "Use",
