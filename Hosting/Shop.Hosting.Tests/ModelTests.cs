@@ -177,6 +177,31 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void A_generated_secret_is_stored_once_and_never_replaced()
+    {
+        var directory = Directory.CreateTempSubdirectory("usersecrets-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "secrets.json");
+            File.WriteAllText(path, """{ "Parameters:other": "kept" }""");
+            var created = 0;
+
+            var first = UserSecretsStore.GetOrAdd(path, "Parameters:api-key", () => $"value-{++created}");
+            var second = UserSecretsStore.GetOrAdd(path, "Parameters:api-key", () => $"value-{++created}");
+
+            Assert.Equal(("value-1", "value-1", 1), (first, second, created));
+            var stored = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+            Assert.Equal("value-1", (string?)stored["Parameters:api-key"]);
+            Assert.Equal("kept", (string?)stored["Parameters:other"]);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void The_port_allocator_hands_out_distinct_free_ports_and_sees_taken_ones()
     {
         var ports = Enumerable.Range(0, 20).Select(_ => PortAllocator.AllocateFreePort()).ToList();

@@ -58,15 +58,14 @@ public static class ParameterResourceBuilderExtensions
 
     private static string GenerateSecret(IDistributedApplicationBuilder builder, string key)
     {
-        // Letters and digits only: the value goes into connection strings and command lines unquoted.
-        const string alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        var value = RandomNumberGenerator.GetString(alphabet, 24);
-        if (!builder.ExecutionContext.IsTesting)
-        {
-            UserSecretsStore.TrySave(builder, key, value);
-        }
-
+        var value = !builder.ExecutionContext.IsTesting && UserSecretsStore.PathOf(builder) is { } path
+            ? UserSecretsStore.GetOrAdd(path, key, NewSecret)
+            : NewSecret();
         builder.Configuration[key] = value;
         return value;
     }
+
+    // Letters and digits only: the value goes into connection strings and command lines unquoted.
+    private static string NewSecret() =>
+        RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24);
 }
