@@ -17,6 +17,13 @@ public static class ShopRoles
 /// <summary>Authorization policies every API registers with <see cref="AuthenticationExtensions.AddDefaultAuthentication"/>.</summary>
 public static class ShopPolicies
 {
+    /// <summary>
+    /// The default policy: a signed-in user, by the identity service's bearer token. Shared, so that an API combining it
+    /// with a requirement of its own (as the gateway does with each route's audience) keeps to the same definition.
+    /// </summary>
+    public static AuthorizationPolicy SignedInUser { get; } =
+        new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme).RequireAuthenticatedUser().Build();
+
     /// <summary>A signed-in user with the <see cref="ShopRoles.Admin"/> role.</summary>
     public const string Admin = "admin";
 }
@@ -86,7 +93,7 @@ public static class AuthenticationExtensions
                 options.Backchannel = CreateIdentityBackchannel(handlers, issuer, internalUrl));
 
         builder.Services.AddAuthorizationBuilder()
-            .SetDefaultPolicy(new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme).RequireAuthenticatedUser().Build())
+            .SetDefaultPolicy(ShopPolicies.SignedInUser)
             .AddPolicy(ShopPolicies.Admin, policy => policy
                 .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
                 .RequireAuthenticatedUser()

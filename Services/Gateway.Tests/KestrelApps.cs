@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Gateway.Apis;
 using Gateway.Caching;
 using Gateway.Middleware;
 using Microsoft.AspNetCore.Authorization;
@@ -61,6 +62,51 @@ internal static class KestrelApps
                 builder.Services.AddOutputCache(cache => cache.AddPolicy(TaggedResponseCachePolicy.Name, policy => policy.NoCache()));
                 var reverseProxy = builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
                 proxy?.Invoke(reverseProxy);
+            });
+
+    /// <summary>
+    /// The gateway's shipped routes and its composed order endpoint, authorizing as the gateway does: tokens checked by
+    /// its JWT handler (trusting <see cref="TestTokens"/>), each route's policy and its cluster's audience. Every service
+    /// name (<c>http://ordering</c>, …) leads to <paramref name="services"/> through service discovery, as in the
+    /// gateway; the response cache stores nothing. Not started yet.
+    /// </summary>
+    public static WebApplication CreateAuthorizingGateway(WebApplication services, IDictionary<string, string?>? configuration = null) =>
+        CreateSlim(
+            app =>
+            {
+                app.UseProblemStatusCodePages();
+                app.UseBearerAuthentication();
+                app.UseAuthorization();
+                app.MapOrderDetailsApi();
+                app.MapReverseProxy().RequireRouteAudiences();
+            },
+            builder =>
+            {
+                var address = AddressOf(services);
+                builder.Configuration
+                    .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "gateway.appsettings.json"))
+                    .AddInMemoryCollection(new Dictionary<string, string?>
+                    {
+                        [$"{AuthenticationExtensions.IdentitySectionName}:Url"] = TestTokens.Issuer,
+                        ["services:identity:http:0"] = address,
+                        ["services:products:http:0"] = address,
+                        ["services:ordering:http:0"] = address,
+                        ["services:payment:http:0"] = address,
+                    })
+                    .AddInMemoryCollection(configuration ?? new Dictionary<string, string?>());
+                var reverseProxy = builder.Configuration.GetSection("ReverseProxy");
+                builder.AddDefaultAuthentication(RouteAudiences.ReadAll(reverseProxy));
+                builder.Services.AddBearerAuthentication();
+                builder.Services.TrustTestTokens();
+                builder.Services.AddProblemDetails();
+                builder.Services.AddServiceDiscovery();
+                builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
+                builder.Services.AddOutputCache(cache => cache.AddPolicy(TaggedResponseCachePolicy.Name, policy => policy.NoCache()));
+                builder.Services.AddReverseProxy()
+                    .LoadFromConfig(reverseProxy)
+                    .ValidateRouteAudiences()
+                    .AddServiceDiscoveryDestinationResolver();
+                builder.AddOrderDetailsApi();
             });
 
     /// <summary>A client of a started app.</summary>

@@ -8,12 +8,12 @@ namespace Gateway.Tests;
 /// </summary>
 public class RoutePolicyTests
 {
-    private static readonly IConfigurationSection Routes = new ConfigurationBuilder()
+    private static readonly IConfigurationSection ReverseProxy = new ConfigurationBuilder()
         .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "gateway.appsettings.json"))
         .Build()
-        .GetSection("ReverseProxy:Routes");
+        .GetSection("ReverseProxy");
 
-    private static IEnumerable<IConfigurationSection> AllRoutes => Routes.GetChildren();
+    private static IEnumerable<IConfigurationSection> AllRoutes => ReverseProxy.GetSection("Routes").GetChildren();
 
     [Fact]
     public void Every_route_names_an_authorization_policy_the_gateway_defines()
@@ -59,6 +59,21 @@ public class RoutePolicyTests
         var anonymous = Assert.Single(routes, r => r["AuthorizationPolicy"] == "anonymous");
         Assert.Equal("/api/ordering/quotes", anonymous["Match:Path"]);
         Assert.All(routes.Where(r => r != anonymous), r => Assert.Equal("default", r["AuthorizationPolicy"]));
+    }
+
+    /// <summary>
+    /// A route that needs a user needs a token for its cluster's audience (<c>RouteAudiences</c>): the audience is the
+    /// service the cluster's destinations name, which is also that API's scope at the identity service.
+    /// </summary>
+    [Fact]
+    public void Every_cluster_names_the_audience_of_the_service_it_leads_to()
+    {
+        var clusters = ReverseProxy.GetSection("Clusters").GetChildren().ToList();
+
+        Assert.Equal(["identity", "ordering", "payment", "products"], clusters.Select(c => c.Key).Order());
+        Assert.All(clusters, cluster => Assert.All(
+            cluster.GetSection("Destinations").GetChildren(),
+            destination => Assert.Equal(new Uri(destination["Address"]!).Host, cluster["Metadata:Audience"])));
     }
 
     [Fact]

@@ -31,7 +31,7 @@ app.MapReverseProxy(proxy =>
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();
-});
+}).RequireRouteAudiences();
 app.MapUnknownRoutes();
 
 app.Run();

@@ -77,18 +77,24 @@ public sealed class TokenValidationTests
     }
 
     /// <summary>
-    /// A real token asked for the catalog only: its audience is products, so products takes it and identity, payment
-    /// and ordering refuse it, straight or through the gateway.
+    /// A real token asked for the catalog only: its audience is products, so products takes it; identity, payment and
+    /// ordering refuse it with 401 when it is sent straight to them, and the gateway refuses it with 403 on their routes
+    /// before it reaches them (the token is authentic, but not for that API).
     /// </summary>
     [Fact]
-    public async Task A_token_for_another_audience_gets_401_from_the_service_even_when_the_gateway_lets_it_through()
+    public async Task A_token_for_another_audience_gets_403_from_the_gateway_and_401_from_the_service()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var ct = timeout.Token;
         var catalogOnly = await _identity.SignInAsync(ShopIdentityClient.DemoAdmin, ct, scope: "openid products");
         Assert.Equal(["products"], Jwt.Audiences(catalogOnly.AccessToken));
 
-        await AssertEverywhereAsync(catalogOnly.AccessToken, resource => resource == "products" ? HttpStatusCode.OK : HttpStatusCode.Unauthorized, ct);
+        await AssertEverywhereAsync(catalogOnly.AccessToken, resource => resource switch
+        {
+            "products" => HttpStatusCode.OK,
+            "gateway" => HttpStatusCode.Forbidden,
+            _ => HttpStatusCode.Unauthorized,
+        }, ct);
     }
 
     [Fact]
@@ -170,7 +176,7 @@ public sealed class TokenValidationTests
             using var response = await http.GetAsync(path, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             Assert.True(expected == response.StatusCode, $"{resource} {path}: expected {(int)expected}, got {(int)response.StatusCode} {body}");
-            if (expected == HttpStatusCode.Unauthorized)
+            if (expected is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
                 Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             }

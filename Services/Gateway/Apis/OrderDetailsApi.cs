@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Gateway.Extensions;
+using Gateway.Middleware;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Gateway.Apis;
@@ -21,6 +22,13 @@ namespace Gateway.Apis;
 /// </summary>
 public static class OrderDetailsApi
 {
+    /// <summary>
+    /// The audiences of the services the caller's token is forwarded to (their clusters' in the gateway's routes). The
+    /// order is essential, so the endpoint needs a token for ordering, as an ordering route does; one without payment's
+    /// audience still gets the order, without its payments.
+    /// </summary>
+    private const string OrderingAudience = "ordering";
+
     private const string OrderingClient = "bff-ordering";
     private const string PaymentClient = "bff-payment";
     private const string ProductsClient = "bff-products";
@@ -41,7 +49,7 @@ public static class OrderDetailsApi
         ArgumentNullException.ThrowIfNull(app);
 
         app.MapGroup("api/bff").WithTags("Storefront (composed)")
-            .RequireAuthorization()
+            .RequireAuthorization(RouteAudiences.SignedInUserFor(OrderingAudience))
             .MapGet("/orders/{id:guid}", GetOrderDetails)
             .WithName("GetOrderDetails")
             .WithSummary("An order with its payments and its products' current catalog entries, in one response");

@@ -13,9 +13,6 @@ public static class Extensions
     /// <summary>The CORS policy of every route: the storefront's origin (<c>Cors:AllowedOrigins</c>) and no other.</summary>
     private const string StorefrontCorsPolicy = "storefront";
 
-    /// <summary>Every API whose tokens the gateway accepts; each service then checks for its own audience.</summary>
-    private static readonly string[] ApiAudiences = ["products", "ordering", "payment", "identity"];
-
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -26,16 +23,21 @@ public static class Extensions
         // it logs carries the trace and span ids, which lead to the path. This category's request start and finish
         // lines are below the configured level anyway; a start-up failure still ends the process with its exception.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        // No default scheme: UseBearerAuthentication checks a token wherever one is sent (the rate limiter partitions
-        // by user), and anonymous requests, most of the traffic, skip the token handler altogether.
-        builder.AddDefaultAuthentication(ApiAudiences);
-        builder.Services.AddBearerAuthentication();
-
         // Routes and clusters come from the "ReverseProxy" section; cluster destinations name services
         // (http://products), which service discovery turns into the addresses the AppHost gave this process.
-        // Each route names its authorization policy: "anonymous", "default" (a signed-in user) or "admin".
+        // Each route names its authorization policy: "anonymous", "default" (a signed-in user) or "admin"; one that
+        // needs a user also needs a token for its cluster's audience (RouteAudiences).
+        var reverseProxy = builder.Configuration.GetSection("ReverseProxy");
+
+        // No default scheme: UseBearerAuthentication checks a token wherever one is sent (the rate limiter partitions
+        // by user), and anonymous requests, most of the traffic, skip the token handler altogether. A token for any
+        // cluster's audience is authentic here; each route then asks for its own.
+        builder.AddDefaultAuthentication(RouteAudiences.ReadAll(reverseProxy));
+        builder.Services.AddBearerAuthentication();
+
         builder.Services.AddReverseProxy()
-            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .LoadFromConfig(reverseProxy)
+            .ValidateRouteAudiences()
             .AddServiceDiscoveryDestinationResolver()
             .PropagateRequestSpan()
             .ForwardHeadersAsUtf8()

@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Tests;
+
+/// <summary>
+/// One app standing in for every service behind the gateway: it records each request it gets (method, path, whether
+/// it carried a token) and answers a forwarded request with 200 and its path. For the composed order it answers as the
+/// services would: ordering's order (one line, product 7), payment's list of payments (or <see cref="PaymentStatus"/>
+/// when that is not 200), products' catalog entries.
+/// </summary>
+internal sealed class StandInServices : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<string> _requests = new();
+
+    private StandInServices()
+    {
+        App = KestrelApps.CreateSlim(app =>
+        {
+            app.Use((context, next) =>
+            {
+                var token = context.Request.Headers.Authorization.Count > 0 ? "with token" : "without token";
+                _requests.Enqueue($"{context.Request.Method} {context.Request.Path} {token}");
+                return next(context);
+            });
+            app.MapGet("/api/ordering/orders/{id:guid}", (Guid id) => Results.Json(new { id, lines = new[] { new { productId = 7 } } }));
+            app.MapGet("/api/payment/payments", () => PaymentStatus == StatusCodes.Status200OK
+                ? Results.Json(new[] { new { kind = "Charge", status = "Succeeded" } })
+                : Results.Problem(statusCode: PaymentStatus));
+            app.MapGet("/api/products/items/by", () => Results.Json(new[] { new { id = 7, name = "Mug" } }));
+            app.Map("/{**path}", (HttpRequest request) => $"reached {request.Path}");
+        });
+    }
+
+    public WebApplication App { get; }
+
+    /// <summary>What payment answers for an order's payments.</summary>
+    public int PaymentStatus { get; set; } = StatusCodes.Status200OK;
+
+    /// <summary>Every request so far, as "GET /api/ordering/orders with token".</summary>
+    public IReadOnlyCollection<string> Requests => _requests;
+
+    public static async Task<StandInServices> StartAsync()
+    {
+        var services = new StandInServices();
+        await services.App.StartAsync();
+        return services;
+    }
+
+    public ValueTask DisposeAsync() => App.DisposeAsync();
+}
