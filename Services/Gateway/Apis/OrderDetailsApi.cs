@@ -17,7 +17,9 @@ namespace Gateway.Apis;
 /// The gateway is the place for it: it already authenticates the caller, sits next to every service, and answers
 /// every client (the storefront, and any other) with one round trip instead of three. The order is essential; the
 /// other parts are not: when payment or products fail, the order is returned with that part null and named in
-/// <c>unavailable</c>, rather than failing the page.
+/// <c>unavailable</c>, rather than failing the page. A part whose service refuses the caller (401 or 403), or that the
+/// caller's token was not issued for, is null and named in <c>notPermitted</c> instead: it is not down, and asking again
+/// will not bring it.
 /// </para>
 /// </summary>
 public static class OrderDetailsApi
@@ -25,9 +27,11 @@ public static class OrderDetailsApi
     /// <summary>
     /// The audiences of the services the caller's token is forwarded to (their clusters' in the gateway's routes). The
     /// order is essential, so the endpoint needs a token for ordering, as an ordering route does; one without payment's
-    /// audience still gets the order, without its payments.
+    /// audience still gets the order, its payments not permitted, and is not sent to payment.
     /// </summary>
     private const string OrderingAudience = "ordering";
+
+    private const string PaymentAudience = "payment";
 
     private const string OrderingClient = "bff-ordering";
     private const string PaymentClient = "bff-payment";
@@ -90,9 +94,12 @@ public static class OrderDetailsApi
         }
 
         var productIds = order.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("productId").GetInt32()).Distinct().ToList();
-        var payments = ReadPartAsync(clients.CreateClient(PaymentClient), $"/api/payment/payments?orderId={id}", authorization, cancellationToken);
+        // A token not issued for payment is not handed to it: payment would refuse it, and it is none of its business.
+        var payments = context.User.HasAudience(PaymentAudience)
+            ? ReadPartAsync(clients.CreateClient(PaymentClient), $"/api/payment/payments?orderId={id}", authorization, cancellationToken)
+            : Task.FromResult(Part.Refused);
         var products = productIds.Count == 0
-            ? Task.FromResult<JsonElement?>(JsonDocument.Parse("[]").RootElement)
+            ? Task.FromResult(new Part(JsonDocument.Parse("[]").RootElement))
             : ReadPartAsync(
                 clients.CreateClient(ProductsClient),
                 "/api/products/items/by?" + string.Join('&', productIds.Select(p => "ids=" + p.ToString(CultureInfo.InvariantCulture))),
@@ -101,24 +108,40 @@ public static class OrderDetailsApi
         await Task.WhenAll(payments, products);
 
         List<string> unavailable = [];
-        if (payments.Result is null)
-        {
-            unavailable.Add("payments");
-        }
+        List<string> notPermitted = [];
+        payments.Result.NameIfMissing("payments", unavailable, notPermitted);
+        products.Result.NameIfMissing("products", unavailable, notPermitted);
 
-        if (products.Result is null)
-        {
-            unavailable.Add("products");
-        }
-
-        return TypedResults.Ok(new OrderDetails(order, payments.Result, products.Result, unavailable));
+        return TypedResults.Ok(new OrderDetails(order, payments.Result.Content, products.Result.Content, unavailable, notPermitted));
     }
 
-    /// <summary>A part of the page: null when its service failed, so the rest can still be shown.</summary>
-    private static async Task<JsonElement?> ReadPartAsync(HttpClient http, string path, string? authorization, CancellationToken cancellationToken)
+    /// <summary>A part of the page, or null when its service failed or refused the caller, so the rest can still be shown.</summary>
+    private static async Task<Part> ReadPartAsync(HttpClient http, string path, string? authorization, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(http, path, authorization, cancellationToken);
-        return response is { IsSuccessStatusCode: true } ? await ReadAsync(response, cancellationToken) : null;
+        return response switch
+        {
+            { IsSuccessStatusCode: true } => new Part(await ReadAsync(response, cancellationToken)),
+            { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } => Part.Refused,
+            _ => Part.Failed,
+        };
+    }
+
+    /// <summary>A part of the composed page: its content, or null and whether the caller was refused rather than the service failing.</summary>
+    private readonly record struct Part(JsonElement? Content, bool NotPermitted = false)
+    {
+        public static Part Failed => new(null);
+
+        public static Part Refused => new(null, NotPermitted: true);
+
+        /// <summary>Adds <paramref name="name"/> to the list that says why the part is missing, if it is.</summary>
+        public void NameIfMissing(string name, List<string> unavailable, List<string> notPermitted)
+        {
+            if (Content is null)
+            {
+                (NotPermitted ? notPermitted : unavailable).Add(name);
+            }
+        }
     }
 
     private static async Task<HttpResponseMessage?> SendAsync(HttpClient http, string path, string? authorization, CancellationToken cancellationToken)
@@ -150,6 +173,10 @@ public static class OrderDetailsApi
 /// <summary>
 /// The composed order page. <see cref="Order"/> is ordering's order (lines, status history); <see cref="Payments"/>
 /// payment's charges and refunds of it; <see cref="Products"/> the current catalog entries of its products (a product
-/// no longer sold is missing). A part whose service failed is null and named in <see cref="Unavailable"/>.
+/// no longer sold is missing). A part that is null is named in exactly one list: <see cref="Unavailable"/> when its
+/// service failed or did not answer (it may come back), <see cref="NotPermitted"/> when the caller may not see it (the
+/// service refused the caller's token, or the token is not for that service). A client that knows only
+/// <c>unavailable</c>, which came first, still finds such a part null, as the storefront's order page does.
 /// </summary>
-public sealed record OrderDetails(JsonElement Order, JsonElement? Payments, JsonElement? Products, IReadOnlyList<string> Unavailable);
+public sealed record OrderDetails(
+    JsonElement Order, JsonElement? Payments, JsonElement? Products, IReadOnlyList<string> Unavailable, IReadOnlyList<string> NotPermitted);
