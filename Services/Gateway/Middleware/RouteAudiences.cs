@@ -20,7 +20,11 @@ public static class RouteAudiences
     /// <summary>The JWT claim of the APIs a token was issued for (one claim per audience).</summary>
     public const string AudienceClaim = "aud";
 
-    /// <summary>The audiences the clusters of <paramref name="reverseProxy"/> (the <c>ReverseProxy</c> section) name.</summary>
+    /// <summary>
+    /// The audiences the clusters of <paramref name="reverseProxy"/> (the <c>ReverseProxy</c> section) name, which the
+    /// token handler accepts. Read once, at start: a cluster with an audience new to a reloaded configuration has its
+    /// tokens accepted after a restart (until then they get 401).
+    /// </summary>
     public static string[] ReadAll(IConfigurationSection reverseProxy)
     {
         ArgumentNullException.ThrowIfNull(reverseProxy);
