@@ -12,28 +12,9 @@ namespace Gateway.Tests;
 /// caller's token is named in <c>notPermitted</c>, apart from a part whose service failed, which stays in
 /// <c>unavailable</c>; the order itself is returned either way.
 /// </summary>
-public sealed class OrderDetailsCompositionTests : IAsyncLifetime
+public sealed class OrderDetailsCompositionTests : GatewayBeforeStandInsTests
 {
     private static readonly string AllApis = TestTokens.Mint("user-1", ["products", "ordering", "payment", "identity"]);
-
-    private StandInServices _services = null!;
-    private WebApplication _gateway = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _services = await StandInServices.StartAsync();
-        _gateway = KestrelApps.CreateAuthorizingGateway(_services.App);
-        await _gateway.StartAsync();
-        _client = KestrelApps.ClientOf(_gateway);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _gateway.DisposeAsync();
-        await _services.DisposeAsync();
-    }
 
     [Fact]
     public async Task An_order_whose_services_all_answer_has_every_part_and_names_none_missing()
@@ -51,7 +32,7 @@ public sealed class OrderDetailsCompositionTests : IAsyncLifetime
     [InlineData(StatusCodes.Status401Unauthorized)]
     public async Task Payments_refused_to_the_caller_are_not_permitted_rather_than_unavailable(int paymentStatus)
     {
-        _services.PaymentStatus = paymentStatus;
+        Services.PaymentStatus = paymentStatus;
 
         var details = await GetOrderDetailsAsync(AllApis);
 
@@ -65,7 +46,7 @@ public sealed class OrderDetailsCompositionTests : IAsyncLifetime
     [Fact]
     public async Task Payments_whose_service_fails_are_still_unavailable()
     {
-        _services.PaymentStatus = StatusCodes.Status500InternalServerError;
+        Services.PaymentStatus = StatusCodes.Status500InternalServerError;
 
         var details = await GetOrderDetailsAsync(AllApis);
 
@@ -82,15 +63,15 @@ public sealed class OrderDetailsCompositionTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, details.GetProperty("payments").ValueKind);
         Assert.Equal(["payments"], Names(details, "notPermitted"));
         Assert.Empty(Names(details, "unavailable"));
-        Assert.Contains(_services.Requests, r => r.StartsWith("GET /api/ordering/orders/", StringComparison.Ordinal));
-        Assert.DoesNotContain(_services.Requests, r => r.Contains("/api/payment/", StringComparison.Ordinal));
+        Assert.Contains(Services.Requests, r => r.StartsWith("GET /api/ordering/orders/", StringComparison.Ordinal));
+        Assert.DoesNotContain(Services.Requests, r => r.Contains("/api/payment/", StringComparison.Ordinal));
     }
 
     private async Task<JsonElement> GetOrderDetailsAsync(string token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/bff/orders/{Guid.NewGuid()}");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await _client.SendAsync(request);
+        using var response = await Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadFromJsonAsync<JsonElement>();

@@ -12,27 +12,8 @@ namespace Gateway.Tests;
 /// also needs a token issued for the service behind it (its cluster's audience), and refuses any other with a 403
 /// problem without forwarding it; anonymous routes take any token or none; admin routes still need the role.
 /// </summary>
-public sealed class RouteAudienceTests : IAsyncLifetime
+public sealed class RouteAudienceTests : GatewayBeforeStandInsTests
 {
-    private StandInServices _services = null!;
-    private WebApplication _gateway = null!;
-    private HttpClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _services = await StandInServices.StartAsync();
-        _gateway = KestrelApps.CreateAuthorizingGateway(_services.App);
-        await _gateway.StartAsync();
-        _client = KestrelApps.ClientOf(_gateway);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _gateway.DisposeAsync();
-        await _services.DisposeAsync();
-    }
-
     [Theory]
     [InlineData("GET", "/api/ordering/orders", "payment")]
     [InlineData("GET", "/api/payment/payments?orderId=8f0e7c3a-1b2d-4e5f-9a6b-7c8d9e0f1a2b", "ordering")]
@@ -43,7 +24,7 @@ public sealed class RouteAudienceTests : IAsyncLifetime
         using var response = await SendAsync(method, path, TestTokens.Mint("user-1", [audience], ShopRoles.Admin));
 
         await AssertProblemAsync(response, HttpStatusCode.Forbidden);
-        Assert.Empty(_services.Requests);
+        Assert.Empty(Services.Requests);
     }
 
     [Theory]
@@ -56,7 +37,7 @@ public sealed class RouteAudienceTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal($"reached {path}", await response.Content.ReadAsStringAsync());
-        Assert.Equal([$"{method} {path} with token"], _services.Requests);
+        Assert.Equal([$"{method} {path} with token"], Services.Requests);
     }
 
     [Fact]
@@ -77,7 +58,7 @@ public sealed class RouteAudienceTests : IAsyncLifetime
         using var response = await SendAsync("GET", "/api/ordering/orders", TestTokens.Mint("user-1", ["elsewhere"]));
 
         await AssertProblemAsync(response, HttpStatusCode.Unauthorized);
-        Assert.Empty(_services.Requests);
+        Assert.Empty(Services.Requests);
     }
 
     [Theory]
@@ -96,7 +77,7 @@ public sealed class RouteAudienceTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, withoutToken.StatusCode);
         }
 
-        Assert.Equal(2, _services.Requests.Count);
+        Assert.Equal(2, Services.Requests.Count);
     }
 
     [Fact]
@@ -114,10 +95,10 @@ public sealed class RouteAudienceTests : IAsyncLifetime
             await AssertProblemAsync(adminForOrdering, HttpStatusCode.Forbidden);
         }
 
-        Assert.Empty(_services.Requests);
+        Assert.Empty(Services.Requests);
         using var admin = await SendAsync("PUT", path, TestTokens.Mint("admin-1", ["products"], ShopRoles.Admin));
         Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
-        Assert.Equal([$"PUT {path} with token"], _services.Requests);
+        Assert.Equal([$"PUT {path} with token"], Services.Requests);
     }
 
     [Fact]
@@ -128,7 +109,7 @@ public sealed class RouteAudienceTests : IAsyncLifetime
         using (var paymentOnly = await SendAsync("GET", path, TestTokens.Mint("user-1", ["payment"])))
         {
             await AssertProblemAsync(paymentOnly, HttpStatusCode.Forbidden);
-            Assert.Empty(_services.Requests);
+            Assert.Empty(Services.Requests);
         }
 
         using var forOrdering = await SendAsync("GET", path, TestTokens.Mint("user-1", ["ordering", "payment"]));
@@ -139,7 +120,7 @@ public sealed class RouteAudienceTests : IAsyncLifetime
     public async Task A_signed_in_route_to_a_cluster_without_an_audience_stops_the_gateway_at_start_up()
     {
         var failure = Assert.ThrowsAny<Exception>(() => KestrelApps.CreateAuthorizingGateway(
-            _services.App, new Dictionary<string, string?> { ["ReverseProxy:Clusters:payment:Metadata:Audience"] = "" }));
+            Services.App, new Dictionary<string, string?> { ["ReverseProxy:Clusters:payment:Metadata:Audience"] = "" }));
 
         var messages = string.Join(" | ", Chain(failure).Select(e => e.Message));
         Assert.Contains("The route 'payment' needs a signed-in user", messages, StringComparison.Ordinal);
@@ -154,7 +135,7 @@ public sealed class RouteAudienceTests : IAsyncLifetime
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        return await _client.SendAsync(request);
+        return await Client.SendAsync(request);
     }
 
     private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)

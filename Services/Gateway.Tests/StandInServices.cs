@@ -50,3 +50,23 @@ internal sealed class StandInServices : IAsyncDisposable
 
     public ValueTask DisposeAsync() => App.DisposeAsync();
 }
+
+/// <summary>The shipped gateway, with real token validation, in front of <see cref="StandInServices"/>.</summary>
+public abstract class GatewayBeforeStandInsTests : StartedAppTests
+{
+    internal StandInServices Services { get; private set; } = null!;
+
+    protected override WebApplication CreateApp() => KestrelApps.CreateAuthorizingGateway(Services.App);
+
+    public override async Task InitializeAsync()
+    {
+        Services = await StandInServices.StartAsync();
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Services.DisposeAsync();
+    }
+}
