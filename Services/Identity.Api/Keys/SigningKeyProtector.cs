@@ -15,25 +15,12 @@ public sealed class SigningKeyProtector
 {
     public const string Prefix = "v1:";
 
-    private const int NonceSize = 12;
-    private const int TagSize = 16;
-
-    // The secret is generated with high entropy, so HKDF suffices; slow password stretching would only lengthen start-up.
-    private static readonly byte[] DerivationInfo = "Shop.Identity signing keys v1"u8.ToArray();
-
-    private readonly byte[] _key;
+    private readonly KeyEncryptionKey _key;
 
     public SigningKeyProtector(IOptions<IdentityServerSettings> settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-
-        var secret = settings.Value.KeyEncryptionSecret;
-        if (string.IsNullOrWhiteSpace(secret))
-        {
-            throw new InvalidOperationException(IdentityServerSettingsValidator.MissingSecretMessage);
-        }
-
-        _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(secret), 32, salt: [], info: DerivationInfo);
+        _key = KeyEncryptionKey.ForSigningKeys(settings.Value);
     }
 
     /// <summary>Whether a stored value is encrypted; a key written before keys were encrypted is a plain PEM.</summary>
@@ -48,16 +35,7 @@ public sealed class SigningKeyProtector
         ArgumentNullException.ThrowIfNull(keyId);
         ArgumentNullException.ThrowIfNull(privateKeyPem);
 
-        var plaintext = Encoding.UTF8.GetBytes(privateKeyPem);
-        var sealedValue = new byte[NonceSize + plaintext.Length + TagSize];
-        var nonce = sealedValue.AsSpan(0, NonceSize);
-        RandomNumberGenerator.Fill(nonce);
-        using (var aes = new AesGcm(_key, TagSize))
-        {
-            aes.Encrypt(nonce, plaintext, sealedValue.AsSpan(NonceSize, plaintext.Length),
-                sealedValue.AsSpan(NonceSize + plaintext.Length), Encoding.UTF8.GetBytes(keyId));
-        }
-        return Prefix + Convert.ToBase64String(sealedValue);
+        return Prefix + Convert.ToBase64String(_key.Seal(Encoding.UTF8.GetBytes(privateKeyPem), Encoding.UTF8.GetBytes(keyId)));
     }
 
     /// <summary>The private key's PEM.</summary>
@@ -83,15 +61,6 @@ public sealed class SigningKeyProtector
             throw new CryptographicException("The stored value is not valid base64.");
         }
 
-        if (sealedValue.Length < NonceSize + TagSize)
-        {
-            throw new CryptographicException("The stored value is too short to hold a nonce and a tag.");
-        }
-
-        var plaintext = new byte[sealedValue.Length - NonceSize - TagSize];
-        using var aes = new AesGcm(_key, TagSize);
-        aes.Decrypt(sealedValue.AsSpan(0, NonceSize), sealedValue.AsSpan(NonceSize, plaintext.Length),
-            sealedValue.AsSpan(NonceSize + plaintext.Length), plaintext, Encoding.UTF8.GetBytes(keyId));
-        return Encoding.UTF8.GetString(plaintext);
+        return Encoding.UTF8.GetString(_key.Open(sealedValue, Encoding.UTF8.GetBytes(keyId)));
     }
 }

@@ -78,11 +78,9 @@ public sealed partial class SigningKeyStore(
         catch (CryptographicException exception)
         {
             throw new InvalidOperationException(
-                $"The {key.Use} key {key.Id} stored in identitydb cannot be decrypted: the key-encryption secret " +
-                $"({IdentityServerSettings.SectionName}:KeyEncryptionSecret, AppHost parameter identity-key-encryption-secret) " +
-                "does not match the one the keys were stored with, or the stored value was altered. Start with the secret " +
-                "the keys were stored with. Only if it is lost for good, delete the rows of the SigningKeys table: new keys " +
-                "are then made, and every token and refresh token issued so far stops working.",
+                $"The {key.Use} key {key.Id} stored in identitydb cannot be decrypted: {KeyEncryptionKey.SecretMismatchGuidance} " +
+                "Only if it is lost for good, delete the rows of the SigningKeys table: new keys are then made, and every " +
+                "token and refresh token issued so far stops working.",
                 exception);
         }
 

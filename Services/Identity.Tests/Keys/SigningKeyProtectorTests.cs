@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using Identity.Api.Configuration;
 using Identity.Api.Keys;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,24 @@ public sealed class SigningKeyProtectorTests
         Assert.DoesNotContain("PRIVATE KEY", stored, StringComparison.Ordinal);
         Assert.DoesNotContain(Pem.Split('\n')[1], stored, StringComparison.Ordinal);
         Assert.Equal(Pem, Protector(Secret).Unprotect(KeyId, stored));
+    }
+
+    [Fact]
+    public void A_value_in_the_stored_format_made_by_hand_decrypts()
+    {
+        // The format stored since keys were first encrypted, spelt out here so that no change to the code can quietly
+        // make the rows already in identitydb unreadable.
+        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(Secret), 32, [], "Shop.Identity signing keys v1"u8.ToArray());
+        var plaintext = Encoding.UTF8.GetBytes(Pem);
+        var sealedValue = new byte[12 + plaintext.Length + 16];
+        RandomNumberGenerator.Fill(sealedValue.AsSpan(0, 12));
+        using (var aes = new AesGcm(key, 16))
+        {
+            aes.Encrypt(sealedValue.AsSpan(0, 12), plaintext, sealedValue.AsSpan(12, plaintext.Length),
+                sealedValue.AsSpan(12 + plaintext.Length), Encoding.UTF8.GetBytes(KeyId));
+        }
+
+        Assert.Equal(Pem, Protector(Secret).Unprotect(KeyId, "v1:" + Convert.ToBase64String(sealedValue)));
     }
 
     [Fact]
