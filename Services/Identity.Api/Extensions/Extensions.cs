@@ -6,6 +6,7 @@ using Identity.Api.Keys;
 using Identity.Api.Model;
 using Identity.Api.Services;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -51,7 +52,8 @@ public static class Extensions
     /// <summary>
     /// ASP.NET Core Identity: password rules, unique e-mail addresses, lockout after repeated failures
     /// (<c>Identity:Lockout:MaxFailedAccessAttempts</c>, <c>Identity:Lockout:DefaultLockoutTimeSpan</c>), and the sign-in
-    /// cookie. The data-protection key ring lives in identitydb, so cookies survive restarts and work across replicas.
+    /// cookie. The data-protection key ring lives in identitydb, encrypted, so cookies survive restarts and work across
+    /// replicas.
     /// </summary>
     private static void AddUserAccounts(this IHostApplicationBuilder builder, IConfigurationSection lockout)
     {
@@ -79,7 +81,22 @@ public static class Extensions
             options.SlidingExpiration = true;
         });
 
-        builder.Services.AddDataProtection()
+        builder.Services.AddKeyRing();
+    }
+
+    /// <summary>
+    /// The data-protection key ring (sign-in cookie, antiforgery tokens), shared by every replica in identitydb; each
+    /// key's secret is encrypted with the key-encryption secret (<see cref="KeyRingXmlEncryptor"/>). Keys stored in
+    /// plain text by an earlier version are still read as they are.
+    /// </summary>
+    internal static IDataProtectionBuilder AddKeyRing(this IServiceCollection services)
+    {
+        services.AddSingleton<KeyRingXmlEncryptor>();
+        // Through the options, so the encryptor reads the validated settings.
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<KeyRingXmlEncryptor>((options, encryptor) => options.XmlEncryptor = encryptor);
+
+        return services.AddDataProtection()
             .SetApplicationName("Shop.Identity")
             .PersistKeysToDbContext<ApplicationDbContext>();
     }

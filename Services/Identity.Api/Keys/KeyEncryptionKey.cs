@@ -43,6 +43,10 @@ internal sealed class KeyEncryptionKey
     public static KeyEncryptionKey ForSigningKeys(IdentityServerSettings settings) =>
         new(settings, "Shop.Identity signing keys v1"u8);
 
+    /// <summary>For the data-protection key ring (<see cref="KeyRingXmlEncryptor"/>). The label is part of the stored format.</summary>
+    public static KeyEncryptionKey ForKeyRing(IdentityServerSettings settings) =>
+        new(settings, "Shop.Identity data-protection key ring v1"u8);
+
     public byte[] Seal(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
         var sealedValue = new byte[NonceSize + plaintext.Length + TagSize];
