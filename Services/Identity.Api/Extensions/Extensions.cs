@@ -86,13 +86,14 @@ public static class Extensions
 
     /// <summary>
     /// The data-protection key ring (sign-in cookie, antiforgery tokens), shared by every replica in identitydb; each
-    /// key's secret is encrypted with the key-encryption secret (<see cref="KeyRingXmlEncryptor"/>). Keys stored in
-    /// plain text by an earlier version are still read as they are.
+    /// key's secret is encrypted with the key-encryption secret (<see cref="KeyRingXmlEncryptor"/>), and keys stored in
+    /// plain text by an earlier version are encrypted at start-up (<see cref="KeyRingUpgrade"/>).
     /// </summary>
     internal static IDataProtectionBuilder AddKeyRing(this IServiceCollection services)
     {
         services.AddSingleton<KeyRingXmlEncryptor>();
-        // Through the options, so the encryptor reads the validated settings.
+        services.AddSingleton<KeyRingUpgrade>();
+        // Through the options, so the encryptor reads the validated settings and is the one the upgrade uses.
         services.AddOptions<KeyManagementOptions>()
             .Configure<KeyRingXmlEncryptor>((options, encryptor) => options.XmlEncryptor = encryptor);
 

@@ -9,9 +9,9 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Identity.Api.Infrastructure;
 
 /// <summary>
-/// What the server needs before its first request, made or brought up to date on every start: its keys, the roles,
-/// one scope per API, and the client applications the AppHost registered. In Development only, a demo customer and
-/// an admin (see the README).
+/// What the server needs before its first request, made or brought up to date on every start: its keys (and any
+/// data-protection key still stored in plain text, encrypted), the roles, one scope per API, and the client
+/// applications the AppHost registered. In Development only, a demo customer and an admin (see the README).
 /// </summary>
 public static partial class IdentitySeed
 {
@@ -21,6 +21,7 @@ public static partial class IdentitySeed
         ArgumentNullException.ThrowIfNull(services);
 
         await services.GetRequiredService<SigningKeyStore>().EnsureKeysAsync(context, cancellationToken);
+        await services.GetRequiredService<KeyRingUpgrade>().EncryptPlainKeysAsync(context, cancellationToken);
         await EnsureRolesAsync(services.GetRequiredService<RoleManager<IdentityRole>>());
         await EnsureApiScopesAsync(services.GetRequiredService<IOpenIddictScopeManager>(), cancellationToken);
 

@@ -48,7 +48,7 @@ public sealed class KeyRingTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task A_key_stored_in_plain_text_before_the_upgrade_still_unprotects()
+    public async Task A_key_stored_in_plain_text_before_the_upgrade_still_unprotects_and_is_encrypted_in_place_at_start()
     {
         var ct = Timeout();
         var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
@@ -57,11 +57,28 @@ public sealed class KeyRingTests(PostgresFixture postgres)
         {
             protectedPayload = Protector(before).Protect(Payload);
         }
-        Assert.Single(XElement.Parse(Assert.Single(await StoredAsync(connectionString, ct))).Descendants("masterKey"));
+        var plain = Assert.Single(await StoredAsync(connectionString, ct));
+        var masterKey = XElement.Parse(plain).Descendants("masterKey").Single().Element("value")!.Value;
 
-        await using var upgraded = Identity(connectionString, Secret);
+        await using (var upgraded = Identity(connectionString, Secret))
+        {
+            Assert.Equal(Payload, Protector(upgraded).Unprotect(protectedPayload));
+            await using var scope = upgraded.CreateAsyncScope();
+            var context = scope.ServiceProvider.GetRequiredService<ApplicationDbContext>();
+            await using var transaction = await context.Database.BeginTransactionAsync(ct);
+            await upgraded.GetRequiredService<KeyRingUpgrade>().EncryptPlainKeysAsync(context, ct);
+            await transaction.CommitAsync(ct);
+        }
 
-        Assert.Equal(Payload, Protector(upgraded).Unprotect(protectedPayload));
+        var encrypted = Assert.Single(await StoredAsync(connectionString, ct));
+        Assert.DoesNotContain(masterKey, encrypted, StringComparison.Ordinal);
+        Assert.Empty(XElement.Parse(encrypted).Descendants("masterKey"));
+        Assert.Equal((string?)XElement.Parse(plain).Attribute("id"), (string?)XElement.Parse(encrypted).Attribute("id"));
+        await using var restarted = Identity(connectionString, Secret);
+        Assert.Equal(Payload, Protector(restarted).Unprotect(protectedPayload));
+        // Still the current key: protecting made no new one.
+        Assert.Equal(Payload, Protector(restarted).Unprotect(Protector(restarted).Protect(Payload)));
+        Assert.Single(await StoredAsync(connectionString, ct));
     }
 
     [Fact]
