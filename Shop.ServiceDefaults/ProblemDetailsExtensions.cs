@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -46,6 +47,10 @@ public static partial class ProblemDetailsExtensions
         // Without this, binding failures outside Development end as an empty 400 that says nothing about
         // what was wrong; thrown, they reach BadRequestExceptionHandler in every environment alike.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+
+        // The web defaults read "12" as 12. A number sent as a string is a client's bug that would hide behind that,
+        // and every API promises a 400 for a value of the wrong type.
+        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
 
         return builder;
     }

@@ -26,6 +26,7 @@ public sealed class ProblemDetailsTests : StartedAppTests
                 "An error occurred while saving the entity changes.",
                 new FakeDbException("invalid byte sequence for encoding \"UTF8\": 0x00", transient: false, sqlState: "22021")));
             app.MapPost("/notes", (Note note) => note.Text);
+            app.MapPost("/lines", (Line line) => line.Quantity * line.Price);
         },
         builder => builder.AddDefaultProblemDetails());
 
@@ -86,7 +87,31 @@ public sealed class ProblemDetailsTests : StartedAppTests
         Assert.Equal("The request needs a JSON body, and it had none (or null).", problem.GetProperty("detail").GetString());
     }
 
+    [Theory]
+    [InlineData("""{ "quantity": "2", "price": 1.5 }""", "$.quantity")]
+    [InlineData("""{ "quantity": 2, "price": "1.5" }""", "$.price")]
+    public async Task A_number_sent_as_a_string_is_a_400_problem_naming_the_field(string body, string path)
+    {
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await Client.PostAsync("/lines", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(path, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Numbers_sent_as_numbers_are_read()
+    {
+        using var response = await Client.PostAsJsonAsync("/lines", new Line(2, 1.5m));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(3.0m, await response.Content.ReadFromJsonAsync<decimal>());
+    }
+
     private sealed record Note(string Text);
+
+    private sealed record Line(int Quantity, decimal Price);
 
     private sealed class FakeDbException(string message, bool transient, string? sqlState = null) : DbException(message)
     {
