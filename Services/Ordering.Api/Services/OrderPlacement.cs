@@ -76,7 +76,9 @@ public sealed partial class OrderPlacement(
             return await RepeatOrAsync(new PlaceOrderResult.Invalid(errors), buyerId, idempotencyKey, requestHash, cancellationToken);
         }
 
+        // To the microsecond PostgreSQL keeps, so that this answer shows the times every later read of the order shows.
         var now = timeProvider.GetUtcNow();
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
         var order = Order.Submit(
             Guid.CreateVersion7(now),
             buyerId,
