@@ -173,13 +173,16 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
 
         Assert.Single(racing, r => r.StatusCode == HttpStatusCode.Created);
         Assert.All(racing.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
-        var ids = new List<Guid>();
+        var answers = new List<JsonElement>();
         foreach (var response in racing.Append(later))
         {
-            ids.Add((await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid());
+            answers.Add(await response.Content.ReadFromJsonAsync<JsonElement>(ct));
         }
 
+        var ids = answers.Select(a => a.GetProperty("id").GetGuid()).ToList();
         Assert.Single(ids.Distinct());
+        // The first answer shows the order as every replay and later read does, to the microsecond stored.
+        Assert.Single(answers.Select(a => a.GetProperty("createdAt").GetString()).Distinct());
         Assert.Equal(HttpStatusCode.OK, later.StatusCode);
         Assert.Equal("true", later.Headers.GetValues("Idempotent-Replayed").Single());
         var problem = await ProblemAssert.IsProblemAsync(otherCart, HttpStatusCode.UnprocessableEntity, ct);
@@ -243,6 +246,17 @@ public sealed class CheckoutTests(ShopAppFixture shop, ITestOutputHelper output)
         foreign.Headers.Add("Last-Event-ID", ids[3].ToString(CultureInfo.InvariantCulture));
         using var refused = await stranger.Gateway.SendAsync(foreign, ct);
         await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.NotFound, ct);
+
+        // A Last-Event-ID no stream sent is a client's bug: refused, rather than read as 0 and answered with the
+        // buyer's whole history.
+        foreach (var (path, lastEventId) in new[] { ("/api/ordering/orders/events", "abc"), ("/api/ordering/orders/events", "-5"), ($"/api/ordering/orders/{orderId}/events", "99999999999999999999") })
+        {
+            using var malformed = new HttpRequestMessage(HttpMethod.Get, path);
+            malformed.Headers.Add("Last-Event-ID", lastEventId);
+            using var answer = await shopper.Gateway.SendAsync(malformed, HttpCompletionOption.ResponseHeadersRead, ct);
+            var problem = await ProblemAssert.IsProblemAsync(answer, HttpStatusCode.BadRequest, ct);
+            Assert.True(problem.GetProperty("errors").TryGetProperty("Last-Event-ID", out _), $"{path} with {lastEventId}");
+        }
     }
 
     [Fact]

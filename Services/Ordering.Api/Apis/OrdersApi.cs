@@ -178,7 +178,7 @@ public static class OrdersApi
         }
     }
 
-    public static async Task<Results<OrderStatusStream, NoContent, ProblemHttpResult>> StreamOrder(
+    public static async Task<Results<OrderStatusStream, NoContent, ValidationProblem, ProblemHttpResult>> StreamOrder(
         Guid id,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
         ClaimsPrincipal user,
@@ -186,8 +186,14 @@ public static class OrdersApi
         OrderQueries queries,
         CancellationToken cancellationToken)
     {
+        if (!TryReadEventId(lastEventId, out var resumeAfter))
+        {
+            return InvalidEventId();
+        }
+
         var buyerId = BuyerId(user);
-        var afterId = ParseEventId(lastEventId);
+        // One order's history is short: without Last-Event-ID its stream starts from the first change.
+        var afterId = resumeAfter ?? 0;
         // A browser's EventSource reconnects whenever a stream ends, with the last id it saw. Once that is the order's
         // final change, 204 tells it there is nothing more (the one answer that stops its reconnecting).
         return await queries.StreamStateAsync(buyerId, id, afterId, cancellationToken) switch
@@ -198,16 +204,43 @@ public static class OrdersApi
         };
     }
 
-    public static OrderStatusStream StreamOrders(
+    public static Results<OrderStatusStream, ValidationProblem> StreamOrders(
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
         ClaimsPrincipal user,
         OrderStatusFeed feed,
         OrderQueries queries) =>
         // Without Last-Event-ID only new changes are streamed: the whole history of every order would be a flood.
-        new(BuyerId(user), null, lastEventId is null ? null : ParseEventId(lastEventId), feed, queries);
+        TryReadEventId(lastEventId, out var afterId)
+            ? new OrderStatusStream(BuyerId(user), null, afterId, feed, queries)
+            : InvalidEventId();
 
-    private static long ParseEventId(string? lastEventId) =>
-        long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : 0;
+    /// <summary>
+    /// <c>Last-Event-ID</c>: absent (or empty), or the id of an event a stream sent, 0 meaning "from the start". Anything
+    /// else is refused rather than read as 0, which would replay the buyer's whole history.
+    /// </summary>
+    private static bool TryReadEventId(string? header, out long? afterId)
+    {
+        afterId = null;
+        if (string.IsNullOrEmpty(header))
+        {
+            return true;
+        }
+
+        if (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            return false;
+        }
+
+        afterId = id;
+        return true;
+    }
+
+    private static ValidationProblem InvalidEventId() => TypedResults.ValidationProblem(
+        new Dictionary<string, string[]>
+        {
+            ["Last-Event-ID"] = ["Last-Event-ID must be the id of an event this stream sent: a whole number, 0 for the start of the history."],
+        },
+        title: "The Last-Event-ID header is invalid.");
 
     private static ProblemHttpResult OrderNotFound(Guid id) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,
