@@ -82,7 +82,7 @@ public static class CatalogAdminApi
         {
             Name = request.Name!.Trim(),
             Description = request.Description?.Trim() ?? "",
-            Price = request.Price!.Value,
+            Price = ProductValidation.AsStoredPrice(request.Price!.Value),
             AvailableStock = request.AvailableStock ?? 0,
             CreatedAt = now,
             UpdatedAt = now,
@@ -125,7 +125,7 @@ public static class CatalogAdminApi
         var oldPrice = product.Price;
         product.Name = request.Name!.Trim();
         product.Description = request.Description?.Trim() ?? "";
-        product.Price = request.Price!.Value;
+        product.Price = ProductValidation.AsStoredPrice(request.Price!.Value);
         product.SetBrandAndCategory(brand, category);
         product.UpdatedAt = timeProvider.GetUtcNow();
 

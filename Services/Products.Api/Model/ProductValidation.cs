@@ -8,6 +8,13 @@ public static class ProductValidation
     public const decimal MaxPrice = 1_000_000m;
     public const int MaxStock = 1_000_000;
 
+    /// <summary>
+    /// A valid price as the column keeps it (two decimal places): what the answer to a change shows is what every later
+    /// read shows. JSON's 12.50000000000000000000000000001 reads as a decimal of 27 places equal to 12.5, valid, and
+    /// would otherwise be echoed as such.
+    /// </summary>
+    public static decimal AsStoredPrice(decimal price) => decimal.Round(price, 2) + 0.00m;
+
     public static Dictionary<string, string[]> ValidateDetails(string? name, string? description, decimal? price, int? brandId, int? categoryId)
     {
         var errors = new Dictionary<string, string[]>();

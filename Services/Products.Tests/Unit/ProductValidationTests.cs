@@ -29,6 +29,15 @@ public class ProductValidationTests
     public void A_name_that_shows_nothing_is_missing(string name) =>
         Assert.Equal(["name is required."], ProductValidation.ValidateDetails(name, null, 1m, 1, 1)["name"]);
 
+    [Theory]
+    [InlineData("12.5", "12.50")]
+    [InlineData("12.500000000000000000000000000", "12.50")]
+    [InlineData("7", "7.00")]
+    [InlineData("0.01", "0.01")]
+    public void A_valid_price_is_kept_with_the_two_places_the_column_stores(string sent, string stored) =>
+        Assert.Equal(stored, ProductValidation.AsStoredPrice(decimal.Parse(sent, System.Globalization.CultureInfo.InvariantCulture))
+            .ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     [Fact]
     public void Names_and_descriptions_have_length_limits() =>
         Assert.Equal(
