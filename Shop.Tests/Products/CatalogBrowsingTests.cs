@@ -203,6 +203,38 @@ public sealed class CatalogBrowsingTests
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound, ct);
     }
 
+    [Fact]
+    public async Task HEAD_answers_wherever_GET_does_with_no_body_and_a_cached_HEAD_never_empties_a_GET()
+    {
+        var ct = Timeout();
+        using var http = _catalog.Anonymous();
+
+        foreach (var path in new[] { "/api/products/items?pageSize=3", "/api/products/items/1", "/api/products/brands" })
+        {
+            using var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, path), ct);
+            Assert.True(head.StatusCode == HttpStatusCode.OK, $"HEAD {path} answered {(int)head.StatusCode}");
+            Assert.Equal("application/json", head.Content.Headers.ContentType?.MediaType);
+            Assert.Empty(await head.Content.ReadAsByteArrayAsync(ct));
+
+            // The gateway caches catalog reads: the HEAD's empty answer must not be what a GET gets next.
+            using var get = await http.GetAsync(path, ct);
+            Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+            Assert.NotEqual(JsonValueKind.Undefined, JsonDocument.Parse(await get.Content.ReadAsStringAsync(ct)).RootElement.ValueKind);
+        }
+    }
+
+    [Fact]
+    public async Task The_public_OpenAPI_document_names_no_internal_server()
+    {
+        var ct = Timeout();
+        using var http = _catalog.Anonymous();
+
+        var document = await http.GetFromJsonAsync<JsonElement>("/api/products/openapi/v1.json", ct);
+
+        var server = Assert.Single(document.GetProperty("servers").EnumerateArray());
+        Assert.Equal("/", server.GetProperty("url").GetString());
+    }
+
     internal static async Task<JsonElement> PageAsync(HttpClient http, string query, CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync($"/api/products/items?{query}", cancellationToken);

@@ -26,7 +26,7 @@ public static class CatalogApi
 
         var api = app.MapGroup("api/products").WithTags("Catalog");
 
-        api.MapGet("/items", GetItems)
+        api.MapRead("/items", GetItems)
             .WithName("ListItems")
             .WithSummary("Search, filter, sort and page the catalog")
             .WithDescription(
@@ -35,32 +35,39 @@ public static class CatalogApi
                 "name (default), name_desc, price, price_desc, newest, relevance (default with search); pageIndex (from 0), " +
                 "pageSize (1-100, default 10). Served from the cache; an invalid parameter gets a 400 problem naming it.");
 
-        api.MapGet("/items/{id:int}", GetItem)
+        api.MapRead("/items/{id:int}", GetItem)
             .WithName("GetItem")
             .WithSummary("Get a product");
 
-        api.MapGet("/items/by", GetItemsByIds)
+        api.MapRead("/items/by", GetItemsByIds)
             .WithName("BatchGetItems")
             .WithSummary("Get products by id, current")
             .WithDescription(
                 "The products with the given ids (?ids=1&ids=2, at most 100), read from the database rather than the cache: " +
                 "ordering prices orders with them. Ids that do not exist or were deleted are left out.");
 
-        api.MapGet("/items/{id:int}/pic", GetItemPicture)
+        api.MapRead("/items/{id:int}/pic", GetItemPicture)
             .WithName("GetItemPicture")
             .WithSummary("Get a product's picture (SVG)")
             .WithDescription("Cacheable for an hour, with an ETag: a request with If-None-Match gets 304 when the picture has not changed.");
 
-        api.MapGet("/brands", GetBrands)
+        api.MapRead("/brands", GetBrands)
             .WithName("ListBrands")
             .WithSummary("List the brands, for the brandId filter");
 
-        api.MapGet("/categories", GetCategories)
+        api.MapRead("/categories", GetCategories)
             .WithName("ListCategories")
             .WithSummary("List the categories, for the categoryId filter");
 
         return app;
     }
+
+    /// <summary>
+    /// A read answers HEAD too (RFC 9110: wherever GET does), with the headers GET would send and no body: Kestrel
+    /// leaves out the body of every answer to HEAD.
+    /// </summary>
+    private static RouteHandlerBuilder MapRead(this RouteGroupBuilder api, string pattern, Delegate handler) =>
+        api.MapMethods(pattern, [HttpMethods.Get, HttpMethods.Head], handler);
 
     public static async Task<Results<Ok<PaginatedItems<ProductItem>>, ValidationProblem>> GetItems(
         [AsParameters] CatalogQuery query,

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.OpenApi;
 using OpenTelemetry.Metrics;
 using Products.Api.Caching;
 using Products.Api.Catalog;
@@ -55,7 +56,13 @@ public static class Extensions
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ProductsMetrics.MeterName));
 
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, ProductsJsonContext.Default));
-        builder.Services.AddOpenApi();
+        // The catalog's document is public, read through the gateway: its server is where it was read from, never
+        // this service's own address, which no client outside can reach.
+        builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Servers = [new OpenApiServer { Url = "/" }];
+            return Task.CompletedTask;
+        }));
 
         return builder;
     }
