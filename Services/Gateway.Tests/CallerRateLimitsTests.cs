@@ -92,7 +92,9 @@ public sealed class CallerRateLimitsTests : StartedAppTests
         Assert.Equal(HttpStatusCode.TooManyRequests, rejected.StatusCode);
         Assert.Equal("application/problem+json", rejected.Content.Headers.ContentType?.MediaType);
         Assert.InRange(rejected.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, WindowSeconds);
-        Assert.Contains("Try again in", await rejected.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var problem = System.Text.Json.JsonDocument.Parse(await rejected.Content.ReadAsStringAsync()).RootElement;
+        Assert.Contains("Try again in", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.GetProperty("type").GetString());
         Assert.Equal(["anonymous"], RejectedCallers());
     }
 

@@ -60,6 +60,8 @@ public static class CallerRateLimits
             ProblemDetails =
             {
                 Status = StatusCodes.Status429TooManyRequests,
+                // ASP.NET Core fills in the type of the statuses it knows; 429 is not among them.
+                Type = "https://tools.ietf.org/html/rfc6585#section-4",
                 Title = "Too many requests.",
                 Detail = $"The rate limit for this client was reached. Try again in {seconds} second{(seconds == 1 ? "" : "s")}.",
             },
