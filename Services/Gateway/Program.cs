@@ -32,6 +32,5 @@ app.MapReverseProxy(proxy =>
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();
 }).RequireRouteAudiences();
-app.MapUnknownRoutes();
 
 app.Run();

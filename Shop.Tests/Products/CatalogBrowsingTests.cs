@@ -204,7 +204,7 @@ public sealed class CatalogBrowsingTests
     }
 
     [Fact]
-    public async Task HEAD_answers_wherever_GET_does_with_no_body_and_a_cached_HEAD_never_empties_a_GET()
+    public async Task HEAD_answers_wherever_GET_does_with_no_body_a_cached_HEAD_never_empties_a_GET_and_other_methods_get_405()
     {
         var ct = Timeout();
         using var http = _catalog.Anonymous();
@@ -221,6 +221,11 @@ public sealed class CatalogBrowsingTests
             Assert.Equal(HttpStatusCode.OK, get.StatusCode);
             Assert.NotEqual(JsonValueKind.Undefined, JsonDocument.Parse(await get.Content.ReadAsStringAsync(ct)).RootElement.ValueKind);
         }
+
+        // A method no route takes on a path that exists is the gateway's 405 with Allow, not a 404.
+        using var trace = await http.SendAsync(new HttpRequestMessage(HttpMethod.Trace, "/api/products/items/1"), ct);
+        await ProblemAssert.IsProblemAsync(trace, HttpStatusCode.MethodNotAllowed, ct);
+        Assert.Contains("GET", trace.Content.Headers.Allow);
     }
 
     [Fact]

@@ -51,21 +51,6 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Anything no route claims gets a 404 problem instead of an empty response.</summary>
-    public static IEndpointRouteBuilder MapUnknownRoutes(this IEndpointRouteBuilder app)
-    {
-        ArgumentNullException.ThrowIfNull(app);
-
-        app.MapFallback("{**path}", (HttpContext context) => TypedResults.Problem(
-                statusCode: StatusCodes.Status404NotFound,
-                title: "No route matches this request.",
-                detail: $"The gateway has no route for {context.Request.Method} {context.Request.Path}."))
-            .WithName("UnknownRoute")
-            .ExcludeFromDescription();
-
-        return app;
-    }
-
     private static void AddStorefrontCors(this IHostApplicationBuilder builder)
     {
         var origins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];

@@ -12,7 +12,9 @@ public static class ProblemStatusCodePages
     /// unavailable for now (<see cref="UnreachableServices"/>), and a body that outgrew the limit while it was
     /// forwarded is too large (<see cref="RequestBodyLimits"/>). Decided here, once an answer is known to be an empty
     /// error, this costs a forwarded request nothing; a middleware in the proxy's pipeline would wrap every forward in
-    /// an async frame of its own.
+    /// an async frame of its own. A request no route matched says so. There is no catch-all endpoint for it: one
+    /// would match every method, and routing could no longer answer 405 (with <c>Allow</c>) for a path that exists
+    /// under other methods.
     /// </summary>
     public static IApplicationBuilder UseProblemStatusCodePages(this IApplicationBuilder app)
     {
@@ -33,9 +35,25 @@ public static class ProblemStatusCodePages
 
                 UnreachableServices.TryAnswerUnavailable(http.Response, failure);
             }
+            else if (http.Response.StatusCode == StatusCodes.Status404NotFound && http.GetEndpoint() is null)
+            {
+                return WriteNoRouteAsync(http);
+            }
 
             return writeProblem(context);
         };
         return app.UseStatusCodePages(options);
     }
+
+    private static Task WriteNoRouteAsync(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status404NotFound,
+                Title = "No route matches this request.",
+                Detail = $"The gateway has no route for {context.Request.Method} {context.Request.Path}.",
+            },
+        }).AsTask();
 }
