@@ -48,9 +48,13 @@ public static partial class ProblemDetailsExtensions
         // what was wrong; thrown, they reach BadRequestExceptionHandler in every environment alike.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 
-        // The web defaults read "12" as 12. A number sent as a string is a client's bug that would hide behind that,
-        // and every API promises a 400 for a value of the wrong type.
-        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
+        // The web defaults read "12" as 12, and the last of two "items" as the items. Either is a client's bug that
+        // would hide behind it (which cart was meant?): a 400, as every API promises for a value it cannot take.
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            options.SerializerOptions.AllowDuplicateProperties = false;
+        });
 
         return builder;
     }

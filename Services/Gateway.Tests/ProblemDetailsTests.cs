@@ -101,6 +101,17 @@ public sealed class ProblemDetailsTests : StartedAppTests
     }
 
     [Fact]
+    public async Task A_property_sent_twice_is_a_400_problem_naming_it()
+    {
+        using var content = new StringContent("""{ "quantity": 1, "price": 1.5, "quantity": 9 }""", System.Text.Encoding.UTF8, "application/json");
+        using var response = await Client.PostAsync("/lines", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("quantity", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Numbers_sent_as_numbers_are_read()
     {
         using var response = await Client.PostAsJsonAsync("/lines", new Line(2, 1.5m));
