@@ -83,7 +83,8 @@ public sealed class UserRegistration(UserManager<ApplicationUser> users)
     private async Task<Dictionary<string, string[]>> ValidateAsync(RegisterUserRequest request, ApplicationUser user)
     {
         var identityErrors = new List<IdentityError>();
-        if (user.Email!.Length > 0)
+        // A malformed address is reported once, below; Identity's rules (taken or not) are for well-formed ones.
+        if (EmailAddressFormat.IsWellFormed(user.Email!))
         {
             foreach (var validator in users.UserValidators)
             {
@@ -108,7 +109,7 @@ public sealed class UserRegistration(UserManager<ApplicationUser> users)
         return errors;
     }
 
-    private static Dictionary<string, string[]> ValidateFields(RegisterUserRequest request)
+    internal static Dictionary<string, string[]> ValidateFields(RegisterUserRequest request)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Email))
@@ -118,6 +119,10 @@ public sealed class UserRegistration(UserManager<ApplicationUser> users)
         else if (request.Email.Trim().Length > MaxEmailLength)
         {
             errors["email"] = [$"The e-mail address can have at most {MaxEmailLength} characters."];
+        }
+        else if (!EmailAddressFormat.IsWellFormed(request.Email.Trim()))
+        {
+            errors["email"] = ["The e-mail address is not valid: it should look like ada@example.com."];
         }
 
         if (string.IsNullOrEmpty(request.Password))
