@@ -1,8 +1,10 @@
 using System.Security.Claims;
+using Identity.Api.Infrastructure;
 using Identity.Api.Model;
 using Identity.Api.Services;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Shop.ServiceDefaults;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -15,6 +17,9 @@ public static class UsersApi
 
     /// <summary>An admin, known by an access token whose audience is this API.</summary>
     public const string AdminPolicy = "identity-api-admin";
+
+    /// <summary>How many times a profile save is tried when other saves of the same user keep coming first.</summary>
+    internal const int MaxProfileSaveAttempts = 8;
 
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
@@ -69,8 +74,13 @@ public static class UsersApi
         return user is null ? TypedResults.NotFound() : TypedResults.Ok(UserProfile.From(user));
     }
 
-    public static async Task<Results<Ok<UserProfile>, ValidationProblem, NotFound>> UpdateMyProfile(
-        UpdateProfileRequest request, ClaimsPrincipal principal, UserManager<ApplicationUser> users)
+    /// <summary>
+    /// The request replaces the whole profile, so the last save wins: when another save changed the user in between
+    /// (a double click on Save), the user is read again and the change applied again. Only a save that keeps losing
+    /// to others gets 409.
+    /// </summary>
+    public static async Task<Results<Ok<UserProfile>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateMyProfile(
+        UpdateProfileRequest request, ClaimsPrincipal principal, UserManager<ApplicationUser> users, ApplicationDbContext db)
     {
         var errors = Validate(request);
         if (errors.Count > 0)
@@ -84,17 +94,46 @@ public static class UsersApi
             return TypedResults.NotFound();
         }
 
+        for (var attempt = 1; ; attempt++)
+        {
+            Apply(request, user);
+            var result = await users.UpdateAsync(user);
+            if (result.Succeeded)
+            {
+                return TypedResults.Ok(UserProfile.From(user));
+            }
+
+            if (!result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.ConcurrencyFailure)))
+            {
+                return TypedResults.ValidationProblem(UserRegistration.ToValidationErrors(result.Errors));
+            }
+
+            if (attempt == MaxProfileSaveAttempts)
+            {
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "The profile is being changed elsewhere",
+                    detail: "Other saves of this profile kept coming first. Read it again and retry.");
+            }
+
+            // A random pause, so that saves which collided do not collide again at once.
+            await Task.Delay(Random.Shared.Next(5, 25) * attempt);
+            await db.Entry(user).ReloadAsync();
+            if (db.Entry(user).State == EntityState.Detached)
+            {
+                return TypedResults.NotFound();
+            }
+        }
+    }
+
+    private static void Apply(UpdateProfileRequest request, ApplicationUser user)
+    {
         user.Name = request.Name!.Trim();
         var address = request.ShippingAddress;
         user.ShippingStreet = address?.Street?.Trim();
         user.ShippingCity = address?.City?.Trim();
         user.ShippingPostalCode = address?.PostalCode?.Trim();
         user.ShippingCountry = address?.Country?.Trim();
-
-        var result = await users.UpdateAsync(user);
-        return result.Succeeded
-            ? TypedResults.Ok(UserProfile.From(user))
-            : TypedResults.ValidationProblem(UserRegistration.ToValidationErrors(result.Errors));
     }
 
     /// <summary>Another user's id gets the same 404 as an unknown one: the answer tells nothing about who exists.</summary>
