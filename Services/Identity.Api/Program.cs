@@ -8,7 +8,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
-app.UseForwardedHeaders();
+app.UseIssuerAsOrigin();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 

@@ -41,7 +41,7 @@ public static class Extensions
 
         builder.AddUserAccounts(section.GetSection("Lockout"));
         builder.AddAuthorizationServer(issuer, settings);
-        builder.AddForwardedHeaders(issuer);
+        builder.AddForwardedHeaders();
 
         builder.Services.AddRazorPages();
         builder.Services.AddScoped<UserRegistration>();
@@ -156,17 +156,16 @@ public static class Extensions
     }
 
     /// <summary>
-    /// The gateway forwards the browser's host and scheme; they are honoured only from known proxies (loopback by
-    /// default, more with <c>ForwardedHeaders:KnownNetworks</c>) and only for the issuer's host, so links and
-    /// redirects point at the gateway and nobody can make this service believe it has another name.
+    /// The client's address (<c>X-Forwarded-For</c>) is honoured only from known proxies: loopback by default, more with
+    /// <c>ForwardedHeaders:KnownNetworks</c>. The forwarded host and scheme are not read at all: see
+    /// <see cref="UseIssuerAsOrigin"/>.
     /// </summary>
-    private static void AddForwardedHeaders(this IHostApplicationBuilder builder, Uri issuer)
+    internal static void AddForwardedHeaders(this IHostApplicationBuilder builder)
     {
         var knownNetworks = builder.Configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [];
         builder.Services.Configure<ForwardedHeadersOptions>(options =>
         {
-            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
-            options.AllowedHosts = [issuer.IdnHost];
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
             // ASPNETCORE_FORWARDEDHEADERS_ENABLED (set by Aspire-style hosts) would trust every sender: start again
             // from loopback only.
             options.KnownIPNetworks.Clear();
@@ -177,6 +176,31 @@ public static class Extensions
             {
                 options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
             }
+        });
+    }
+
+    /// <summary>
+    /// Identity has one public name, its issuer (<c>Identity:Url</c>, the gateway's URL): every request is taken as
+    /// addressed to it, whatever Host it came with. OpenIddict (discovery, redirects) and the sign-in cookie build
+    /// absolute URLs from the request, so none of them can name this service's internal address, nor a host a caller
+    /// chose. A path in the issuer is where the gateway publishes this service. The client's address is taken from known
+    /// proxies first (<see cref="AddForwardedHeaders"/>).
+    /// </summary>
+    public static IApplicationBuilder UseIssuerAsOrigin(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        var (issuer, _) = app.ApplicationServices.GetRequiredService<IConfiguration>().GetIdentityUrls();
+        var host = HostString.FromUriComponent(issuer.Authority);
+        var pathBase = PathString.FromUriComponent(issuer.AbsolutePath.TrimEnd('/'));
+
+        app.UseForwardedHeaders();
+        return app.Use((context, next) =>
+        {
+            context.Request.Scheme = issuer.Scheme;
+            context.Request.Host = host;
+            context.Request.PathBase = pathBase;
+            return next(context);
         });
     }
 }
