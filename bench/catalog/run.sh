@@ -10,11 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
+# What the AppHost and the load need, installed when missing (as ./run.sh does).
+source eng/prerequisites.sh
+shop_require "postgresql:/usr/lib/postgresql/*/bin/postgres" "redis-server:redis-server" "wrk:wrk" "postgresql-client:psql"
 duration=${1:-10s}
 connections=${2:-32}
 rounds=${3:-3}
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-command -v psql >/dev/null || { echo "psql is missing: apt-get install postgresql-client" >&2; exit 1; }
 
 dotnet build Shop.AppHost -c Release -nologo -clp:ErrorsOnly -v:quiet
 dotnet build bench/catalog/BareCatalog -c Release -nologo -clp:ErrorsOnly -v:quiet

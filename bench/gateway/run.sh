@@ -16,11 +16,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
+# What the AppHost and the load need, installed when missing (as ./run.sh does).
+source eng/prerequisites.sh
+shop_require "postgresql:/usr/lib/postgresql/*/bin/postgres" "redis-server:redis-server" "wrk:wrk"
 duration=${1:-10s}
 connections=${2:-32}
 rounds=${3:-3}
 warmup=${4:-10s}
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 dotnet build Shop.AppHost -c Release -nologo -clp:ErrorsOnly -v:quiet
 dotnet build bench/gateway/BareProxy -c Release -nologo -clp:ErrorsOnly -v:quiet
