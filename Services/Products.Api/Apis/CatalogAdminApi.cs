@@ -109,7 +109,8 @@ public static class CatalogAdminApi
     {
         ArgumentNullException.ThrowIfNull(request);
 
-        var product = await FindProductAsync(db, id, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var product = await LockProductAsync(db, id, cancellationToken);
         if (product is null)
         {
             return CatalogApi.ProductNotFound(id);
@@ -136,6 +137,7 @@ public static class CatalogAdminApi
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(ToItem(product));
     }
 
@@ -145,7 +147,8 @@ public static class CatalogAdminApi
         TimeProvider timeProvider,
         CancellationToken cancellationToken)
     {
-        var product = await FindProductAsync(db, id, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var product = await LockProductAsync(db, id, cancellationToken);
         if (product is null)
         {
             return CatalogApi.ProductNotFound(id);
@@ -155,6 +158,7 @@ public static class CatalogAdminApi
         product.UpdatedAt = timeProvider.GetUtcNow();
         db.AddIntegrationEvent(ProductEvents.Changed(product), ProductEvents.Key(product));
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -253,11 +257,17 @@ public static class CatalogAdminApi
         p.Id, p.Name, p.Description, p.Price, p.Brand.Name, p.Category.Name, ProductItem.PictureFileNameOf(p.Id),
         p.AvailableStock, p.BrandId, p.CategoryId, ProductItem.PictureUrlOf(p.Id));
 
-    private static Task<Product?> FindProductAsync(ProductsContext db, int id, CancellationToken cancellationToken) =>
-        db.Products
+    /// <summary>
+    /// The product an admin changes, its row locked until the caller's transaction ends. An update and a delete of one
+    /// product then happen one after the other: one that waited sees the other's outcome (a product deleted meanwhile
+    /// is not found, rather than updated and announced as on sale again after its deletion), and their events go out
+    /// in the order of the changes.
+    /// </summary>
+    private static Task<Product?> LockProductAsync(ProductsContext db, int id, CancellationToken cancellationToken) =>
+        db.Products.FromSql($"""SELECT * FROM "Products" WHERE "Id" = {id} FOR UPDATE""")
             .Include(p => p.Brand)
             .Include(p => p.Category)
-            .SingleOrDefaultAsync(p => p.Id == id && !p.IsDeleted, cancellationToken);
+            .SingleOrDefaultAsync(p => !p.IsDeleted, cancellationToken);
 
     /// <summary>Looks the brand and category up when their ids are valid so far; adds an error naming each one that does not exist.</summary>
     private static async Task<(Brand? Brand, Category? Category)> FindBrandAndCategoryAsync(

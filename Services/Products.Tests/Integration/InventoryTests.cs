@@ -270,6 +270,34 @@ public sealed class InventoryTests(InfrastructureFixture infrastructure) : IAsyn
         Assert.Equal((5, 5), await StockAsync(product, ct));
     }
 
+    [Fact]
+    public async Task An_admin_update_that_waited_on_a_delete_finds_the_product_gone()
+    {
+        var ct = Timeout();
+        var product = await AddProductAsync("Kettle", 3, ct);
+        await using var deleting = _services.CreateAsyncScope();
+        var deleteDb = deleting.ServiceProvider.GetRequiredService<ProductsContext>();
+        await using var deletion = await deleteDb.Database.BeginTransactionAsync(ct);
+        // A delete in flight: the row is locked and changed, the change not committed yet.
+        await deleteDb.Products.Where(p => p.Id == product).ExecuteUpdateAsync(s => s.SetProperty(p => p.IsDeleted, true), ct);
+
+        var update = Task.Run(async () =>
+        {
+            await using var scope = _services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ProductsContext>();
+            var current = await db.Products.AsNoTracking().SingleAsync(p => p.Id == product, ct);
+            return await CatalogAdminApi.UpdateItem(product, new UpdateProductRequest("Kettle II", "", 2m, current.BrandId, current.CategoryId), db, TimeProvider.System, ct);
+        }, ct);
+        await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+        await deletion.CommitAsync(ct);
+
+        var problem = Assert.IsType<ProblemHttpResult>((await update).Result);
+        Assert.Equal(StatusCodes.Status404NotFound, problem.StatusCode);
+        await using var check = _services.CreateAsyncScope();
+        var stored = await check.ServiceProvider.GetRequiredService<ProductsContext>().Products.AsNoTracking().SingleAsync(p => p.Id == product, ct);
+        Assert.Equal(("Kettle", true), (stored.Name, stored.IsDeleted));
+    }
+
     private async Task<T> InTransactionAsync<T>(Func<InventoryService, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var scope = _services.CreateAsyncScope();
