@@ -52,20 +52,14 @@ public static class CallerRateLimits
 
     private static Task WriteTooManyRequestsAsync(HttpContext context, int seconds)
     {
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                // ASP.NET Core fills in the type of the statuses it knows; 429 is not among them.
-                Type = "https://tools.ietf.org/html/rfc6585#section-4",
-                Title = "Too many requests.",
-                Detail = $"The rate limit for this client was reached. Try again in {seconds} second{(seconds == 1 ? "" : "s")}.",
-            },
-        }).AsTask();
+        return ProblemStatusCodePages.WriteProblemAsync(
+            context,
+            StatusCodes.Status429TooManyRequests,
+            "Too many requests.",
+            $"The rate limit for this client was reached. Try again in {seconds} second{(seconds == 1 ? "" : "s")}.",
+            // ASP.NET Core fills in the type of the statuses it knows; 429 is not among them.
+            type: "https://tools.ietf.org/html/rfc6585#section-4");
     }
 }
 

@@ -45,15 +45,20 @@ public static class ProblemStatusCodePages
         return app.UseStatusCodePages(options);
     }
 
-    private static Task WriteNoRouteAsync(HttpContext context) =>
-        context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+    private static Task WriteNoRouteAsync(HttpContext context) => WriteProblemAsync(
+        context,
+        StatusCodes.Status404NotFound,
+        "No route matches this request.",
+        $"The gateway has no route for {context.Request.Method} {context.Request.Path}.");
+
+    /// <summary>The gateway's own answer of <paramref name="status"/>, as a problem: the one way its middleware refuses a request.</summary>
+    internal static Task WriteProblemAsync(HttpContext context, int status, string title, string detail, string? type = null)
+    {
+        context.Response.StatusCode = status;
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status404NotFound,
-                Title = "No route matches this request.",
-                Detail = $"The gateway has no route for {context.Request.Method} {context.Request.Path}.",
-            },
+            ProblemDetails = { Status = status, Type = type, Title = title, Detail = detail },
         }).AsTask();
+    }
 }

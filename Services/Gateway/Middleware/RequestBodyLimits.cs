@@ -39,19 +39,13 @@ public static class RequestBodyLimits
         return null;
     }
 
-    public static async Task WriteTooLargeAsync(HttpContext context, long limit)
+    public static Task WriteTooLargeAsync(HttpContext context, long limit)
     {
         context.Response.Clear();
-        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status413PayloadTooLarge,
-                Title = "The request body is too large.",
-                Detail = $"Request bodies can have at most {limit} bytes.",
-            },
-        });
+        return ProblemStatusCodePages.WriteProblemAsync(
+            context,
+            StatusCodes.Status413PayloadTooLarge,
+            "The request body is too large.",
+            $"Request bodies can have at most {limit} bytes.");
     }
 }
