@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Linq.Expressions;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
+using NpgsqlTypes;
 using Products.Api.Caching;
 using Products.Api.Infrastructure;
 using Products.Api.Model;
@@ -55,11 +56,10 @@ public static class CatalogQueries
         ArgumentNullException.ThrowIfNull(query);
 
         var products = db.Products.AsNoTracking().Where(p => !p.IsDeleted);
-        var tsQuery = query.HasSearch ? SearchTerms.ToPrefixQuery(query.Search!) : null;
-        if (tsQuery is not null)
+        var search = query.HasSearch ? SearchQuery(SearchTerms.ToPrefixQuery(query.Search!)) : null;
+        if (search is not null)
         {
-            products = products.Where(p => p.SearchVector.Matches(
-                EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, tsQuery).Or(EF.Functions.ToTsQuery(LiteralConfiguration, tsQuery))));
+            products = products.Where(Splice(search, (p, q) => p.SearchVector.Matches(q)));
         }
 
         if (query.BrandId is { } brandId)
@@ -96,8 +96,7 @@ public static class CatalogQueries
             CatalogSort.PriceDesc => products.OrderByDescending(p => p.Price).ThenByDescending(p => p.Id),
             CatalogSort.Newest => products.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id),
             CatalogSort.Relevance => products
-                .OrderByDescending(p => p.SearchVector.Rank(
-                    EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, tsQuery!).Or(EF.Functions.ToTsQuery(LiteralConfiguration, tsQuery!))))
+                .OrderByDescending(Splice(search!, (p, q) => p.SearchVector.Rank(q)))
                 .ThenBy(p => p.Id),
             _ => products.OrderBy(p => p.Name).ThenBy(p => p.Id),
         };
@@ -128,4 +127,21 @@ public static class CatalogQueries
 
     public static Task<List<CatalogFacet>> CategoriesAsync(ProductsContext db, CancellationToken cancellationToken) =>
         db.Categories.AsNoTracking().OrderBy(c => c.Name).Select(c => new CatalogFacet(c.Id, c.Name)).ToListAsync(cancellationToken);
+
+    /// <summary>The tsquery of a search, <paramref name="tsQuery"/> being <see cref="SearchTerms.ToPrefixQuery"/>'s text.</summary>
+    private static Expression<Func<NpgsqlTsQuery>> SearchQuery(string tsQuery) => () =>
+        EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, tsQuery).Or(EF.Functions.ToTsQuery(LiteralConfiguration, tsQuery));
+
+    /// <summary>
+    /// <paramref name="use"/> with <paramref name="search"/> in place of its tsquery parameter, so that the filter and the
+    /// relevance ranking share one definition of the query (and one SQL parameter). Spliced into the tree rather than
+    /// called from the lambda: EF Core would run such a call on the client, where <c>to_tsquery</c> does not exist.
+    /// </summary>
+    private static Expression<Func<Product, T>> Splice<T>(Expression<Func<NpgsqlTsQuery>> search, Expression<Func<Product, NpgsqlTsQuery, T>> use) =>
+        Expression.Lambda<Func<Product, T>>(new ParameterReplacer(use.Parameters[1], search.Body).Visit(use.Body), use.Parameters[0]);
+
+    private sealed class ParameterReplacer(ParameterExpression parameter, Expression replacement) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == parameter ? replacement : node;
+    }
 }
