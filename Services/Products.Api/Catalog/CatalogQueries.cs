@@ -26,10 +26,13 @@ public static class CatalogQueries
 {
     /// <summary>
     /// A search is matched as the English configuration reads it (stemmed: "jackets" finds "jacket"), or as typed,
-    /// lower-cased, under this one. English drops stop words ("a", "the", "in") from a query, so a search of nothing
-    /// else became an empty query that matched no product, and the first letter a shopper typed found nothing; as typed
-    /// they stay, and as prefixes they match the document's English lexemes ("a:*" finds "anorak"). Beside other words
-    /// English still ignores them; the as-typed match only ranks first the products that have a word starting with them.
+    /// lower-cased, under this one. English drops stop words ("a", "for", "the") from a query: right for a word the
+    /// shopper has finished ("shoes for the trail"), wrong for the last one, which may be the start of a longer word.
+    /// Dropped there, it made the results widen as the shopper typed: "camp fo" found the fork, "camp for" everything
+    /// camping, "camp fork" the fork again. So the last word must also match on its own, as English reads it or, a stop
+    /// word, as typed: as a prefix it matches the document's English lexemes ("for:*" finds "fork", "a:*" alone finds
+    /// "anorak"). The as-typed reading of the whole search stays beside that for the rank: it lifts the products with
+    /// words starting with the words as typed ("for shoes" ranks the formal ones first).
     /// </summary>
     private const string LiteralConfiguration = "simple";
 
@@ -56,7 +59,7 @@ public static class CatalogQueries
         ArgumentNullException.ThrowIfNull(query);
 
         var products = db.Products.AsNoTracking().Where(p => !p.IsDeleted);
-        var search = query.HasSearch ? SearchQuery(SearchTerms.ToPrefixQuery(query.Search!)) : null;
+        var search = query.HasSearch ? SearchQuery(query.Search!) : null;
         if (search is not null)
         {
             products = products.Where(Splice(search, (p, q) => p.SearchVector.Matches(q)));
@@ -128,9 +131,19 @@ public static class CatalogQueries
     public static Task<List<CatalogFacet>> CategoriesAsync(ProductsContext db, CancellationToken cancellationToken) =>
         db.Categories.AsNoTracking().OrderBy(c => c.Name).Select(c => new CatalogFacet(c.Id, c.Name)).ToListAsync(cancellationToken);
 
-    /// <summary>The tsquery of a search, <paramref name="tsQuery"/> being <see cref="SearchTerms.ToPrefixQuery"/>'s text.</summary>
-    private static Expression<Func<NpgsqlTsQuery>> SearchQuery(string tsQuery) => () =>
-        EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, tsQuery).Or(EF.Functions.ToTsQuery(LiteralConfiguration, tsQuery));
+    /// <summary>
+    /// The tsquery of a search (see <see cref="LiteralConfiguration"/>): <c>(english(all) &amp;&amp; (english(last) ||
+    /// literal(last))) || literal(all)</c>. An empty operand (stop words alone, in English) drops out of <c>&amp;&amp;</c> and
+    /// <c>||</c>. When the last word is not a stop word this matches and ranks exactly as <c>english(all) || literal(all)</c>.
+    /// </summary>
+    private static Expression<Func<NpgsqlTsQuery>> SearchQuery(string search)
+    {
+        var tsQuery = SearchTerms.ToPrefixQuery(search);
+        var lastWord = SearchTerms.ToLastWordPrefixQuery(search);
+        return () => EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, tsQuery)
+            .And(EF.Functions.ToTsQuery(ProductsContext.SearchConfiguration, lastWord).Or(EF.Functions.ToTsQuery(LiteralConfiguration, lastWord)))
+            .Or(EF.Functions.ToTsQuery(LiteralConfiguration, tsQuery));
+    }
 
     /// <summary>
     /// <paramref name="use"/> with <paramref name="search"/> in place of its tsquery parameter, so that the filter and the

@@ -44,4 +44,7 @@ public static class SearchTerms
 
     /// <summary>The <c>to_tsquery</c> text: <c>word1:* &amp; word2:*</c>; empty when there is no word.</summary>
     public static string ToPrefixQuery(string search) => string.Join(" & ", Parse(search).Select(term => term + ":*"));
+
+    /// <summary>The <c>to_tsquery</c> text of the last of <see cref="Parse"/>'s words alone, <c>word:*</c>: the shopper may still be typing it.</summary>
+    public static string ToLastWordPrefixQuery(string search) => Parse(search) is [.., var last] ? last + ":*" : "";
 }

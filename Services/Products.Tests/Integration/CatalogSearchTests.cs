@@ -25,6 +25,8 @@ public sealed class CatalogSearchTests(InfrastructureFixture infrastructure) : I
             ("Alpine Anorak", "Waterproof shell for the trail."),
             ("Thermal Insulated Jacket", "Warm on cold nights."),
             ("Trail Running Shoes", "Grippy soles."),
+            ("Formal Shoes", "Polished leather."),
+            ("Camping Fork", "Titanium."),
         })
         {
             var product = new Product { Name = name, Description = description, Price = 10m };
@@ -57,19 +59,45 @@ public sealed class CatalogSearchTests(InfrastructureFixture infrastructure) : I
     [InlineData("northridge stove", new[] { "Camp Stove" })]
     [InlineData("shoes for the trail", new[] { "Trail Running Shoes" })]
     [InlineData("an anorak", new[] { "Alpine Anorak" })]
+    [InlineData("for shoes", new[] { "Formal Shoes", "Trail Running Shoes" })]
     public async Task Searches_with_other_words_match_stemmed_prefixes_and_ignore_stop_words(string search, string[] found) =>
         Assert.Equal(found, await SearchAsync(search));
 
-    /// <summary>Both match "water" equally well, and the stove comes first on a tie (its id is lower).</summary>
-    [Fact]
-    public async Task A_stop_word_beside_other_words_ranks_the_products_that_have_a_word_starting_with_it_first() =>
-        Assert.Equal(["Alpine Anorak", "Camp Stove"], await SearchAsync("water a"));
+    /// <summary>
+    /// The last word may be the start of a longer one: a stop word there narrows the search like the letters before it
+    /// did. English alone drops it, so "camp for" found every camping product between "camp fo" and "camp fork".
+    /// </summary>
+    [Theory]
+    [InlineData("camp for", new[] { "Camping Fork" })]
+    [InlineData("shoes for", new[] { "Formal Shoes" })]
+    [InlineData("water a", new[] { "Alpine Anorak" })]
+    [InlineData("jacket the", new[] { "Thermal Insulated Jacket" })]
+    [InlineData("stove the", new string[0])]
+    public async Task A_stop_word_typed_last_must_start_a_word(string search, string[] found) =>
+        Assert.Equal(found, await SearchAsync(search));
 
-    private async Task<List<string>> SearchAsync(string search)
+    /// <summary>The search box is queried at every letter: the results may only narrow as a word grows.</summary>
+    [Theory]
+    [InlineData("camp fork")]
+    [InlineData("shoes formal")]
+    [InlineData("water anorak")]
+    [InlineData("jacket thermal")]
+    public async Task Typing_another_letter_never_finds_more(string typed)
+    {
+        var previous = await SearchAsync(typed[..typed.IndexOf(' ')], CatalogQuery.MaxPageSize);
+        for (var length = typed.IndexOf(' ') + 2; length <= typed.Length; length++)
+        {
+            var found = await SearchAsync(typed[..length], CatalogQuery.MaxPageSize);
+            Assert.True(found.All(previous.Contains), $"\"{typed[..length]}\" found {string.Join(", ", found)}; one letter less, {string.Join(", ", previous)}.");
+            previous = found;
+        }
+    }
+
+    private async Task<List<string>> SearchAsync(string search, int pageSize = CatalogQuery.DefaultPageSize)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await using var scope = _services.CreateAsyncScope();
-        var query = new CatalogQuery(Search: search);
+        var query = new CatalogQuery(Search: search, PageSize: pageSize);
         Assert.Empty(query.Validate());
         var (_, items) = await CatalogQueries.PageAsync(scope.ServiceProvider.GetRequiredService<ProductsContext>(), query, timeout.Token);
         return [.. items.Select(i => i.Name)];

@@ -32,6 +32,14 @@ public class SearchTermsTests
     public void Stop_words_stay_in_the_query_text() =>
         Assert.Equal("the:* & in:* & a:*", SearchTerms.ToPrefixQuery("The in A"));
 
+    [Theory]
+    [InlineData("shoes For", "for:*")]
+    [InlineData("a", "a:*")]
+    [InlineData("camp fork camp", "fork:*")]
+    [InlineData(" - ; ", "")]
+    public void The_last_word_has_a_query_of_its_own(string search, string expected) =>
+        Assert.Equal(expected, SearchTerms.ToLastWordPrefixQuery(search));
+
     [Fact]
     public void Letters_beyond_ascii_are_words_too() =>
         Assert.Equal(["fjällräven", "größe"], SearchTerms.Parse("Fjällräven Größe"));
