@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -150,19 +151,24 @@ public static class Extensions
     /// Maps <c>/health</c> (every check must pass: the process is ready for traffic) and <c>/alive</c>
     /// (only the live-tagged checks: the process should not be restarted). Mapped in every environment,
     /// because orchestrators and Kubernetes probes rely on them; the responses carry only the status word.
+    /// Both answer <c>GET</c> and <c>HEAD</c> only: a probe reads, and any other method gets routing's 405 with
+    /// <c>Allow</c> (a problem body where the service's status code pages write one), not a 200 that looks as if
+    /// it did something.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        app.MapHealthChecks(HealthEndpointPath);
+        app.MapHealthChecks(HealthEndpointPath).WithMetadata(HealthProbeMethods);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = registration => registration.Tags.Contains(LiveTag),
-        });
+        }).WithMetadata(HealthProbeMethods);
 
         return app;
     }
+
+    private static readonly HttpMethodMetadata HealthProbeMethods = new([HttpMethods.Get, HttpMethods.Head]);
 
     /// <summary>A request to <c>/health</c> or <c>/alive</c>: an orchestrator's probe, not a user's request.</summary>
     public static bool IsHealthProbe(PathString path) =>
