@@ -41,6 +41,7 @@ public static class Extensions
             .AddServiceDiscoveryDestinationResolver()
             .PropagateRequestSpan()
             .ForwardHeadersAsUtf8()
+            .LogDestinationOutages()
             .AddTaggedResponseCache(builder);
 
         builder.AddStorefrontCors();

@@ -31,9 +31,12 @@ public static class UnreachableServices
     public static bool NeverReachedService(IForwarderErrorFeature failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
-        return failure.Error == ForwarderError.Request
-            && failure.Exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError };
+        return failure.Error == ForwarderError.Request && IsRefusedConnection(failure.Exception);
     }
+
+    /// <summary>The connection could not be made (refused, or no answer to connecting): a failure before anything was sent.</summary>
+    public static bool IsRefusedConnection(Exception? exception) =>
+        exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError };
 
     private static bool IsUnreachable(IForwarderErrorFeature failure) =>
         failure.Error == ForwarderError.NoAvailableDestinations || NeverReachedService(failure);
