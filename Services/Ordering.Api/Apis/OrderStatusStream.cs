@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Ordering.Api.Model;
 using Ordering.Api.Services;
@@ -15,21 +17,36 @@ namespace Ordering.Api.Apis;
 /// is <c>event: status</c> with the history entry's id, so a reconnecting <c>EventSource</c> resumes where it left off.
 /// A comment line every <see cref="HeartbeatInterval"/> keeps idle connections (and proxies) open. A stream of one
 /// order ends after its final status.
+/// <para>
+/// A buyer has at most <see cref="OrderStreamSlots.Limit"/> streams open at once; one more is a 429 problem. The slot
+/// is held while the stream runs and released when it ends, however it ends (its last event, the client going away).
+/// </para>
 /// </summary>
 public sealed class OrderStatusStream(
     string buyerId,
     Guid? orderId,
     long? afterId,
     OrderStatusFeed feed,
-    OrderQueries queries) : IResult, IEndpointMetadataProvider
+    OrderQueries queries,
+    OrderStreamSlots slots) : IResult, IEndpointMetadataProvider
 {
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
+
+    /// <summary>The <c>type</c> of the problem that refuses a stream beyond the buyer's limit: 429 Too Many Requests.</summary>
+    public const string TooManyStreamsType = "https://www.rfc-editor.org/rfc/rfc6585#section-4";
 
     private const int CatchUpBatch = 500;
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
+        using var slot = slots.TryTake(buyerId);
+        if (slot is null)
+        {
+            await TooManyStreams(slots.Limit).ExecuteAsync(httpContext);
+            return;
+        }
+
         var response = httpContext.Response;
         var cancellationToken = httpContext.RequestAborted;
         var json = httpContext.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
@@ -122,9 +139,17 @@ public sealed class OrderStatusStream(
         }
     }
 
+    private static ProblemHttpResult TooManyStreams(int limit) => TypedResults.Problem(
+        statusCode: StatusCodes.Status429TooManyRequests,
+        type: TooManyStreamsType,
+        title: "Too many order status streams.",
+        detail: $"You already have {limit} order status streams open, the most one user may have at once. " +
+                "Close one (a page following an order) and try again.");
+
     public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(OrderStatusEvent), ["text/event-stream"]));
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status429TooManyRequests, typeof(ProblemDetails), ["application/problem+json"]));
     }
 }

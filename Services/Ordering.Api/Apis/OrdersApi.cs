@@ -46,11 +46,13 @@ public static class OrdersApi
         api.MapGet("/{id:guid}/events", StreamOrder)
             .WithName("StreamOrderStatus")
             .WithSummary("Server-sent events: the order's status changes, ending with its final status")
-            .WithDescription("With Last-Event-ID, the changes after it. 204 when that was the final change: nothing more will come.");
+            .WithDescription("With Last-Event-ID, the changes after it. 204 when that was the final change: nothing more will come. " +
+                             "429 when the user already has Ordering:MaxStreamsPerBuyer status streams open.");
 
         api.MapGet("/events", StreamOrders)
             .WithName("StreamAllOrderStatus")
-            .WithSummary("Server-sent events: status changes of all the signed-in user's orders");
+            .WithSummary("Server-sent events: status changes of all the signed-in user's orders")
+            .WithDescription("429 when the user already has Ordering:MaxStreamsPerBuyer status streams open.");
 
         return app;
     }
@@ -184,6 +186,7 @@ public static class OrdersApi
         ClaimsPrincipal user,
         OrderStatusFeed feed,
         OrderQueries queries,
+        OrderStreamSlots slots,
         CancellationToken cancellationToken)
     {
         if (!TryReadEventId(lastEventId, out var resumeAfter))
@@ -200,7 +203,7 @@ public static class OrdersApi
         {
             OrderStreamState.NotFound => OrderNotFound(id),
             OrderStreamState.Ended => TypedResults.NoContent(),
-            _ => new OrderStatusStream(buyerId, id, afterId, feed, queries),
+            _ => new OrderStatusStream(buyerId, id, afterId, feed, queries, slots),
         };
     }
 
@@ -208,10 +211,11 @@ public static class OrdersApi
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
         ClaimsPrincipal user,
         OrderStatusFeed feed,
-        OrderQueries queries) =>
+        OrderQueries queries,
+        OrderStreamSlots slots) =>
         // Without Last-Event-ID only new changes are streamed: the whole history of every order would be a flood.
         TryReadEventId(lastEventId, out var afterId)
-            ? new OrderStatusStream(BuyerId(user), null, afterId, feed, queries)
+            ? new OrderStatusStream(BuyerId(user), null, afterId, feed, queries, slots)
             : InvalidEventId();
 
     /// <summary>

@@ -40,11 +40,13 @@ public static class Extensions
         builder.Services.AddOptions<OrderingOptions>()
             .Bind(builder.Configuration.GetSection(OrderingOptions.SectionName))
             .Validate(o => o.Currency is { Length: 3 } && o.Currency.All(char.IsAsciiLetterUpper), "Ordering:Currency must be an ISO 4217 code such as USD.")
+            .Validate(o => o.MaxStreamsPerBuyer >= 1, "Ordering:MaxStreamsPerBuyer must be at least 1.")
             .ValidateOnStart();
         builder.Services.AddProductsClient();
         builder.Services.AddScoped<OrderPlacement>();
         builder.Services.AddScoped<OrderQueries>();
         builder.Services.AddSingleton<OrderStatusFeed>();
+        builder.Services.AddSingleton<OrderStreamSlots>();
         builder.Services.AddHostedService<OrderStatusListener>();
 
         return builder;
