@@ -118,9 +118,38 @@ public sealed record Payment(
 
 /// <summary>
 /// The order page's data, composed by the gateway's BFF endpoint: the order, its payments and its products' current
-/// catalog entries. A part whose service failed is null and named in <see cref="Unavailable"/>.
+/// catalog entries. A part that is missing is null and named in one of two lists: <see cref="Unavailable"/> when its
+/// service failed (it may come back), <see cref="NotPermitted"/> when the shopper may not see it (asking again will
+/// not bring it). A gateway from before <c>notPermitted</c> leaves it out: null.
 /// </summary>
-public sealed record OrderDetails(Order Order, IReadOnlyList<Payment>? Payments, IReadOnlyList<CatalogItem>? Products, IReadOnlyList<string> Unavailable);
+public sealed record OrderDetails(
+    Order Order,
+    IReadOnlyList<Payment>? Payments,
+    IReadOnlyList<CatalogItem>? Products,
+    IReadOnlyList<string> Unavailable,
+    IReadOnlyList<string>? NotPermitted)
+{
+    /// <summary>The gateway's name of the payments part in <see cref="Unavailable"/> and <see cref="NotPermitted"/>.</summary>
+    public const string PaymentsPart = "payments";
+
+    /// <summary>Whether the gateway left <paramref name="part"/> out because the shopper may not see it.</summary>
+    public bool IsNotPermitted(string part) => NotPermitted?.Contains(part, StringComparer.Ordinal) == true;
+}
+
+public static class OrderDetailsText
+{
+    /// <summary>
+    /// What the order page says where its payments would be when the gateway left them out: refused to this shopper is
+    /// not the same as payment being down, and "right now" would promise a retry that cannot help.
+    /// </summary>
+    public static string MissingPayments(this OrderDetails details)
+    {
+        ArgumentNullException.ThrowIfNull(details);
+        return details.IsNotPermitted(OrderDetails.PaymentsPart)
+            ? "You are not permitted to see the payment details."
+            : "Payment details are unavailable right now.";
+    }
+}
 
 /// <summary>An event of ordering's status stream: an order moved to <see cref="Status"/>.</summary>
 public sealed record OrderStatusEvent(long Id, Guid OrderId, OrderStatus Status, string? Reason, DateTimeOffset At);
