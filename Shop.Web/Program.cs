@@ -15,7 +15,7 @@ if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 }
 
-app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseNotFoundPageForNavigations();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Http.Resilience;
 using Shop.Web.Authentication;
@@ -12,6 +13,9 @@ public static partial class Extensions
     /// <summary>The AppHost's Redis resource, which holds the carts.</summary>
     public const string CartConnectionName = "cache";
 
+    /// <summary>The storefront's not-found page (<c>Components/Pages/NotFound.razor</c>).</summary>
+    public const string NotFoundPath = "/not-found";
+
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -24,6 +28,30 @@ public static partial class Extensions
         builder.AddGatewayClients();
 
         return builder;
+    }
+
+    /// <summary>
+    /// An empty error answer to a page request (GET or HEAD: a browser navigating) shows the not-found page, its status
+    /// kept. Any other method keeps its bare answer: re-executed with that method, the page answered a POST with an
+    /// antiforgery 400 and a PUT with a 405 naming the page's own methods, hiding the 405 and <c>Allow</c> routing gave
+    /// (a POST to <c>/health</c>, which takes GET and HEAD only).
+    /// </summary>
+    public static IApplicationBuilder UseNotFoundPageForNavigations(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        app.UseStatusCodePagesWithReExecute(NotFoundPath, createScopeForStatusCodePages: true);
+        // Switched off per request rather than skipped in a UseWhen branch: re-executed from a branch, the page came out empty.
+        return app.Use(static (context, next) =>
+        {
+            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)
+                && context.Features.Get<IStatusCodePagesFeature>() is { } statusCodePages)
+            {
+                statusCodePages.Enabled = false;
+            }
+
+            return next(context);
+        });
     }
 
     /// <summary>
