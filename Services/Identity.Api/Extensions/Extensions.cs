@@ -86,16 +86,23 @@ public static class Extensions
 
     /// <summary>
     /// The data-protection key ring (sign-in cookie, antiforgery tokens), shared by every replica in identitydb; each
-    /// key's secret is encrypted with the key-encryption secret (<see cref="KeyRingXmlEncryptor"/>), and keys stored in
-    /// plain text by an earlier version are encrypted at start-up (<see cref="KeyRingUpgrade"/>).
+    /// key's secret is encrypted with the key-encryption secret (<see cref="KeyRingXmlEncryptor"/>). At start-up every
+    /// stored key is checked to decrypt, and keys stored in plain text by an earlier version are encrypted
+    /// (<see cref="KeyRingUpgrade"/>); a key ring that does not decrypt is never handed to Data Protection
+    /// (<see cref="KeyRingRepository"/>).
     /// </summary>
     internal static IDataProtectionBuilder AddKeyRing(this IServiceCollection services)
     {
         services.AddSingleton<KeyRingXmlEncryptor>();
+        services.AddSingleton<KeyRingXmlDecryptor>();
         services.AddSingleton<KeyRingUpgrade>();
         // Through the options, so the encryptor reads the validated settings and is the one the upgrade uses.
         services.AddOptions<KeyManagementOptions>()
-            .Configure<KeyRingXmlEncryptor>((options, encryptor) => options.XmlEncryptor = encryptor);
+            .Configure<KeyRingXmlEncryptor>((options, encryptor) => options.XmlEncryptor = encryptor)
+            // After PersistKeysToDbContext has set EF Core's repository.
+            .PostConfigure<KeyRingXmlDecryptor>((options, decryptor) => options.XmlRepository = new KeyRingRepository(
+                options.XmlRepository ?? throw new InvalidOperationException("The key ring's EF Core repository is not configured."),
+                decryptor));
 
         return services.AddDataProtection()
             .SetApplicationName("Shop.Identity")

@@ -9,8 +9,8 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Identity.Api.Infrastructure;
 
 /// <summary>
-/// What the server needs before its first request, made or brought up to date on every start: its keys (and any
-/// data-protection key still stored in plain text, encrypted), the roles, one scope per API, and the client
+/// What the server needs before its first request, made or brought up to date on every start: its keys (and the
+/// data-protection keys, checked to decrypt before anything uses them, and encrypted if stored in plain text), the roles, one scope per API, and the client
 /// applications the AppHost registered. In Development only, a demo customer and an admin (see the README).
 /// </summary>
 public static partial class IdentitySeed
@@ -21,7 +21,7 @@ public static partial class IdentitySeed
         ArgumentNullException.ThrowIfNull(services);
 
         await services.GetRequiredService<SigningKeyStore>().EnsureKeysAsync(context, cancellationToken);
-        await services.GetRequiredService<KeyRingUpgrade>().EncryptPlainKeysAsync(context, cancellationToken);
+        await services.GetRequiredService<KeyRingUpgrade>().UpgradeAsync(context, cancellationToken);
         await EnsureRolesAsync(services.GetRequiredService<RoleManager<IdentityRole>>());
         await EnsureApiScopesAsync(services.GetRequiredService<IOpenIddictScopeManager>(), cancellationToken);
 

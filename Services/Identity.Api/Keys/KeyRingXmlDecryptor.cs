@@ -15,14 +15,13 @@ namespace Identity.Api.Keys;
 public sealed class KeyRingXmlDecryptor : IXmlDecryptor
 {
     /// <summary>
-    /// Data Protection logs this (as the error of the key element it could not read) and leaves the key out: cookies and
-    /// antiforgery tokens it protected are refused, and a new key is made if it was the current one.
+    /// The error of one encrypted master key that does not decrypt. Start-up checks every stored key first
+    /// (<see cref="ThrowIfUnreadable"/>), so Data Protection itself meets it only for a key stored afterwards with
+    /// another secret (by a replica started with it).
     /// </summary>
     internal const string CannotDecryptMessage =
         "A key of the data-protection key ring stored in identitydb (table DataProtectionKeys) cannot be decrypted: " +
-        KeyEncryptionKey.SecretMismatchGuidance + " Until then, sign-in cookies and antiforgery tokens protected with it " +
-        "are refused, so users sign in again. Only if the secret is lost for good, delete the rows that do not decrypt: " +
-        "they can never be read again.";
+        KeyEncryptionKey.SecretMismatchGuidance;
 
     private readonly KeyEncryptionKey _key;
 
@@ -58,5 +57,33 @@ public sealed class KeyRingXmlDecryptor : IXmlDecryptor
         }
 
         return XElement.Parse(Encoding.UTF8.GetString(plaintext));
+    }
+
+    /// <summary>
+    /// Fails when a master key stored in <paramref name="key"/> does not decrypt with the configured secret, with one
+    /// message saying so and how to recover. Data Protection would instead log an error for it on every attempt to
+    /// read the key ring, leave it out, and make a new key with the wrong secret, unreadable again once the right
+    /// secret is back.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A master key does not decrypt; the message holds no secret.</exception>
+    internal void ThrowIfUnreadable(XElement key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+
+        foreach (var encryptedElement in KeyRingXml.OurEncryptedSecrets(key))
+        {
+            try
+            {
+                Decrypt(encryptedElement);
+            }
+            catch (CryptographicException exception)
+            {
+                throw new InvalidOperationException(
+                    $"The data-protection key {KeyRingXml.KeyId(key)} stored in identitydb (table DataProtectionKeys) cannot be " +
+                    $"decrypted: {KeyEncryptionKey.SecretMismatchGuidance} Only if it is lost for good, delete the rows of the " +
+                    "DataProtectionKeys table: a new key is then made, and everyone signed in must sign in again.",
+                    exception);
+            }
+        }
     }
 }

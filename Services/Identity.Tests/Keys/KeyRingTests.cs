@@ -5,12 +5,16 @@ using Identity.Api.Configuration;
 using Identity.Api.Extensions;
 using Identity.Api.Infrastructure;
 using Identity.Api.Keys;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using IdentityExtensions = Identity.Api.Extensions.Extensions;
 
 namespace Identity.Tests.Keys;
 
@@ -66,7 +70,7 @@ public sealed class KeyRingTests(PostgresFixture postgres)
             await using var scope = upgraded.CreateAsyncScope();
             var context = scope.ServiceProvider.GetRequiredService<ApplicationDbContext>();
             await using var transaction = await context.Database.BeginTransactionAsync(ct);
-            await upgraded.GetRequiredService<KeyRingUpgrade>().EncryptPlainKeysAsync(context, ct);
+            await upgraded.GetRequiredService<KeyRingUpgrade>().UpgradeAsync(context, ct);
             await transaction.CommitAsync(ct);
         }
 
@@ -82,7 +86,7 @@ public sealed class KeyRingTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Another_secret_cannot_read_the_key_ring_and_the_log_says_why_without_any_secret()
+    public async Task Identity_started_with_another_secret_stops_saying_what_is_wrong_and_writes_no_key()
     {
         var ct = Timeout();
         var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
@@ -91,29 +95,78 @@ public sealed class KeyRingTests(PostgresFixture postgres)
         {
             protectedPayload = Protector(first).Protect(Payload);
         }
+        var stored = await StoredAsync(connectionString, ct);
 
         var log = new LogCollector();
-        await using var other = Identity(connectionString, OtherSecret, log);
-
-        Assert.ThrowsAny<CryptographicException>(() => Protector(other).Unprotect(protectedPayload));
-        // Data Protection logs the key element it could not read with our exception, once per attempt (it retries).
-        var errors = log.Entries.Where(e => e.Level >= LogLevel.Error).ToList();
-        Assert.NotEmpty(errors);
-        Assert.All(errors, error =>
+        await using (var app = IdentityApp(connectionString, OtherSecret, log))
         {
-            Assert.Contains("<key id=", error.Message, StringComparison.Ordinal);
-            Assert.IsType<CryptographicException>(error.Exception);
-            Assert.Contains("data-protection key ring stored in identitydb (table DataProtectionKeys) cannot be decrypted", error.Exception.Message, StringComparison.Ordinal);
-            Assert.Contains("does not match the one the keys were stored with", error.Exception.Message, StringComparison.Ordinal);
-        });
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync(ct));
+
+            Assert.Contains("The data-protection key", error.Message, StringComparison.Ordinal);
+            Assert.Contains("(table DataProtectionKeys) cannot be decrypted", error.Message, StringComparison.Ordinal);
+            Assert.Contains("does not match the one the keys were stored with", error.Message, StringComparison.Ordinal);
+            Assert.Contains("Start with the secret the keys were stored with", error.Message, StringComparison.Ordinal);
+            Assert.Contains("delete the rows of the DataProtectionKeys table", error.Message, StringComparison.Ordinal);
+        }
+
+        // Data Protection never read the key ring (no error per key, no new key), and nothing was rewritten.
+        Assert.DoesNotContain(log.Entries, e => e.Category.StartsWith("Microsoft.AspNetCore.DataProtection", StringComparison.Ordinal) && e.Level >= LogLevel.Warning);
+        Assert.Equal(stored, await StoredAsync(connectionString, ct));
         Assert.All(log.Entries, e =>
         {
             Assert.DoesNotContain(Secret, e.ToString(), StringComparison.Ordinal);
             Assert.DoesNotContain(OtherSecret, e.ToString(), StringComparison.Ordinal);
         });
+        await using var rightSecretAgain = Identity(connectionString, Secret);
+        Assert.Equal(Payload, Protector(rightSecretAgain).Unprotect(protectedPayload));
     }
 
-    /// <summary>Data Protection as identity configures it (<see cref="Extensions.AddKeyRing"/>).</summary>
+    [Fact]
+    public async Task Data_Protection_with_another_secret_gets_no_key_ring_and_stores_no_key_with_that_secret()
+    {
+        var ct = Timeout();
+        var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
+        string protectedPayload;
+        await using (var first = Identity(connectionString, Secret))
+        {
+            protectedPayload = Protector(first).Protect(Payload);
+        }
+        var stored = await StoredAsync(connectionString, ct);
+
+        await using (var other = Identity(connectionString, OtherSecret))
+        {
+            var error = Assert.ThrowsAny<Exception>(() => Protector(other).Protect(Payload));
+            Assert.Contains("cannot be decrypted", error.ToString(), StringComparison.Ordinal);
+            Assert.ThrowsAny<CryptographicException>(() => Protector(other).Unprotect(protectedPayload));
+        }
+
+        Assert.Equal(stored, await StoredAsync(connectionString, ct));
+        await using var rightSecretAgain = Identity(connectionString, Secret);
+        Assert.Equal(Payload, Protector(rightSecretAgain).Unprotect(protectedPayload));
+    }
+
+    /// <summary>The identity service as Program.cs builds it, on <paramref name="connectionString"/>, not started.</summary>
+    private static WebApplication IdentityApp(string connectionString, string secret, ILoggerProvider log)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(IdentityExtensions).Assembly.GetName().Name,
+            EnvironmentName = Environments.Production,
+        });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"ConnectionStrings:{IdentityExtensions.DatabaseConnectionName}"] = connectionString,
+            ["Identity:Url"] = "http://localhost:5170",
+            ["Identity:KeyEncryptionSecret"] = secret,
+            ["urls"] = "http://127.0.0.1:0",
+        });
+        builder.Logging.ClearProviders().AddProvider(log);
+        builder.AddServiceDefaults();
+        builder.AddApplicationServices();
+        return builder.Build();
+    }
+
+    /// <summary>Data Protection as identity configures it (<see cref="IdentityExtensions.AddKeyRing"/>).</summary>
     private static ServiceProvider Identity(string connectionString, string secret, ILoggerProvider? log = null)
     {
         var services = Services(connectionString, log);
