@@ -86,10 +86,10 @@ public static class Extensions
 
     /// <summary>
     /// The data-protection key ring (sign-in cookie, antiforgery tokens), shared by every replica in identitydb; each
-    /// key's secret is encrypted with the key-encryption secret (<see cref="KeyRingXmlEncryptor"/>). At start-up every
-    /// stored key is checked to decrypt, and keys stored in plain text by an earlier version are encrypted
-    /// (<see cref="KeyRingUpgrade"/>); a key ring that does not decrypt is never handed to Data Protection
-    /// (<see cref="KeyRingRepository"/>).
+    /// key's secret is encrypted with the key-encryption secret and bound to the key's id (<see cref="KeyRingXmlEncryptor"/>,
+    /// <see cref="KeyRingRepository"/>). At start-up every stored key is checked to decrypt, and keys stored in plain
+    /// text or unbound by an earlier version are upgraded (<see cref="KeyRingUpgrade"/>); a key ring that does not
+    /// decrypt is never handed to Data Protection.
     /// </summary>
     internal static IDataProtectionBuilder AddKeyRing(this IServiceCollection services)
     {
@@ -100,8 +100,9 @@ public static class Extensions
         services.AddOptions<KeyManagementOptions>()
             .Configure<KeyRingXmlEncryptor>((options, encryptor) => options.XmlEncryptor = encryptor)
             // After PersistKeysToDbContext has set EF Core's repository.
-            .PostConfigure<KeyRingXmlDecryptor>((options, decryptor) => options.XmlRepository = new KeyRingRepository(
+            .PostConfigure<KeyRingXmlEncryptor, KeyRingXmlDecryptor>((options, encryptor, decryptor) => options.XmlRepository = new KeyRingRepository(
                 options.XmlRepository ?? throw new InvalidOperationException("The key ring's EF Core repository is not configured."),
+                encryptor,
                 decryptor));
 
         return services.AddDataProtection()

@@ -7,10 +7,11 @@ namespace Identity.Api.Keys;
 /// <summary>
 /// Brings the stored data-protection keys up to date at start-up, before anything uses Data Protection. A key that does
 /// not decrypt with the configured secret stops the start (<see cref="KeyRingXmlDecryptor.ThrowIfUnreadable"/>), before
-/// anything is written. Keys stored in plain text before the key ring was encrypted are encrypted in place. Letting them
-/// expire would not be enough: Data Protection keeps protecting with its current key until shortly before the key
+/// anything is written. Keys stored in plain text before the key ring was encrypted are encrypted in place, and master
+/// keys encrypted before they were bound to their key's id are bound (<see cref="KeyRingXmlEncryptor.Bind"/>). Letting
+/// them expire would not be enough: Data Protection keeps protecting with its current key until shortly before the key
 /// expires (90 days after it was made), and an expired key still unprotects, so its row would go on forging cookies for
-/// anyone with a copy of identitydb. Encrypted in place, a key keeps its id and its master key: no session is lost.
+/// anyone with a copy of identitydb. Upgraded in place, a key keeps its id and its master key: no session is lost.
 /// </summary>
 public sealed partial class KeyRingUpgrade(KeyRingXmlEncryptor encryptor, KeyRingXmlDecryptor decryptor, ILogger<KeyRingUpgrade> logger)
 {
@@ -41,10 +42,17 @@ public sealed partial class KeyRingUpgrade(KeyRingXmlEncryptor encryptor, KeyRin
                     encrypted.EncryptedElement));
             }
 
-            if (secrets.Count > 0)
+            if (encryptor.Bind(element))
             {
                 row.Xml = element.ToString(SaveOptions.DisableFormatting);
-                LogKeyEncrypted(logger, row.FriendlyName);
+                if (secrets.Count > 0)
+                {
+                    LogKeyEncrypted(logger, row.FriendlyName);
+                }
+                else
+                {
+                    LogKeyBound(logger, row.FriendlyName);
+                }
             }
         }
 
@@ -53,4 +61,7 @@ public sealed partial class KeyRingUpgrade(KeyRingXmlEncryptor encryptor, KeyRin
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Encrypted the data-protection key {Name}, stored in plain text before the key ring was encrypted")]
     private static partial void LogKeyEncrypted(ILogger logger, string? name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Bound the master key of the data-protection key {Name} to its key id, stored unbound before")]
+    private static partial void LogKeyBound(ILogger logger, string? name);
 }

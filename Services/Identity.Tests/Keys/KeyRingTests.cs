@@ -67,17 +67,92 @@ public sealed class KeyRingTests(PostgresFixture postgres)
         await using (var upgraded = Identity(connectionString, Secret))
         {
             Assert.Equal(Payload, Protector(upgraded).Unprotect(protectedPayload));
-            await using var scope = upgraded.CreateAsyncScope();
-            var context = scope.ServiceProvider.GetRequiredService<ApplicationDbContext>();
-            await using var transaction = await context.Database.BeginTransactionAsync(ct);
-            await upgraded.GetRequiredService<KeyRingUpgrade>().UpgradeAsync(context, ct);
-            await transaction.CommitAsync(ct);
+            await UpgradeAsync(upgraded, ct);
         }
 
         var encrypted = Assert.Single(await StoredAsync(connectionString, ct));
         Assert.DoesNotContain(masterKey, encrypted, StringComparison.Ordinal);
         Assert.Empty(XElement.Parse(encrypted).Descendants("masterKey"));
         Assert.Equal((string?)XElement.Parse(plain).Attribute("id"), (string?)XElement.Parse(encrypted).Attribute("id"));
+        await using var restarted = Identity(connectionString, Secret);
+        Assert.Equal(Payload, Protector(restarted).Unprotect(protectedPayload));
+        // Still the current key: protecting made no new one.
+        Assert.Equal(Payload, Protector(restarted).Unprotect(Protector(restarted).Protect(Payload)));
+        Assert.Single(await StoredAsync(connectionString, ct));
+    }
+
+    [Fact]
+    public async Task A_new_key_s_master_key_is_stored_bound_to_the_key_s_id_and_another_process_unprotects_with_it()
+    {
+        var ct = Timeout();
+        var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
+        await using var first = Identity(connectionString, Secret);
+        await using var second = Identity(connectionString, Secret);
+
+        var protectedPayload = Protector(first).Protect(Payload);
+
+        var row = XElement.Parse(Assert.Single(await StoredAsync(connectionString, ct)));
+        Assert.Equal("2", (string?)row.Descendants("encryptedKey").Single().Attribute("version"));
+        Assert.Null(row.Descendants("encryptedKey").Single().Attribute("keyId"));
+        Assert.Equal(Payload, Protector(second).Unprotect(protectedPayload));
+    }
+
+    [Fact]
+    public async Task A_master_key_moved_into_another_key_s_row_is_refused()
+    {
+        var ct = Timeout();
+        var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
+        string firstId, secondId;
+        await using (var identity = Identity(connectionString, Secret))
+        {
+            Protector(identity).Protect(Payload);
+            var keys = identity.GetRequiredService<IKeyManager>();
+            var now = DateTimeOffset.UtcNow;
+            keys.CreateNewKey(now.AddDays(1), now.AddDays(90));
+            var ids = keys.GetAllKeys().OrderBy(k => k.CreationDate).Select(k => k.KeyId.ToString()).ToList();
+            (firstId, secondId) = (ids[0], ids[1]);
+        }
+
+        // Someone with write access to identitydb, but not the secret, gives the second key the first key's master key.
+        await using (var context = PostgresFixture.CreateContext(connectionString))
+        {
+            var rows = await context.DataProtectionKeys.ToListAsync(ct);
+            var first = rows.Select(r => XElement.Parse(r.Xml!)).Single(k => (string?)k.Attribute("id") == firstId);
+            var secondRow = rows.Single(r => (string?)XElement.Parse(r.Xml!).Attribute("id") == secondId);
+            var second = XElement.Parse(secondRow.Xml!);
+            second.Descendants("encryptedKey").Single().ReplaceWith(first.Descendants("encryptedKey").Single());
+            secondRow.Xml = second.ToString(SaveOptions.DisableFormatting);
+            await context.SaveChangesAsync(ct);
+        }
+
+        await using var restarted = Identity(connectionString, Secret);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => UpgradeAsync(restarted, ct));
+        Assert.Contains($"The data-protection key {secondId} stored in identitydb", error.Message, StringComparison.Ordinal);
+        Assert.ThrowsAny<Exception>(() => Protector(restarted).Protect(Payload));
+    }
+
+    [Fact]
+    public async Task A_master_key_stored_unbound_before_is_bound_in_place_at_start_and_still_unprotects()
+    {
+        var ct = Timeout();
+        var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
+        string protectedPayload;
+        await using (var before = BeforeBinding(connectionString, Secret))
+        {
+            protectedPayload = Protector(before).Protect(Payload);
+        }
+        var unbound = XElement.Parse(Assert.Single(await StoredAsync(connectionString, ct)));
+        Assert.Equal("1", (string?)unbound.Descendants("encryptedKey").Single().Attribute("version"));
+
+        await using (var upgraded = Identity(connectionString, Secret))
+        {
+            await UpgradeAsync(upgraded, ct);
+        }
+
+        var bound = XElement.Parse(Assert.Single(await StoredAsync(connectionString, ct)));
+        Assert.Equal("2", (string?)bound.Descendants("encryptedKey").Single().Attribute("version"));
+        Assert.NotEqual(unbound.Descendants("encryptedKey").Single().Element("value")!.Value, bound.Descendants("encryptedKey").Single().Element("value")!.Value);
+        Assert.Equal((string?)unbound.Attribute("id"), (string?)bound.Attribute("id"));
         await using var restarted = Identity(connectionString, Secret);
         Assert.Equal(Payload, Protector(restarted).Unprotect(protectedPayload));
         // Still the current key: protecting made no new one.
@@ -173,6 +248,28 @@ public sealed class KeyRingTests(PostgresFixture postgres)
         services.AddSingleton(Options.Create(new IdentityServerSettings { KeyEncryptionSecret = secret }));
         services.AddKeyRing();
         return services.BuildServiceProvider();
+    }
+
+    /// <summary>Data Protection as identity configured it before master keys were bound to their key's id.</summary>
+    private static ServiceProvider BeforeBinding(string connectionString, string secret)
+    {
+        var services = Services(connectionString, log: null);
+        services.AddSingleton(Options.Create(new IdentityServerSettings { KeyEncryptionSecret = secret }));
+        services.AddSingleton<KeyRingXmlEncryptor>();
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<KeyRingXmlEncryptor>((options, encryptor) => options.XmlEncryptor = encryptor);
+        services.AddDataProtection().SetApplicationName("Shop.Identity").PersistKeysToDbContext<ApplicationDbContext>();
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>What start-up does to the key ring, inside the seeding transaction.</summary>
+    private static async Task UpgradeAsync(ServiceProvider identity, CancellationToken cancellationToken)
+    {
+        await using var scope = identity.CreateAsyncScope();
+        var context = scope.ServiceProvider.GetRequiredService<ApplicationDbContext>();
+        await using var transaction = await context.Database.BeginTransactionAsync(cancellationToken);
+        await identity.GetRequiredService<KeyRingUpgrade>().UpgradeAsync(context, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>Data Protection as identity configured it before the key ring was encrypted.</summary>

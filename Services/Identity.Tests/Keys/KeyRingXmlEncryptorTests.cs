@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Xml.Linq;
 using Identity.Api.Configuration;
 using Identity.Api.Keys;
+using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +13,10 @@ public sealed class KeyRingXmlEncryptorTests
     private const string Secret = "s3cretGeneratedByTheAppHost24";
     private const string OtherSecret = "anotherSecretOfTwentyFourChars";
     private const string MasterKey = "K4e9mMasterKeyValueInBase64+Ab3dHq7Zz9Q==";
+    private const string KeyId = "0f8e7a52-3c1d-4b6e-9a2f-5d4c3b2a1e0f";
+    private const string OtherKeyId = "7b2c9d14-8e3f-4a5b-b6c7-d8e9f0a1b2c3";
+
+    private static readonly XNamespace DataProtectionNamespace = "http://schemas.asp.net/2015/03/dataProtection";
 
     // What Data Protection hands an encryptor: the element marked requiresEncryption inside a key's descriptor.
     private static readonly XElement MasterKeyElement = XElement.Parse(
@@ -63,6 +68,33 @@ public sealed class KeyRingXmlEncryptorTests
         Assert.ThrowsAny<CryptographicException>(() => Decryptor(Secret).Decrypt(encrypted));
     }
 
+    [Fact]
+    public void A_bound_master_key_decrypts_only_when_read_with_its_own_key_id()
+    {
+        var key = Key(KeyId, Encryptor(Secret).Encrypt(new XElement(MasterKeyElement)));
+
+        Assert.True(Encryptor(Secret).Bind(key));
+
+        var encrypted = key.Descendants("encryptedKey").Single();
+        Assert.Equal("2", (string?)encrypted.Attribute("version"));
+        Assert.True(XNode.DeepEquals(MasterKeyElement, Decryptor(Secret).Decrypt(ReadWith(encrypted, KeyId))));
+        Assert.ThrowsAny<CryptographicException>(() => Decryptor(Secret).Decrypt(ReadWith(encrypted, OtherKeyId)));
+        Assert.ThrowsAny<CryptographicException>(() => Decryptor(Secret).Decrypt(new XElement(encrypted)));
+        Assert.False(Encryptor(Secret).Bind(key));
+    }
+
+    [Fact]
+    public void A_bound_master_key_moved_into_another_key_is_refused_by_the_start_up_check()
+    {
+        var key = Key(KeyId, Encryptor(Secret).Encrypt(new XElement(MasterKeyElement)));
+        Encryptor(Secret).Bind(key);
+        var moved = Key(OtherKeyId, new EncryptedXmlInfo(new XElement(key.Descendants("encryptedKey").Single()), typeof(KeyRingXmlDecryptor)));
+
+        Decryptor(Secret).ThrowIfUnreadable(key);
+        var error = Assert.Throws<InvalidOperationException>(() => Decryptor(Secret).ThrowIfUnreadable(moved));
+        Assert.Contains(OtherKeyId, error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""<encryptedKey version="1"><value>not base64!</value></encryptedKey>""")]
     [InlineData("""<encryptedKey version="1" />""")]
@@ -71,6 +103,25 @@ public sealed class KeyRingXmlEncryptorTests
     public void A_malformed_element_fails_as_a_cryptographic_error(string element)
     {
         Assert.ThrowsAny<CryptographicException>(() => Decryptor(Secret).Decrypt(XElement.Parse(element)));
+    }
+
+    /// <summary>A data-protection key as Data Protection stores it, holding <paramref name="encrypted"/> as its master key.</summary>
+    private static XElement Key(string id, EncryptedXmlInfo encrypted) =>
+        new("key", new XAttribute("id", id), new XAttribute("version", "1"),
+            new XElement("descriptor",
+                new XElement("descriptor",
+                    new XElement("encryption", new XAttribute("algorithm", "AES_256_CBC")),
+                    new XElement("validation", new XAttribute("algorithm", "HMACSHA256")),
+                    new XElement(DataProtectionNamespace + "encryptedSecret",
+                        new XAttribute("decryptorType", encrypted.DecryptorType.AssemblyQualifiedName!),
+                        encrypted.EncryptedElement))));
+
+    /// <summary>The element as Data Protection hands it to the decryptor, read by the repository from key <paramref name="keyId"/>.</summary>
+    private static XElement ReadWith(XElement encrypted, string keyId)
+    {
+        var read = new XElement(encrypted);
+        read.SetAttributeValue("keyId", keyId);
+        return read;
     }
 
     private static KeyRingXmlEncryptor Encryptor(string secret) =>
