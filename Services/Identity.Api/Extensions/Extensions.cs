@@ -51,7 +51,8 @@ public static class Extensions
 
     /// <summary>
     /// ASP.NET Core Identity: password rules, unique e-mail addresses, lockout after repeated failures
-    /// (<c>Identity:Lockout:MaxFailedAccessAttempts</c>, <c>Identity:Lockout:DefaultLockoutTimeSpan</c>), and the sign-in
+    /// (<c>Identity:Lockout:MaxFailedAccessAttempts</c>, <c>Identity:Lockout:DefaultLockoutTimeSpan</c>), for addresses
+    /// without an account too (<see cref="AddUnknownAddressLockout"/>), and the sign-in
     /// cookie. The data-protection key ring lives in identitydb, encrypted, so cookies survive restarts and work across
     /// replicas.
     /// </summary>
@@ -68,7 +69,8 @@ public static class Extensions
                 lockout.Bind(options.Lockout);
             })
             .AddEntityFrameworkStores<ApplicationDbContext>()
-            .AddDefaultTokenProviders();
+            .AddDefaultTokenProviders()
+            .AddUnknownAddressLockout();
 
         builder.Services.ConfigureApplicationCookie(options =>
         {
@@ -82,6 +84,16 @@ public static class Extensions
         });
 
         builder.Services.AddKeyRing();
+    }
+
+    /// <summary>
+    /// Sign-in answers an address without an account as it answers an account: same lockout after as many failures,
+    /// same time spent on the password (<see cref="ShopSignInManager"/>, <see cref="UnknownAddressLockout"/>).
+    /// </summary>
+    internal static IdentityBuilder AddUnknownAddressLockout(this IdentityBuilder identity)
+    {
+        identity.Services.AddScoped<UnknownAddressLockout>();
+        return identity.AddSignInManager<ShopSignInManager>();
     }
 
     /// <summary>

@@ -13,6 +13,8 @@ public sealed class ApplicationDbContext(DbContextOptions<ApplicationDbContext> 
 
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
 
+    public DbSet<UnknownAddressFailure> UnknownAddressFailures => Set<UnknownAddressFailure>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -30,5 +32,11 @@ public sealed class ApplicationDbContext(DbContextOptions<ApplicationDbContext> 
         key.Property(k => k.Id).HasMaxLength(64);
         key.Property(k => k.Use).HasConversion<string>().HasMaxLength(16);
         key.HasIndex(k => new { k.Use, k.CreatedAt });
+
+        var failure = builder.Entity<UnknownAddressFailure>();
+        failure.HasKey(f => f.AddressHash);
+        failure.Property(f => f.AddressHash).HasMaxLength(UnknownAddressFailure.AddressHashLength);
+        // Forgotten rows are deleted by age.
+        failure.HasIndex(f => f.LastFailureAt);
     }
 }

@@ -6,9 +6,10 @@ namespace Identity.Api.Keys;
 
 /// <summary>
 /// The one place that turns the key-encryption secret (<see cref="IdentityServerSettings.KeyEncryptionSecret"/>) into
-/// keys: an AES-256-GCM key derived by HKDF-SHA256, one per kind of stored key. Each kind has its own HKDF label, so
-/// its key is independent of the others' and a value encrypted for one kind never decrypts as another. A sealed value
-/// is the nonce, the ciphertext and the tag, one after the other.
+/// keys: a 256-bit key derived by HKDF-SHA256, one per kind of stored value, used for AES-256-GCM (<see cref="Seal"/>)
+/// or HMAC-SHA256 (<see cref="Hash"/>). Each kind has its own HKDF label, so its key is independent of the others' and
+/// a value encrypted for one kind never decrypts as another. A sealed value is the nonce, the ciphertext and the tag,
+/// one after the other.
 /// </summary>
 internal sealed class KeyEncryptionKey
 {
@@ -46,6 +47,15 @@ internal sealed class KeyEncryptionKey
     /// <summary>For the data-protection key ring (<see cref="KeyRingXmlEncryptor"/>). The label is part of the stored format.</summary>
     public static KeyEncryptionKey ForKeyRing(IdentityServerSettings settings) =>
         new(settings, "Shop.Identity data-protection key ring v1"u8);
+
+    /// <summary>
+    /// For the addresses without an account whose failed sign-ins are counted (<see cref="Services.UnknownAddressLockout"/>):
+    /// only their HMAC is stored. The label is part of the stored format.
+    /// </summary>
+    public static KeyEncryptionKey ForUnknownAddresses(IdentityServerSettings settings) =>
+        new(settings, "Shop.Identity unknown sign-in addresses v1"u8);
+
+    public byte[] Hash(ReadOnlySpan<byte> data) => HMACSHA256.HashData(_key, data);
 
     public byte[] Seal(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {

@@ -132,6 +132,28 @@ namespace Identity.Api.Migrations
                     b.ToTable("SigningKeys");
                 });
 
+            modelBuilder.Entity("Identity.Api.Model.UnknownAddressFailure", b =>
+                {
+                    b.Property<string>("AddressHash")
+                        .HasMaxLength(43)
+                        .HasColumnType("character varying(43)");
+
+                    b.Property<int>("FailedCount")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("LastFailureAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("LockoutEnd")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("AddressHash");
+
+                    b.HasIndex("LastFailureAt");
+
+                    b.ToTable("UnknownAddressFailures");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")

@@ -12,7 +12,7 @@ namespace Identity.Api.Infrastructure.CompiledModel
     public partial class ApplicationDbContextModel
     {
         private ApplicationDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("1fd30f0e-be5c-412a-b458-d6c3d904aa12"), entityTypeCount: 13)
+            : base(skipDetectChanges: false, modelId: new Guid("8a76f3d9-668f-4339-9831-ba398021e2bc"), entityTypeCount: 14)
         {
         }
 
@@ -20,6 +20,7 @@ namespace Identity.Api.Infrastructure.CompiledModel
         {
             var applicationUser = ApplicationUserEntityType.Create(this);
             var signingKey = SigningKeyEntityType.Create(this);
+            var unknownAddressFailure = UnknownAddressFailureEntityType.Create(this);
             var dataProtectionKey = DataProtectionKeyEntityType.Create(this);
             var identityRole = IdentityRoleEntityType.Create(this);
             var identityRoleClaim = IdentityRoleClaimEntityType.Create(this);
@@ -44,6 +45,7 @@ namespace Identity.Api.Infrastructure.CompiledModel
 
             ApplicationUserEntityType.CreateAnnotations(applicationUser);
             SigningKeyEntityType.CreateAnnotations(signingKey);
+            UnknownAddressFailureEntityType.CreateAnnotations(unknownAddressFailure);
             DataProtectionKeyEntityType.CreateAnnotations(dataProtectionKey);
             IdentityRoleEntityType.CreateAnnotations(identityRole);
             IdentityRoleClaimEntityType.CreateAnnotations(identityRoleClaim);

@@ -1,12 +1,11 @@
 using System.ComponentModel.DataAnnotations;
-using Identity.Api.Model;
-using Microsoft.AspNetCore.Identity;
+using Identity.Api.Services;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Identity.Api.Pages.Account;
 
-public sealed class LoginModel(SignInManager<ApplicationUser> signIn, UserManager<ApplicationUser> users, TimeProvider timeProvider) : PageModel
+public sealed class LoginModel(ShopSignInManager signIn, TimeProvider timeProvider) : PageModel
 {
     [BindProperty]
     public LoginInput Input { get; set; } = new();
@@ -41,10 +40,10 @@ public sealed class LoginModel(SignInManager<ApplicationUser> signIn, UserManage
         return Page();
     }
 
+    /// <summary>The same for an address with an account and one without: which addresses have one must not show.</summary>
     private async Task<string> DescribeLockoutAsync(string email)
     {
-        var user = await users.FindByEmailAsync(email);
-        var end = user is null ? null : await users.GetLockoutEndDateAsync(user);
+        var end = await signIn.GetLockoutEndAsync(email);
         var minutes = end is { } lockoutEnd ? Math.Max(1, (int)Math.Ceiling((lockoutEnd - timeProvider.GetUtcNow()).TotalMinutes)) : 1;
         return $"This account is locked after too many failed sign-ins. Try again in {minutes} minute{(minutes == 1 ? "" : "s")}.";
     }

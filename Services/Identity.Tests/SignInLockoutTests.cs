@@ -1,0 +1,193 @@
+using Identity.Api.Configuration;
+using Identity.Api.Extensions;
+using Identity.Api.Infrastructure;
+using Identity.Api.Model;
+using Identity.Api.Pages.Account;
+using Identity.Api.Services;
+using Identity.Tests.Keys;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Identity.Tests;
+
+/// <summary>
+/// Sign-in on a real PostgreSQL, each attempt with a request scope of its own, as the sign-in page runs it: an address
+/// without an account must not be told apart from an account by its answers. Each service provider is a replica.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class SignInLockoutTests(PostgresFixture postgres)
+{
+    private const int MaxFailedAttempts = 3;
+    private const string Account = "ada@example.com";
+    private const string Password = "Correct#Horse7";
+    private const string NoAccount = "nobody@example.com";
+    private static readonly TimeSpan LockoutTime = TimeSpan.FromMinutes(7);
+
+    [Fact]
+    public async Task An_address_without_an_account_gets_the_answers_of_an_account_and_a_wrong_password_up_to_the_same_lockout()
+    {
+        var ct = Timeout();
+        await using var identity = Identity(await postgres.CreateDatabaseAsync(migration: null, ct));
+        await CreateAccountAsync(identity);
+
+        for (var attempt = 1; attempt <= MaxFailedAttempts + 1; attempt++)
+        {
+            var forAccount = await SignInPageAsync(identity, Account, "wrong password");
+            var forNoAccount = await SignInPageAsync(identity, NoAccount, "wrong password");
+
+            Assert.Equal(forAccount, forNoAccount);
+            Assert.Equal(
+                attempt < MaxFailedAttempts
+                    ? "The e-mail address or the password is wrong."
+                    : "This account is locked after too many failed sign-ins. Try again in 7 minutes.",
+                forNoAccount);
+        }
+    }
+
+    [Fact]
+    public async Task Failures_of_an_address_without_an_account_count_at_every_replica_and_lock_it_out_at_every_one()
+    {
+        var ct = Timeout();
+        var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
+        await using var first = Identity(connectionString);
+        await using var second = Identity(connectionString);
+
+        Assert.Equal(SignInResult.Failed, await SignInAsync(first, NoAccount, "wrong"));
+        Assert.Equal(SignInResult.Failed, await SignInAsync(second, "Nobody@Example.com", "wrong"));
+        Assert.Equal(SignInResult.LockedOut, await SignInAsync(first, NoAccount, "wrong"));
+
+        Assert.Equal(SignInResult.LockedOut, await SignInAsync(second, NoAccount, "any other"));
+        await using var scope = second.CreateAsyncScope();
+        var end = await scope.ServiceProvider.GetRequiredService<ShopSignInManager>().GetLockoutEndAsync(NoAccount);
+        Assert.InRange(end!.Value - DateTimeOffset.UtcNow, LockoutTime - TimeSpan.FromMinutes(1), LockoutTime);
+    }
+
+    [Fact]
+    public async Task The_password_sent_for_an_address_without_an_account_is_checked_as_an_account_s_is()
+    {
+        var ct = Timeout();
+        var hasher = new CountingHasher();
+        await using var identity = Identity(await postgres.CreateDatabaseAsync(migration: null, ct), hasher: hasher);
+        await CreateAccountAsync(identity);
+
+        hasher.Verified = 0;
+        await SignInAsync(identity, Account, "wrong password");
+        var forAccount = hasher.Verified;
+        hasher.Verified = 0;
+        await SignInAsync(identity, NoAccount, "wrong password");
+
+        Assert.Equal(1, forAccount);
+        Assert.Equal(forAccount, hasher.Verified);
+    }
+
+    [Fact]
+    public async Task An_address_without_an_account_is_locked_for_the_lockout_time_stored_as_a_keyed_hash_and_forgotten_a_day_after()
+    {
+        var ct = Timeout();
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
+        var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
+        await using var identity = Identity(connectionString, clock);
+
+        for (var attempt = 1; attempt < MaxFailedAttempts; attempt++)
+        {
+            Assert.Equal(SignInResult.Failed, await SignInAsync(identity, NoAccount, "wrong"));
+        }
+        Assert.Equal(SignInResult.LockedOut, await SignInAsync(identity, NoAccount, "wrong"));
+        clock.Now += LockoutTime - TimeSpan.FromSeconds(1);
+        Assert.Equal(SignInResult.LockedOut, await SignInAsync(identity, NoAccount, "wrong"));
+        clock.Now += TimeSpan.FromSeconds(2);
+        // As for an account: the lockout starts counting again from zero.
+        Assert.Equal(SignInResult.Failed, await SignInAsync(identity, NoAccount, "wrong"));
+
+        var stored = await StoredAsync(connectionString, ct);
+        var row = Assert.Single(stored);
+        Assert.DoesNotContain("nobody", row.AddressHash, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(UnknownAddressFailure.AddressHashLength, row.AddressHash.Length);
+
+        clock.Now += UnknownAddressLockout.Memory + TimeSpan.FromSeconds(1);
+        Assert.Equal(SignInResult.Failed, await SignInAsync(identity, "somebody.else@example.com", "wrong"));
+        Assert.DoesNotContain(await StoredAsync(connectionString, ct), r => r.AddressHash == row.AddressHash);
+    }
+
+    /// <summary>Identity as the service configures it (<see cref="Extensions.AddUnknownAddressLockout"/>), with a lockout of its own.</summary>
+    private static ServiceProvider Identity(string connectionString, TimeProvider? clock = null, IPasswordHasher<ApplicationUser>? hasher = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(clock ?? TimeProvider.System);
+        services.AddSingleton(Options.Create(new IdentityServerSettings { KeyEncryptionSecret = "aGeneratedSecret4SignInTests" }));
+        services.AddDbContext<ApplicationDbContext>(options => options.UseNpgsql(connectionString));
+        services.AddIdentity<ApplicationUser, IdentityRole>(options =>
+            {
+                options.Lockout.MaxFailedAccessAttempts = MaxFailedAttempts;
+                options.Lockout.DefaultLockoutTimeSpan = LockoutTime;
+            })
+            .AddEntityFrameworkStores<ApplicationDbContext>()
+            .AddUnknownAddressLockout();
+        if (hasher is not null)
+        {
+            services.AddSingleton(hasher);
+        }
+
+        return services.BuildServiceProvider();
+    }
+
+    private static async Task CreateAccountAsync(IServiceProvider identity)
+    {
+        await using var scope = identity.CreateAsyncScope();
+        var user = new ApplicationUser { UserName = Account, Email = Account, Name = "Ada" };
+        Assert.True((await scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>().CreateAsync(user, Password)).Succeeded);
+    }
+
+    /// <summary>What the sign-in page shows after a post of <paramref name="email"/> and <paramref name="password"/>.</summary>
+    private static async Task<string> SignInPageAsync(IServiceProvider identity, string email, string password)
+    {
+        await using var scope = identity.CreateAsyncScope();
+        var page = new LoginModel(scope.ServiceProvider.GetRequiredService<ShopSignInManager>(), TimeProvider.System)
+        {
+            Input = new LoginModel.LoginInput { Email = email, Password = password },
+        };
+        await page.OnPostAsync();
+        return Assert.Single(page.Errors);
+    }
+
+    private static async Task<SignInResult> SignInAsync(IServiceProvider identity, string email, string password)
+    {
+        await using var scope = identity.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<SignInManager<ApplicationUser>>()
+            .PasswordSignInAsync(email, password, isPersistent: false, lockoutOnFailure: true);
+    }
+
+    private static async Task<List<UnknownAddressFailure>> StoredAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var context = PostgresFixture.CreateContext(connectionString);
+        return await context.UnknownAddressFailures.AsNoTracking().ToListAsync(cancellationToken);
+    }
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token;
+
+    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    /// <summary>Identity's hasher, counting the passwords it checks.</summary>
+    private sealed class CountingHasher : IPasswordHasher<ApplicationUser>
+    {
+        private readonly PasswordHasher<ApplicationUser> _hasher = new();
+
+        public int Verified { get; set; }
+
+        public string HashPassword(ApplicationUser user, string password) => _hasher.HashPassword(user, password);
+
+        public PasswordVerificationResult VerifyHashedPassword(ApplicationUser user, string hashedPassword, string providedPassword)
+        {
+            Verified++;
+            return _hasher.VerifyHashedPassword(user, hashedPassword, providedPassword);
+        }
+    }
+}
