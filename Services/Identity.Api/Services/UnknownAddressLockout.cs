@@ -52,13 +52,13 @@ public sealed class UnknownAddressLockout(
         var forgetBefore = now - Memory;
         var lockout = identityOptions.Value.Lockout;
 
-        await db.Database.ExecuteSqlAsync($"""
-            DELETE FROM "UnknownAddressFailures"
-            WHERE "LastFailureAt" < {forgetBefore} AND ("LockoutEnd" IS NULL OR "LockoutEnd" < {now})
-            """, cancellationToken);
-
-        // One statement: failures at several replicas at the same moment all count.
+        // One statement, so failures at several replicas at the same moment all count, and one round trip, like the one
+        // that counts an account's failure. It also deletes the forgotten rows of other addresses; this address's own
+        // row, forgotten or not, is left to the insert, which starts counting again if it was.
         var failures = (await db.Database.SqlQuery<int>($"""
+            WITH forgotten AS (
+                DELETE FROM "UnknownAddressFailures"
+                WHERE "LastFailureAt" < {forgetBefore} AND ("LockoutEnd" IS NULL OR "LockoutEnd" < {now}) AND "AddressHash" <> {hash})
             INSERT INTO "UnknownAddressFailures" AS f ("AddressHash", "FailedCount", "LastFailureAt") VALUES ({hash}, 1, {now})
             ON CONFLICT ("AddressHash") DO UPDATE SET
                 "FailedCount" = CASE WHEN f."LastFailureAt" < {forgetBefore} THEN 1 ELSE f."FailedCount" + 1 END,
