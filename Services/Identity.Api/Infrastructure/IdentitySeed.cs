@@ -10,8 +10,9 @@ namespace Identity.Api.Infrastructure;
 
 /// <summary>
 /// What the server needs before its first request, made or brought up to date on every start: its keys (and the
-/// data-protection keys, checked to decrypt before anything uses them, and encrypted if stored in plain text), the roles, one scope per API, and the client
-/// applications the AppHost registered. In Development only, a demo customer and an admin (see the README).
+/// data-protection keys, checked to decrypt before anything uses them, then encrypted and bound if an earlier version
+/// stored them otherwise), the roles, one scope per API, and the client applications the AppHost registered. In
+/// Development only, a demo customer and an admin (see the README).
 /// </summary>
 public static partial class IdentitySeed
 {

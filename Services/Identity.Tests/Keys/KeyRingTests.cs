@@ -161,7 +161,7 @@ public sealed class KeyRingTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Identity_started_with_another_secret_stops_saying_what_is_wrong_and_writes_no_key()
+    public async Task Identity_started_with_another_secret_stops_saying_what_is_wrong_writes_no_key_and_starts_again_with_the_right_one()
     {
         var ct = Timeout();
         var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
@@ -192,6 +192,13 @@ public sealed class KeyRingTests(PostgresFixture postgres)
             Assert.DoesNotContain(Secret, e.ToString(), StringComparison.Ordinal);
             Assert.DoesNotContain(OtherSecret, e.ToString(), StringComparison.Ordinal);
         });
+        await using (var app = IdentityApp(connectionString, Secret, new LogCollector()))
+        {
+            await app.StartAsync(ct);
+            await app.StopAsync(ct);
+        }
+
+        Assert.Equal(stored, await StoredAsync(connectionString, ct));
         await using var rightSecretAgain = Identity(connectionString, Secret);
         Assert.Equal(Payload, Protector(rightSecretAgain).Unprotect(protectedPayload));
     }
