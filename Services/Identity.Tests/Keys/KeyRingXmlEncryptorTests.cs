@@ -98,6 +98,7 @@ public sealed class KeyRingXmlEncryptorTests
     [Theory]
     [InlineData("""<encryptedKey version="1"><value>not base64!</value></encryptedKey>""")]
     [InlineData("""<encryptedKey version="1" />""")]
+    [InlineData("""<encryptedKey version="3"><value>AAAA</value></encryptedKey>""")]
     [InlineData("""<encryptedKey version="2"><value>AAAA</value></encryptedKey>""")]
     [InlineData("""<somethingElse />""")]
     public void A_malformed_element_fails_as_a_cryptographic_error(string element)
