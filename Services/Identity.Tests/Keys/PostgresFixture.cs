@@ -2,9 +2,9 @@ using Identity.Api.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql;
 using Shop.Hosting;
 using Shop.Hosting.Testing;
+using Shop.Testing;
 
 namespace Identity.Tests.Keys;
 
@@ -14,33 +14,21 @@ namespace Identity.Tests.Keys;
 /// </summary>
 public sealed class PostgresFixture : IAsyncLifetime
 {
-    private DistributedApplication? _app;
-    private string _serverConnectionString = "";
+    private TestInfrastructure? _infrastructure;
+
+    private TestInfrastructure Infrastructure => _infrastructure ?? throw new InvalidOperationException("The fixture has not started.");
 
     public async Task InitializeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var builder = DistributedApplicationTestingBuilder.Create();
         builder.AddPostgres("postgres");
-        _app = await builder.BuildAsync(timeout.Token);
-        await _app.StartAsync(timeout.Token);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", timeout.Token);
-        _serverConnectionString = await _app.GetConnectionStringAsync("postgres", timeout.Token)
-            ?? throw new InvalidOperationException("postgres has no connection string.");
+        _infrastructure = await TestInfrastructure.StartAsync(builder, TimeSpan.FromSeconds(90), "postgres");
     }
 
     /// <summary>A new identity database, migrated up to <paramref name="migration"/> (every migration when null).</summary>
     public async Task<string> CreateDatabaseAsync(string? migration, CancellationToken cancellationToken)
     {
-        var name = $"identity_{Guid.NewGuid():N}";
-        await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = "postgres" }.ConnectionString))
-        {
-            await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        var connectionString = new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = name }.ConnectionString;
+        var connectionString = await Infrastructure.CreateDatabaseAsync("postgres", $"identity_{Guid.NewGuid():N}", cancellationToken);
         await using var context = CreateContext(connectionString);
         await context.GetService<IMigrator>().MigrateAsync(migration, cancellationToken: cancellationToken);
         return connectionString;
@@ -51,9 +39,9 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_app is not null)
+        if (_infrastructure is not null)
         {
-            await _app.DisposeAsync();
+            await _infrastructure.DisposeAsync();
         }
     }
 }
