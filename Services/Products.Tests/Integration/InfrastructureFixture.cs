@@ -7,6 +7,7 @@ using Products.Api.Infrastructure;
 using Products.Api.Inventory;
 using Shop.Hosting;
 using Shop.Hosting.Testing;
+using Shop.Testing;
 
 namespace Products.Tests.Integration;
 
@@ -16,39 +17,26 @@ namespace Products.Tests.Integration;
 /// </summary>
 public sealed class InfrastructureFixture : IAsyncLifetime
 {
-    private DistributedApplication? _app;
-    private string _serverConnectionString = "";
+    private TestInfrastructure? _infrastructure;
+
+    private TestInfrastructure Infrastructure => _infrastructure ?? throw new InvalidOperationException("The fixture has not started.");
 
     public string RedisConnectionString { get; private set; } = "";
 
     public async Task InitializeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var builder = DistributedApplicationTestingBuilder.Create();
         builder.AddPostgres("postgres");
         builder.AddRedis("cache");
-        _app = await builder.BuildAsync(timeout.Token);
-        await _app.StartAsync(timeout.Token);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", timeout.Token);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("cache", timeout.Token);
-        _serverConnectionString = await _app.GetConnectionStringAsync("postgres", timeout.Token)
-            ?? throw new InvalidOperationException("postgres has no connection string.");
-        RedisConnectionString = await _app.GetConnectionStringAsync("cache", timeout.Token)
-            ?? throw new InvalidOperationException("cache has no connection string.");
+        _infrastructure = await TestInfrastructure.StartAsync(builder, TimeSpan.FromSeconds(90), "postgres", "cache");
+        RedisConnectionString = _infrastructure.GetConnectionString("cache");
     }
 
     /// <summary>A new, empty database on the server; its connection string.</summary>
     public async Task<string> CreateEmptyDatabaseAsync(CancellationToken cancellationToken)
     {
-        var name = $"products_{Guid.NewGuid():N}";
-        await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = "postgres" }.ConnectionString))
-        {
-            await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        return new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = name, MaxPoolSize = 200 }.ConnectionString;
+        var connectionString = await Infrastructure.CreateDatabaseAsync("postgres", $"products_{Guid.NewGuid():N}", cancellationToken);
+        return new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 200 }.ConnectionString;
     }
 
     /// <summary>
@@ -70,9 +58,9 @@ public sealed class InfrastructureFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_app is not null)
+        if (_infrastructure is not null)
         {
-            await _app.DisposeAsync();
+            await _infrastructure.DisposeAsync();
         }
     }
 }
