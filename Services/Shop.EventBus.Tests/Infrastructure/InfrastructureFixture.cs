@@ -1,9 +1,9 @@
 using LedgerService;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using Shop.Hosting;
 using Shop.Hosting.ApplicationModel;
 using Shop.Hosting.Testing;
+using Shop.Testing;
 
 namespace Shop.EventBus.Tests;
 
@@ -14,13 +14,13 @@ namespace Shop.EventBus.Tests;
 public class InfrastructureFixture : IAsyncLifetime
 {
     private static int s_databases;
-    private DistributedApplication? _app;
+    private TestInfrastructure? _infrastructure;
 
-    public DistributedApplication App => _app ?? throw new InvalidOperationException("The fixture has not started.");
+    public DistributedApplication App => Infrastructure.App;
 
     public string BootstrapServers { get; private set; } = "";
 
-    private string ServerConnectionString { get; set; } = "";
+    private TestInfrastructure Infrastructure => _infrastructure ?? throw new InvalidOperationException("The fixture has not started.");
 
     protected virtual void AddResources(
         IDistributedApplicationTestingBuilder builder,
@@ -31,34 +31,19 @@ public class InfrastructureFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var builder = DistributedApplicationTestingBuilder.Create();
         var postgres = builder.AddPostgres("postgres");
         var kafka = builder.AddKafka("kafka");
         AddResources(builder, postgres, kafka);
-        _app = await builder.BuildAsync(timeout.Token);
-        await _app.StartAsync(timeout.Token);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", timeout.Token);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("kafka", timeout.Token);
-        ServerConnectionString = await _app.GetConnectionStringAsync("postgres", timeout.Token)
-            ?? throw new InvalidOperationException("postgres has no connection string.");
-        BootstrapServers = await _app.GetConnectionStringAsync("kafka", timeout.Token)
-            ?? throw new InvalidOperationException("kafka has no connection string.");
+        _infrastructure = await TestInfrastructure.StartAsync(builder, TimeSpan.FromSeconds(120), "postgres", "kafka");
+        BootstrapServers = _infrastructure.GetConnectionString("kafka");
     }
 
     /// <summary>A new database with the ledger's migrations (and so the bus's tables) applied, unless <paramref name="migrate"/> is false.</summary>
     public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken, bool migrate = true)
     {
         var name = $"ledger_{Interlocked.Increment(ref s_databases)}_{Guid.NewGuid():N}"[..40];
-        var server = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = "postgres" };
-        await using (var connection = new NpgsqlConnection(server.ConnectionString))
-        {
-            await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        var connectionString = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString;
+        var connectionString = await Infrastructure.CreateDatabaseAsync("postgres", name, cancellationToken);
         if (!migrate)
         {
             return connectionString;
@@ -78,9 +63,9 @@ public class InfrastructureFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_app is not null)
+        if (_infrastructure is not null)
         {
-            await _app.DisposeAsync();
+            await _infrastructure.DisposeAsync();
         }
     }
 }
