@@ -1,5 +1,6 @@
 using Shop.Hosting;
 using Shop.Hosting.Testing;
+using Shop.Testing;
 using StackExchange.Redis;
 
 namespace Shop.Web.Tests.Integration;
@@ -7,21 +8,16 @@ namespace Shop.Web.Tests.Integration;
 /// <summary>A real Redis server, started through the hosting layer once for the collection.</summary>
 public sealed class RedisFixture : IAsyncLifetime
 {
-    private DistributedApplication? _app;
+    private TestInfrastructure? _servers;
 
     public IConnectionMultiplexer Redis { get; private set; } = default!;
 
     public async Task InitializeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var builder = DistributedApplicationTestingBuilder.Create();
         builder.AddRedis("cache");
-        _app = await builder.BuildAsync(timeout.Token);
-        await _app.StartAsync(timeout.Token);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("cache", timeout.Token);
-        var connectionString = await _app.GetConnectionStringAsync("cache", timeout.Token)
-                               ?? throw new InvalidOperationException("cache has no connection string.");
-        Redis = await ConnectionMultiplexer.ConnectAsync(connectionString);
+        _servers = await TestInfrastructure.StartAsync(builder, TimeSpan.FromSeconds(60), "cache");
+        Redis = await ConnectionMultiplexer.ConnectAsync(_servers.GetConnectionString("cache"));
     }
 
     public async Task DisposeAsync()
@@ -31,9 +27,9 @@ public sealed class RedisFixture : IAsyncLifetime
             await Redis.DisposeAsync();
         }
 
-        if (_app is not null)
+        if (_servers is not null)
         {
-            await _app.DisposeAsync();
+            await _servers.DisposeAsync();
         }
     }
 }
