@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Identity.Tests;
 
@@ -23,6 +24,7 @@ public sealed class SignInLockoutTests(PostgresFixture postgres)
     private const string Account = "ada@example.com";
     private const string Password = "Correct#Horse7";
     private const string NoAccount = "nobody@example.com";
+    private const string BeforeFailureTimes = "20261207125112_UnknownAddressFailures";
     private static readonly TimeSpan LockoutTime = TimeSpan.FromMinutes(7);
 
     [Fact]
@@ -109,6 +111,35 @@ public sealed class SignInLockoutTests(PostgresFixture postgres)
         clock.Now += UnknownAddressLockout.Memory + TimeSpan.FromSeconds(1);
         Assert.Equal(SignInResult.Failed, await SignInAsync(identity, "somebody.else@example.com", "wrong"));
         Assert.DoesNotContain(await StoredAsync(connectionString, ct), r => r.AddressHash == row.AddressHash);
+    }
+
+    [Fact]
+    public async Task An_account_s_failures_counted_before_the_upgrade_are_timed_at_the_upgrade_so_they_are_forgotten_a_day_after_it()
+    {
+        var ct = Timeout();
+        var connectionString = await postgres.CreateDatabaseAsync(BeforeFailureTimes, ct);
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync(ct);
+            await using var insert = new NpgsqlCommand(
+                """
+                INSERT INTO "AspNetUsers" ("Id", "Name", "UserName", "NormalizedUserName", "EmailConfirmed", "PhoneNumberConfirmed", "TwoFactorEnabled", "LockoutEnabled", "AccessFailedCount")
+                VALUES ('failing', 'Failing', 'failing@example.com', 'FAILING@EXAMPLE.COM', false, false, false, true, 2),
+                       ('never', 'Never', 'never@example.com', 'NEVER@EXAMPLE.COM', false, false, false, true, 0)
+                """, connection);
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var context = PostgresFixture.CreateContext(connectionString))
+        {
+            await context.Database.MigrateAsync(ct);
+        }
+
+        await using var stored = PostgresFixture.CreateContext(connectionString);
+        var users = await stored.Users.AsNoTracking().ToDictionaryAsync(u => u.Id, ct);
+        var timed = Assert.NotNull(users["failing"].LastAccessFailedAt);
+        Assert.InRange(timed - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(-1), TimeSpan.FromMinutes(1));
+        Assert.Null(users["never"].LastAccessFailedAt);
     }
 
     /// <summary>Identity as the service configures it (<see cref="Extensions.AddUnknownAddressLockout"/>), with a lockout of its own.</summary>

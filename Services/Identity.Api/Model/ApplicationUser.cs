@@ -18,4 +18,11 @@ public class ApplicationUser : IdentityUser
     public string? ShippingPostalCode { get; set; }
 
     public string? ShippingCountry { get; set; }
+
+    /// <summary>
+    /// When <see cref="IdentityUser{TKey}.AccessFailedCount"/> was last counted up: the count is forgotten a while after
+    /// it (<c>ShopUserManager</c>), as an address without an account is forgotten. Null when no failure was counted
+    /// since the column was added.
+    /// </summary>
+    public DateTimeOffset? LastAccessFailedAt { get; set; }
 }

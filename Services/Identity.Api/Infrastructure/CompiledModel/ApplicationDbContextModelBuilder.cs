@@ -12,7 +12,7 @@ namespace Identity.Api.Infrastructure.CompiledModel
     public partial class ApplicationDbContextModel
     {
         private ApplicationDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("8a76f3d9-668f-4339-9831-ba398021e2bc"), entityTypeCount: 14)
+            : base(skipDetectChanges: false, modelId: new Guid("63abef7e-9322-4562-9f4b-ad439415ecc3"), entityTypeCount: 14)
         {
         }
 

@@ -21,7 +21,7 @@ namespace Identity.Api.Infrastructure.CompiledModel
                 "Identity.Api.Model.ApplicationUser",
                 typeof(ApplicationUser),
                 baseEntityType,
-                propertyCount: 20,
+                propertyCount: 21,
                 unnamedIndexCount: 2,
                 keyCount: 1);
 
@@ -66,6 +66,14 @@ namespace Identity.Api.Infrastructure.CompiledModel
                 fieldInfo: typeof(IdentityUser<string>).GetField("<EmailConfirmed>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: false);
             emailConfirmed.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var lastAccessFailedAt = runtimeEntityType.AddProperty(
+                "LastAccessFailedAt",
+                typeof(DateTimeOffset?),
+                propertyInfo: typeof(ApplicationUser).GetProperty("LastAccessFailedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(ApplicationUser).GetField("<LastAccessFailedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+            lastAccessFailedAt.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var lockoutEnabled = runtimeEntityType.AddProperty(
                 "LockoutEnabled",
