@@ -114,6 +114,82 @@ public sealed class SignInLockoutTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task An_account_s_failures_are_forgotten_a_day_after_the_last_one_at_every_replica_as_an_address_without_an_account_s_are()
+    {
+        var ct = Timeout();
+        var clock = ManualClock.AtNow();
+        var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
+        await using var first = Identity(connectionString, clock);
+        await using var second = Identity(connectionString, clock);
+        await CreateAccountAsync(first);
+
+        for (var attempt = 1; attempt < MaxFailedAttempts; attempt++)
+        {
+            await FailBothAsync(first, SignInResult.Failed);
+        }
+        clock.Now += UnknownAddressLockout.Memory + TimeSpan.FromSeconds(1);
+
+        // Counting starts again from one: as many failures again before the lockout.
+        for (var attempt = 1; attempt < MaxFailedAttempts; attempt++)
+        {
+            await FailBothAsync(second, SignInResult.Failed);
+        }
+        await FailBothAsync(first, SignInResult.LockedOut);
+    }
+
+    [Fact]
+    public async Task Within_a_day_of_its_last_failure_an_account_s_earlier_failures_still_count_to_the_lockout()
+    {
+        var ct = Timeout();
+        var clock = ManualClock.AtNow();
+        await using var identity = Identity(await postgres.CreateDatabaseAsync(migration: null, ct), clock);
+        await CreateAccountAsync(identity);
+
+        await FailBothAsync(identity, SignInResult.Failed);
+        clock.Now += TimeSpan.FromHours(23);
+        for (var attempt = 2; attempt < MaxFailedAttempts; attempt++)
+        {
+            await FailBothAsync(identity, SignInResult.Failed);
+        }
+        // More than a day after the first failure, less than a day after the last.
+        clock.Now += TimeSpan.FromHours(2);
+        await FailBothAsync(identity, SignInResult.LockedOut);
+    }
+
+    [Fact]
+    public async Task A_replica_that_read_the_account_before_another_counted_a_failure_does_not_write_its_count_and_time_over_that_one()
+    {
+        var ct = Timeout();
+        var clock = ManualClock.AtNow();
+        var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
+        await using var first = Identity(connectionString, clock);
+        await using var second = Identity(connectionString, clock);
+        await CreateAccountAsync(first);
+        for (var attempt = 1; attempt < MaxFailedAttempts; attempt++)
+        {
+            Assert.Equal(SignInResult.Failed, await SignInAsync(first, Account, "wrong"));
+        }
+        // One replica reads the account; a day later another counts two failures, starting again from one.
+        await using var slow = second.CreateAsyncScope();
+        var slowUsers = slow.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var readBefore = await slowUsers.FindByNameAsync(Account);
+        clock.Now += UnknownAddressLockout.Memory + TimeSpan.FromSeconds(1);
+        Assert.Equal(SignInResult.Failed, await SignInAsync(first, Account, "wrong"));
+        Assert.Equal(SignInResult.Failed, await SignInAsync(first, Account, "wrong"));
+        var lastCounted = clock.Now;
+        clock.Now += TimeSpan.FromSeconds(1);
+
+        // Its failure would start again from one too; it is refused, as Identity refuses any stale update of an account.
+        var late = await slowUsers.AccessFailedAsync(readBefore!);
+
+        Assert.Equal(nameof(IdentityErrorDescriber.ConcurrencyFailure), Assert.Single(late.Errors).Code);
+        await using var stored = PostgresFixture.CreateContext(connectionString);
+        var user = await stored.Users.AsNoTracking().SingleAsync(ct);
+        Assert.Equal(2, user.AccessFailedCount);
+        Assert.Equal(lastCounted, user.LastAccessFailedAt);
+    }
+
+    [Fact]
     public async Task An_account_s_failures_counted_before_the_upgrade_are_timed_at_the_upgrade_so_they_are_forgotten_a_day_after_it()
     {
         var ct = Timeout();
@@ -142,7 +218,7 @@ public sealed class SignInLockoutTests(PostgresFixture postgres)
         Assert.Null(users["never"].LastAccessFailedAt);
     }
 
-    /// <summary>Identity as the service configures it (<see cref="Extensions.AddUnknownAddressLockout"/>), with a lockout of its own.</summary>
+    /// <summary>Identity as the service configures it (<see cref="Extensions.AddSignInLockout"/>), with a lockout of its own.</summary>
     private static ServiceProvider Identity(string connectionString, TimeProvider? clock = null, IPasswordHasher<ApplicationUser>? hasher = null)
     {
         var services = new ServiceCollection();
@@ -156,7 +232,7 @@ public sealed class SignInLockoutTests(PostgresFixture postgres)
                 options.Lockout.DefaultLockoutTimeSpan = LockoutTime;
             })
             .AddEntityFrameworkStores<ApplicationDbContext>()
-            .AddUnknownAddressLockout();
+            .AddSignInLockout();
         if (hasher is not null)
         {
             services.AddSingleton(hasher);
@@ -184,6 +260,13 @@ public sealed class SignInLockoutTests(PostgresFixture postgres)
         return Assert.Single(page.Errors);
     }
 
+    /// <summary>A wrong password for the account and for the address without one, answered alike.</summary>
+    private static async Task FailBothAsync(IServiceProvider identity, SignInResult expected)
+    {
+        Assert.Equal(expected, await SignInAsync(identity, Account, "wrong"));
+        Assert.Equal(expected, await SignInAsync(identity, NoAccount, "wrong"));
+    }
+
     private static async Task<SignInResult> SignInAsync(IServiceProvider identity, string email, string password)
     {
         await using var scope = identity.CreateAsyncScope();
@@ -202,6 +285,12 @@ public sealed class SignInLockoutTests(PostgresFixture postgres)
     private sealed class ManualClock(DateTimeOffset now) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = now;
+
+        /// <summary>
+        /// Now, as Identity's own lockout sees it (it reads the system clock), in whole seconds so that times read back
+        /// from PostgreSQL (microseconds) compare equal.
+        /// </summary>
+        public static ManualClock AtNow() => new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
 
         public override DateTimeOffset GetUtcNow() => Now;
     }

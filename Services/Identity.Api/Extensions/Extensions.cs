@@ -52,7 +52,7 @@ public static class Extensions
     /// <summary>
     /// ASP.NET Core Identity: password rules, unique e-mail addresses, lockout after repeated failures
     /// (<c>Identity:Lockout:MaxFailedAccessAttempts</c>, <c>Identity:Lockout:DefaultLockoutTimeSpan</c>), for addresses
-    /// without an account too (<see cref="AddUnknownAddressLockout"/>), and the sign-in
+    /// without an account too, failures forgotten a day after the last (<see cref="AddSignInLockout"/>), and the sign-in
     /// cookie. The data-protection key ring lives in identitydb, encrypted, so cookies survive restarts and work across
     /// replicas.
     /// </summary>
@@ -70,7 +70,7 @@ public static class Extensions
             })
             .AddEntityFrameworkStores<ApplicationDbContext>()
             .AddDefaultTokenProviders()
-            .AddUnknownAddressLockout();
+            .AddSignInLockout();
 
         builder.Services.ConfigureApplicationCookie(options =>
         {
@@ -88,12 +88,13 @@ public static class Extensions
 
     /// <summary>
     /// Sign-in answers an address without an account as it answers an account: same lockout after as many failures,
-    /// same time spent on the password (<see cref="ShopSignInManager"/>, <see cref="UnknownAddressLockout"/>).
+    /// same time spent on the password (<see cref="ShopSignInManager"/>, <see cref="UnknownAddressLockout"/>), and the
+    /// failures of both forgotten as long after the last one (<see cref="ShopUserManager"/>).
     /// </summary>
-    internal static IdentityBuilder AddUnknownAddressLockout(this IdentityBuilder identity)
+    internal static IdentityBuilder AddSignInLockout(this IdentityBuilder identity)
     {
         identity.Services.AddScoped<UnknownAddressLockout>();
-        return identity.AddSignInManager<ShopSignInManager>();
+        return identity.AddUserManager<ShopUserManager>().AddSignInManager<ShopSignInManager>();
     }
 
     /// <summary>

@@ -23,7 +23,10 @@ public sealed class UnknownAddressLockout(
     IOptions<IdentityServerSettings> settings,
     TimeProvider timeProvider)
 {
-    /// <summary>How long after its last failure an address without an account is forgotten (much longer than a lockout).</summary>
+    /// <summary>
+    /// How long after its last failure an address without an account is forgotten (much longer than a lockout); an
+    /// account's failures are forgotten as long after the last one (<see cref="ShopUserManager"/>).
+    /// </summary>
     public static readonly TimeSpan Memory = TimeSpan.FromDays(1);
 
     private readonly KeyEncryptionKey _key = KeyEncryptionKey.ForUnknownAddresses(settings.Value);
