@@ -157,7 +157,7 @@ public sealed class SignInLockoutTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task A_replica_that_read_the_account_before_another_counted_a_failure_does_not_write_its_count_and_time_over_that_one()
+    public async Task A_replica_that_read_the_account_before_others_counted_failures_counts_its_own_on_top_of_theirs()
     {
         var ct = Timeout();
         var clock = ManualClock.AtNow();
@@ -169,24 +169,68 @@ public sealed class SignInLockoutTests(PostgresFixture postgres)
         {
             Assert.Equal(SignInResult.Failed, await SignInAsync(first, Account, "wrong"));
         }
-        // One replica reads the account; a day later another counts two failures, starting again from one.
+        // One replica reads the account; a day later another counts failures, starting again from one, up to one short
+        // of the lockout.
         await using var slow = second.CreateAsyncScope();
         var slowUsers = slow.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var readBefore = await slowUsers.FindByNameAsync(Account);
         clock.Now += UnknownAddressLockout.Memory + TimeSpan.FromSeconds(1);
-        Assert.Equal(SignInResult.Failed, await SignInAsync(first, Account, "wrong"));
-        Assert.Equal(SignInResult.Failed, await SignInAsync(first, Account, "wrong"));
-        var lastCounted = clock.Now;
+        for (var attempt = 1; attempt < MaxFailedAttempts; attempt++)
+        {
+            Assert.Equal(SignInResult.Failed, await SignInAsync(first, Account, "wrong"));
+        }
         clock.Now += TimeSpan.FromSeconds(1);
 
-        // Its failure would start again from one too; it is refused, as Identity refuses any stale update of an account.
-        var late = await slowUsers.AccessFailedAsync(readBefore!);
+        // Its failure is the last one the limit allows: it locks the account (Identity refused it as a stale update).
+        Assert.True((await slowUsers.AccessFailedAsync(readBefore!)).Succeeded);
 
-        Assert.Equal(nameof(IdentityErrorDescriber.ConcurrencyFailure), Assert.Single(late.Errors).Code);
+        Assert.True(await slowUsers.IsLockedOutAsync(readBefore!));
+        Assert.Equal(SignInResult.LockedOut, await SignInAsync(first, Account, Password));
         await using var stored = PostgresFixture.CreateContext(connectionString);
         var user = await stored.Users.AsNoTracking().SingleAsync(ct);
-        Assert.Equal(2, user.AccessFailedCount);
-        Assert.Equal(lastCounted, user.LastAccessFailedAt);
+        Assert.Equal(0, user.AccessFailedCount);
+        Assert.Equal(clock.Now, user.LastAccessFailedAt);
+        Assert.Equal(clock.Now + LockoutTime, user.LockoutEnd);
+    }
+
+    [Fact]
+    public async Task Failures_at_the_same_moment_all_count_for_an_account_as_for_an_address_without_one()
+    {
+        var ct = Timeout();
+        var connectionString = await postgres.CreateDatabaseAsync(migration: null, ct);
+        var replicas = Enumerable.Range(0, MaxFailedAttempts).Select(_ => Identity(connectionString)).ToList();
+        try
+        {
+            await CreateAccountAsync(replicas[0]);
+
+            // Every replica has read the account before any counts its failure: each would have been a stale update.
+            var scopes = replicas.Select(replica => replica.CreateAsyncScope()).ToList();
+            var managers = scopes.Select(scope => scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>()).ToList();
+            var readFirst = new List<ApplicationUser>();
+            foreach (var users in managers)
+            {
+                readFirst.Add((await users.FindByNameAsync(Account))!);
+            }
+            for (var i = 0; i < managers.Count; i++)
+            {
+                Assert.True((await managers[i].AccessFailedAsync(readFirst[i])).Succeeded);
+            }
+            await Task.WhenAll(Enumerable.Range(0, MaxFailedAttempts).Select(i => SignInAsync(replicas[i], NoAccount, "wrong")));
+
+            Assert.Equal(SignInResult.LockedOut, await SignInAsync(replicas[0], Account, Password));
+            Assert.Equal(SignInResult.LockedOut, await SignInAsync(replicas[0], NoAccount, "wrong"));
+            foreach (var scope in scopes)
+            {
+                await scope.DisposeAsync();
+            }
+        }
+        finally
+        {
+            foreach (var replica in replicas)
+            {
+                await replica.DisposeAsync();
+            }
+        }
     }
 
     [Fact]

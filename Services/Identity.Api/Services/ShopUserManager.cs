@@ -1,13 +1,19 @@
+using Identity.Api.Infrastructure;
 using Identity.Api.Model;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Identity.Api.Services;
 
 /// <summary>
-/// Identity's user manager, forgetting an account's failed sign-ins <see cref="UnknownAddressLockout.Memory"/> after the
-/// last one, as an address without an account is forgotten. Identity keeps the count until a success or a lockout, so
-/// failing a few times, waiting a day and failing again would lock an account and not an address without one.
+/// Identity's user manager, counting an account's failed sign-ins as <see cref="UnknownAddressLockout"/> counts an
+/// address without one: in one statement, and forgotten <see cref="UnknownAddressLockout.Memory"/> after the last one.
+/// Identity reads the count, adds one and writes it back under the concurrency stamp, so of several failures at the same
+/// moment only one counted (the others were concurrency failures, answered as a wrong password): a burst of guesses
+/// went past the lockout, and answered differently from an address without an account, whose every failure counts.
+/// Identity also keeps the count until a success or a lockout, so failing a few times, waiting a day and failing again
+/// would lock an account and not an address without one.
 /// </summary>
 public sealed class ShopUserManager(
     IUserStore<ApplicationUser> store,
@@ -19,22 +25,59 @@ public sealed class ShopUserManager(
     IdentityErrorDescriber errors,
     IServiceProvider services,
     ILogger<UserManager<ApplicationUser>> logger,
+    ApplicationDbContext db,
     TimeProvider timeProvider)
     : UserManager<ApplicationUser>(store, optionsAccessor, passwordHasher, userValidators, passwordValidators, keyNormalizer, errors, services, logger)
 {
     public override async Task<IdentityResult> AccessFailedAsync(ApplicationUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
+        ThrowIfDisposed();
 
-        // The time goes into the row with the count, in Identity's one update guarded by the concurrency stamp: a
-        // replica that read the account before another failure was counted cannot write an older count or time over it.
         var now = timeProvider.GetUtcNow();
-        if (user.LastAccessFailedAt < now - UnknownAddressLockout.Memory)
-        {
-            await ((IUserLockoutStore<ApplicationUser>)Store).ResetAccessFailedCountAsync(user, CancellationToken);
-        }
-        user.LastAccessFailedAt = now;
+        var forgetBefore = now - UnknownAddressLockout.Memory;
+        var lockout = Options.Lockout;
+        var lockoutEnd = now + lockout.DefaultLockoutTimeSpan;
+        var stamp = Guid.NewGuid().ToString();
 
-        return await base.AccessFailedAsync(user);
+        // As Identity does: the failure that reaches the limit locks the account and counting starts again from zero. The
+        // new concurrency stamp makes any update from an earlier read of the account (a profile save) read it again
+        // rather than write an older count over this one.
+        const string Counted = """CASE WHEN "LastAccessFailedAt" < {1} THEN 1 ELSE "AccessFailedCount" + 1 END""";
+        var rows = await db.Database.SqlQueryRaw<CountedFailure>(
+            $$"""
+            UPDATE "AspNetUsers" SET
+                "AccessFailedCount" = CASE WHEN {{Counted}} >= {2} THEN 0 ELSE {{Counted}} END,
+                "LockoutEnd" = CASE WHEN {{Counted}} >= {2} THEN {3} ELSE "LockoutEnd" END,
+                "LastAccessFailedAt" = {4},
+                "ConcurrencyStamp" = {5}
+            WHERE "Id" = {0}
+            RETURNING "AccessFailedCount", "LockoutEnd"
+            """,
+            user.Id, forgetBefore, lockout.MaxFailedAccessAttempts, lockoutEnd, now, stamp).ToListAsync(CancellationToken);
+        if (rows is not [var counted])
+        {
+            return IdentityResult.Failed(ErrorDescriber.ConcurrencyFailure());
+        }
+
+        // The account in hand, and what this scope's change tracker knows of it, are as stored now.
+        var entry = db.Entry(user);
+        Set(entry, nameof(ApplicationUser.AccessFailedCount), counted.AccessFailedCount);
+        Set(entry, nameof(ApplicationUser.LockoutEnd), counted.LockoutEnd);
+        Set(entry, nameof(ApplicationUser.LastAccessFailedAt), (DateTimeOffset?)now);
+        Set(entry, nameof(ApplicationUser.ConcurrencyStamp), stamp);
+        return IdentityResult.Success;
     }
+
+    private static void Set<T>(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry<ApplicationUser> entry, string property, T value)
+    {
+        var field = entry.Property(property);
+        field.CurrentValue = value;
+        if (entry.State != EntityState.Detached)
+        {
+            field.OriginalValue = value;
+        }
+    }
+
+    private sealed record CountedFailure(int AccessFailedCount, DateTimeOffset? LockoutEnd);
 }
