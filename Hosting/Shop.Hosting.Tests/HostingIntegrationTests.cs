@@ -77,6 +77,41 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_dashboard_masks_a_variable_when_its_value_comes_from_a_secret_and_only_then()
+    {
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output);
+        var adminKey = builder.AddParameter("admin-key", secret: true);
+        var tokenLifetime = builder.AddParameter("access-token-lifetime", "00:15:00");
+        var cache = builder.AddRedis("cache");
+        var upstream = builder.AddExecutable("upstream", "sleep", ".", "60").WithHttpEndpoint();
+        builder.AddExecutable("app", "sleep", ".", "60")
+            .WithReference(cache)
+            .WithEnvironment("Simulator__AdminKey", adminKey)
+            .WithEnvironment("Signing__Header", ReferenceExpression.Create($"x-admin={adminKey}"))
+            .WithEnvironment("Identity__AccessTokenLifetime", tokenLifetime)
+            .WithEnvironment("Upstream__Url", upstream.GetEndpoint("http"))
+            .WithEnvironment("Identity__ClientSecret", "typed-in-the-app-host")
+            .WithEnvironment("Identity__ClientId", "web");
+
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+
+        var running = await app.ResourceNotifications.WaitForResourceAsync("app", KnownResourceStates.Running, ct);
+        var secret = running.Snapshot.EnvironmentVariables.ToDictionary(e => e.Name, e => e.IsSecret);
+        // From a secret parameter, whatever the variable is called, and a value that contains one (a generated password).
+        Assert.True(secret["Simulator__AdminKey"]);
+        Assert.True(secret["Signing__Header"]);
+        Assert.True(secret["ConnectionStrings__cache"]);
+        // From a plain parameter or an endpoint, whatever the variable is called.
+        Assert.False(secret["Identity__AccessTokenLifetime"]);
+        Assert.False(secret["Upstream__Url"]);
+        // Literals have no known source: their names decide.
+        Assert.True(secret["Identity__ClientSecret"]);
+        Assert.False(secret["Identity__ClientId"]);
+    }
+
+    [Fact]
     public async Task PostgreSQL_settings_in_the_AppHosts_own_environment_do_not_reach_the_server_it_runs()
     {
         // A developer's shell may export PGPORT or PGDATA for psql; PostgreSQL's programs refuse to start on a bad one.

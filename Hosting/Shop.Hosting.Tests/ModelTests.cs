@@ -139,6 +139,21 @@ public sealed class ModelTests
         Assert.DoesNotContain(environment.Keys, k => k.StartsWith("services__postgres", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Simulator__AdminKey", true)]
+    [InlineData("PaymentGateway__ApiKey", true)]
+    [InlineData("REDIS_PASSWORD", true)]
+    [InlineData("Identity__Clients__web__ClientSecret", true)]
+    [InlineData("Identity__AccessToken", true)]
+    [InlineData("OTEL_EXPORTER_OTLP_HEADERS", true)]
+    [InlineData("ConnectionStrings__cache", true)]
+    [InlineData("Identity__AccessTokenLifetime", false)]
+    [InlineData("Identity__RefreshTokenLifetime", false)]
+    [InlineData("Identity__ClientId", false)]
+    [InlineData("ASPNETCORE_URLS", false)]
+    public void A_value_of_unknown_origin_is_judged_secret_by_the_last_part_of_its_name(string name, bool secret) =>
+        Assert.Equal(secret, SecretNames.IsSecret(name));
+
     [Fact]
     public async Task Without_a_dashboard_no_otlp_endpoint_is_given()
     {

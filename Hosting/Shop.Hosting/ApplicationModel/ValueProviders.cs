@@ -93,7 +93,7 @@ public sealed class EndpointReference(IResourceWithEndpoints resource, string en
 
     public ValueTask<string?> GetValueAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult<string?>(Url);
 
-    private sealed class EndpointPropertyValue(EndpointReference endpoint, EndpointProperty property) : IValueProvider
+    internal sealed class EndpointPropertyValue(EndpointReference endpoint, EndpointProperty property) : IValueProvider
     {
         public ValueTask<string?> GetValueAsync(CancellationToken cancellationToken = default)
         {

@@ -163,7 +163,7 @@ internal sealed class ResourceInstance(IResource resource, int replicaIndex, Orc
             State = KnownResourceStates.Running,
             ProcessId = process.ProcessId,
             StartTimeStamp = services.Time.GetUtcNow(),
-            EnvironmentVariables = [.. environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new EnvironmentVariableSnapshot(e.Key, e.Value, SecretNames.IsSecret(e.Key)))],
+            EnvironmentVariables = [.. environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new EnvironmentVariableSnapshot(e.Key, e.Value, environment.IsSecret(e.Key)))],
         });
 
         // Watched only after Running is published, so a process that dies at once still ends in its final state.
