@@ -139,6 +139,41 @@ public sealed class DeadLetterTests(InfrastructureFixture infrastructure, ITestO
     }
 
     [Fact]
+    public async Task A_dead_letter_of_a_failed_save_carries_the_database_error_behind_it()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        await using var ledger = LedgerHost.Build(setup, configure: options =>
+        {
+            options.MaxBatchSize = 1;
+            options.MaxDeliveryAttempts = 1;
+        });
+        var placed = await ledger.PlaceOrdersAsync(count: 1);
+        ledger.Probe.MakeUnsavable(placed[0].Id, nameof(OrderAuditHandler));
+        await ledger.StartAsync();
+
+        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.BootstrapServers, setup.DeadLetterTopic) > 0, "the message is dead-lettered");
+        var deadLetter = KafkaTopic.ReadAll(setup.BootstrapServers, setup.DeadLetterTopic).Single();
+        const string RootCause = "value too long for type character varying(100)";
+        // EF Core's own message says only "see the inner exception"; PostgreSQL's is what an operator needs.
+        Assert.Equal(typeof(DbUpdateException).FullName, deadLetter.Header(EventBusHeaders.DeadLetterExceptionType));
+        Assert.StartsWith("An error occurred while saving the entity changes.", deadLetter.Header(EventBusHeaders.DeadLetterError));
+        Assert.Contains($"---> Npgsql.PostgresException: 22001: {RootCause}", deadLetter.Header(EventBusHeaders.DeadLetterError));
+        Assert.Equal("Npgsql.PostgresException", deadLetter.Header(EventBusHeaders.DeadLetterRootExceptionType));
+        Assert.Equal($"22001: {RootCause}", deadLetter.Header(EventBusHeaders.DeadLetterRootError));
+
+        DeadLetterSummary[] pending = [];
+        await Eventually.HoldsAsync(async () => (pending = await ledger.Http.GetFromJsonAsync<DeadLetterSummary[]>(Api, JsonSerializerOptions.Web) ?? []).Length == 1,
+            "the dead letter is listed");
+        Assert.Contains($"Npgsql.PostgresException: 22001: {RootCause}", pending[0].Error);
+
+        using var failed = await ledger.Http.PostAsync($"{Api}/{pending[0].Id}/replay", null);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, failed.StatusCode);
+        Assert.Contains(RootCause, (await failed.Content.ReadFromJsonAsync<ProblemDetails>())!.Detail);
+        var afterReplay = Assert.Single(await ledger.Http.GetFromJsonAsync<DeadLetterSummary[]>(Api, JsonSerializerOptions.Web) ?? []);
+        Assert.Contains(RootCause, afterReplay.LastReplayError);
+    }
+
+    [Fact]
     public async Task The_api_refuses_bad_queries_with_problem_details()
     {
         var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());

@@ -39,7 +39,6 @@ internal sealed partial class EventConsumer<TContext>(
     ILogger<EventConsumer<TContext>> logger) : BackgroundService
     where TContext : DbContext
 {
-    private const int MaxErrorLength = 4000;
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
 
     // Read when first used, so a bad setting fails in the host's start-up validation with its own message.
@@ -385,9 +384,11 @@ internal sealed partial class EventConsumer<TContext>(
             }
         }
 
-        var error = cause.Message.Length > MaxErrorLength ? cause.Message[..MaxErrorLength] : cause.Message;
-        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterError, error);
-        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterExceptionType, cause.GetType().FullName ?? cause.GetType().Name);
+        var failure = FailureDescription.Of(cause);
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterError, failure.Error);
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterExceptionType, failure.ExceptionType);
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterRootError, failure.RootError);
+        EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterRootExceptionType, failure.RootExceptionType);
         EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterOriginTopic, result.Topic);
         EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterOriginPartition, result.Partition.Value.ToString(CultureInfo.InvariantCulture));
         EventBusHeaders.Set(headers, EventBusHeaders.DeadLetterOriginOffset, result.Offset.Value.ToString(CultureInfo.InvariantCulture));

@@ -33,8 +33,10 @@ public sealed class DeadLetter
     /// <summary>The original message's headers as a JSON object (trace context, event type and id).</summary>
     public required string Headers { get; init; }
 
+    /// <summary>The failure's chain of messages, outermost first, each inner one with its type: the root cause comes last.</summary>
     public required string Error { get; init; }
 
+    /// <summary>The type of the outermost exception (the handler's, or what saving its changes threw).</summary>
     public required string ExceptionType { get; init; }
 
     public string? Handler { get; init; }

@@ -224,9 +224,10 @@ internal sealed partial class DeadLetterService<TContext>(
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var cause = exception is HandlerFailedException { InnerException: { } inner } ? inner : exception;
-            letter.LastReplayError = cause.Message;
-            result = new ReplayResult.Failed(cause.Message, cause.GetType().FullName ?? cause.GetType().Name);
-            span?.SetStatus(ActivityStatusCode.Error, cause.Message);
+            var failure = FailureDescription.Of(cause);
+            letter.LastReplayError = failure.Error;
+            result = new ReplayResult.Failed(failure.Error, failure.ExceptionType);
+            span?.SetStatus(ActivityStatusCode.Error, failure.Error);
             span?.AddException(cause);
             LogReplayFailed(logger, exception, letter.Id, letter.EventType ?? "(none)");
         }

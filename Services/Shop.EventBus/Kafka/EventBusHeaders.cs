@@ -16,6 +16,8 @@ public static class EventBusHeaders
     public const string DeadLetterPrefix = "dead-letter-";
     public const string DeadLetterError = "dead-letter-error";
     public const string DeadLetterExceptionType = "dead-letter-exception-type";
+    public const string DeadLetterRootError = "dead-letter-root-error";
+    public const string DeadLetterRootExceptionType = "dead-letter-root-exception-type";
     public const string DeadLetterOriginTopic = "dead-letter-origin-topic";
     public const string DeadLetterOriginPartition = "dead-letter-origin-partition";
     public const string DeadLetterOriginOffset = "dead-letter-origin-offset";

@@ -35,7 +35,7 @@ public sealed class OrderAuditHandler(LedgerContext db, LedgerProbe probe) : IIn
         {
             EventId = @event.Id,
             Handler = nameof(OrderAuditHandler),
-            Consumer = probe.Name,
+            Consumer = probe.ConsumerName(@event.Id, nameof(OrderAuditHandler)),
             AccountId = @event.AccountId,
             Number = @event.Number,
         });

@@ -10,6 +10,7 @@ public sealed class LedgerProbe
     private readonly ConcurrentDictionary<Guid, int> _transientFailures = new();
     private readonly ConcurrentDictionary<(Guid, string), bool> _poisoned = new();
     private readonly ConcurrentDictionary<(Guid, string), bool> _unhandleable = new();
+    private readonly ConcurrentDictionary<(Guid, string), bool> _unsavable = new();
     private readonly Lock _gate = new();
     private int _running;
     private int _mostAtOnce;
@@ -48,6 +49,12 @@ public sealed class LedgerProbe
 
     /// <summary>That handler says no attempt can ever handle the event (<see cref="NonRetryableEventException"/>).</summary>
     public void MakeUnhandleable(Guid eventId, string handler) => _unhandleable[(eventId, handler)] = true;
+
+    /// <summary>PostgreSQL refuses to save that handler's changes for the event (a value too long for its column).</summary>
+    public void MakeUnsavable(Guid eventId, string handler) => _unsavable[(eventId, handler)] = true;
+
+    /// <summary>The name a handler records in its receipt: too long for the column when the save is to fail.</summary>
+    public string ConsumerName(Guid eventId, string handler) => _unsavable.ContainsKey((eventId, handler)) ? new string('x', 101) : Name;
 
     public async Task HandlingAsync(string handler, IntegrationEvent @event, CancellationToken cancellationToken)
     {
