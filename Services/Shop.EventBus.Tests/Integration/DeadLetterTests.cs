@@ -119,15 +119,20 @@ public sealed class DeadLetterTests(InfrastructureFixture infrastructure, ITestO
         Assert.Equal(placed.Sum(e => e.Amount), (await Ledger.QueryAsync(setup.ConnectionString, db => db.Accounts.SingleAsync())).Balance);
         Assert.Empty(await ledger.Http.GetFromJsonAsync<DeadLetterSummary[]>(Api, JsonSerializerOptions.Web) ?? []);
         var replayedList = await ledger.Http.GetFromJsonAsync<DeadLetterSummary[]>($"{Api}?status=replayed", JsonSerializerOptions.Web);
-        Assert.Equal(2, Assert.Single(replayedList!).ReplayCount);
+        var replayedOnce = Assert.Single(replayedList!);
+        Assert.Equal(2, replayedOnce.ReplayCount);
+        Assert.Null(replayedOnce.LastReplayError);
 
-        // A second replay finds every handler's inbox record and changes nothing.
+        // A second replay finds every handler's inbox record and changes nothing, the dead letter's record included.
         using (var again = await ledger.Http.PostAsync($"{Api}/{listed.Id}/replay", null))
         {
             Assert.Equal("already_processed", (await again.Content.ReadFromJsonAsync<DeadLetterReplay>(JsonSerializerOptions.Web))!.Outcome);
         }
 
         Assert.Equal(3, (await Ledger.ReceiptsAsync(setup.ConnectionString, nameof(OrderAuditHandler))).Count);
+        var afterNoOp = Assert.Single(await ledger.Http.GetFromJsonAsync<DeadLetterSummary[]>($"{Api}?status=replayed", JsonSerializerOptions.Web) ?? []);
+        Assert.Equal(2, afterNoOp.ReplayCount);
+        Assert.Equal(replayedOnce.ReplayedAt, afterNoOp.ReplayedAt);
 
         using (var deleted = await ledger.Http.DeleteAsync($"{Api}/{listed.Id}"))
         {

@@ -47,9 +47,12 @@ public sealed class DeadLetter
 
     public DateTimeOffset ReceivedAt { get; init; }
 
-    /// <summary>When a replay processed the message (or found it already processed); null while it waits.</summary>
+    /// <summary>
+    /// When a replay last processed the message, or first found it already processed; null while it waits.
+    /// </summary>
     public DateTimeOffset? ReplayedAt { get; set; }
 
+    /// <summary>Replays that processed the message or failed again; one that found every handler done is not counted.</summary>
     public int ReplayCount { get; set; }
 
     public string? LastReplayError { get; set; }

@@ -214,7 +214,18 @@ internal sealed partial class DeadLetterService<TContext>(
 
             var @event = serializer.Deserialize(letter.Payload, subscription.EventType);
             var outcome = await dispatcher.DispatchAsync(@event, subscription, cancellationToken);
-            letter.ReplayedAt = timeProvider.GetUtcNow();
+            if (outcome == DispatchOutcome.Processed)
+            {
+                letter.ReplayedAt = timeProvider.GetUtcNow();
+                letter.ReplayCount++;
+            }
+            else
+            {
+                // Nothing ran, so nothing is counted: the inbox shows the message was handled (by an earlier replay, or
+                // by a redelivery), which only resolves a dead letter still pending.
+                letter.ReplayedAt ??= timeProvider.GetUtcNow();
+            }
+
             letter.LastReplayError = null;
             var replay = new DeadLetterReplay(letter.Id, outcome == DispatchOutcome.Processed ? "processed" : "already_processed");
             result = new ReplayResult.Done(replay);
@@ -226,13 +237,13 @@ internal sealed partial class DeadLetterService<TContext>(
             var cause = exception is HandlerFailedException { InnerException: { } inner } ? inner : exception;
             var failure = FailureDescription.Of(cause);
             letter.LastReplayError = failure.Error;
+            letter.ReplayCount++;
             result = new ReplayResult.Failed(failure.Error, failure.ExceptionType);
             span?.SetStatus(ActivityStatusCode.Error, failure.Error);
             span?.AddException(cause);
             LogReplayFailed(logger, exception, letter.Id, letter.EventType ?? "(none)");
         }
 
-        letter.ReplayCount++;
         await context.SaveChangesAsync(cancellationToken);
         return result;
     }
