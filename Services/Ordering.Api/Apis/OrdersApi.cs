@@ -28,7 +28,12 @@ public static class OrdersApi
             .WithSummary("Place an order for the signed-in user")
             .WithDescription("Prices the cart with the catalog's current prices and submits the order to the checkout saga. " +
                              "The Idempotency-Key header is required: the same key with the same cart returns the same order (200), " +
-                             "with a different cart 422; a new key creates an order (201).");
+                             "with a different cart 422; a new key creates an order (201). With expectedTotal (the total the buyer was shown), " +
+                             "an order that the current prices would total differently is not placed: 409 with errors.expectedTotal and the current " +
+                             "total, currency and lines; the key is not used up, so the order can be sent again with it after review.")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         api.MapGet("/", ListOrders)
             .WithName("ListOrders")
@@ -82,7 +87,7 @@ public static class OrdersApi
                 detail: $"An Idempotency-Key can have at most {OrderingContext.MaxIdempotencyKeyLength} characters; this one has {idempotencyKey.Length}.");
         }
 
-        switch (await placement.PlaceAsync(BuyerId(user), idempotencyKey, request.Items, cancellationToken))
+        switch (await placement.PlaceAsync(BuyerId(user), idempotencyKey, request.Items, request.ExpectedTotal, cancellationToken))
         {
             case PlaceOrderResult.Created created:
                 // Pictures as products just returned them with the prices: no second look-up for a new order.
@@ -98,6 +103,8 @@ public static class OrdersApi
                     extensions: new Dictionary<string, object?> { ["orderId"] = reused.Order.Id });
             case PlaceOrderResult.Invalid invalid:
                 return TypedResults.ValidationProblem(invalid.Errors, title: "The order has invalid items.");
+            case PlaceOrderResult.TotalChanged changed:
+                return TotalChanged(changed);
             default:
                 return QuotesApi.CatalogUnavailable(
                     httpContext, "Prices could not be read from the products service, so no order was placed. Retry with the same Idempotency-Key.");
@@ -245,6 +252,30 @@ public static class OrdersApi
             ["Last-Event-ID"] = ["Last-Event-ID must be the id of an event this stream sent: a whole number, 0 for the start of the history."],
         },
         title: "The Last-Event-ID header is invalid.");
+
+    /// <summary>
+    /// 409: the prices changed since the buyer was shown the cart. The current lines and total come with it, so a client
+    /// can show them for review without asking again.
+    /// </summary>
+    private static ProblemHttpResult TotalChanged(PlaceOrderResult.TotalChanged changed)
+    {
+        var message = string.Create(
+            CultureInfo.InvariantCulture,
+            $"The items now total {changed.Quote.Total:0.00} {changed.Currency}, not the expected {changed.ExpectedTotal:0.00} {changed.Currency}: prices changed since the cart was shown.");
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict,
+            type: "https://tools.ietf.org/html/rfc9110#section-15.5.10",
+            title: "The order's total has changed.",
+            detail: message + " No order was placed. Show the new prices, then send the order again with the new expectedTotal (the same Idempotency-Key may be used).",
+            extensions: new Dictionary<string, object?>
+            {
+                ["errors"] = new Dictionary<string, string[]> { ["expectedTotal"] = [message] },
+                ["expectedTotal"] = changed.ExpectedTotal,
+                ["total"] = changed.Quote.Total,
+                ["currency"] = changed.Currency,
+                ["lines"] = changed.Quote.Lines,
+            });
+    }
 
     private static ProblemHttpResult OrderNotFound(Guid id) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,

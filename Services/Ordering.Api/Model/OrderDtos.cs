@@ -1,6 +1,11 @@
 namespace Ordering.Api.Model;
 
-public sealed record CreateOrderRequest(IReadOnlyList<CartItem>? Items);
+/// <param name="Items">The cart: product ids and quantities. Prices always come from the catalog.</param>
+/// <param name="ExpectedTotal">
+/// The total the buyer was shown, when the client showed one: a guard, never a price. When the catalog's current prices
+/// make another total, no order is placed (409 with the current lines and total) and the buyer can review them.
+/// </param>
+public sealed record CreateOrderRequest(IReadOnlyList<CartItem>? Items, decimal? ExpectedTotal = null);
 
 /// <summary>An order as its buyer sees it. <c>PictureUrl</c> comes from ordering's read model of the catalog.</summary>
 public sealed record OrderResponse(

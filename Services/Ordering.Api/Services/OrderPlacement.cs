@@ -29,6 +29,12 @@ public abstract record PlaceOrderResult
 
     /// <summary>Prices could not be read from products; nothing was stored.</summary>
     public sealed record CatalogUnavailable : PlaceOrderResult;
+
+    /// <summary>
+    /// The cart priced now (<paramref name="Quote"/>) does not total what the buyer was shown
+    /// (<paramref name="ExpectedTotal"/>): nothing was stored, and the key stays free for the reviewed order.
+    /// </summary>
+    public sealed record TotalChanged(Quote Quote, decimal ExpectedTotal, string Currency) : PlaceOrderResult;
 }
 
 /// <summary>
@@ -45,12 +51,19 @@ public sealed partial class OrderPlacement(
 {
     private const string IdempotencyIndex = "IX_Orders_BuyerId_IdempotencyKey";
 
-    public async Task<PlaceOrderResult> PlaceAsync(string buyerId, string idempotencyKey, IReadOnlyList<CartItem>? items, CancellationToken cancellationToken)
+    /// <param name="expectedTotal">The total the buyer was shown, if the client sent one: the order is placed only at that total.</param>
+    public async Task<PlaceOrderResult> PlaceAsync(
+        string buyerId, string idempotencyKey, IReadOnlyList<CartItem>? items, decimal? expectedTotal, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(buyerId);
         ArgumentException.ThrowIfNullOrWhiteSpace(idempotencyKey);
 
         var errors = CartPricing.Validate(items, "order");
+        if (expectedTotal < 0)
+        {
+            errors["expectedTotal"] = [string.Create(CultureInfo.InvariantCulture, $"The expected total cannot be negative; got {expectedTotal}.")];
+        }
+
         if (errors.Count > 0)
         {
             return new PlaceOrderResult.Invalid(errors);
@@ -74,6 +87,14 @@ public sealed partial class OrderPlacement(
         if (!CartPricing.TryPrice(cart, catalog, out var quote, out errors))
         {
             return await RepeatOrAsync(new PlaceOrderResult.Invalid(errors), buyerId, idempotencyKey, requestHash, cancellationToken);
+        }
+
+        if (expectedTotal is { } expected && expected != quote.Total)
+        {
+            // The buyer would pay a total they never saw. A retry of an order placed before the prices changed still
+            // gets that order (at the total it was placed for); otherwise nothing is stored, so the key is not used up.
+            return await RepeatOrAsync(
+                new PlaceOrderResult.TotalChanged(quote, expected, options.Value.Currency), buyerId, idempotencyKey, requestHash, cancellationToken);
         }
 
         // To the microsecond PostgreSQL keeps, so that this answer shows the times every later read of the order shows.
