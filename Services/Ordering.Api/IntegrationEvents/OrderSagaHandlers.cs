@@ -55,6 +55,14 @@ public sealed class PaymentSucceededHandler(OrderingContext db, TimeProvider tim
         // With its lines in the same query: OrderConfirmed carries them.
         var order = await db.Orders.Include(o => o.Lines).SingleOrDefaultAsync(o => o.Id == @event.OrderId, cancellationToken)
             ?? throw new UnknownOrderException(@event.OrderId);
+        // Payment charges exactly the amount OrderAwaitingPayment asked for. Any other amount is no race a later state
+        // explains (unlike a late payment for a cancelled order): a defect in payment or a message that payment never
+        // sent. It must not pay for the order, and must not pass unseen either: it is dead-lettered for an operator.
+        if (@event.Amount != order.Total)
+        {
+            throw new PaymentAmountMismatchException(order.Id, @event.PaymentId, @event.Amount, order.Total, order.Currency);
+        }
+
         if (order.ConfirmPayment(timeProvider.GetUtcNow()))
         {
             var lines = order.Lines.Select(l => new Shop.IntegrationEvents.OrderLine(l.ProductId, l.Quantity, l.UnitPrice)).ToList();
@@ -88,6 +96,20 @@ public sealed class PaymentFailedHandler(OrderingContext db, TimeProvider timePr
 public sealed class UnknownOrderException(Guid orderId) : NonRetryableEventException($"Order {orderId} does not exist in ordering.")
 {
     public Guid OrderId { get; } = orderId;
+}
+
+/// <summary>
+/// A payment succeeded for an amount that is not the order's total. No retry changes either amount: the bus
+/// dead-letters it at once, and the order stays as it was, awaiting the payment it asked for.
+/// </summary>
+public sealed class PaymentAmountMismatchException(Guid orderId, Guid paymentId, decimal amount, decimal total, string currency)
+    : NonRetryableEventException(string.Create(
+        CultureInfo.InvariantCulture,
+        $"Payment {paymentId} succeeded for {amount} {currency}, but order {orderId} totals {total} {currency}: the payment does not pay for the order."))
+{
+    public Guid OrderId { get; } = orderId;
+
+    public Guid PaymentId { get; } = paymentId;
 }
 
 internal static partial class OrderSaga
