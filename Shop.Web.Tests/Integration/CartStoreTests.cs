@@ -79,7 +79,7 @@ public sealed class CartStoreTests(RedisFixture redis)
         var stored = await _store.GetAsync(owner);
         Assert.Equal([new CartLine(1, 2)], stored.Lines);
         Assert.Equal(new PlacedOrder(key, orderId), stored.LastOrder);
-        Assert.Equal(new CheckoutDecision.AlreadyPlaced(orderId), CheckoutDecision.For(stored, key, begun.Fingerprint()));
+        Assert.Equal(new CheckoutDecision.AlreadyPlaced(orderId), CheckoutDecision.For(stored, key, begun.Fingerprint(), "10.00"));
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public class CheckoutIdempotencyTests
     {
         var begun = Cart.BeginCheckout(CheckoutDecision.NewIdempotencyKey);
 
-        var decision = CheckoutDecision.For(begun, begun.Checkout!.IdempotencyKey, begun.Fingerprint());
+        var decision = CheckoutDecision.For(begun, begun.Checkout!.IdempotencyKey, begun.Fingerprint(), "10.00");
 
         var place = Assert.IsType<CheckoutDecision.Place>(decision);
         Assert.Equal(begun.Checkout.IdempotencyKey, place.IdempotencyKey);
@@ -67,8 +67,8 @@ public class CheckoutIdempotencyTests
         var begun = Cart.BeginCheckout(CheckoutDecision.NewIdempotencyKey);
         var (key, fingerprint) = (begun.Checkout!.IdempotencyKey, begun.Fingerprint());
 
-        var first = Assert.IsType<CheckoutDecision.Place>(CheckoutDecision.For(begun, key, fingerprint));
-        var second = Assert.IsType<CheckoutDecision.Place>(CheckoutDecision.For(begun, key, fingerprint));
+        var first = Assert.IsType<CheckoutDecision.Place>(CheckoutDecision.For(begun, key, fingerprint, "10.00"));
+        var second = Assert.IsType<CheckoutDecision.Place>(CheckoutDecision.For(begun, key, fingerprint, "10.00"));
 
         Assert.Equal(first.IdempotencyKey, second.IdempotencyKey);
     }
@@ -78,7 +78,7 @@ public class CheckoutIdempotencyTests
     {
         var begun = Cart.Add(8, 2).Cart.BeginCheckout(CheckoutDecision.NewIdempotencyKey);
         var key = begun.Checkout!.IdempotencyKey;
-        var place = Assert.IsType<CheckoutDecision.Place>(CheckoutDecision.For(begun, key, begun.Fingerprint()));
+        var place = Assert.IsType<CheckoutDecision.Place>(CheckoutDecision.For(begun, key, begun.Fingerprint(), "10.00"));
         var orderId = Guid.NewGuid();
         // Something added in another tab while the order was being placed.
         var meanwhile = begun.Add(11, 1).Cart;
@@ -88,7 +88,7 @@ public class CheckoutIdempotencyTests
         Assert.Equal([new CartLine(11, 1)], completed.Lines);
         Assert.Null(completed.Checkout);
         Assert.Equal(new PlacedOrder(key, orderId), completed.LastOrder);
-        Assert.Equal(new CheckoutDecision.AlreadyPlaced(orderId), CheckoutDecision.For(completed, key, begun.Fingerprint()));
+        Assert.Equal(new CheckoutDecision.AlreadyPlaced(orderId), CheckoutDecision.For(completed, key, begun.Fingerprint(), "10.00"));
     }
 
     [Fact]
@@ -113,11 +113,11 @@ public class CheckoutIdempotencyTests
         var key = begun.Checkout!.IdempotencyKey;
         var changed = begun.Add(4, 1).Cart.BeginCheckout(CheckoutDecision.NewIdempotencyKey);
 
-        Assert.IsType<CheckoutDecision.CartChanged>(CheckoutDecision.For(changed, key, begun.Fingerprint()));
-        Assert.IsType<CheckoutDecision.CartChanged>(CheckoutDecision.For(begun, "web-made-up", begun.Fingerprint()));
-        Assert.IsType<CheckoutDecision.CartChanged>(CheckoutDecision.For(begun, key, "another-fingerprint"));
-        Assert.IsType<CheckoutDecision.CartChanged>(CheckoutDecision.For(begun, null, null));
-        Assert.IsType<CheckoutDecision.CartChanged>(CheckoutDecision.For(Cart, key, Cart.Fingerprint()));
-        Assert.IsType<CheckoutDecision.EmptyCart>(CheckoutDecision.For(ShoppingCart.Empty, key, begun.Fingerprint()));
+        Assert.IsType<CheckoutDecision.CartChanged>(CheckoutDecision.For(changed, key, begun.Fingerprint(), "10.00"));
+        Assert.IsType<CheckoutDecision.CartChanged>(CheckoutDecision.For(begun, "web-made-up", begun.Fingerprint(), "10.00"));
+        Assert.IsType<CheckoutDecision.CartChanged>(CheckoutDecision.For(begun, key, "another-fingerprint", "10.00"));
+        Assert.IsType<CheckoutDecision.CartChanged>(CheckoutDecision.For(begun, null, null, "10.00"));
+        Assert.IsType<CheckoutDecision.CartChanged>(CheckoutDecision.For(Cart, key, Cart.Fingerprint(), "10.00"));
+        Assert.IsType<CheckoutDecision.EmptyCart>(CheckoutDecision.For(ShoppingCart.Empty, key, begun.Fingerprint(), "10.00"));
     }
 }

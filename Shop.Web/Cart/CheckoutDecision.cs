@@ -1,10 +1,12 @@
+using System.Globalization;
+
 namespace Shop.Web.Cart;
 
 /// <summary>What a submitted checkout page leads to, given the cart as it is now.</summary>
 public abstract record CheckoutDecision
 {
-    /// <summary>Send the order, with this key, for these lines.</summary>
-    public sealed record Place(string IdempotencyKey, IReadOnlyList<CartLine> Lines) : CheckoutDecision;
+    /// <summary>Send the order, with this key, for these lines, at the total the page showed.</summary>
+    public sealed record Place(string IdempotencyKey, IReadOnlyList<CartLine> Lines, decimal ShownTotal) : CheckoutDecision;
 
     /// <summary>This checkout already became an order (a double click, a resubmitted form): show it.</summary>
     public sealed record AlreadyPlaced(Guid OrderId) : CheckoutDecision;
@@ -16,11 +18,17 @@ public abstract record CheckoutDecision
     public sealed record CartChanged : CheckoutDecision;
 
     /// <summary>
-    /// Decides on a checkout page that showed the cart with <paramref name="fingerprint"/> and carried
-    /// <paramref name="idempotencyKey"/>. The key is honoured only while it is the cart's pending attempt for that
-    /// very content, so an order is only ever placed for what the shopper saw, and one attempt is one order.
+    /// Decides on a checkout page that showed the cart with <paramref name="fingerprint"/> at
+    /// <paramref name="shownTotal"/> and carried <paramref name="idempotencyKey"/>. The key is honoured only while it
+    /// is the cart's pending attempt for that very content, so an order is only ever placed for what the shopper saw,
+    /// and one attempt is one order. The shown total goes with the order, so ordering refuses it if prices have
+    /// changed since; a page without one (rendered before totals were sent) is shown again.
     /// </summary>
-    public static CheckoutDecision For(ShoppingCart cart, string? idempotencyKey, string? fingerprint)
+    /// <remarks>
+    /// The fingerprint, and with it the key, covers the content only, not the prices: a price change must not start a
+    /// new attempt, or a checkout whose first try placed its order unseen (a timeout) could place a second one.
+    /// </remarks>
+    public static CheckoutDecision For(ShoppingCart cart, string? idempotencyKey, string? fingerprint, string? shownTotal)
     {
         ArgumentNullException.ThrowIfNull(cart);
 
@@ -41,9 +49,17 @@ public abstract record CheckoutDecision
 
         var current = cart.Fingerprint();
         return cart.Checkout is { } pending && pending.IdempotencyKey == idempotencyKey && pending.CartFingerprint == current && fingerprint == current
-            ? new Place(idempotencyKey, [.. cart.Lines.OrderBy(l => l.ProductId)])
+               && ReadTotal(shownTotal) is { } total
+            ? new Place(idempotencyKey, [.. cart.Lines.OrderBy(l => l.ProductId)], total)
             : new CartChanged();
     }
+
+    /// <summary>The page's total as <see cref="FormatTotal"/> wrote it.</summary>
+    private static decimal? ReadTotal(string? value) =>
+        decimal.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var total) ? total : null;
+
+    /// <summary>A total as the checkout page carries it in its form, whatever the shopper's culture.</summary>
+    public static string FormatTotal(decimal total) => total.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A new key: random, and short enough for ordering's limit.</summary>
     public static string NewIdempotencyKey() => "web-" + Guid.NewGuid().ToString("N");

@@ -46,6 +46,20 @@ public sealed record PricedCart(IReadOnlyList<PricedCartLine> Lines)
 
     public bool CanCheckOut => Lines.Count > 0 && !HasProblems;
 
+    /// <summary>
+    /// This cart with the unit prices ordering quoted when it refused an order whose prices had changed, so the page
+    /// shows what ordering will charge, and its total is what the next submission expects.
+    /// </summary>
+    public PricedCart WithPrices(IEnumerable<RepricedLine> prices)
+    {
+        ArgumentNullException.ThrowIfNull(prices);
+
+        var byProduct = prices.ToDictionary(p => p.ProductId, p => p.UnitPrice);
+        return new PricedCart([.. Lines.Select(line => line.Product is { } product && byProduct.TryGetValue(line.ProductId, out var price)
+            ? line with { Product = product with { Price = price } }
+            : line)]);
+    }
+
     /// <summary>The cart's lines, by product name, with the catalog's entries for them (a product missing from <paramref name="catalog"/> is no longer sold).</summary>
     public static PricedCart Price(ShoppingCart cart, IEnumerable<CatalogItem> catalog)
     {

@@ -8,8 +8,16 @@ using Shop.Web.Cart;
 
 namespace Shop.Web.Services;
 
-/// <summary>The outcome of placing an order: the order ordering placed (or had placed for the same key), or why it refused.</summary>
-public sealed record PlaceOrderOutcome(Guid? OrderId, ApiProblem? Problem);
+/// <summary>
+/// The outcome of placing an order: the order ordering placed (or had placed for the same key), or why it refused;
+/// when it refused because the prices no longer make the total the shopper was shown, the cart as it is priced now.
+/// </summary>
+public sealed record PlaceOrderOutcome(Guid? OrderId, ApiProblem? Problem, RepricedOrder? Repriced = null);
+
+/// <summary>Ordering's pricing of a cart whose prices changed since the shopper was shown it (its 409 for <c>expectedTotal</c>).</summary>
+public sealed record RepricedOrder(decimal ExpectedTotal, decimal Total, string Currency, IReadOnlyList<RepricedLine> Lines);
+
+public sealed record RepricedLine(int ProductId, string ProductName, decimal UnitPrice, int Quantity, decimal LineTotal);
 
 /// <summary>
 /// The signed-in user's orders, through the gateway with their access token: placing (with an Idempotency-Key),
@@ -24,16 +32,23 @@ public sealed partial class OrderingService(HttpClient http, ILogger<OrderingSer
     /// <summary>
     /// Places an order for <paramref name="lines"/>. Every try — the resilience handler's retries, the shopper's
     /// second click, a resubmitted page — carries the same <paramref name="idempotencyKey"/>, so ordering returns the
-    /// order the first try placed instead of placing another.
+    /// order the first try placed instead of placing another. <paramref name="expectedTotal"/> is the total the
+    /// shopper was shown: ordering places the order only if its prices still make it, and otherwise answers with the
+    /// new prices (<see cref="PlaceOrderOutcome.Repriced"/>), placing nothing.
     /// </summary>
-    public async Task<PlaceOrderOutcome> PlaceOrderAsync(string idempotencyKey, IReadOnlyList<CartLine> lines, CancellationToken cancellationToken = default)
+    public async Task<PlaceOrderOutcome> PlaceOrderAsync(
+        string idempotencyKey, IReadOnlyList<CartLine> lines, decimal expectedTotal, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(idempotencyKey);
         ArgumentNullException.ThrowIfNull(lines);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ordering/orders")
         {
-            Content = JsonContent.Create(new { items = lines.Select(l => new { productId = l.ProductId, quantity = l.Quantity }) }),
+            Content = JsonContent.Create(new
+            {
+                items = lines.Select(l => new { productId = l.ProductId, quantity = l.Quantity }),
+                expectedTotal,
+            }),
         };
         request.Headers.Add(IdempotencyKeyHeader, idempotencyKey);
         try
@@ -45,9 +60,13 @@ public sealed partial class OrderingService(HttpClient http, ILogger<OrderingSer
                 return new PlaceOrderOutcome(order.Id, null);
             }
 
+            // Read once, parsed twice: as the problem, and as the new prices a refused total carries.
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            var mediaType = response.Content.Headers.ContentType;
+            response.Content = new ByteArrayContent(body) { Headers = { ContentType = mediaType } };
             var problem = await ApiProblem.ReadAsync(response, cancellationToken);
             LogRefused(logger, "place an order", problem.Status, problem.Title);
-            return new PlaceOrderOutcome(null, problem);
+            return new PlaceOrderOutcome(null, problem, Repriced(problem, body));
         }
         catch (Exception exception) when (GatewayFailures.IsNoAnswer(exception))
         {
@@ -131,6 +150,25 @@ public sealed partial class OrderingService(HttpClient http, ILogger<OrderingSer
                     yield return change;
                 }
             }
+        }
+    }
+
+    /// <summary>The cart as ordering priced it, from its 409 refusing an order whose prices changed; null for any other refusal.</summary>
+    private static RepricedOrder? Repriced(ApiProblem problem, byte[] body)
+    {
+        if (problem.Status != StatusCodes.Status409Conflict || !problem.Errors.ContainsKey("expectedTotal"))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<RepricedOrder>(body, Json) is { Lines.Count: > 0 } repriced ? repriced : null;
+        }
+        catch (JsonException)
+        {
+            // Not the prices after all: the refusal's own words have to do.
+            return null;
         }
     }
 
