@@ -136,6 +136,32 @@ public sealed class StorefrontCheckoutTests(ShopAppFixture shop, ITestOutputHelp
     }
 
     [Fact]
+    public async Task A_price_raised_after_the_checkout_page_was_shown_is_shown_for_review_and_charged_only_once_placed_again()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var (product, user, page) = await OpenCheckoutAsync("storefront-price-race", price: 89m, quantity: 1, ct);
+
+        // An admin raises the price while the shopper looks at the page that says $89.00.
+        await Store.SetPriceAsync(product.Id, 899m, ct);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Place order" }).ClickAsync();
+
+        await Expect(page.Locator(".notice-error")).ToContainTextAsync(
+            "Prices changed since this page was opened: the total is now $899.00, not $89.00. Nothing was charged.");
+        await Expect(page).ToHaveURLAsync(Store.Url("/checkout"));
+        await Expect(page.Locator(".checkout-total")).ToHaveTextAsync("$899.00");
+        Assert.Empty(await Store.OrdersOfAsync(user, ct));
+        Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(page, "storefront-checkout-price-changed")}");
+
+        // Placed again from the page that shows the new price: ordered at it, with the same checkout attempt.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Place order" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/orders/[0-9a-f-]{36}\\?placed=true$"));
+        var order = Assert.Single(await Store.OrdersOfAsync(user, ct));
+        Assert.Equal(StorefrontDriver.OrderIdOf(page.Url), order.GetProperty("id").GetGuid());
+        Assert.Equal(899m, order.GetProperty("total").GetDecimal());
+    }
+
+    [Fact]
     public async Task A_double_clicked_Place_order_sends_the_checkout_twice_and_creates_one_order()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));

@@ -59,6 +59,22 @@ internal sealed partial class StorefrontDriver(DistributedApplication app)
             brand.GetProperty("id").GetInt32(), brand.GetProperty("name").GetString()!);
     }
 
+    /// <summary>Changes a product's price as an admin would (PUT of the whole product, everything else as it was).</summary>
+    public async Task SetPriceAsync(int productId, decimal price, CancellationToken cancellationToken)
+    {
+        using var admin = await Checkout.AdminAsync(cancellationToken);
+        var item = await admin.GetFromJsonAsync<JsonElement>($"/api/products/items/{productId}", cancellationToken);
+        using var response = await admin.PutAsJsonAsync($"/api/products/items/{productId}", new
+        {
+            name = item.GetProperty("name").GetString(),
+            description = item.GetProperty("description").GetString(),
+            price,
+            brandId = item.GetProperty("brandId").GetInt32(),
+            categoryId = item.GetProperty("categoryId").GetInt32(),
+        }, cancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"Changing the price answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+    }
+
     /// <summary>The user's orders as ordering lists them, through the gateway with a token of their own.</summary>
     public async Task<List<JsonElement>> OrdersOfAsync(TestUser user, CancellationToken cancellationToken)
     {
