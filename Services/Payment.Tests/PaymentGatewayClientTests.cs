@@ -74,7 +74,7 @@ public sealed class PaymentGatewayClientTests : IDisposable
     [Fact]
     public async Task A_gateway_failing_every_call_opens_the_circuit_and_later_calls_do_not_reach_it()
     {
-        _gateway.Answer(_ => new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+        _gateway.Answer(_ => new HttpResponseMessage(HttpStatusCode.InternalServerError));
 
         var failure = await Assert.ThrowsAsync<PaymentGatewayUnavailableException>(() => Client.ChargeAsync("k1", 1m, "USD", "o1", CancellationToken.None));
         Assert.True(failure.ReachedGateway);
@@ -87,6 +87,37 @@ public sealed class PaymentGatewayClientTests : IDisposable
         Assert.Equal(callsWhenOpen, _gateway.Requests.Count);
         Assert.InRange(callsWhenOpen, 4, 6);
         Assert.Equal(CircuitState.Open, PaymentTelemetry.StateOf(_host.Services.GetRequiredService<CircuitBreakerStateProvider>()));
+    }
+
+    [Fact]
+    public async Task A_call_whose_first_try_timed_out_may_have_reached_the_gateway_even_when_the_circuit_refuses_the_retry()
+    {
+        // Three failures open nothing (at least four calls are needed); the fourth, a try that times out, opens the
+        // circuit, so the retry of that same call is refused by it.
+        _gateway.Answer(_ => new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+        await Assert.ThrowsAsync<PaymentGatewayUnavailableException>(() => Client.ChargeAsync("earlier", 1m, "USD", "o1", CancellationToken.None));
+        _gateway.Answer(async request =>
+        {
+            await Task.Delay(Timeout.Infinite, request.Cancellation);
+            return Charged("succeeded");
+        });
+
+        var failure = await Assert.ThrowsAsync<PaymentGatewayUnavailableException>(() => Client.ChargeAsync("timed-out", 1m, "USD", "o2", CancellationToken.None));
+
+        Assert.IsType<BrokenCircuitException>(failure.InnerException);
+        Assert.Single(_gateway.Requests, r => r.IdempotencyKey == "timed-out");
+        Assert.True(failure.ReachedGateway, "The try that timed out may have charged the card.");
+    }
+
+    [Fact]
+    public async Task A_call_the_gateway_answered_only_with_503_nothing_done_did_not_reach_it()
+    {
+        _gateway.Answer(_ => new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+
+        var failure = await Assert.ThrowsAsync<PaymentGatewayUnavailableException>(() => Client.ChargeAsync("k", 1m, "USD", "o", CancellationToken.None));
+
+        Assert.Equal(3, _gateway.Requests.Count);
+        Assert.False(failure.ReachedGateway);
     }
 
     [Fact]

@@ -19,10 +19,20 @@ public sealed class PaymentGatewayClient(HttpClient http)
     public async Task<GatewayRefund> RefundAsync(string idempotencyKey, string chargeId, decimal amount, CancellationToken cancellationToken) =>
         await SendAsync<GatewayRefund>("/v1/refunds", idempotencyKey, new RefundRequest(chargeId, amount), cancellationToken);
 
-    private async Task<T> SendAsync<T>(string path, string idempotencyKey, object body, CancellationToken cancellationToken)
+    private Task<T> SendAsync<T>(string path, string idempotencyKey, object body, CancellationToken cancellationToken) =>
+        SendAsync<T>(HttpMethod.Post, path, idempotencyKey, body, cancellationToken);
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, string? idempotencyKey, object? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        // Each try the pipeline makes goes through GatewayTryTracker, which notes whether it may have reached the
+        // gateway: a later try refused by the circuit does not undo what an earlier one may have done.
+        var tries = GatewayTries.Track(request);
         HttpResponseMessage response;
         try
         {
@@ -30,16 +40,16 @@ public sealed class PaymentGatewayClient(HttpClient http)
         }
         catch (BrokenCircuitException exception)
         {
-            throw new PaymentGatewayUnavailableException("The circuit to the payment gateway is open: the call was not made.", exception, reachedGateway: false);
+            throw new PaymentGatewayUnavailableException("The circuit to the payment gateway is open: the call was not made.", exception, tries.MayHaveReachedGateway);
         }
         catch (RateLimiterRejectedException exception)
         {
-            throw new PaymentGatewayUnavailableException("Too many calls to the payment gateway are under way (bulkhead full): the call was not made.", exception, reachedGateway: false);
+            throw new PaymentGatewayUnavailableException("Too many calls to the payment gateway are under way (bulkhead full): the call was not made.", exception, tries.MayHaveReachedGateway);
         }
         catch (Exception exception) when (exception is HttpRequestException or TimeoutRejectedException
                                               or TaskCanceledException { InnerException: TimeoutException })
         {
-            throw new PaymentGatewayUnavailableException($"The payment gateway did not answer: {exception.Message}", exception, reachedGateway: true);
+            throw new PaymentGatewayUnavailableException($"The payment gateway did not answer: {exception.Message}", exception, tries.MayHaveReachedGateway);
         }
 
         using (response)
@@ -52,7 +62,7 @@ public sealed class PaymentGatewayClient(HttpClient http)
 
             var detail = await response.Content.ReadAsStringAsync(cancellationToken);
             throw response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500
-                ? new PaymentGatewayUnavailableException($"The payment gateway answered {(int)response.StatusCode} after the retries: {Shorten(detail)}", null, reachedGateway: true)
+                ? new PaymentGatewayUnavailableException($"The payment gateway answered {(int)response.StatusCode} after the retries: {Shorten(detail)}", null, tries.MayHaveReachedGateway)
                 : new PaymentGatewayRejectedException((int)response.StatusCode, Shorten(detail));
         }
     }
@@ -77,7 +87,11 @@ public sealed record GatewayRefund(string Id, string ChargeId, string Status, de
 public sealed class PaymentGatewayUnavailableException(string message, Exception? innerException, bool reachedGateway)
     : Exception(message, innerException)
 {
-    /// <summary>False when the call was refused on this side (open circuit, full bulkhead): the gateway never saw it.</summary>
+    /// <summary>
+    /// False when no try of the call can have been acted on: each was refused on this side (open circuit, full
+    /// bulkhead) or answered 503, which the gateway documents as "nothing done". True as soon as one try timed out,
+    /// lost its connection or got another 5xx, 408 or 429, even if a later try was refused.
+    /// </summary>
     public bool ReachedGateway { get; } = reachedGateway;
 }
 

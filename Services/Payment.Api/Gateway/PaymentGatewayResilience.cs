@@ -15,7 +15,8 @@ public static partial class PaymentGatewayResilience
     /// <summary>
     /// Registers <see cref="PaymentGatewayClient"/> with its own resilience pipeline in place of the service defaults'
     /// standard handler, outermost first: bulkhead (concurrency limiter), total timeout, retry, circuit breaker,
-    /// attempt timeout. The circuit's state is kept in a <see cref="CircuitBreakerStateProvider"/> singleton for the
+    /// attempt timeout; inside them <see cref="GatewayTryTracker"/> notes whether any try may have reached the gateway.
+    /// The circuit's state is kept in a <see cref="CircuitBreakerStateProvider"/> singleton for the
     /// metrics and the processor; its openings and closings are logged.
     /// </summary>
     public static IHostApplicationBuilder AddPaymentGatewayClient(this IHostApplicationBuilder builder)
@@ -99,6 +100,8 @@ public static partial class PaymentGatewayResilience
                 })
                 .AddTimeout(options.AttemptTimeout);
         });
+        // Added after the resilience handler, so it runs inside it: once per try actually sent.
+        client.AddHttpMessageHandler(() => new GatewayTryTracker());
 
         return builder;
     }
