@@ -54,4 +54,37 @@ public class SimulatorLedgerTests
         Assert.Equal(1, ledger.Statistics.Charges);
         Assert.Equal(2, ledger.Statistics.Refunds);
     }
+
+    [Fact]
+    public void A_charge_key_is_looked_up_as_not_found_while_nothing_was_made_in_progress_while_a_request_with_it_is_under_way_then_found()
+    {
+        var ledger = new PaymentLedger();
+
+        Assert.Equal(ChargeLookup.NotFound, ledger.LookUpCharge("order-1-charge").Outcome);
+        var arrival = ledger.Arrive("order-1-charge");
+        Assert.Equal(ChargeLookup.InProgress, ledger.LookUpCharge("order-1-charge").Outcome);
+        var charge = ledger.RecordCharge(new LedgerEntry("ch_1", "charge", "succeeded", 10m, "USD", "order-1", null, null, "order-1-charge", DateTimeOffset.UtcNow));
+        arrival.Dispose();
+
+        var (outcome, found) = ledger.LookUpCharge("order-1-charge");
+        Assert.Equal(ChargeLookup.Found, outcome);
+        Assert.Same(charge, found);
+        Assert.Equal(ChargeLookup.NotFound, ledger.LookUpCharge("order-2-charge").Outcome);
+    }
+
+    [Fact]
+    public void A_request_that_ended_without_charging_leaves_its_key_not_found_once_every_request_with_it_is_answered()
+    {
+        var ledger = new PaymentLedger();
+
+        var first = ledger.Arrive("key");
+        var second = ledger.Arrive("key");
+        first.Dispose();
+        first.Dispose();
+        Assert.Equal(ChargeLookup.InProgress, ledger.LookUpCharge("key").Outcome);
+        second.Dispose();
+
+        Assert.Equal(ChargeLookup.NotFound, ledger.LookUpCharge("key").Outcome);
+        Assert.Equal(2, ledger.Statistics.Lookups);
+    }
 }

@@ -30,7 +30,7 @@ public static class AdminApi
         admin.MapGet("/ledger", (PaymentLedger ledger, string? reference, string? type) => TypedResults.Ok(ledger.Query(reference, type)))
             .WithName("GetLedger").WithSummary("Charges and refunds made, oldest first; filter by reference (order id) or type (charge, refund)");
         admin.MapGet("/stats", (PaymentLedger ledger) => TypedResults.Ok(ledger.Statistics))
-            .WithName("GetStatistics").WithSummary("Calls received, simulated failures, replays, charges, declines and refunds");
+            .WithName("GetStatistics").WithSummary("Calls received, simulated failures, replays, lookups by key, charges, declines and refunds");
 
         return app;
     }

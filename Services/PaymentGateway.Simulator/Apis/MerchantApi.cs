@@ -32,6 +32,8 @@ public static class MerchantApi
         api.MapPost("/charges", CreateCharge).WithName("CreateCharge").WithSummary("Charge the buyer's card");
         api.MapPost("/refunds", CreateRefund).WithName("CreateRefund").WithSummary("Give back (part of) a succeeded charge");
         api.MapGet("/charges/{id}", GetCharge).WithName("GetCharge").WithSummary("A charge by id");
+        api.MapGet("/charges/by-key/{idempotencyKey}", GetChargeByKey).WithName("GetChargeByKey")
+            .WithSummary("The charge made under an Idempotency-Key: 404 if none was made and none is under way, 409 while one is");
 
         return app;
     }
@@ -45,6 +47,8 @@ public static class MerchantApi
         TimeProvider timeProvider,
         IHostApplicationLifetime lifetime)
     {
+        // From arrival to answer, a lookup of the key says the charge is in progress: it may still be made.
+        using var arrival = string.IsNullOrWhiteSpace(idempotencyKey) ? null : ledger.Arrive(idempotencyKey);
         if (await SimulateAsync(ledger, behavior.Current, timeProvider, lifetime.ApplicationStopping) is { } failure)
         {
             return failure;
@@ -123,6 +127,32 @@ public static class MerchantApi
         ledger.Find(id) is { Type: "charge" } charge
             ? TypedResults.Ok(new ChargeResponse(charge.Id, charge.Status, charge.Amount, charge.Currency, charge.Reference, charge.DeclineCode, charge.Created))
             : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such charge.");
+
+    /// <summary>
+    /// What became of a charge request whose answer the merchant lost, without charging: the charge made under the
+    /// key (200), none and none under way (404: sending it again would be the first charge), or a request with the key
+    /// still being processed (409: ask again). Like every call it waits the latency and may fail with 503.
+    /// </summary>
+    private static async Task<IResult> GetChargeByKey(
+        string idempotencyKey,
+        PaymentLedger ledger,
+        SimulatorBehavior behavior,
+        TimeProvider timeProvider,
+        IHostApplicationLifetime lifetime)
+    {
+        if (await SimulateAsync(ledger, behavior.Current, timeProvider, lifetime.ApplicationStopping) is { } failure)
+        {
+            return failure;
+        }
+
+        return ledger.LookUpCharge(idempotencyKey) switch
+        {
+            (ChargeLookup.Found, { } charge) => TypedResults.Ok(new ChargeResponse(charge.Id, charge.Status, charge.Amount, charge.Currency, charge.Reference, charge.DeclineCode, charge.Created)),
+            (ChargeLookup.InProgress, _) => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Charge in progress.",
+                detail: "A request with this Idempotency-Key is being processed; ask again."),
+            _ => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such charge.", detail: "No charge was made under this Idempotency-Key."),
+        };
+    }
 
     /// <summary>
     /// The configured latency, then possibly a simulated outage (503) before anything is done. A call that has
