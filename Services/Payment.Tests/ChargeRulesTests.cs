@@ -33,10 +33,11 @@ public class ChargeRulesTests
     }
 
     [Fact]
-    public void A_charge_that_may_have_reached_the_gateway_is_always_sent_again_to_learn_its_outcome()
+    public void A_charge_that_may_have_reached_the_gateway_is_always_looked_up_to_learn_its_outcome()
     {
-        Assert.Equal(ChargeStep.Send, ChargeRules.BeforeSending(Charge(attempts: 1, cancelRequested: true), mayHaveReachedGateway: true, Now));
-        Assert.Equal(ChargeStep.Send, ChargeRules.BeforeSending(Charge(attempts: 1, deadlineIn: TimeSpan.FromMinutes(-1)), mayHaveReachedGateway: true, Now));
+        Assert.Equal(ChargeStep.LookUp, ChargeRules.BeforeSending(Charge(attempts: 1), mayHaveReachedGateway: true, Now));
+        Assert.Equal(ChargeStep.LookUp, ChargeRules.BeforeSending(Charge(attempts: 1, cancelRequested: true), mayHaveReachedGateway: true, Now));
+        Assert.Equal(ChargeStep.LookUp, ChargeRules.BeforeSending(Charge(attempts: 1, deadlineIn: TimeSpan.FromMinutes(-1)), mayHaveReachedGateway: true, Now));
     }
 
     [Fact]

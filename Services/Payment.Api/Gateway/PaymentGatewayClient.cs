@@ -7,7 +7,7 @@ using Polly.Timeout;
 namespace Payment.Api.Gateway;
 
 /// <summary>
-/// The payment gateway's API (<c>POST /v1/charges</c>, <c>POST /v1/refunds</c>), called through the resilience
+/// The payment gateway's API (<c>POST /v1/charges</c>, <c>POST /v1/refunds</c>, <c>GET /v1/charges/by-key/{key}</c>), called through the resilience
 /// pipeline of <see cref="PaymentGatewayResilience"/>. Every request carries an <c>Idempotency-Key</c>: the gateway
 /// settles a key once and answers a repeated one with the first answer, which is what makes retries safe.
 /// </summary>
@@ -18,6 +18,27 @@ public sealed class PaymentGatewayClient(HttpClient http)
 
     public async Task<GatewayRefund> RefundAsync(string idempotencyKey, string chargeId, decimal amount, CancellationToken cancellationToken) =>
         await SendAsync<GatewayRefund>("/v1/refunds", idempotencyKey, new RefundRequest(chargeId, amount), cancellationToken);
+
+    /// <summary>
+    /// What became of the charge sent under <paramref name="idempotencyKey"/>, without sending it again:
+    /// <c>GET /v1/charges/by-key/{key}</c>. Null when the gateway never made it and no request with the key is under
+    /// way (404); a request still being processed (409) is an outcome not known yet.
+    /// </summary>
+    public async Task<GatewayCharge?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SendAsync<GatewayCharge>(HttpMethod.Get, $"/v1/charges/by-key/{Uri.EscapeDataString(idempotencyKey)}", null, null, cancellationToken);
+        }
+        catch (PaymentGatewayRejectedException exception) when (exception.StatusCode == StatusCodes.Status404NotFound)
+        {
+            return null;
+        }
+        catch (PaymentGatewayRejectedException exception) when (exception.StatusCode == StatusCodes.Status409Conflict)
+        {
+            throw new PaymentGatewayUnavailableException("The payment gateway is still processing a charge with this key.", exception, reachedGateway: true);
+        }
+    }
 
     private Task<T> SendAsync<T>(string path, string idempotencyKey, object body, CancellationToken cancellationToken) =>
         SendAsync<T>(HttpMethod.Post, path, idempotencyKey, body, cancellationToken);

@@ -6,8 +6,14 @@ namespace Payment.Api.Processing;
 /// <summary>What to do with a pending charge before it is sent.</summary>
 public enum ChargeStep
 {
-    /// <summary>Send it (again) under its idempotency key.</summary>
+    /// <summary>Send it under its idempotency key.</summary>
     Send,
+
+    /// <summary>
+    /// An earlier attempt may have reached the gateway: ask the gateway what became of the key before anything else.
+    /// Sending it again could charge an order cancelled since; a lookup never charges.
+    /// </summary>
+    LookUp,
 
     /// <summary>The order was cancelled and the gateway never saw the charge: cancel it without a call.</summary>
     CancelUnsent,
@@ -26,8 +32,8 @@ public enum UnsettledStep
     GiveUp,
 
     /// <summary>
-    /// Deadline passed but an attempt may have reached the gateway: the order is cancelled now, and the charge keeps
-    /// being sent under its key until the gateway answers, to be refunded if it went through.
+    /// Deadline passed but an attempt may have reached the gateway: the order is cancelled now, and the charge is
+    /// looked up under its key until the gateway answers, to be refunded if it went through.
     /// </summary>
     FailOrderAndResolveLater,
 }
@@ -40,8 +46,8 @@ public static class ChargeRules
         ArgumentNullException.ThrowIfNull(charge);
         if (mayHaveReachedGateway)
         {
-            // An earlier attempt's outcome is unknown: only the gateway's answer to the same key settles it.
-            return ChargeStep.Send;
+            // An earlier attempt's outcome is unknown: only the gateway's record of the key settles it.
+            return ChargeStep.LookUp;
         }
 
         if (charge.CancelRequested)

@@ -22,8 +22,8 @@ namespace Payment.Api.Processing;
 /// may have reached the gateway; (2) a transaction per payment locks the
 /// row (<c>FOR UPDATE SKIP LOCKED</c>: replicas and the cancellation handler never work on it at once), calls the
 /// gateway under the payment's idempotency key and saves the outcome. If this process dies mid-call, PostgreSQL
-/// drops the lock with the connection and the payment is due again at once: the next attempt re-sends the same key
-/// and the gateway answers with what it did the first time. When the gateway is down or the circuit open, the payment
+/// drops the lock with the connection and the payment is due again at once: the next attempt looks the key up at the
+/// gateway (a lookup never charges) and settles with what the gateway did, or sends it if the gateway never made it. When the gateway is down or the circuit open, the payment
 /// waits (backoff up to <see cref="PaymentOptions.MaxRetryDelay"/>) until its deadline.
 /// </para>
 /// </summary>
@@ -207,21 +207,31 @@ public sealed partial class PaymentProcessor(
     private async Task ChargeAsync(PaymentContext db, PaymentGatewayClient gateway, PaymentRecord charge, bool mayHaveReachedGateway, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        switch (ChargeRules.BeforeSending(charge, mayHaveReachedGateway, now))
-        {
-            case ChargeStep.CancelUnsent:
-                // The order was cancelled and the gateway never saw this charge: nothing to send, nothing to give back.
-                Complete(charge, PaymentStatus.Cancelled, now);
-                return;
-            case ChargeStep.GiveUpUnsent:
-                GiveUp(db, charge, $"The payment was not sent within {ChargeRules.Describe(options.Value.ChargeDeadline)}.", now);
-                return;
-        }
-
-        GatewayCharge result;
+        var step = ChargeRules.BeforeSending(charge, mayHaveReachedGateway, now);
+        GatewayCharge? result = null;
         try
         {
-            result = await gateway.ChargeAsync(charge.IdempotencyKey, charge.Amount, charge.Currency, charge.OrderId.ToString(), cancellationToken);
+            if (step == ChargeStep.LookUp)
+            {
+                result = await gateway.FindChargeAsync(charge.IdempotencyKey, cancellationToken);
+                // Not found: the gateway never made it and nothing is under way, so it is as if never sent.
+                step = result is null ? ChargeRules.BeforeSending(charge, mayHaveReachedGateway: false, now) : step;
+            }
+
+            switch (step)
+            {
+                case ChargeStep.CancelUnsent:
+                    // Nothing was charged: nothing to send, nothing to give back. A charge given up at its deadline
+                    // keeps its reason and reads Failed, as the order was told.
+                    Complete(charge, charge.FailureReason is null ? PaymentStatus.Cancelled : PaymentStatus.Failed, now);
+                    return;
+                case ChargeStep.GiveUpUnsent:
+                    GiveUp(db, charge, $"The payment was not sent within {ChargeRules.Describe(options.Value.ChargeDeadline)}.", now);
+                    return;
+                case ChargeStep.Send:
+                    result = await gateway.ChargeAsync(charge.IdempotencyKey, charge.Amount, charge.Currency, charge.OrderId.ToString(), cancellationToken);
+                    break;
+            }
         }
         catch (PaymentGatewayUnavailableException exception)
         {
@@ -250,15 +260,23 @@ public sealed partial class PaymentProcessor(
             return;
         }
 
+        Settle(db, charge, result!, now);
+    }
+
+    /// <summary>Records the charge the gateway made (or declined), and tells the saga.</summary>
+    private void Settle(PaymentContext db, PaymentRecord charge, GatewayCharge result, DateTimeOffset settledAt)
+    {
         telemetry.GatewayCall("answered");
         charge.GatewayReference = result.Id;
         if (result.Succeeded)
         {
-            Complete(charge, PaymentStatus.Succeeded, now);
+            Complete(charge, PaymentStatus.Succeeded, settledAt);
             if (charge.CancelRequested)
             {
-                // The order was cancelled while the charge was under way: give the money back.
-                RequestRefund(db, charge, now);
+                // The order was cancelled (by the buyer, or at the deadline) while the charge was under way: give the
+                // money back. The charge did succeed, so it carries no failure reason; its refund tells the rest.
+                charge.FailureReason = null;
+                RequestRefund(db, charge, settledAt);
             }
             else
             {
@@ -267,7 +285,7 @@ public sealed partial class PaymentProcessor(
         }
         else
         {
-            Complete(charge, PaymentStatus.Declined, now);
+            Complete(charge, PaymentStatus.Declined, settledAt);
             charge.FailureReason = $"Declined by the payment gateway ({result.DeclineCode ?? "no reason given"}).";
             if (!charge.CancelRequested)
             {

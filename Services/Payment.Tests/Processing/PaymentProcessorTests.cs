@@ -1,0 +1,88 @@
+using Payment.Api.Model;
+
+namespace Payment.Tests.Processing;
+
+/// <summary>
+/// The processor against the payment gateway simulator and a real PostgreSQL: what is recorded, what the gateway's
+/// ledger shows, and what the saga is told.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PaymentProcessorTests(PostgresFixture postgres)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private const string DeadlineReason = "The payment gateway was unavailable for 10 minutes.";
+
+    private static bool Settled(List<PaymentRecord> payments) => payments.All(p => p.Status != PaymentStatus.Pending);
+
+    [Fact]
+    public async Task A_cancelled_order_whose_earlier_attempt_never_reached_the_gateway_is_not_charged_when_its_outcome_is_resolved()
+    {
+        await using var harness = await PaymentProcessorHarness.StartAsync(await postgres.CreateDatabaseAsync(CancellationToken.None), latencyMs: 0);
+
+        // An earlier attempt timed out (its request lost on the way), then the buyer cancelled.
+        var charge = await harness.AddChargeAsync(20m, c =>
+        {
+            c.Attempts = 1;
+            c.CancelRequested = true;
+        });
+        var payments = await harness.PaymentsWhenAsync(charge.OrderId, Settled, Patience);
+
+        var cancelled = Assert.Single(payments);
+        Assert.Equal(PaymentStatus.Cancelled, cancelled.Status);
+        Assert.Null(cancelled.FailureReason);
+        Assert.Empty(harness.Ledger.Query(charge.OrderId.ToString(), null));
+        Assert.Empty(await harness.EventsAsync(charge.OrderId));
+    }
+
+    [Fact]
+    public async Task A_charge_given_up_at_its_deadline_that_the_gateway_never_made_is_recorded_as_failed_without_charging()
+    {
+        await using var harness = await PaymentProcessorHarness.StartAsync(await postgres.CreateDatabaseAsync(CancellationToken.None), latencyMs: 0);
+
+        // The gateway did not answer for 10 minutes; the order was failed and cancelled; now the gateway is back.
+        var charge = await harness.AddChargeAsync(20m, c =>
+        {
+            c.Attempts = 5;
+            c.CancelRequested = true;
+            c.FailureReason = DeadlineReason;
+            c.Deadline = DateTimeOffset.UtcNow - TimeSpan.FromMinutes(1);
+        });
+        var payments = await harness.PaymentsWhenAsync(charge.OrderId, Settled, Patience);
+
+        var failed = Assert.Single(payments);
+        Assert.Equal(PaymentStatus.Failed, failed.Status);
+        Assert.Equal(DeadlineReason, failed.FailureReason);
+        Assert.Empty(harness.Ledger.Query(charge.OrderId.ToString(), null));
+        Assert.Empty(await harness.EventsAsync(charge.OrderId));
+    }
+
+    [Fact]
+    public async Task A_charge_given_up_at_its_deadline_that_the_gateway_did_make_reads_succeeded_and_is_refunded()
+    {
+        await using var harness = await PaymentProcessorHarness.StartAsync(await postgres.CreateDatabaseAsync(CancellationToken.None), latencyMs: 0);
+
+        // 20.00 as read back from the database, so that the gateway sees the same parameters under the key.
+        var charge = await harness.AddChargeAsync(20.00m, c =>
+        {
+            c.Attempts = 5;
+            c.CancelRequested = true;
+            c.FailureReason = DeadlineReason;
+            c.Deadline = DateTimeOffset.UtcNow - TimeSpan.FromMinutes(1);
+            // Not due until the gateway has the charge, as if made by an attempt whose answer was lost.
+            c.NextAttemptAt = DateTimeOffset.UtcNow + TimeSpan.FromDays(1);
+        });
+        await harness.ChargeAtTheGatewayAsync(charge);
+        await harness.MakeDueAsync(charge.Id);
+        var payments = await harness.PaymentsWhenAsync(charge.OrderId, p => p.Count == 2 && Settled(p), Patience);
+
+        var settled = Assert.Single(payments, p => p.Kind == PaymentKind.Charge);
+        var refund = Assert.Single(payments, p => p.Kind == PaymentKind.Refund);
+        Assert.Equal(PaymentStatus.Succeeded, settled.Status);
+        Assert.Null(settled.FailureReason);
+        Assert.Equal(PaymentStatus.Succeeded, refund.Status);
+        Assert.Single(harness.Ledger.Query(charge.OrderId.ToString(), "charge"));
+        Assert.Single(harness.Ledger.Query(charge.OrderId.ToString(), "refund"));
+        Assert.Equal(["PaymentRefundedIntegrationEvent"], await harness.EventsAsync(charge.OrderId));
+    }
+}
