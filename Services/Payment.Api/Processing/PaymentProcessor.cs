@@ -206,8 +206,7 @@ public sealed partial class PaymentProcessor(
 
     private async Task ChargeAsync(PaymentContext db, PaymentGatewayClient gateway, PaymentRecord charge, bool mayHaveReachedGateway, CancellationToken cancellationToken)
     {
-        var now = timeProvider.GetUtcNow();
-        var step = ChargeRules.BeforeSending(charge, mayHaveReachedGateway, now);
+        var step = ChargeRules.BeforeSending(charge, mayHaveReachedGateway, timeProvider.GetUtcNow());
         GatewayCharge? result = null;
         try
         {
@@ -215,7 +214,7 @@ public sealed partial class PaymentProcessor(
             {
                 result = await gateway.FindChargeAsync(charge.IdempotencyKey, cancellationToken);
                 // Not found: the gateway never made it and nothing is under way, so it is as if never sent.
-                step = result is null ? ChargeRules.BeforeSending(charge, mayHaveReachedGateway: false, now) : step;
+                step = result is null ? ChargeRules.BeforeSending(charge, mayHaveReachedGateway: false, timeProvider.GetUtcNow()) : step;
             }
 
             switch (step)
@@ -223,10 +222,10 @@ public sealed partial class PaymentProcessor(
                 case ChargeStep.CancelUnsent:
                     // Nothing was charged: nothing to send, nothing to give back. A charge given up at its deadline
                     // keeps its reason and reads Failed, as the order was told.
-                    Complete(charge, charge.FailureReason is null ? PaymentStatus.Cancelled : PaymentStatus.Failed, now);
+                    Complete(charge, charge.FailureReason is null ? PaymentStatus.Cancelled : PaymentStatus.Failed, timeProvider.GetUtcNow());
                     return;
                 case ChargeStep.GiveUpUnsent:
-                    GiveUp(db, charge, $"The payment was not sent within {ChargeRules.Describe(options.Value.ChargeDeadline)}.", now);
+                    GiveUp(db, charge, $"The payment was not sent within {ChargeRules.Describe(options.Value.ChargeDeadline)}.", timeProvider.GetUtcNow());
                     return;
                 case ChargeStep.Send:
                     result = await gateway.ChargeAsync(charge.IdempotencyKey, charge.Amount, charge.Currency, charge.OrderId.ToString(), cancellationToken);
@@ -235,6 +234,7 @@ public sealed partial class PaymentProcessor(
         }
         catch (PaymentGatewayUnavailableException exception)
         {
+            var now = timeProvider.GetUtcNow();
             Postpone(charge, exception, now);
             var reason = $"The payment gateway was unavailable for {ChargeRules.Describe(options.Value.ChargeDeadline)}.";
             switch (ChargeRules.WhenUnsettled(charge, now))
@@ -256,14 +256,14 @@ public sealed partial class PaymentProcessor(
         {
             telemetry.GatewayCall("rejected");
             LogRejected(logger, exception, charge.OrderId);
-            GiveUp(db, charge, "The payment gateway refused the charge.", now, lastError: exception.Message);
+            GiveUp(db, charge, "The payment gateway refused the charge.", timeProvider.GetUtcNow(), lastError: exception.Message);
             return;
         }
 
-        Settle(db, charge, result!, now);
+        Settle(db, charge, result!, timeProvider.GetUtcNow());
     }
 
-    /// <summary>Records the charge the gateway made (or declined), and tells the saga.</summary>
+    /// <summary>Records the charge the gateway made (or declined) at <paramref name="settledAt"/>, and tells the saga.</summary>
     private void Settle(PaymentContext db, PaymentRecord charge, GatewayCharge result, DateTimeOffset settledAt)
     {
         telemetry.GatewayCall("answered");
@@ -296,20 +296,19 @@ public sealed partial class PaymentProcessor(
 
     private async Task RefundAsync(PaymentContext db, PaymentGatewayClient gateway, PaymentRecord refund, CancellationToken cancellationToken)
     {
-        var now = timeProvider.GetUtcNow();
         var charge = await db.Payments.AsNoTracking().SingleAsync(p => p.Id == refund.RefundOf, cancellationToken);
         try
         {
             var result = await gateway.RefundAsync(refund.IdempotencyKey, charge.GatewayReference!, refund.Amount, cancellationToken);
             telemetry.GatewayCall("answered");
             refund.GatewayReference = result.Id;
-            Complete(refund, PaymentStatus.Succeeded, now);
+            Complete(refund, PaymentStatus.Succeeded, timeProvider.GetUtcNow());
             db.AddIntegrationEvent(new PaymentRefundedIntegrationEvent(refund.OrderId, charge.Id, refund.Amount), refund.OrderId.ToString());
         }
         catch (PaymentGatewayUnavailableException exception)
         {
             // A refund is owed whatever happens: it has no deadline and is retried until the gateway takes it.
-            Postpone(refund, exception, now);
+            Postpone(refund, exception, timeProvider.GetUtcNow());
         }
         catch (PaymentGatewayRejectedException exception)
         {
@@ -317,7 +316,7 @@ public sealed partial class PaymentProcessor(
             LogRefundRejected(logger, exception, refund.OrderId);
             refund.FailureReason = "The payment gateway refused the refund; it needs an operator.";
             refund.LastError = Shorten(exception.Message);
-            Complete(refund, PaymentStatus.Failed, now);
+            Complete(refund, PaymentStatus.Failed, timeProvider.GetUtcNow());
         }
     }
 

@@ -16,6 +16,24 @@ public sealed class PaymentProcessorTests(PostgresFixture postgres)
     private static bool Settled(List<PaymentRecord> payments) => payments.All(p => p.Status != PaymentStatus.Pending);
 
     [Fact]
+    public async Task A_payment_is_completed_when_the_gateway_answered_not_when_the_call_began()
+    {
+        // One attempt, however slow the first call of a cold process is.
+        await using var harness = await PaymentProcessorHarness.StartAsync(await postgres.CreateDatabaseAsync(CancellationToken.None), latencyMs: 1000,
+            new Dictionary<string, string?> { ["PaymentGateway:AttemptTimeout"] = "00:00:30", ["PaymentGateway:TotalTimeout"] = "00:01:30" });
+
+        var charge = await harness.AddChargeAsync(20m);
+        var payments = await harness.PaymentsWhenAsync(charge.OrderId, Settled, Patience);
+
+        var settled = Assert.Single(payments);
+        Assert.Equal(PaymentStatus.Succeeded, settled.Status);
+        Assert.Equal(1, settled.Attempts);
+        // The gateway made the charge after its 1 s latency, during the call.
+        var made = Assert.Single(harness.Ledger.Query(charge.OrderId.ToString(), "charge")).Created;
+        Assert.True(settled.CompletedAt >= made, $"Completed at {settled.CompletedAt:O}, before the gateway made the charge at {made:O}.");
+    }
+
+    [Fact]
     public async Task A_cancelled_order_whose_earlier_attempt_never_reached_the_gateway_is_not_charged_when_its_outcome_is_resolved()
     {
         await using var harness = await PaymentProcessorHarness.StartAsync(await postgres.CreateDatabaseAsync(CancellationToken.None), latencyMs: 0);
