@@ -23,9 +23,16 @@ public sealed class PaymentGatewayOptions
 
     public int QueueLimit { get; set; } = 64;
 
-    public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(8);
+    /// <summary>A call with its retries: room for every attempt to run out its <see cref="AttemptTimeout"/>, and the backoff.</summary>
+    public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(35);
 
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// One try. Card gateways document answers within several seconds (the issuer's authorisation is on their path),
+    /// so a try given up sooner is one the gateway is still carrying out: its retry only waits for the same answer
+    /// again, and the charge stalls while the card is charged. Keep it above the gateway's latency (the simulator's
+    /// <c>payment-gateway-latency-ms</c> parameter in the AppHost).
+    /// </summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     public int MaxRetries { get; set; } = 2;
 

@@ -15,6 +15,24 @@ public sealed class PaymentProcessorTests(PostgresFixture postgres)
 
     private static bool Settled(List<PaymentRecord> payments) => payments.All(p => p.Status != PaymentStatus.Pending);
 
+    /// <summary>Settled, or its first attempt over without an answer.</summary>
+    private static bool FirstAttemptOver(List<PaymentRecord> payments) => payments.All(p => p.Status != PaymentStatus.Pending || p.LastError is not null);
+
+    [Fact]
+    public async Task A_gateway_answering_in_a_few_seconds_settles_the_charge_in_its_first_attempt()
+    {
+        await using var harness = await PaymentProcessorHarness.StartAsync(await postgres.CreateDatabaseAsync(CancellationToken.None), latencyMs: 2500);
+
+        var charge = await harness.AddChargeAsync(20m);
+        var payments = await harness.PaymentsWhenAsync(charge.OrderId, FirstAttemptOver, Patience);
+
+        var settled = Assert.Single(payments);
+        Assert.Equal(PaymentStatus.Succeeded, settled.Status);
+        Assert.Equal(1, settled.Attempts);
+        Assert.Single(harness.Ledger.Query(charge.OrderId.ToString(), "charge"));
+        Assert.Equal(["PaymentSucceededIntegrationEvent"], await harness.EventsAsync(charge.OrderId));
+    }
+
     [Fact]
     public async Task A_payment_is_completed_when_the_gateway_answered_not_when_the_call_began()
     {
