@@ -446,8 +446,8 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
 
     /// <summary>
     /// Payment dies (SIGKILL) while its charge is at the card gateway, which carries the call through: the money is
-    /// taken and payment never hears of it. After the restart payment asks again under the order's Idempotency-Key,
-    /// the gateway answers with the charge it already made, and the order is confirmed with that one charge.
+    /// taken and payment never hears of it. After the restart payment looks the order's Idempotency-Key up, the
+    /// gateway answers with the charge it already made, and the order is confirmed with that one charge.
     /// </summary>
     [Fact]
     public async Task A_charge_made_while_payment_was_killed_is_found_under_its_key_after_the_restart_and_not_made_again()
@@ -459,7 +459,7 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
         var notifications = shop.App.ResourceNotifications;
         var payment = await notifications.WaitForResourceHealthyAsync("payment", ct);
         Guid orderId;
-        long replaysBefore;
+        long lookupsBefore;
         try
         {
             await using (await _checkout.Simulator.ChangeAsync(new { latencyMs = SlowGatewayMs }, ct))
@@ -472,7 +472,7 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
                 await notifications.WaitForResourceAsync("payment", KnownResourceStates.Exited, ct);
                 var taken = await CheckoutDriver.EventuallyAsync(() => _checkout.Simulator.LedgerAsync(orderId, ct), l => l.Count > 0, "the gateway to finish the charge", ct);
                 Assert.Equal(1, taken.Count("charge", "succeeded"));
-                replaysBefore = (await _checkout.Simulator.StatisticsAsync(ct)).GetProperty("replays").GetInt64();
+                lookupsBefore = (await _checkout.Simulator.StatisticsAsync(ct)).GetProperty("lookups").GetInt64();
             }
 
             await shop.App.ResourceCommands.StartAsync("payment", ct);
@@ -488,13 +488,13 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
         var ledger = await _checkout.Simulator.LedgerAsync(orderId, ct);
         Assert.Equal(1, ledger.Count("charge", "succeeded"));
         Assert.Single(ledger);
-        Assert.True((await _checkout.Simulator.StatisticsAsync(ct)).GetProperty("replays").GetInt64() > replaysBefore, "Payment did not ask again under the charge's key.");
+        Assert.True((await _checkout.Simulator.StatisticsAsync(ct)).GetProperty("lookups").GetInt64() > lookupsBefore, "Payment did not look the charge's key up.");
         var charge = Assert.Single(await shopper.PaymentsAsync(orderId, ct));
         Assert.Equal("Succeeded", charge.GetProperty("status").GetString());
         Assert.True(charge.GetProperty("attempts").GetInt32() >= 2, $"The charge was sent {charge.GetProperty("attempts").GetInt32()} time(s).");
     }
 
-    /// <summary>A card gateway slow enough to act while a charge is under way; below payment's 2 s attempt timeout.</summary>
+    /// <summary>A card gateway slow enough to act while a charge is under way; below payment's 10 s attempt timeout.</summary>
     private const int SlowGatewayMs = 1500;
 
     /// <summary>

@@ -39,8 +39,9 @@ public class PaymentRecord
     public string? FailureReason { get; set; }
 
     /// <summary>
-    /// Times the processor took this payment up. More than one means an earlier attempt may have reached the gateway
-    /// (its answer lost), so the outcome is learned by sending the same key again, never assumed.
+    /// Times the processor took this payment up, less those no try of which can have been acted on (refused on this
+    /// side, or answered 503 "nothing done"). More than one means an earlier attempt may have reached the gateway (its
+    /// answer lost), so the outcome is learned by looking the key up at the gateway, never assumed.
     /// </summary>
     public int Attempts { get; set; }
 
@@ -84,7 +85,7 @@ public enum PaymentStatus
     /// <summary>Given up: the gateway was unreachable until the deadline and never saw the request, or refused it for good.</summary>
     Failed,
 
-    /// <summary>The order was cancelled before the charge was ever sent.</summary>
+    /// <summary>The order was cancelled before the charge was sent, or before the gateway made it (its key looked up and not found).</summary>
     Cancelled,
 }
 

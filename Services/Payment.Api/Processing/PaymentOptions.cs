@@ -7,7 +7,7 @@ public sealed class PaymentOptions
 
     /// <summary>
     /// How long a charge may wait for the gateway (circuit open, gateway failing) before the order is cancelled with
-    /// <c>PaymentFailed</c>. A charge that may have reached the gateway is still resolved afterwards: sent again under
+    /// <c>PaymentFailed</c>. A charge that may have reached the gateway is still resolved afterwards: looked up under
     /// its key until the gateway answers, and refunded if it went through.
     /// </summary>
     public TimeSpan ChargeDeadline { get; set; } = TimeSpan.FromMinutes(10);
