@@ -8,6 +8,7 @@ using Payment.Api.Infrastructure;
 using Payment.Api.Model;
 using Payment.Api.Telemetry;
 using Polly.CircuitBreaker;
+using Polly.RateLimiting;
 using Shop.EventBus;
 using Shop.IntegrationEvents;
 
@@ -351,7 +352,13 @@ public sealed partial class PaymentProcessor(
             payment.Attempts--;
         }
 
-        telemetry.GatewayCall(exception.ReachedGateway ? "unavailable" : PaymentTelemetry.StateOf(circuit) == CircuitState.Closed ? "bulkhead_full" : "circuit_open");
+        // By why the call ended: an attempt answered only 503 did not reach the gateway in effect, yet the gateway was unavailable.
+        telemetry.GatewayCall(exception.InnerException switch
+        {
+            BrokenCircuitException => "circuit_open",
+            RateLimiterRejectedException => "bulkhead_full",
+            _ => "unavailable",
+        });
         var settings = options.Value;
         var delay = exception.ReachedGateway || PaymentTelemetry.StateOf(circuit) == CircuitState.Closed
             ? ChargeRules.RetryDelay(payment.Attempts, settings.RetryDelay, settings.MaxRetryDelay)

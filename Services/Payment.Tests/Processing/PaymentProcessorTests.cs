@@ -1,4 +1,8 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Payment.Api.Model;
+using PaymentGateway.Simulator.Ledger;
 
 namespace Payment.Tests.Processing;
 
@@ -49,6 +53,43 @@ public sealed class PaymentProcessorTests(PostgresFixture postgres)
         // The gateway made the charge after its 1 s latency, during the call.
         var made = Assert.Single(harness.Ledger.Query(charge.OrderId.ToString(), "charge")).Created;
         Assert.True(settled.CompletedAt >= made, $"Completed at {settled.CompletedAt:O}, before the gateway made the charge at {made:O}.");
+    }
+
+    [Fact]
+    public async Task A_charge_the_gateway_answers_only_with_503_nothing_done_waits_uncounted_and_is_reported_as_unavailable()
+    {
+        var outcomes = new ConcurrentQueue<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "shop.payment.gateway.calls")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "shop.payment.gateway.outcome")
+                {
+                    outcomes.Enqueue((string)tag.Value!);
+                }
+            }
+        });
+        listener.Start();
+        await using var harness = await PaymentProcessorHarness.StartAsync(await postgres.CreateDatabaseAsync(CancellationToken.None), latencyMs: 0);
+        harness.Simulator.Services.GetRequiredService<SimulatorBehavior>().Set(new Behavior(LatencyMs: 0, DeclineRate: 0, FailureRate: 1));
+
+        var charge = await harness.AddChargeAsync(20m);
+        var payments = await harness.PaymentsWhenAsync(charge.OrderId, FirstAttemptOver, Patience);
+
+        // Nothing done: a cancellation now finds a charge never sent and cancels it without a call.
+        var pending = Assert.Single(payments);
+        Assert.Equal(PaymentStatus.Pending, pending.Status);
+        Assert.Equal(0, pending.Attempts);
+        Assert.Contains("unavailable", outcomes);
+        Assert.DoesNotContain("bulkhead_full", outcomes);
     }
 
     [Fact]
