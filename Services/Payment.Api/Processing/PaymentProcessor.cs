@@ -226,7 +226,10 @@ public sealed partial class PaymentProcessor(
                     Complete(charge, charge.FailureReason is null ? PaymentStatus.Cancelled : PaymentStatus.Failed, timeProvider.GetUtcNow());
                     return;
                 case ChargeStep.GiveUpUnsent:
-                    GiveUp(db, charge, $"The payment was not sent within {ChargeRules.Describe(options.Value.ChargeDeadline)}.", timeProvider.GetUtcNow());
+                    // Looked up and never made: earlier attempts were sent but the gateway did not take them.
+                    GiveUp(db, charge, mayHaveReachedGateway
+                        ? $"The payment gateway was unavailable for {ChargeRules.Describe(options.Value.ChargeDeadline)}."
+                        : $"The payment was not sent within {ChargeRules.Describe(options.Value.ChargeDeadline)}.", timeProvider.GetUtcNow());
                     return;
                 case ChargeStep.Send:
                     result = await gateway.ChargeAsync(charge.IdempotencyKey, charge.Amount, charge.Currency, charge.OrderId.ToString(), cancellationToken);
