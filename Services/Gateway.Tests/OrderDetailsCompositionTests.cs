@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Gateway.Apis;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -10,7 +12,8 @@ namespace Gateway.Tests;
 /// <summary>
 /// The composed order (<c>/api/bff/orders/{id}</c>) in front of stand-in services: a part whose service refuses the
 /// caller's token is named in <c>notPermitted</c>, apart from a part whose service failed, which stays in
-/// <c>unavailable</c>; the order itself is returned either way.
+/// <c>unavailable</c>, as does a part whose service does not answer within its budget; the order itself is returned
+/// either way.
 /// </summary>
 public sealed class OrderDetailsCompositionTests : GatewayBeforeStandInsTests
 {
@@ -53,6 +56,23 @@ public sealed class OrderDetailsCompositionTests : GatewayBeforeStandInsTests
         Assert.Equal(JsonValueKind.Null, details.GetProperty("payments").ValueKind);
         Assert.Equal(["payments"], Names(details, "unavailable"));
         Assert.Empty(Names(details, "notPermitted"));
+    }
+
+    [Fact]
+    public async Task A_hung_payment_service_costs_the_order_its_payments_after_the_part_budget_not_the_page()
+    {
+        // Longer than any caller waits: the storefront gives the whole composition a little more than its budget.
+        Services.PaymentDelay = TimeSpan.FromSeconds(20);
+
+        var elapsed = Stopwatch.StartNew();
+        var details = await GetOrderDetailsAsync(AllApis);
+        elapsed.Stop();
+
+        Assert.Equal(7, details.GetProperty("order").GetProperty("lines")[0].GetProperty("productId").GetInt32());
+        Assert.Equal(JsonValueKind.Null, details.GetProperty("payments").ValueKind);
+        Assert.Equal(["payments"], Names(details, "unavailable"));
+        Assert.Equal("Mug", details.GetProperty("products")[0].GetProperty("name").GetString());
+        Assert.InRange(elapsed.Elapsed, OrderDetailsApi.PartBudget, OrderDetailsApi.PartBudget + TimeSpan.FromSeconds(3));
     }
 
     [Fact]

@@ -25,9 +25,13 @@ internal sealed class StandInServices : IAsyncDisposable
                 return next(context);
             });
             app.MapGet("/api/ordering/orders/{id:guid}", (Guid id) => Results.Json(new { id, lines = new[] { new { productId = 7 } } }));
-            app.MapGet("/api/payment/payments", () => PaymentStatus == StatusCodes.Status200OK
-                ? Results.Json(new[] { new { kind = "Charge", status = "Succeeded" } })
-                : Results.Problem(statusCode: PaymentStatus));
+            app.MapGet("/api/payment/payments", async (CancellationToken aborted) =>
+            {
+                await Task.Delay(PaymentDelay, aborted);
+                return PaymentStatus == StatusCodes.Status200OK
+                    ? Results.Json(new[] { new { kind = "Charge", status = "Succeeded" } })
+                    : Results.Problem(statusCode: PaymentStatus);
+            });
             app.MapGet("/api/products/items/by", () => Results.Json(new[] { new { id = 7, name = "Mug" } }));
             app.Map("/{**path}", (HttpRequest request) => $"reached {request.Path}");
         });
@@ -37,6 +41,9 @@ internal sealed class StandInServices : IAsyncDisposable
 
     /// <summary>What payment answers for an order's payments.</summary>
     public int PaymentStatus { get; set; } = StatusCodes.Status200OK;
+
+    /// <summary>How long payment takes to answer: a hung service is one that takes longer than anyone waits.</summary>
+    public TimeSpan PaymentDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>Every request so far, as "GET /api/ordering/orders with token".</summary>
     public IReadOnlyCollection<string> Requests => _requests;

@@ -21,6 +21,11 @@ namespace Gateway.Apis;
 /// caller's token was not issued for, is null and named in <c>notPermitted</c> instead: it is not down, and asking again
 /// will not bring it.
 /// </para>
+/// <para>
+/// Each call has a budget of its own (<see cref="OrderBudget"/>, <see cref="PartBudget"/>) within which the service
+/// defaults' retries run: a hung payment service costs the page its payments after a few seconds, not the whole page
+/// after the standard handler's 30 s, by which time the caller has given up.
+/// </para>
 /// </summary>
 public static class OrderDetailsApi
 {
@@ -32,6 +37,22 @@ public static class OrderDetailsApi
     private const string OrderingAudience = "ordering";
 
     private const string PaymentAudience = "payment";
+
+    /// <summary>
+    /// How long the order itself may take, the service defaults' retries included. Past it the composition answers 503
+    /// rather than waiting for the standard handler's 30 s: the caller (the storefront) waits for this endpoint as a
+    /// whole and must get an answer before its own timeout, not retry a request that is still running.
+    /// </summary>
+    public static readonly TimeSpan OrderBudget = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long each optional part (payments, products) may take, counted once the order is read; the parts are read
+    /// side by side. A hung payment service then costs the page its payment details after this long, not the order.
+    /// </summary>
+    public static readonly TimeSpan PartBudget = TimeSpan.FromSeconds(3);
+
+    /// <summary>The longest the composition takes before it answers: the order's budget, then the parts'.</summary>
+    public static TimeSpan Budget => OrderBudget + PartBudget;
 
     private const string OrderingClient = "bff-ordering";
     private const string PaymentClient = "bff-payment";
@@ -69,31 +90,13 @@ public static class OrderDetailsApi
     {
         var authorization = context.Request.Headers.Authorization.ToString();
 
-        JsonElement order;
-        using (var response = await SendAsync(clients.CreateClient(OrderingClient), $"/api/ordering/orders/{id}", authorization, cancellationToken))
+        var order = await ReadOrderAsync(clients.CreateClient(OrderingClient), $"/api/ordering/orders/{id}", authorization, cancellationToken);
+        if (order.Problem is { } problem)
         {
-            if (response is null || (!response.IsSuccessStatusCode && response.StatusCode is not (HttpStatusCode.NotFound or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)))
-            {
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status503ServiceUnavailable,
-                    title: "The order could not be read.",
-                    detail: "The ordering service did not answer. Try again shortly.");
-            }
-
-            if (!response.IsSuccessStatusCode)
-            {
-                // The service's own answer (404 for an order that is not this user's) goes back as it is.
-                var problem = await ReadAsync(response, cancellationToken);
-                return TypedResults.Problem(
-                    statusCode: (int)response.StatusCode,
-                    title: problem.TryGetProperty("title", out var title) ? title.GetString() : response.ReasonPhrase,
-                    detail: problem.TryGetProperty("detail", out var detail) ? detail.GetString() : null);
-            }
-
-            order = await ReadAsync(response, cancellationToken);
+            return problem;
         }
 
-        var productIds = order.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("productId").GetInt32()).Distinct().ToList();
+        var productIds = order.Content.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("productId").GetInt32()).Distinct().ToList();
         // A token not issued for payment is not handed to it: payment would refuse it, and it is none of its business.
         var payments = context.User.HasAudience(PaymentAudience)
             ? ReadPartAsync(clients.CreateClient(PaymentClient), $"/api/payment/payments?orderId={id}", authorization, cancellationToken)
@@ -112,19 +115,69 @@ public static class OrderDetailsApi
         payments.Result.NameIfMissing("payments", unavailable, notPermitted);
         products.Result.NameIfMissing("products", unavailable, notPermitted);
 
-        return TypedResults.Ok(new OrderDetails(order, payments.Result.Content, products.Result.Content, unavailable, notPermitted));
+        return TypedResults.Ok(new OrderDetails(order.Content, payments.Result.Content, products.Result.Content, unavailable, notPermitted));
     }
 
-    /// <summary>A part of the page, or null when its service failed or refused the caller, so the rest can still be shown.</summary>
+    /// <summary>
+    /// The order, or the problem to answer instead: ordering's own refusal (404 for an order that is not this user's)
+    /// as it is, and 503 when ordering failed or did not answer within <see cref="OrderBudget"/>.
+    /// </summary>
+    private static async Task<(JsonElement Content, ProblemHttpResult? Problem)> ReadOrderAsync(
+        HttpClient http, string path, string authorization, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(OrderBudget);
+        try
+        {
+            using var response = await SendAsync(http, path, authorization, budget.Token);
+            if (response is { IsSuccessStatusCode: true })
+            {
+                return (await ReadAsync(response, budget.Token), null);
+            }
+
+            if (response?.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                // The service's own answer goes back as it is.
+                var problem = await ReadAsync(response, budget.Token);
+                return (default, TypedResults.Problem(
+                    statusCode: (int)response.StatusCode,
+                    title: problem.TryGetProperty("title", out var title) ? title.GetString() : response.ReasonPhrase,
+                    detail: problem.TryGetProperty("detail", out var detail) ? detail.GetString() : null));
+            }
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Out of time: answered below as a service that did not answer.
+        }
+
+        return (default, TypedResults.Problem(
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "The order could not be read.",
+            detail: "The ordering service did not answer. Try again shortly."));
+    }
+
+    /// <summary>
+    /// A part of the page, or null when its service failed, did not answer within <see cref="PartBudget"/>, or refused
+    /// the caller, so the rest can still be shown.
+    /// </summary>
     private static async Task<Part> ReadPartAsync(HttpClient http, string path, string? authorization, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(http, path, authorization, cancellationToken);
-        return response switch
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(PartBudget);
+        try
         {
-            { IsSuccessStatusCode: true } => new Part(await ReadAsync(response, cancellationToken)),
-            { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } => Part.Refused,
-            _ => Part.Failed,
-        };
+            using var response = await SendAsync(http, path, authorization, budget.Token);
+            return response switch
+            {
+                { IsSuccessStatusCode: true } => new Part(await ReadAsync(response, budget.Token)),
+                { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } => Part.Refused,
+                _ => Part.Failed,
+            };
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return Part.Failed;
+        }
     }
 
     /// <summary>A part of the composed page: its content, or null and whether the caller was refused rather than the service failing.</summary>
