@@ -6,7 +6,7 @@ using Shop.Web.Services;
 namespace Shop.Web.Tests.Unit;
 
 /// <summary>
-/// The gateway's composed order as the storefront reads it (<see cref="OrderingService.GetOrderDetailsAsync"/>) and
+/// The gateway's composed order as the storefront reads it (<see cref="OrderDetailsService.GetOrderDetailsAsync"/>) and
 /// what the order page then says where payments would be: a part the shopper may not see (<c>notPermitted</c>) is
 /// worded apart from one whose service is down (<c>unavailable</c>).
 /// </summary>
@@ -57,9 +57,9 @@ public class OrderDetailsPartsTests
             }
             """;
         using var http = new HttpClient(new GatewayStub($"/api/bff/orders/{OrderId}", json)) { BaseAddress = new Uri("http://gateway") };
-        var ordering = new OrderingService(http, NullLogger<OrderingService>.Instance);
+        var composed = new OrderDetailsService(http, NullLogger<OrderDetailsService>.Instance);
 
-        return await ordering.GetOrderDetailsAsync(OrderId) ?? throw new InvalidOperationException("The stub answered no order.");
+        return await composed.GetOrderDetailsAsync(OrderId) ?? throw new InvalidOperationException("The stub answered no order.");
     }
 
     private sealed class GatewayStub(string path, string json) : HttpMessageHandler

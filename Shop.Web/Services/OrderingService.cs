@@ -21,7 +21,7 @@ public sealed record RepricedLine(int ProductId, string ProductName, decimal Uni
 
 /// <summary>
 /// The signed-in user's orders, through the gateway with their access token: placing (with an Idempotency-Key),
-/// listing, the composed order page (the gateway's BFF endpoint), cancelling, and the order's status stream.
+/// listing, cancelling, and the order's status stream. The composed order page is <see cref="OrderDetailsService"/>'s.
 /// </summary>
 public sealed partial class OrderingService(HttpClient http, ILogger<OrderingService> logger)
 {
@@ -79,11 +79,6 @@ public sealed partial class OrderingService(HttpClient http, ILogger<OrderingSer
     public async Task<OrderPage> ListOrdersAsync(int pageIndex, int pageSize, CancellationToken cancellationToken = default) =>
         await GetAsync<OrderPage>(string.Create(CultureInfo.InvariantCulture, $"/api/ordering/orders?pageIndex={pageIndex}&pageSize={pageSize}"), cancellationToken)
         ?? throw new OrderingUnavailableException("Your orders could not be found.");
-
-    /// <summary>The composed order page (order, payments, products), or null when the user has no such order.</summary>
-    /// <exception cref="OrderingUnavailableException">No answer, or a refusal, with the message to show.</exception>
-    public Task<OrderDetails?> GetOrderDetailsAsync(Guid orderId, CancellationToken cancellationToken = default) =>
-        GetAsync<OrderDetails>($"/api/bff/orders/{orderId}", cancellationToken);
 
     /// <summary>Cancels an order not yet paid for: the order as it is now, or ordering's reason for refusing (409 once paid).</summary>
     public async Task<(Order? Order, ApiProblem? Problem)> CancelOrderAsync(Guid orderId, CancellationToken cancellationToken = default)

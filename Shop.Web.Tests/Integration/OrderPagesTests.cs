@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Shop.Web.Services;
+
+namespace Shop.Web.Tests.Integration;
+
+/// <summary>
+/// The order pages as a signed-in shopper's browser gets them, in front of a stand-in gateway: what they say, and with
+/// which status, for an order the gateway composed slowly, an order that is not the shopper's, and an order list page
+/// past the last.
+/// </summary>
+public sealed class OrderPagesTests : StorefrontBeforeStandInGateway
+{
+    private static readonly Guid SlowOrder = Guid.Parse("019aa5b0-0000-7000-8000-00000000a001");
+
+    /// <summary>How long the stand-in gateway takes to compose <see cref="SlowOrder"/>: within its budget, past the standard 10 s try.</summary>
+    private static readonly TimeSpan SlowComposition = TimeSpan.FromSeconds(11);
+
+    protected override void MapGateway(WebApplication gateway)
+    {
+        gateway.MapGet("/api/bff/orders/{id:guid}", async (Guid id, CancellationToken aborted) =>
+        {
+            if (id != SlowOrder)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found.");
+            }
+
+            await Task.Delay(SlowComposition, aborted);
+            return Results.Json(ComposedOrder(id, payments: null, unavailable: ["payments"]));
+        });
+    }
+
+    [Fact]
+    public async Task An_order_the_gateway_composes_within_its_budget_is_shown_after_one_request_even_past_ten_seconds()
+    {
+        Assert.True(SlowComposition < OrderDetailsService.GatewayBudget);
+        using var client = CreateClient();
+
+        var elapsed = Stopwatch.StartNew();
+        using var response = await client.GetAsync($"/orders/{SlowOrder}");
+        var page = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Lamp", page, StringComparison.Ordinal);
+        Assert.Contains("Payment details are unavailable right now.", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("Ordering is unavailable", page, StringComparison.Ordinal);
+        Assert.Single(GatewayRequests, r => r.StartsWith("GET /api/bff/orders/", StringComparison.Ordinal));
+        Assert.True(elapsed.Elapsed < OrderDetailsService.AttemptTimeout, $"The page took {elapsed.Elapsed}.");
+    }
+
+    internal static object ComposedOrder(Guid id, object? payments, string[] unavailable, string status = "Paid") => new
+    {
+        order = new
+        {
+            id,
+            status,
+            total = 10.0m,
+            currency = "USD",
+            createdAt = DateTimeOffset.Parse("2026-11-24T12:00:00+00:00", System.Globalization.CultureInfo.InvariantCulture),
+            updatedAt = DateTimeOffset.Parse("2026-11-24T12:01:00+00:00", System.Globalization.CultureInfo.InvariantCulture),
+            cancellationReason = (string?)null,
+            lines = new[] { new { productId = 1, productName = "Lamp", pictureUrl = (string?)null, unitPrice = 10.0m, quantity = 1, lineTotal = 10.0m } },
+            history = new[] { new { id = 11L, status = "Submitted", reason = (string?)null, at = DateTimeOffset.Parse("2026-11-24T12:00:00+00:00", System.Globalization.CultureInfo.InvariantCulture) } },
+        },
+        payments,
+        products = Array.Empty<object>(),
+        unavailable,
+        notPermitted = Array.Empty<string>(),
+    };
+}

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Shop.Web.Tests.Integration;
+
+/// <summary>
+/// The storefront's own Program, in process, signed in as one user, in front of a gateway that stands in for the real
+/// one on a loopback port: each test maps the gateway endpoints its pages call and reads the pages as a browser would.
+/// </summary>
+public abstract class StorefrontBeforeStandInGateway : IAsyncLifetime
+{
+    private readonly ConcurrentQueue<string> _gatewayRequests = new();
+    private WebApplicationFactory<Program>? _storefront;
+
+    protected WebApplication Gateway { get; private set; } = null!;
+
+    /// <summary>Every request the stand-in gateway got, as "GET /api/bff/orders/…".</summary>
+    protected IReadOnlyCollection<string> GatewayRequests => _gatewayRequests;
+
+    /// <summary>Maps the stand-in gateway's endpoints.</summary>
+    protected abstract void MapGateway(WebApplication gateway);
+
+    /// <summary>A client of the storefront that does not follow redirects, as a test of statuses needs.</summary>
+    protected HttpClient CreateClient() => _storefront!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        Gateway = builder.Build();
+        Gateway.Use((context, next) =>
+        {
+            _gatewayRequests.Enqueue($"{context.Request.Method} {context.Request.Path}");
+            return next(context);
+        });
+        MapGateway(Gateway);
+        await Gateway.StartAsync();
+        var address = Gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+
+        _storefront = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
+            .UseEnvironment("Development")
+            .UseSetting("Identity:Url", "http://127.0.0.1:1")
+            .UseSetting("services:gateway:http:0", address)
+            .ConfigureServices(services =>
+            {
+                services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, SignedInShopper>(SignedInShopper.Name, null);
+                services.PostConfigure<AuthenticationOptions>(options =>
+                {
+                    options.DefaultScheme = SignedInShopper.Name;
+                    options.DefaultAuthenticateScheme = SignedInShopper.Name;
+                    options.DefaultChallengeScheme = SignedInShopper.Name;
+                });
+            }));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_storefront is not null)
+        {
+            await _storefront.DisposeAsync();
+        }
+
+        await Gateway.DisposeAsync();
+    }
+
+    /// <summary>Every request comes from the same signed-in shopper, whose session holds an access token.</summary>
+    private sealed class SignedInShopper(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        public const string Name = "SignedInShopper";
+
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        {
+            var identity = new ClaimsIdentity([new Claim("sub", "user-1"), new Claim("name", "Ada")], Name, "name", "role");
+            var properties = new AuthenticationProperties();
+            properties.StoreTokens([new AuthenticationToken { Name = "access_token", Value = "token-of-user-1" }]);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), properties, Name)));
+        }
+    }
+}
