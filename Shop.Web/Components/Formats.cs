@@ -22,6 +22,12 @@ public static class Formats
     /// <summary>The time of day alone, where the date is shown nearby.</summary>
     public static string Clock(DateTimeOffset at) => at.ToUniversalTime().ToString("HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
-    /// <summary>An order's short number, as shoppers quote it: the first part of its id.</summary>
-    public static string OrderNumber(Guid id) => id.ToString("N")[..8].ToUpperInvariant();
+    /// <summary>
+    /// An order's short number, as shoppers quote it: the last 10 hex digits of its id. Ordering's ids are UUIDv7s,
+    /// whose first 12 digits are the time in milliseconds, so their start is the same for every order placed in the
+    /// same minute; their tail is random. 40 random bits leave one buyer's thousands of orders practically unique.
+    /// </summary>
+    public static string OrderNumber(Guid id) => id.ToString("N")[^OrderNumberLength..].ToUpperInvariant();
+
+    private const int OrderNumberLength = 10;
 }
