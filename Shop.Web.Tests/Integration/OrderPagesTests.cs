@@ -14,6 +14,7 @@ namespace Shop.Web.Tests.Integration;
 public sealed class OrderPagesTests : StorefrontBeforeStandInGateway
 {
     private static readonly Guid SlowOrder = Guid.Parse("019aa5b0-0000-7000-8000-00000000a001");
+    private static readonly Guid ConfirmedOrder = Guid.Parse("019aa5b0-0000-7000-8000-00000000a002");
 
     /// <summary>How long the stand-in gateway takes to compose <see cref="SlowOrder"/>: within its budget, past the standard 10 s try.</summary>
     private static readonly TimeSpan SlowComposition = TimeSpan.FromSeconds(11);
@@ -22,6 +23,11 @@ public sealed class OrderPagesTests : StorefrontBeforeStandInGateway
     {
         gateway.MapGet("/api/bff/orders/{id:guid}", async (Guid id, CancellationToken aborted) =>
         {
+            if (id == ConfirmedOrder)
+            {
+                return Results.Json(ComposedOrder(id, payments: Array.Empty<object>(), unavailable: [], status: "Confirmed"));
+            }
+
             if (id != SlowOrder)
             {
                 return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found.");
@@ -30,6 +36,47 @@ public sealed class OrderPagesTests : StorefrontBeforeStandInGateway
             await Task.Delay(SlowComposition, aborted);
             return Results.Json(ComposedOrder(id, payments: null, unavailable: ["payments"]));
         });
+        // Three orders, all on the first page.
+        gateway.MapGet("/api/ordering/orders", (int pageIndex, int pageSize) => Results.Json(new
+        {
+            pageIndex,
+            pageSize,
+            count = 3,
+            data = pageIndex == 0 ? new[] { OrderSummary(SlowOrder), OrderSummary(ConfirmedOrder), OrderSummary(Guid.CreateVersion7()) } : [],
+        }));
+    }
+
+    [Fact]
+    public async Task An_order_that_is_not_the_shoppers_is_a_404_page_that_says_so()
+    {
+        using var client = CreateClient();
+
+        using var response = await client.GetAsync($"/orders/{Guid.CreateVersion7()}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains(">Order not found</h1>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_confirmed_order_promises_no_delivery_since_orders_record_no_address()
+    {
+        using var client = CreateClient();
+
+        var page = await client.GetStringAsync($"/orders/{ConfirmedOrder}");
+
+        Assert.Contains("Your order is confirmed.", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("on its way", page, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task An_order_list_page_past_the_last_says_there_is_no_such_page()
+    {
+        using var client = CreateClient();
+
+        var page = await client.GetStringAsync("/orders?page=5");
+
+        Assert.Contains("There is no page 5 of your orders: you have 3 orders on 1 page.", page, StringComparison.Ordinal);
+        Assert.Contains(">Back to your latest orders</a>", page, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -49,6 +96,18 @@ public sealed class OrderPagesTests : StorefrontBeforeStandInGateway
         Assert.Single(GatewayRequests, r => r.StartsWith("GET /api/bff/orders/", StringComparison.Ordinal));
         Assert.True(elapsed.Elapsed < OrderDetailsService.AttemptTimeout, $"The page took {elapsed.Elapsed}.");
     }
+
+    private static object OrderSummary(Guid id) => new
+    {
+        id,
+        status = "Paid",
+        total = 10.0m,
+        currency = "USD",
+        createdAt = DateTimeOffset.Parse("2026-11-24T12:00:00+00:00", System.Globalization.CultureInfo.InvariantCulture),
+        cancellationReason = (string?)null,
+        itemCount = 1,
+        lines = new[] { new { productId = 1, productName = "Lamp", pictureUrl = (string?)null, unitPrice = 10.0m, quantity = 1, lineTotal = 10.0m } },
+    };
 
     internal static object ComposedOrder(Guid id, object? payments, string[] unavailable, string status = "Paid") => new
     {
