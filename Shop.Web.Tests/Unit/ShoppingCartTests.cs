@@ -47,7 +47,6 @@ public class ShoppingCartTests
         var cart = CartOf((1, 2), (2, 4));
 
         Assert.Equal([(2, 4)], LinesOf(cart.SetQuantity(1, 0).Cart));
-        Assert.Equal([(2, 4)], LinesOf(cart.SetQuantity(1, -3).Cart));
         Assert.Equal([(1, 2)], LinesOf(cart.Remove(2)));
         Assert.Equal([(1, 2), (2, 9)], LinesOf(cart.SetQuantity(2, 9).Cart));
     }
@@ -78,5 +77,29 @@ public class ShoppingCartTests
 
         Assert.Same(cart, cart.SetQuantity(1, 2).Cart);
         Assert.Same(cart, cart.Remove(9));
+    }
+
+    [Fact]
+    public void A_negative_quantity_is_refused_and_leaves_the_line_as_it_was()
+    {
+        var cart = CartOf((1, 2), (2, 4));
+
+        var edit = cart.SetQuantity(1, -5);
+
+        Assert.Equal(CartRefusal.NegativeQuantity, edit.Refusal);
+        Assert.Equal([(1, 2), (2, 4)], LinesOf(edit.Cart));
+    }
+
+    [Fact]
+    public void A_quantity_past_the_limit_is_capped_and_the_edit_says_so()
+    {
+        var cart = CartOf((1, 2));
+
+        var capped = cart.SetQuantity(1, 100_000);
+        var within = cart.SetQuantity(1, ShoppingCart.MaxQuantity);
+
+        Assert.Equal(ShoppingCart.MaxQuantity, capped.Cart.QuantityOf(1));
+        Assert.True(capped.Capped);
+        Assert.False(within.Capped);
     }
 }

@@ -20,9 +20,13 @@ public enum CartRefusal
 {
     None,
     TooManyLines,
+
+    /// <summary>A quantity below zero: a mistyped number, not a wish to remove the line (zero or Remove does that).</summary>
+    NegativeQuantity,
 }
 
-public sealed record CartEdit(ShoppingCart Cart, CartRefusal Refusal = CartRefusal.None);
+/// <summary>A change to a cart: the cart after it, why it was refused, and whether a quantity was capped at <see cref="ShoppingCart.MaxQuantity"/>.</summary>
+public sealed record CartEdit(ShoppingCart Cart, CartRefusal Refusal = CartRefusal.None, bool Capped = false);
 
 /// <summary>
 /// A shopper's cart: product ids and quantities (prices always come from the catalog), the checkout attempt of its
@@ -61,17 +65,25 @@ public sealed record ShoppingCart(IReadOnlyList<CartLine> Lines, PendingCheckout
         return new CartEdit(WithQuantity(productId, (int)Math.Min((long)existing + quantity, MaxQuantity)));
     }
 
-    /// <summary>Sets a line's quantity: zero or less removes it, more than <see cref="MaxQuantity"/> is capped.</summary>
+    /// <summary>
+    /// Sets a line's quantity: zero removes it; a negative one is refused, the cart unchanged; more than
+    /// <see cref="MaxQuantity"/> is capped, and the edit says so. The page tells the shopper about either.
+    /// </summary>
     public CartEdit SetQuantity(int productId, int quantity)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(productId);
+
+        if (quantity < 0)
+        {
+            return new CartEdit(this, CartRefusal.NegativeQuantity);
+        }
 
         if (quantity > 0 && QuantityOf(productId) == 0 && Lines.Count >= MaxLines)
         {
             return new CartEdit(this, CartRefusal.TooManyLines);
         }
 
-        return new CartEdit(WithQuantity(productId, Math.Clamp(quantity, 0, MaxQuantity)));
+        return new CartEdit(WithQuantity(productId, Math.Min(quantity, MaxQuantity)), Capped: quantity > MaxQuantity);
     }
 
     public ShoppingCart Remove(int productId) => WithQuantity(productId, 0);
