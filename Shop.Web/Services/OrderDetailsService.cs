@@ -50,6 +50,54 @@ public sealed partial class OrderDetailsService(HttpClient http, ILogger<OrderDe
         }
     }
 
+    /// <summary>
+    /// The waits between reads of a final order until its payments settle: soon at first (a cancelled charge that was
+    /// never sent is settled within a second), then every 15 s, for about two minutes in all (a charge under way at the
+    /// payment provider when the order was cancelled is settled when the provider answers).
+    /// </summary>
+    public static readonly IReadOnlyList<TimeSpan> SettlementWaits =
+        [.. new[] { 1, 2, 4, 8, 15, 15, 15, 15, 15, 15 }.Select(seconds => TimeSpan.FromSeconds(seconds))];
+
+    /// <summary>
+    /// Reads the composed order now and after each of <paramref name="waits"/> (<see cref="SettlementWaits"/> by
+    /// default) until it is final with its payments settled (<see cref="OrderDetails.PaymentsSettled"/>), handing every
+    /// read to <paramref name="show"/>. A read that fails is tried again after the next wait.
+    /// </summary>
+    public async Task FollowUntilPaymentsSettleAsync(
+        Guid orderId, Func<OrderDetails, Task> show, IEnumerable<TimeSpan>? waits = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(show);
+
+        foreach (var wait in (waits ?? SettlementWaits).Prepend(TimeSpan.Zero))
+        {
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellationToken);
+            }
+
+            OrderDetails? details;
+            try
+            {
+                details = await GetOrderDetailsAsync(orderId, cancellationToken);
+            }
+            catch (OrderingUnavailableException)
+            {
+                continue;
+            }
+
+            if (details is null)
+            {
+                return;
+            }
+
+            await show(details);
+            if (details.Order.Status.IsFinal() && details.PaymentsSettled)
+            {
+                return;
+            }
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "The composed order could not be read through the gateway")]
     private static partial void LogUnavailable(ILogger logger, Exception exception);
 

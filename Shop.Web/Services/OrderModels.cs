@@ -134,6 +134,26 @@ public sealed record OrderDetails(
 
     /// <summary>Whether the gateway left <paramref name="part"/> out because the shopper may not see it.</summary>
     public bool IsNotPermitted(string part) => NotPermitted?.Contains(part, StringComparer.Ordinal) == true;
+
+    /// <summary>
+    /// Whether the payment part shows all that will happen to the order's payments: none is pending, and a charge that
+    /// went through for a cancelled order has its refund. Payment settles an order after ordering does (it reacts to
+    /// the order's final status), so a final order's payments may still change for a while. Payments the shopper may
+    /// not see never will be shown; payments that are unavailable may be later.
+    /// </summary>
+    public bool PaymentsSettled => Payments switch
+    {
+        null => IsNotPermitted(PaymentsPart),
+        { } payments => payments.All(p => p.Status != PendingStatus)
+            && !(Order.Status == OrderStatus.Cancelled
+                 && payments.Any(p => p is { Kind: ChargeKind, Status: SucceededStatus })
+                 && !payments.Any(p => p.Kind == RefundKind)),
+    };
+
+    private const string PendingStatus = "Pending";
+    private const string SucceededStatus = "Succeeded";
+    private const string ChargeKind = "Charge";
+    private const string RefundKind = "Refund";
 }
 
 public static class OrderDetailsText
