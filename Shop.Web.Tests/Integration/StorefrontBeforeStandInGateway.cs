@@ -32,6 +32,9 @@ public abstract class StorefrontBeforeStandInGateway : IAsyncLifetime
     /// <summary>Maps the stand-in gateway's endpoints.</summary>
     protected abstract void MapGateway(WebApplication gateway);
 
+    /// <summary>Settings of the storefront's own beyond the stand-in gateway's address (e.g. its Redis).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string>> StorefrontSettings => [];
+
     /// <summary>A client of the storefront that does not follow redirects, as a test of statuses needs.</summary>
     protected HttpClient CreateClient() => _storefront!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
@@ -50,8 +53,14 @@ public abstract class StorefrontBeforeStandInGateway : IAsyncLifetime
         await Gateway.StartAsync();
         var address = Gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
 
-        _storefront = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
-            .UseEnvironment("Development")
+        _storefront = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            foreach (var (key, value) in StorefrontSettings)
+            {
+                web.UseSetting(key, value);
+            }
+
+            web.UseEnvironment("Development")
             .UseSetting("Identity:Url", "http://127.0.0.1:1")
             .UseSetting("services:gateway:http:0", address)
             .ConfigureServices(services =>
@@ -63,7 +72,8 @@ public abstract class StorefrontBeforeStandInGateway : IAsyncLifetime
                     options.DefaultAuthenticateScheme = SignedInShopper.Name;
                     options.DefaultChallengeScheme = SignedInShopper.Name;
                 });
-            }));
+            });
+        });
     }
 
     public async Task DisposeAsync()
@@ -76,6 +86,9 @@ public abstract class StorefrontBeforeStandInGateway : IAsyncLifetime
         await Gateway.DisposeAsync();
     }
 
+    /// <summary>The signed-in shopper's subject (<c>sub</c>), which names their cart.</summary>
+    protected const string Subject = "user-1";
+
     /// <summary>Every request comes from the same signed-in shopper, whose session holds an access token.</summary>
     private sealed class SignedInShopper(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
         : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
@@ -84,7 +97,7 @@ public abstract class StorefrontBeforeStandInGateway : IAsyncLifetime
 
         protected override Task<AuthenticateResult> HandleAuthenticateAsync()
         {
-            var identity = new ClaimsIdentity([new Claim("sub", "user-1"), new Claim("name", "Ada")], Name, "name", "role");
+            var identity = new ClaimsIdentity([new Claim("sub", Subject), new Claim("name", "Ada")], Name, "name", "role");
             var properties = new AuthenticationProperties();
             properties.StoreTokens([new AuthenticationToken { Name = "access_token", Value = "token-of-user-1" }]);
             return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), properties, Name)));

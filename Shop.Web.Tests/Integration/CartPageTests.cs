@@ -1,0 +1,66 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+using Shop.Web.Cart;
+
+namespace Shop.Web.Tests.Integration;
+
+/// <summary>
+/// The cart page's Update as a browser posts it, with the cart in a real Redis: a quantity the cart will not take as
+/// typed is reported to the shopper, not dropped or clamped without a word.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed partial class CartPageTests(RedisFixture redis) : StorefrontBeforeStandInGateway
+{
+    private readonly CartStore _carts = new(NullLogger<CartStore>.Instance, redis.Redis);
+
+    protected override IEnumerable<KeyValuePair<string, string>> StorefrontSettings =>
+        [new("ConnectionStrings:cache", redis.Redis.Configuration)];
+
+    protected override void MapGateway(WebApplication gateway) =>
+        // The catalog is down: the cart shows its lines without prices, which is all these tests read.
+        gateway.MapGet("/api/products/{**path}", () => Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
+
+    [Fact]
+    public async Task A_negative_quantity_leaves_the_line_and_tells_the_shopper()
+    {
+        var page = await UpdateAsync(quantity: "-5");
+
+        Assert.Contains("A quantity can&#x27;t be below zero, so that line was left as it was.", page, StringComparison.Ordinal);
+        Assert.Equal([new CartLine(1, 2)], (await _carts.GetAsync(CartOwner.User(Subject))).Lines);
+    }
+
+    [Fact]
+    public async Task A_quantity_past_the_limit_is_set_to_it_and_the_shopper_is_told()
+    {
+        var page = await UpdateAsync(quantity: "100000");
+
+        Assert.Contains($"At most {ShoppingCart.MaxQuantity} of a product can be ordered at once", page, StringComparison.Ordinal);
+        Assert.Equal([new CartLine(1, ShoppingCart.MaxQuantity)], (await _carts.GetAsync(CartOwner.User(Subject))).Lines);
+    }
+
+    /// <summary>Posts the cart form with <paramref name="quantity"/> for its one line (two of product 1), and follows the redirect.</summary>
+    private async Task<string> UpdateAsync(string quantity)
+    {
+        await _carts.UpdateAsync(CartOwner.User(Subject), _ => (ShoppingCart.Empty.Add(1, 2).Cart, true));
+        using var client = CreateClient();
+        var form = await client.GetStringAsync("/cart");
+        var token = AntiforgeryToken().Match(form).Groups[1].Value;
+
+        using var posted = await client.PostAsync("/cart", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "cart",
+            ["__RequestVerificationToken"] = token,
+            ["qty-1"] = quantity,
+            ["Action"] = "update",
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        return await client.GetStringAsync(posted.Headers.Location);
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryToken();
+}
