@@ -76,6 +76,22 @@ public sealed class OrderDetailsCompositionTests : GatewayBeforeStandInsTests
     }
 
     [Fact]
+    public async Task A_hung_ordering_service_is_a_503_after_the_orders_budget()
+    {
+        Services.OrderingDelay = TimeSpan.FromSeconds(30);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/bff/orders/{Guid.NewGuid()}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AllApis);
+
+        var elapsed = Stopwatch.StartNew();
+        using var response = await Client.SendAsync(request);
+        elapsed.Stop();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.InRange(elapsed.Elapsed, OrderDetailsApi.OrderBudget, OrderDetailsApi.OrderBudget + TimeSpan.FromSeconds(3));
+        Assert.DoesNotContain(Services.Requests, r => r.Contains("/api/payment/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_token_not_issued_for_payment_gets_the_order_with_payments_not_permitted_and_is_never_sent_to_payment()
     {
         var details = await GetOrderDetailsAsync(TestTokens.Mint("user-1", ["ordering"]));

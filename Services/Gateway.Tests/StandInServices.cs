@@ -24,7 +24,11 @@ internal sealed class StandInServices : IAsyncDisposable
                 _requests.Enqueue($"{context.Request.Method} {context.Request.Path} {token}");
                 return next(context);
             });
-            app.MapGet("/api/ordering/orders/{id:guid}", (Guid id) => Results.Json(new { id, lines = new[] { new { productId = 7 } } }));
+            app.MapGet("/api/ordering/orders/{id:guid}", async (Guid id, CancellationToken aborted) =>
+            {
+                await Task.Delay(OrderingDelay, aborted);
+                return Results.Json(new { id, lines = new[] { new { productId = 7 } } });
+            });
             app.MapGet("/api/payment/payments", async (CancellationToken aborted) =>
             {
                 await Task.Delay(PaymentDelay, aborted);
@@ -41,6 +45,9 @@ internal sealed class StandInServices : IAsyncDisposable
 
     /// <summary>What payment answers for an order's payments.</summary>
     public int PaymentStatus { get; set; } = StatusCodes.Status200OK;
+
+    /// <summary>How long ordering takes to answer an order.</summary>
+    public TimeSpan OrderingDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>How long payment takes to answer: a hung service is one that takes longer than anyone waits.</summary>
     public TimeSpan PaymentDelay { get; set; } = TimeSpan.Zero;
