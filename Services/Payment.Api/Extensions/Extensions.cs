@@ -38,6 +38,22 @@ public static class Extensions
             .AddSubscription<OrderAwaitingPaymentIntegrationEvent, OrderAwaitingPaymentHandler>()
             .AddSubscription<OrderCancelledIntegrationEvent, OrderCancelledHandler>();
 
+        builder.AddPaymentProcessing();
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics.AddMeter(PaymentTelemetry.Name));
+
+        return builder;
+    }
+
+    /// <summary>
+    /// The processor that charges and refunds through the payment gateway (its client, with the resilience pipeline),
+    /// and its options: what the service runs besides its APIs and its event handlers.
+    /// </summary>
+    public static void AddPaymentProcessing(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
         builder.Services.AddOptions<PaymentOptions>()
             .Bind(builder.Configuration.GetSection(PaymentOptions.SectionName))
             .Validate(o => o.ChargeDeadline > TimeSpan.Zero && o.RetryDelay > TimeSpan.Zero && o.MaxRetryDelay >= o.RetryDelay
@@ -53,10 +69,5 @@ public static class Extensions
             (services, options) => options.AddInterceptors(services.GetRequiredService<PaymentWorkInterceptor>()),
             ServiceLifetime.Singleton);
         builder.Services.AddHostedService<PaymentProcessor>();
-
-        builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics.AddMeter(PaymentTelemetry.Name));
-
-        return builder;
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Payment.Api.Extensions;
 using Payment.Api.Gateway;
 using Payment.Api.Infrastructure;
 using Payment.Api.Model;
@@ -69,16 +70,8 @@ public sealed class PaymentProcessorHarness : IAsyncDisposable
             builder.Services.Remove(busService);
         }
 
-        builder.Services.AddOptions<PaymentOptions>().Bind(builder.Configuration.GetSection(PaymentOptions.SectionName));
-        builder.AddPaymentGatewayClient();
+        builder.AddPaymentProcessing();
         builder.Services.AddHttpClient<PaymentGatewayClient>().ConfigurePrimaryHttpMessageHandler(() => simulator.Server.CreateHandler());
-        builder.Services.AddSingleton<PaymentTelemetry>();
-        builder.Services.AddSingleton<PaymentWorkSignal>();
-        builder.Services.AddSingleton<PaymentWorkInterceptor>();
-        builder.Services.ConfigureDbContext<PaymentContext>(
-            (services, options) => options.AddInterceptors(services.GetRequiredService<PaymentWorkInterceptor>()),
-            ServiceLifetime.Singleton);
-        builder.Services.AddHostedService<PaymentProcessor>();
 
         var host = builder.Build();
         await host.StartAsync();
