@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Gateway.Tests;
+namespace Shop.Testing;
 
 /// <summary>Every log entry of an app, at every level, for tests of what it logs.</summary>
-internal sealed class LogCollector : ILoggerProvider
+public sealed class LogCollector : ILoggerProvider
 {
     public ConcurrentQueue<LogEntry> Entries { get; } = new();
 
@@ -25,4 +25,4 @@ internal sealed class LogCollector : ILoggerProvider
     }
 }
 
-internal sealed record LogEntry(string Category, LogLevel Level, string Message, Exception? Exception);
+public sealed record LogEntry(string Category, LogLevel Level, string Message, Exception? Exception);
