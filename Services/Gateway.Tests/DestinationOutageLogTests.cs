@@ -36,13 +36,7 @@ public sealed class DestinationOutageLogTests : IAsyncLifetime
             app =>
             {
                 app.UseProblemStatusCodePages();
-                app.MapReverseProxy(proxy =>
-                {
-                    proxy.UseReplicaFailover();
-                    proxy.UseSessionAffinity();
-                    proxy.UseLoadBalancing();
-                    proxy.UsePassiveHealthChecks();
-                });
+                app.MapReverseProxy(proxy => proxy.UseGatewayProxyPipeline());
             },
             builder =>
             {

@@ -39,13 +39,7 @@ public sealed class ReplicaFailoverTests : IAsyncLifetime
             app =>
             {
                 app.UseProblemStatusCodePages();
-                app.MapReverseProxy(proxy =>
-                {
-                    proxy.UseReplicaFailover();
-                    proxy.UseSessionAffinity();
-                    proxy.UseLoadBalancing();
-                    proxy.UsePassiveHealthChecks();
-                });
+                app.MapReverseProxy(proxy => proxy.UseGatewayProxyPipeline());
             },
             builder =>
             {

@@ -25,12 +25,6 @@ app.UseTaggedResponseCache();
 
 app.MapDefaultEndpoints();
 app.MapOrderDetailsApi();
-app.MapReverseProxy(proxy =>
-{
-    proxy.UseReplicaFailover();
-    proxy.UseSessionAffinity();
-    proxy.UseLoadBalancing();
-    proxy.UsePassiveHealthChecks();
-}).RequireRouteAudiences();
+app.MapReverseProxy(proxy => proxy.UseGatewayProxyPipeline()).RequireRouteAudiences();
 
 app.Run();
