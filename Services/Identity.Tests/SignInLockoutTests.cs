@@ -234,6 +234,62 @@ public sealed class SignInLockoutTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Failures_checked_before_a_lockout_began_are_answered_locked_and_do_not_count_towards_the_next()
+    {
+        var ct = Timeout();
+        var clock = ManualClock.AtNow();
+        await using var identity = Identity(await postgres.CreateDatabaseAsync(migration: null, ct), clock);
+        await CreateAccountAsync(identity);
+        // Each failure's answer, in turn: "locked" from the one that reaches the limit on, as for the requests of a burst
+        // whose passwords were all checked before the first of them locked the account.
+        bool[] expected = [.. Enumerable.Range(1, MaxFailedAttempts + 2).Select(failure => failure >= MaxFailedAttempts)];
+
+        var scopes = Enumerable.Range(0, expected.Length).Select(_ => identity.CreateAsyncScope()).ToList();
+        var accountAnswers = new List<bool>();
+        var unknownAnswers = new List<bool>();
+        try
+        {
+            var readFirst = new List<(UserManager<ApplicationUser> Users, ApplicationUser Account)>();
+            foreach (var scope in scopes)
+            {
+                var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+                readFirst.Add((users, (await users.FindByNameAsync(Account))!));
+            }
+            foreach (var (users, account) in readFirst)
+            {
+                Assert.True((await users.AccessFailedAsync(account)).Succeeded);
+                accountAnswers.Add(account.LockoutEnd > clock.Now);
+            }
+            for (var failure = 0; failure < expected.Length; failure++)
+            {
+                unknownAnswers.Add(await RecordUnknownAddressFailureAsync(identity));
+            }
+        }
+        finally
+        {
+            foreach (var scope in scopes)
+            {
+                await scope.DisposeAsync();
+            }
+        }
+
+        Assert.Equal(expected, accountAnswers);
+        Assert.Equal(expected, unknownAnswers);
+
+        // Once the lockout is over, as many failures again before the next one, for both.
+        clock.Now += LockoutTime + TimeSpan.FromSeconds(1);
+        for (var failure = 1; failure <= MaxFailedAttempts; failure++)
+        {
+            await using var scope = identity.CreateAsyncScope();
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+            var account = (await users.FindByNameAsync(Account))!;
+            Assert.True((await users.AccessFailedAsync(account)).Succeeded);
+            Assert.Equal(failure == MaxFailedAttempts, account.LockoutEnd > clock.Now);
+            Assert.Equal(failure == MaxFailedAttempts, await RecordUnknownAddressFailureAsync(identity));
+        }
+    }
+
+    [Fact]
     public async Task An_account_s_failures_counted_before_the_upgrade_are_timed_at_the_upgrade_so_they_are_forgotten_a_day_after_it()
     {
         var ct = Timeout();
@@ -316,6 +372,13 @@ public sealed class SignInLockoutTests(PostgresFixture postgres)
         await using var scope = identity.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<SignInManager<ApplicationUser>>()
             .PasswordSignInAsync(email, password, isPersistent: false, lockoutOnFailure: true);
+    }
+
+    private static async Task<bool> RecordUnknownAddressFailureAsync(IServiceProvider identity)
+    {
+        await using var scope = identity.CreateAsyncScope();
+        var address = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>().NormalizeName(NoAccount);
+        return await scope.ServiceProvider.GetRequiredService<UnknownAddressLockout>().RecordFailureAsync(address);
     }
 
     private static async Task<List<UnknownAddressFailure>> StoredAsync(string connectionString, CancellationToken cancellationToken)

@@ -40,19 +40,21 @@ public sealed class ShopUserManager(
         var lockoutEnd = now + lockout.DefaultLockoutTimeSpan;
         var stamp = Guid.NewGuid().ToString();
 
-        // As Identity does: the failure that reaches the limit locks the account and counting starts again from zero. The
-        // new concurrency stamp makes any update from an earlier read of the account (a profile save) read it again
-        // rather than write an older count over this one.
+        // As Identity does: the failure that reaches the limit locks the account and counting starts again from zero.
+        // Unlike Identity, a failure that arrives while the account is locked (its password was checked before another
+        // request locked it) does not count towards the next lockout. The new concurrency stamp makes any update from
+        // an earlier read of the account (a profile save) read it again rather than write an older count over this one.
+        const string Locked = "\"LockoutEnd\" > {4}";
         const string Counted = """CASE WHEN "LastAccessFailedAt" < {1} THEN 1 ELSE "AccessFailedCount" + 1 END""";
         var rows = await db.Database.SqlQueryRaw<CountedFailure>(
             $$"""
             UPDATE "AspNetUsers" SET
-                "AccessFailedCount" = CASE WHEN {{Counted}} >= {2} THEN 0 ELSE {{Counted}} END,
-                "LockoutEnd" = CASE WHEN {{Counted}} >= {2} THEN {3} ELSE "LockoutEnd" END,
-                "LastAccessFailedAt" = {4},
+                "AccessFailedCount" = CASE WHEN {{Locked}} THEN "AccessFailedCount" WHEN {{Counted}} >= {2} THEN 0 ELSE {{Counted}} END,
+                "LockoutEnd" = CASE WHEN {{Locked}} THEN "LockoutEnd" WHEN {{Counted}} >= {2} THEN {3} ELSE "LockoutEnd" END,
+                "LastAccessFailedAt" = CASE WHEN {{Locked}} THEN "LastAccessFailedAt" ELSE {4} END,
                 "ConcurrencyStamp" = {5}
             WHERE "Id" = {0}
-            RETURNING "AccessFailedCount", "LockoutEnd"
+            RETURNING "AccessFailedCount", "LockoutEnd", "LastAccessFailedAt"
             """,
             user.Id, forgetBefore, lockout.MaxFailedAccessAttempts, lockoutEnd, now, stamp).ToListAsync(CancellationToken);
         if (rows is not [var counted])
@@ -64,7 +66,7 @@ public sealed class ShopUserManager(
         var entry = db.Entry(user);
         Set(entry, nameof(ApplicationUser.AccessFailedCount), counted.AccessFailedCount);
         Set(entry, nameof(ApplicationUser.LockoutEnd), counted.LockoutEnd);
-        Set(entry, nameof(ApplicationUser.LastAccessFailedAt), (DateTimeOffset?)now);
+        Set(entry, nameof(ApplicationUser.LastAccessFailedAt), counted.LastAccessFailedAt);
         Set(entry, nameof(ApplicationUser.ConcurrencyStamp), stamp);
         return IdentityResult.Success;
     }
@@ -79,5 +81,5 @@ public sealed class ShopUserManager(
         }
     }
 
-    private sealed record CountedFailure(int AccessFailedCount, DateTimeOffset? LockoutEnd);
+    private sealed record CountedFailure(int AccessFailedCount, DateTimeOffset? LockoutEnd, DateTimeOffset? LastAccessFailedAt);
 }

@@ -44,8 +44,11 @@ public sealed class UnknownAddressLockout(
             .FirstOrDefaultAsync(cancellationToken);
     }
 
-    /// <summary>Counts a failed sign-in of <paramref name="normalizedAddress"/>, which is not locked out.</summary>
-    /// <returns>Whether this failure locked it out, as Identity's <c>AccessFailedAsync</c> does for an account.</returns>
+    /// <summary>Counts a failed sign-in of <paramref name="normalizedAddress"/>.</summary>
+    /// <returns>
+    /// Whether the address is locked out now: by this failure, as Identity's <c>AccessFailedAsync</c> locks an account,
+    /// or by another that reached the limit while this one was checked.
+    /// </returns>
     public async Task<bool> RecordFailureAsync(string normalizedAddress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(normalizedAddress);
@@ -54,32 +57,34 @@ public sealed class UnknownAddressLockout(
         var now = timeProvider.GetUtcNow();
         var forgetBefore = now - Memory;
         var lockout = identityOptions.Value.Lockout;
+        var lockoutEnd = now + lockout.DefaultLockoutTimeSpan;
 
         // One statement, so failures at several replicas at the same moment all count, and one round trip, like the one
-        // that counts an account's failure. It also deletes the forgotten rows of other addresses; this address's own
-        // row, forgotten or not, is left to the insert, which starts counting again if it was.
-        var failures = (await db.Database.SqlQuery<int>($"""
+        // that counts an account's failure (ShopUserManager, which follows the same rules). The failure that reaches the
+        // limit locks the address and counting starts again from zero; a failure that arrives while it is locked (checked
+        // before the lockout began) does not count towards the next one, and is answered "locked" as an account's is. It
+        // also deletes the forgotten rows of other addresses; this address's own row, forgotten or not, is left to the
+        // insert, which starts counting again if it was.
+        const string Locked = """f."LockoutEnd" > {1}""";
+        const string Counted = """CASE WHEN f."LastFailureAt" < {2} THEN 1 ELSE f."FailedCount" + 1 END""";
+        var stored = (await db.Database.SqlQueryRaw<StoredFailure>(
+            $$"""
             WITH forgotten AS (
                 DELETE FROM "UnknownAddressFailures"
-                WHERE "LastFailureAt" < {forgetBefore} AND ("LockoutEnd" IS NULL OR "LockoutEnd" < {now}) AND "AddressHash" <> {hash})
-            INSERT INTO "UnknownAddressFailures" AS f ("AddressHash", "FailedCount", "LastFailureAt") VALUES ({hash}, 1, {now})
+                WHERE "LastFailureAt" < {2} AND ("LockoutEnd" IS NULL OR "LockoutEnd" < {1}) AND "AddressHash" <> {0})
+            INSERT INTO "UnknownAddressFailures" AS f ("AddressHash", "FailedCount", "LastFailureAt", "LockoutEnd")
+            VALUES ({0}, CASE WHEN 1 >= {3} THEN 0 ELSE 1 END, {1}, CASE WHEN 1 >= {3} THEN {4} END)
             ON CONFLICT ("AddressHash") DO UPDATE SET
-                "FailedCount" = CASE WHEN f."LastFailureAt" < {forgetBefore} THEN 1 ELSE f."FailedCount" + 1 END,
-                "LastFailureAt" = {now}
-            RETURNING "FailedCount" AS "Value"
-            """).ToListAsync(cancellationToken)).Single();
-        if (failures < lockout.MaxFailedAccessAttempts)
-        {
-            return false;
-        }
-
-        // As Identity does for an account: locked, and counting starts again from zero.
-        await db.Database.ExecuteSqlAsync($"""
-            UPDATE "UnknownAddressFailures" SET "FailedCount" = 0, "LockoutEnd" = {now + lockout.DefaultLockoutTimeSpan}
-            WHERE "AddressHash" = {hash}
-            """, cancellationToken);
-        return true;
+                "FailedCount" = CASE WHEN {{Locked}} THEN f."FailedCount" WHEN {{Counted}} >= {3} THEN 0 ELSE {{Counted}} END,
+                "LockoutEnd" = CASE WHEN {{Locked}} THEN f."LockoutEnd" WHEN {{Counted}} >= {3} THEN {4} ELSE f."LockoutEnd" END,
+                "LastFailureAt" = CASE WHEN {{Locked}} THEN f."LastFailureAt" ELSE {1} END
+            RETURNING "LockoutEnd"
+            """,
+            hash, now, forgetBefore, lockout.MaxFailedAccessAttempts, lockoutEnd).ToListAsync(cancellationToken)).Single();
+        return stored.LockoutEnd > now;
     }
+
+    private sealed record StoredFailure(DateTimeOffset? LockoutEnd);
 
     private string Hash(string normalizedAddress) => Base64Url.EncodeToString(_key.Hash(Encoding.UTF8.GetBytes(normalizedAddress)));
 }
