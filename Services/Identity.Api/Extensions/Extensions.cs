@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -89,11 +90,14 @@ public static class Extensions
     /// <summary>
     /// Sign-in answers an address without an account as it answers an account: same lockout after as many failures,
     /// same time spent on the password (<see cref="ShopSignInManager"/>, <see cref="UnknownAddressLockout"/>), and the
-    /// failures of both forgotten as long after the last one (<see cref="ShopUserManager"/>).
+    /// failures of both forgotten as long after the last one (<see cref="ShopUserManager"/>); and an address is one
+    /// account however its letters are encoded (<see cref="UnicodeLookupNormalizer"/>).
     /// </summary>
     internal static IdentityBuilder AddSignInLockout(this IdentityBuilder identity)
     {
         identity.Services.AddScoped<UnknownAddressLockout>();
+        // In place of the upper-casing one AddIdentity registers.
+        identity.Services.Replace(ServiceDescriptor.Scoped<ILookupNormalizer, UnicodeLookupNormalizer>());
         return identity.AddUserManager<ShopUserManager>().AddSignInManager<ShopSignInManager>();
     }
 

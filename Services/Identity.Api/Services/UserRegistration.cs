@@ -24,7 +24,7 @@ public sealed class UserRegistration(UserManager<ApplicationUser> users)
     {
         ArgumentNullException.ThrowIfNull(request);
 
-        var email = request.Email?.Trim() ?? string.Empty;
+        var email = UnicodeLookupNormalizer.Compose(request.Email?.Trim() ?? string.Empty);
         var user = new ApplicationUser { UserName = email, Email = email, Name = request.Name?.Trim() ?? string.Empty };
 
         var errors = await ValidateAsync(request, user);
