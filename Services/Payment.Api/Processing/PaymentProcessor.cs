@@ -226,8 +226,9 @@ public sealed partial class PaymentProcessor(
                     Complete(charge, charge.FailureReason is null ? PaymentStatus.Cancelled : PaymentStatus.Failed, timeProvider.GetUtcNow());
                     return;
                 case ChargeStep.GiveUpUnsent:
-                    // Looked up and never made: earlier attempts were sent but the gateway did not take them.
-                    GiveUp(db, charge, mayHaveReachedGateway
+                    // Never made. Tried, and the gateway was unavailable (answered 503, or timed out and a lookup found
+                    // nothing), or never tried at all before the deadline: the order is told which.
+                    GiveUp(db, charge, mayHaveReachedGateway || charge.LastError is not null
                         ? $"The payment gateway was unavailable for {ChargeRules.Describe(options.Value.ChargeDeadline)}."
                         : $"The payment was not sent within {ChargeRules.Describe(options.Value.ChargeDeadline)}.", timeProvider.GetUtcNow());
                     return;

@@ -155,6 +155,27 @@ public sealed class PaymentProcessorTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_charge_past_its_deadline_that_the_gateway_answered_only_with_503_fails_the_order_as_gateway_unavailable()
+    {
+        await using var harness = await PaymentProcessorHarness.StartAsync(await postgres.CreateDatabaseAsync(CancellationToken.None), latencyMs: 0);
+
+        // Every attempt got 503 (nothing done, so none counts), and the deadline passed while it waited for the next.
+        var charge = await harness.AddChargeAsync(20m, c =>
+        {
+            c.Attempts = 0;
+            c.LastError = "The payment gateway answered 503 Service Unavailable.";
+            c.Deadline = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1);
+        });
+        var payments = await harness.PaymentsWhenAsync(charge.OrderId, Settled, Patience);
+
+        var failed = Assert.Single(payments);
+        Assert.Equal(PaymentStatus.Failed, failed.Status);
+        Assert.Equal(DeadlineReason, failed.FailureReason);
+        Assert.Empty(harness.Ledger.Query(charge.OrderId.ToString(), null));
+        Assert.Equal(["PaymentFailedIntegrationEvent"], await harness.EventsAsync(charge.OrderId));
+    }
+
+    [Fact]
     public async Task A_charge_given_up_at_its_deadline_that_the_gateway_did_make_reads_succeeded_and_is_refunded()
     {
         await using var harness = await PaymentProcessorHarness.StartAsync(await postgres.CreateDatabaseAsync(CancellationToken.None), latencyMs: 0);
