@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -134,6 +135,49 @@ public sealed class ExpectedTotalTests(OrderingDatabaseFixture database) : IAsyn
         var result = await Placement(scope, Tent).PlaceAsync(Buyer, "key-1", Cart, expectedTotal: -1m, CancellationToken.None);
 
         Assert.Equal(["expectedTotal"], Assert.IsType<PlaceOrderResult.Invalid>(result).Errors.Keys);
+    }
+
+    [Theory]
+    [InlineData("89.0001")]
+    [InlineData("88.999")]
+    public async Task An_expected_total_with_a_fraction_of_a_cent_is_a_validation_problem_naming_it_not_a_price_change(string expected)
+    {
+        await using var scope = _ordering.Services.CreateAsyncScope();
+
+        var result = await Placement(scope, Tent).PlaceAsync(
+            Buyer, "key-1", Cart, decimal.Parse(expected, CultureInfo.InvariantCulture), CancellationToken.None);
+
+        Assert.Equal(["expectedTotal"], Assert.IsType<PlaceOrderResult.Invalid>(result).Errors.Keys);
+    }
+
+    [Fact]
+    public async Task An_expected_total_with_trailing_zeros_past_the_cents_is_the_same_total()
+    {
+        await using var scope = _ordering.Services.CreateAsyncScope();
+
+        var result = await Placement(scope, Tent).PlaceAsync(Buyer, "key-1", Cart, expectedTotal: 89.0000m, CancellationToken.None);
+
+        Assert.Equal(89.00m, Assert.IsType<PlaceOrderResult.Created>(result).Order.Total);
+    }
+
+    [Fact]
+    public async Task An_invalid_expected_total_is_a_400_whose_title_does_not_blame_the_items()
+    {
+        await using var scope = _ordering.Services.CreateAsyncScope();
+
+        var result = await OrdersApi.CreateOrder(
+            "key-1",
+            new CreateOrderRequest(Cart, ExpectedTotal: -1m),
+            new ClaimsPrincipal(new ClaimsIdentity([new Claim("sub", Buyer)], "test")),
+            new DefaultHttpContext(),
+            Placement(scope, Tent),
+            new OrderQueries(scope.ServiceProvider.GetRequiredService<OrderingContext>()),
+            CancellationToken.None);
+
+        var problem = Assert.IsType<ValidationProblem>(result.Result).ProblemDetails;
+        Assert.Equal(StatusCodes.Status400BadRequest, problem.Status);
+        Assert.Equal("The order request is invalid.", problem.Title);
+        Assert.Equal(["expectedTotal"], problem.Errors.Keys);
     }
 
     private static OrderPlacement Placement(AsyncServiceScope scope, params CatalogProduct[] catalog) => new(

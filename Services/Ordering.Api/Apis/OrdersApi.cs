@@ -102,7 +102,7 @@ public static class OrdersApi
                     detail: $"The key '{idempotencyKey}' placed order {reused.Order.Id} with another cart. Use a new key for a new order.",
                     extensions: new Dictionary<string, object?> { ["orderId"] = reused.Order.Id });
             case PlaceOrderResult.Invalid invalid:
-                return TypedResults.ValidationProblem(invalid.Errors, title: "The order has invalid items.");
+                return TypedResults.ValidationProblem(invalid.Errors, title: "The order request is invalid.");
             case PlaceOrderResult.TotalChanged changed:
                 return TotalChanged(changed);
             default:

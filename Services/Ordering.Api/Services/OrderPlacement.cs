@@ -51,6 +51,9 @@ public sealed partial class OrderPlacement(
 {
     private const string IdempotencyIndex = "IX_Orders_BuyerId_IdempotencyKey";
 
+    // Prices and totals are kept to the currency's minor unit, the cent (precision 18, 2 in OrderingContext).
+    private const int MinorUnitDigits = 2;
+
     /// <param name="expectedTotal">The total the buyer was shown, if the client sent one: the order is placed only at that total.</param>
     public async Task<PlaceOrderResult> PlaceAsync(
         string buyerId, string idempotencyKey, IReadOnlyList<CartItem>? items, decimal? expectedTotal, CancellationToken cancellationToken)
@@ -62,6 +65,13 @@ public sealed partial class OrderPlacement(
         if (expectedTotal < 0)
         {
             errors["expectedTotal"] = [string.Create(CultureInfo.InvariantCulture, $"The expected total cannot be negative; got {expectedTotal}.")];
+        }
+        else if (expectedTotal is { } shown && decimal.Round(shown, MinorUnitDigits) != shown)
+        {
+            // No total has a fraction of a cent: compared with the priced one, such a value was refused as a price
+            // change whose message, rounding both to cents, showed no change ("25.90 USD, not the expected 25.90 USD").
+            errors["expectedTotal"] = [string.Create(
+                CultureInfo.InvariantCulture, $"The expected total can have at most {MinorUnitDigits} decimal places (the currency's minor unit); got {shown}.")];
         }
 
         if (errors.Count > 0)
