@@ -20,8 +20,8 @@ using Ordering.Api.Services;
 namespace Ordering.Tests;
 
 /// <summary>
-/// The cap on order status streams per buyer (<see cref="OrderStreamSlots"/>), through ordering's own endpoints on a
-/// real Kestrel server. The streams of all orders without <c>Last-Event-ID</c> read no history, so no database is
+/// The cap on order status streams per buyer (<see cref="OrderStreamSlots"/>), and a stream's headers sent as it
+/// starts, through ordering's own endpoints on a real Kestrel server. The streams of all orders without <c>Last-Event-ID</c> read no history, so no database is
 /// needed: the context is configured but never opened.
 /// </summary>
 public sealed class OrderStreamLimitTests : IAsyncLifetime
@@ -88,6 +88,21 @@ public sealed class OrderStreamLimitTests : IAsyncLifetime
         Assert.Equal("Too many order status streams.", problem.GetProperty("title").GetString());
         Assert.Contains($"{Limit} order status streams open", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await OpenAsync("grace")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_stream_answers_200_with_its_headers_at_once_not_with_its_first_event()
+    {
+        // Without Last-Event-ID this stream has nothing to send until a change or its first heartbeat (15 s).
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/ordering/orders/events");
+        request.Headers.Add(BuyerHeader, "ada");
+        using var soon = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+
+        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, soon.Token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(response.Headers.CacheControl?.NoCache);
     }
 
     [Fact]
