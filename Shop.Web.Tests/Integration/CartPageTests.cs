@@ -41,6 +41,28 @@ public sealed partial class CartPageTests(RedisFixture redis) : StorefrontBefore
         Assert.Equal([new CartLine(1, ShoppingCart.MaxQuantity)], (await _carts.GetAsync(CartOwner.User(Subject))).Lines);
     }
 
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("3.5")]
+    [InlineData("1e3")]
+    [InlineData("")]
+    public async Task A_quantity_that_is_not_a_whole_number_leaves_the_line_and_tells_the_shopper(string quantity)
+    {
+        var page = await UpdateAsync(quantity);
+
+        Assert.Contains("A quantity has to be a whole number, such as 1 or 2, so a line with anything else was left as it was.", page, StringComparison.Ordinal);
+        Assert.Equal([new CartLine(1, 2)], (await _carts.GetAsync(CartOwner.User(Subject))).Lines);
+    }
+
+    [Fact]
+    public async Task A_quantity_past_ints_range_is_set_to_the_limit_like_any_other_too_large_one()
+    {
+        var page = await UpdateAsync(quantity: "99999999999");
+
+        Assert.Contains($"At most {ShoppingCart.MaxQuantity} of a product can be ordered at once", page, StringComparison.Ordinal);
+        Assert.Equal([new CartLine(1, ShoppingCart.MaxQuantity)], (await _carts.GetAsync(CartOwner.User(Subject))).Lines);
+    }
+
     /// <summary>Posts the cart form with <paramref name="quantity"/> for its one line (two of product 1), and follows the redirect.</summary>
     private async Task<string> UpdateAsync(string quantity)
     {
