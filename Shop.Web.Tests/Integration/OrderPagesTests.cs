@@ -80,6 +80,16 @@ public sealed class OrderPagesTests : StorefrontBeforeStandInGateway
     }
 
     [Fact]
+    public async Task An_order_list_page_past_ints_range_says_there_is_no_such_page_rather_than_showing_the_first()
+    {
+        using var client = CreateClient();
+
+        var page = await client.GetStringAsync("/orders?page=99999999999");
+
+        Assert.Contains("There is no page 99999999999 of your orders: you have 3 orders on 1 page.", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_order_the_gateway_composes_within_its_budget_is_shown_after_one_request_even_past_ten_seconds()
     {
         Assert.True(SlowComposition < OrderDetailsService.GatewayBudget);
