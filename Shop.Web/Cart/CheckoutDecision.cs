@@ -18,11 +18,17 @@ public abstract record CheckoutDecision
     public sealed record CartChanged : CheckoutDecision;
 
     /// <summary>
+    /// The cart is what the page showed, but the page carried no total to order at (rendered before totals were sent,
+    /// or its field empty or malformed): the shopper reviews the total, and the page shown again carries it.
+    /// </summary>
+    public sealed record TotalUnknown : CheckoutDecision;
+
+    /// <summary>
     /// Decides on a checkout page that showed the cart with <paramref name="fingerprint"/> at
     /// <paramref name="shownTotal"/> and carried <paramref name="idempotencyKey"/>. The key is honoured only while it
     /// is the cart's pending attempt for that very content, so an order is only ever placed for what the shopper saw,
     /// and one attempt is one order. The shown total goes with the order, so ordering refuses it if prices have
-    /// changed since; a page without one (rendered before totals were sent) is shown again.
+    /// changed since; a page without one (rendered before totals were sent) is shown again for its total to be reviewed.
     /// </summary>
     /// <remarks>
     /// The fingerprint, and with it the key, covers the content only, not the prices: a price change must not start a
@@ -48,10 +54,14 @@ public abstract record CheckoutDecision
         }
 
         var current = cart.Fingerprint();
-        return cart.Checkout is { } pending && pending.IdempotencyKey == idempotencyKey && pending.CartFingerprint == current && fingerprint == current
-               && ReadTotal(shownTotal) is { } total
+        if (cart.Checkout is not { } pending || pending.IdempotencyKey != idempotencyKey || pending.CartFingerprint != current || fingerprint != current)
+        {
+            return new CartChanged();
+        }
+
+        return ReadTotal(shownTotal) is { } total
             ? new Place(idempotencyKey, [.. cart.Lines.OrderBy(l => l.ProductId)], total)
-            : new CartChanged();
+            : new TotalUnknown();
     }
 
     /// <summary>The page's total as <see cref="FormatTotal"/> wrote it.</summary>
