@@ -9,6 +9,14 @@ public sealed class ProductsContext(DbContextOptions<ProductsContext> options) :
     /// <summary>The text search configuration of <see cref="Product.SearchVector"/>; queries must use the same.</summary>
     public const string SearchConfiguration = "english";
 
+    /// <summary>
+    /// The collation <see cref="Product.SearchVector"/> lower-cases the text under before the text search reads it.
+    /// Text search lower-cases under the database's character type, which may be C (initdb --no-locale): ASCII letters
+    /// alone, so "Палатка" and "Été" were kept with their capitals while a search, lower-cased in .NET, has none. ICU's
+    /// root locale lower-cases every script, the same whatever locale the database was created with.
+    /// </summary>
+    public const string LowerCaseCollation = "und-x-icu";
+
     public DbSet<Product> Products => Set<Product>();
 
     public DbSet<Brand> Brands => Set<Brand>();
@@ -57,9 +65,9 @@ public sealed class ProductsContext(DbContextOptions<ProductsContext> options) :
             // above one in the description. Stored and generated: it can never disagree with the columns.
             product.Property(p => p.SearchVector)
                 .HasComputedColumnSql(
-                    $"setweight(to_tsvector('{SearchConfiguration}', coalesce(\"Name\", '')), 'A') || " +
-                    $"setweight(to_tsvector('{SearchConfiguration}', coalesce(\"SearchTerms\", '')), 'B') || " +
-                    $"setweight(to_tsvector('{SearchConfiguration}', coalesce(\"Description\", '')), 'C')",
+                    $"setweight(to_tsvector('{SearchConfiguration}', {SearchText("Name")}), 'A') || " +
+                    $"setweight(to_tsvector('{SearchConfiguration}', {SearchText("SearchTerms")}), 'B') || " +
+                    $"setweight(to_tsvector('{SearchConfiguration}', {SearchText("Description")}), 'C')",
                     stored: true);
             product.HasIndex(p => p.SearchVector).HasMethod("GIN");
         });
@@ -85,4 +93,6 @@ public sealed class ProductsContext(DbContextOptions<ProductsContext> options) :
 
         modelBuilder.AddEventBusTables();
     }
+
+    private static string SearchText(string column) => $"lower(coalesce(\"{column}\", '') COLLATE \"{LowerCaseCollation}\")";
 }
