@@ -30,9 +30,12 @@ public static class CatalogQueries
     /// shopper has finished ("shoes for the trail"), wrong for the last one, which may be the start of a longer word.
     /// Dropped there, it made the results widen as the shopper typed: "camp fo" found the fork, "camp for" everything
     /// camping, "camp fork" the fork again. So the last word must also match on its own, as English reads it or, a stop
-    /// word, as typed: as a prefix it matches the document's English lexemes ("for:*" finds "fork", "a:*" alone finds
-    /// "anorak"). The as-typed reading of the whole search stays beside that for the rank: it lifts the products with
-    /// words starting with the words as typed ("for shoes" ranks the formal ones first).
+    /// word, as typed: as a prefix it matches the document's words ("for:*" finds "fork", "a:*" alone finds "anorak").
+    /// The document holds its words as written too (<see cref="ProductsContext.UnstemmedConfiguration"/>), so the
+    /// as-typed reading of the whole search finds a word at every letter typed of it, where English's stem of the
+    /// unfinished word may be no prefix of the finished word's ("hiki" is no prefix of "hike", "hiking"'s stem); it
+    /// also lifts the products with words starting with the words as typed in the rank ("for shoes" ranks the formal
+    /// ones first).
     /// </summary>
     private const string LiteralConfiguration = "simple";
 

@@ -6,8 +6,18 @@ namespace Products.Api.Infrastructure;
 
 public sealed class ProductsContext(DbContextOptions<ProductsContext> options) : DbContext(options)
 {
-    /// <summary>The text search configuration of <see cref="Product.SearchVector"/>; queries must use the same.</summary>
+    /// <summary>The text search configuration of <see cref="Product.SearchVector"/>'s stemmed words; queries must use the same.</summary>
     public const string SearchConfiguration = "english";
+
+    /// <summary>
+    /// The text search configuration (made by the <c>SearchVectorUnstemmed</c> migration) of <see cref="Product.SearchVector"/>'s
+    /// words as written, lower-cased, without English stop words. A search is queried as the shopper types, and the
+    /// stem of an unfinished word is rarely a prefix of the finished word's stem ("hiki" stays "hiki", "hiking" is
+    /// stored as "hike"): the results vanished mid-word. The word as written always starts with what was typed so far.
+    /// Stop words stay out so that one typed last still has to start a longer word ("camp for" finds the fork, not
+    /// every camping product saying "for").
+    /// </summary>
+    public const string UnstemmedConfiguration = "english_unstemmed";
 
     /// <summary>
     /// The collation <see cref="Product.SearchVector"/> lower-cases the text under before the text search reads it.
@@ -65,9 +75,9 @@ public sealed class ProductsContext(DbContextOptions<ProductsContext> options) :
             // above one in the description. Stored and generated: it can never disagree with the columns.
             product.Property(p => p.SearchVector)
                 .HasComputedColumnSql(
-                    $"setweight(to_tsvector('{SearchConfiguration}', {SearchText("Name")}), 'A') || " +
-                    $"setweight(to_tsvector('{SearchConfiguration}', {SearchText("SearchTerms")}), 'B') || " +
-                    $"setweight(to_tsvector('{SearchConfiguration}', {SearchText("Description")}), 'C')",
+                    $"setweight({Lexemes("Name")}, 'A') || " +
+                    $"setweight({Lexemes("SearchTerms")}, 'B') || " +
+                    $"setweight({Lexemes("Description")}, 'C')",
                     stored: true);
             product.HasIndex(p => p.SearchVector).HasMethod("GIN");
         });
@@ -94,5 +104,10 @@ public sealed class ProductsContext(DbContextOptions<ProductsContext> options) :
         modelBuilder.AddEventBusTables();
     }
 
-    private static string SearchText(string column) => $"lower(coalesce(\"{column}\", '') COLLATE \"{LowerCaseCollation}\")";
+    /// <summary>A column's words, stemmed and as written.</summary>
+    private static string Lexemes(string column)
+    {
+        var text = $"lower(coalesce(\"{column}\", '') COLLATE \"{LowerCaseCollation}\")";
+        return $"to_tsvector('{SearchConfiguration}', {text}) || to_tsvector('{UnstemmedConfiguration}', {text})";
+    }
 }

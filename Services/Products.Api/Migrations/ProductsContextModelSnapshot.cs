@@ -114,7 +114,7 @@ namespace Products.Api.Migrations
                         .IsRequired()
                         .ValueGeneratedOnAddOrUpdate()
                         .HasColumnType("tsvector")
-                        .HasComputedColumnSql("setweight(to_tsvector('english', lower(coalesce(\"Name\", '') COLLATE \"und-x-icu\")), 'A') || setweight(to_tsvector('english', lower(coalesce(\"SearchTerms\", '') COLLATE \"und-x-icu\")), 'B') || setweight(to_tsvector('english', lower(coalesce(\"Description\", '') COLLATE \"und-x-icu\")), 'C')", true);
+                        .HasComputedColumnSql("setweight(to_tsvector('english', lower(coalesce(\"Name\", '') COLLATE \"und-x-icu\")) || to_tsvector('english_unstemmed', lower(coalesce(\"Name\", '') COLLATE \"und-x-icu\")), 'A') || setweight(to_tsvector('english', lower(coalesce(\"SearchTerms\", '') COLLATE \"und-x-icu\")) || to_tsvector('english_unstemmed', lower(coalesce(\"SearchTerms\", '') COLLATE \"und-x-icu\")), 'B') || setweight(to_tsvector('english', lower(coalesce(\"Description\", '') COLLATE \"und-x-icu\")) || to_tsvector('english_unstemmed', lower(coalesce(\"Description\", '') COLLATE \"und-x-icu\")), 'C')", true);
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");

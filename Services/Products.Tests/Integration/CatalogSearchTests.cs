@@ -96,6 +96,27 @@ public sealed class CatalogSearchTests(InfrastructureFixture infrastructure) : I
     }
 
     /// <summary>
+    /// The reverse of <see cref="Typing_another_letter_never_finds_more"/>: a product the whole word finds is found at
+    /// every letter typed on the way. English stems an unfinished word as if it were whole ("insula" stays "insula"),
+    /// which is no prefix of the finished word's stem ("insul"), so the results vanished mid-word and came back at its end.
+    /// </summary>
+    [Theory]
+    [InlineData("camping", "Camping Fork")]
+    [InlineData("insulated", "Thermal Insulated Jacket")]
+    [InlineData("shoes running", "Trail Running Shoes")]
+    [InlineData("polished", "Formal Shoes")]
+    public async Task Every_letter_typed_of_a_matching_word_finds_its_product(string typed, string product)
+    {
+        for (var length = 1; length <= typed.Length; length++)
+        {
+            if (typed[length - 1] != ' ')
+            {
+                Assert.Contains(product, await SearchAsync(typed[..length], CatalogQuery.MaxPageSize));
+            }
+        }
+    }
+
+    /// <summary>
     /// The database's character type was C, under which PostgreSQL lower-cases ASCII letters alone: the catalog kept
     /// "Палатка" and "Été" as written while the search was lower-cased, so no search found them.
     /// </summary>

@@ -129,7 +129,7 @@ namespace Products.Api.Infrastructure.CompiledModel
                 beforeSaveBehavior: PropertySaveBehavior.Ignore,
                 afterSaveBehavior: PropertySaveBehavior.Ignore);
             searchVector.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
-            searchVector.AddAnnotation("Relational:ComputedColumnSql", "setweight(to_tsvector('english', lower(coalesce(\"Name\", '') COLLATE \"und-x-icu\")), 'A') || setweight(to_tsvector('english', lower(coalesce(\"SearchTerms\", '') COLLATE \"und-x-icu\")), 'B') || setweight(to_tsvector('english', lower(coalesce(\"Description\", '') COLLATE \"und-x-icu\")), 'C')");
+            searchVector.AddAnnotation("Relational:ComputedColumnSql", "setweight(to_tsvector('english', lower(coalesce(\"Name\", '') COLLATE \"und-x-icu\")) || to_tsvector('english_unstemmed', lower(coalesce(\"Name\", '') COLLATE \"und-x-icu\")), 'A') || setweight(to_tsvector('english', lower(coalesce(\"SearchTerms\", '') COLLATE \"und-x-icu\")) || to_tsvector('english_unstemmed', lower(coalesce(\"SearchTerms\", '') COLLATE \"und-x-icu\")), 'B') || setweight(to_tsvector('english', lower(coalesce(\"Description\", '') COLLATE \"und-x-icu\")) || to_tsvector('english_unstemmed', lower(coalesce(\"Description\", '') COLLATE \"und-x-icu\")), 'C')");
             searchVector.AddAnnotation("Relational:IsStored", true);
 
             var updatedAt = runtimeEntityType.AddProperty(
