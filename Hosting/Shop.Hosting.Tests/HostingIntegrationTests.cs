@@ -215,6 +215,28 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("--AppHost:Postgres:TemplateCache=true")]
+    [InlineData("--AppHost:Postgres:TemplateCache=false")]
+    public async Task Clusters_sort_by_code_point_and_know_the_letters_of_every_script(string templateCache)
+    {
+        var dataDirectory = CreatePostgresDataDirectory("shop-locale-");
+        var templates = CreatePostgresDataDirectory("shop-templates-");
+        const string localeQuery =
+            "SELECT current_setting('lc_collate') || ' ' || current_setting('lc_ctype') || ' ' || lower('Été ПАЛАТКА') || ' ' || to_tsvector('simple', '«Été»')::text";
+        try
+        {
+            Assert.Equal(
+                "C C.UTF-8 été палатка 'été':1",
+                await RunPostgresAsync(dataDirectory, persistent: false, localeQuery, templates, templateCache));
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+            Directory.Delete(templates, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Missing_server_binaries_say_what_to_install_while_the_rest_keeps_running()
     {

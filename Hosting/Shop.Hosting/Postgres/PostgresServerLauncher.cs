@@ -31,6 +31,10 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
         "--auth-local=trust",
         "--encoding=UTF8",
         "--no-locale",
+        // Sorting stays C's, by code point, the same on every machine; but under ctype C, PostgreSQL's lower(), upper(),
+        // ILIKE, regular expressions and text search know ASCII letters alone ("Été" kept its capital, "«" was a
+        // letter). C.UTF-8 is glibc's own (no locales package needed) and knows every script's letters and cases.
+        "--lc-ctype=C.UTF-8",
     ];
 
     public async Task<ProcessSpec> PrepareAsync()
