@@ -14,13 +14,13 @@ namespace Products.Api.Migrations
             // The words as written, lower-cased, without English stop words: the simple dictionary, given English's
             // stop word list, for every kind of word (the configuration copied from simple keeps numbers, e-mail
             // addresses and the like as they are).
-            migrationBuilder.Sql("CREATE TEXT SEARCH DICTIONARY english_unstemmed (TEMPLATE = pg_catalog.simple, STOPWORDS = english)");
-            migrationBuilder.Sql("CREATE TEXT SEARCH CONFIGURATION english_unstemmed (COPY = pg_catalog.simple)");
+            migrationBuilder.Sql("CREATE TEXT SEARCH DICTIONARY english_unstemmed (TEMPLATE = pg_catalog.simple, STOPWORDS = english);");
+            migrationBuilder.Sql("CREATE TEXT SEARCH CONFIGURATION english_unstemmed (COPY = pg_catalog.simple);");
             migrationBuilder.Sql(
                 """
                 ALTER TEXT SEARCH CONFIGURATION english_unstemmed
                     ALTER MAPPING FOR asciiword, word, numword, asciihword, hword, numhword, hword_asciipart, hword_part, hword_numpart
-                    WITH english_unstemmed
+                    WITH english_unstemmed;
                 """);
 
             // A generated column's expression cannot be altered before PostgreSQL 17: the column (and its index) is
@@ -73,8 +73,8 @@ namespace Products.Api.Migrations
                 column: "SearchVector")
                 .Annotation("Npgsql:IndexMethod", "GIN");
 
-            migrationBuilder.Sql("DROP TEXT SEARCH CONFIGURATION english_unstemmed");
-            migrationBuilder.Sql("DROP TEXT SEARCH DICTIONARY english_unstemmed");
+            migrationBuilder.Sql("DROP TEXT SEARCH CONFIGURATION english_unstemmed;");
+            migrationBuilder.Sql("DROP TEXT SEARCH DICTIONARY english_unstemmed;");
         }
     }
 }
