@@ -18,8 +18,9 @@ namespace Ordering.Api.Apis;
 /// A comment line every <see cref="HeartbeatInterval"/> keeps idle connections (and proxies) open. A stream of one
 /// order ends after its final status.
 /// <para>
-/// A buyer has at most <see cref="OrderStreamSlots.Limit"/> streams open at once; one more is a 429 problem. The slot
-/// is held while the stream runs and released when it ends, however it ends (its last event, the client going away).
+/// A buyer has at most <see cref="OrderStreamSlots.Limit"/> streams open at once; one more is a 429 problem, unless it
+/// is the stream of an order that has ended, which is sent whole at once and needs no slot. The slot is held while the
+/// stream runs and released when it ends, however it ends (its last event, the client going away).
 /// </para>
 /// </summary>
 public sealed class OrderStatusStream(
@@ -40,15 +41,25 @@ public sealed class OrderStatusStream(
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
+        var cancellationToken = httpContext.RequestAborted;
         using var slot = slots.TryTake(buyerId);
-        if (slot is null)
+        IAsyncEnumerable<OrderStatusEvent?> changes;
+        if (slot is not null)
+        {
+            changes = ReadAsync(cancellationToken);
+        }
+        else if (await FinalChangesAsync(cancellationToken) is { } finalChanges)
+        {
+            // An order that has ended needs no slot: its stream is its last changes, sent at once, and then it ends.
+            changes = finalChanges.ToAsyncEnumerable();
+        }
+        else
         {
             await TooManyStreams(slots.Limit).ExecuteAsync(httpContext);
             return;
         }
 
         var response = httpContext.Response;
-        var cancellationToken = httpContext.RequestAborted;
         var json = httpContext.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
 
         response.ContentType = "text/event-stream";
@@ -60,7 +71,7 @@ public sealed class OrderStatusStream(
 
         try
         {
-            await foreach (var change in ReadAsync(cancellationToken))
+            await foreach (var change in changes)
             {
                 var text = change is null
                     ? ": keep-alive\n\n"
@@ -73,6 +84,23 @@ public sealed class OrderStatusStream(
         {
             // The client went away.
         }
+    }
+
+    /// <summary>
+    /// For one order's stream: its changes after <see cref="afterId"/> through its final one, when it has ended; null
+    /// when it has not (or this is the stream of all the buyer's orders, which never ends).
+    /// </summary>
+    private async Task<List<OrderStatusEvent?>?> FinalChangesAsync(CancellationToken cancellationToken)
+    {
+        if (orderId is null)
+        {
+            return null;
+        }
+
+        // One order's history is a handful of changes, well within one batch.
+        var history = await queries.ChangesAsync(buyerId, orderId, afterId ?? 0, CatchUpBatch, cancellationToken);
+        var final = history.FindIndex(change => change.IsFinal);
+        return final < 0 ? null : [.. history.Take(final + 1)];
     }
 
     /// <summary>Changes to send, in order; null is a heartbeat.</summary>
