@@ -49,10 +49,17 @@ public class CatalogQueryStateTests
     [InlineData("0")]
     [InlineData("-4")]
     [InlineData("two")]
-    [InlineData("99999999999")]
     public void A_hand_edited_id_page_or_order_is_dropped_not_refused(string bad)
     {
         var state = Parse(brand: bad, category: bad, sort: bad, page: bad);
+
+        Assert.Equal(CatalogQueryState.Default, state);
+    }
+
+    [Fact]
+    public void An_id_past_ints_range_is_dropped()
+    {
+        var state = Parse(brand: "99999999999", category: "99999999999");
 
         Assert.Equal(CatalogQueryState.Default, state);
     }
@@ -69,10 +76,26 @@ public class CatalogQueryStateTests
         Assert.Equal((null, null), (state.MinPrice, state.MaxPrice));
     }
 
-    [Fact]
-    public void A_page_far_past_any_catalog_is_capped()
+    [Theory]
+    [InlineData("2000000000")]
+    [InlineData("99999999999")]
+    [InlineData("000000000000000000007000000")]
+    public void A_page_far_past_any_catalog_is_capped_even_past_ints_range(string page)
     {
-        Assert.Equal(CatalogQueryState.MaxPage, Parse(page: "2000000000").Page);
+        Assert.Equal(CatalogQueryState.MaxPage, Parse(page: page).Page);
+    }
+
+    [Theory]
+    [InlineData(null, 1)]
+    [InlineData("", 1)]
+    [InlineData("0", 1)]
+    [InlineData("007", 7)]
+    [InlineData("-3", 1)]
+    [InlineData("+3", 1)]
+    [InlineData("three", 1)]
+    public void A_page_is_digits_and_anything_else_is_the_first(string? page, int expected)
+    {
+        Assert.Equal(expected, Parse(page: page).Page);
     }
 
     [Fact]

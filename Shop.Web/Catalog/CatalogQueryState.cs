@@ -96,9 +96,25 @@ public sealed record CatalogQueryState
             MinPrice = low,
             MaxPrice = high,
             Sort = sortOption,
-            Page = int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? Math.Clamp(number, 1, MaxPage) : 1,
+            Page = ParsePage(page),
         };
     }
+
+    /// <summary>
+    /// A page number as an address gives it: digits, however many (leading zeros dropped), clamped to 1 through
+    /// <see cref="MaxPage"/>, so a number past int's range is a page past the last like any other, not the first. No
+    /// page, or anything but digits, is the first page.
+    /// </summary>
+    public static int ParsePage(string? page) => PageAsWritten(page) switch
+    {
+        null or "" => 1,
+        { Length: > 9 } => MaxPage,
+        var digits => Math.Clamp(int.Parse(digits, CultureInfo.InvariantCulture), 1, MaxPage),
+    };
+
+    /// <summary>The page an address asks for, in its digits without leading zeros (for messages); null when it is no number.</summary>
+    public static string? PageAsWritten(string? page) =>
+        page is { Length: > 0 } && page.All(char.IsAsciiDigit) ? page.TrimStart('0') : null;
 
     /// <summary>The same listing on another page.</summary>
     public CatalogQueryState WithPage(int page) => this with { Page = Math.Clamp(page, 1, MaxPage) };
