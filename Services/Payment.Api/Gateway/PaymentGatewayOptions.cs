@@ -42,7 +42,15 @@ public sealed class PaymentGatewayOptions
 
     public int MinimumThroughput { get; set; } = 8;
 
-    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// The circuit breaker's window; unset, twice <see cref="AttemptTimeout"/>. A window shorter than that cannot hold
+    /// two waves of tries that time out (each ends an attempt timeout after it began), so against a gateway that hangs
+    /// with a few payments in flight the circuit would never see enough failures to open. Set, it must be at least that
+    /// long (the rule Microsoft.Extensions.Http.Resilience applies to its standard handler).
+    /// </summary>
+    public TimeSpan? SamplingDuration { get; set; }
+
+    public TimeSpan EffectiveSamplingDuration => SamplingDuration ?? 2 * AttemptTimeout;
 
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 }

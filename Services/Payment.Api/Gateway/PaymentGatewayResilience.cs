@@ -30,9 +30,11 @@ public static partial class PaymentGatewayResilience
             .Validate(o => o.MaxConcurrentCalls > 0 && o.QueueLimit >= 0 && o.MaxRetries >= 0 && o.MinimumThroughput >= 2,
                 "PaymentGateway: MaxConcurrentCalls must be positive, QueueLimit and MaxRetries not negative, MinimumThroughput at least 2.")
             .Validate(o => o.FailureRatio is > 0 and <= 1, "PaymentGateway:FailureRatio must be in (0, 1].")
-            .Validate(o => o.AttemptTimeout > TimeSpan.Zero && o.TotalTimeout >= o.AttemptTimeout && o.BreakDuration >= TimeSpan.FromMilliseconds(500)
-                           && o.SamplingDuration >= TimeSpan.FromMilliseconds(500),
-                "PaymentGateway: timeouts must be positive with TotalTimeout ≥ AttemptTimeout; BreakDuration and SamplingDuration at least 0.5 s.")
+            .Validate(o => o.AttemptTimeout > TimeSpan.Zero && o.TotalTimeout >= o.AttemptTimeout && o.BreakDuration >= TimeSpan.FromMilliseconds(500),
+                "PaymentGateway: timeouts must be positive with TotalTimeout ≥ AttemptTimeout; BreakDuration at least 0.5 s.")
+            .Validate(o => o.EffectiveSamplingDuration >= 2 * o.AttemptTimeout,
+                "PaymentGateway:SamplingDuration must be at least twice PaymentGateway:AttemptTimeout (leave it unset for exactly that), " +
+                "or the circuit breaker cannot count the failures of tries that time out.")
             .ValidateOnStart();
 
         var circuit = new CircuitBreakerStateProvider();
@@ -78,7 +80,7 @@ public static partial class PaymentGatewayResilience
                 {
                     FailureRatio = options.FailureRatio,
                     MinimumThroughput = options.MinimumThroughput,
-                    SamplingDuration = options.SamplingDuration,
+                    SamplingDuration = options.EffectiveSamplingDuration,
                     BreakDuration = options.BreakDuration,
                     StateProvider = circuit,
                     OnOpened = args =>
