@@ -20,27 +20,17 @@ namespace Ordering.Tests;
 /// review, nothing is stored, and its Idempotency-Key stays usable (the tester's price race: $89 shown, $899 charged).
 /// </summary>
 [Collection(OrderingDatabaseCollection.Name)]
-public sealed class ExpectedTotalTests(OrderingDatabaseFixture database) : IAsyncLifetime
+public sealed class ExpectedTotalTests(OrderingDatabaseFixture database) : OrderingDatabaseTest(database)
 {
     private const string Buyer = "bob";
     private static readonly CatalogProduct Tent = new(56, "Summit 2P Tent", 89.00m, 10);
     private static readonly CatalogProduct TentRepriced = Tent with { Price = 899.00m };
     private static readonly CartItem[] Cart = [new(56, 1)];
 
-    private IHost _ordering = null!;
-
-    public async Task InitializeAsync() => _ordering = await database.CreateOrderingAsync(CancellationToken.None);
-
-    public Task DisposeAsync()
-    {
-        _ordering.Dispose();
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task An_order_whose_prices_changed_since_the_buyer_saw_them_is_refused_with_the_current_prices_and_nothing_is_stored()
     {
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
 
         var result = await Placement(scope, TentRepriced).PlaceAsync(Buyer, "key-1", Cart, expectedTotal: 89.00m, CancellationToken.None);
 
@@ -56,7 +46,7 @@ public sealed class ExpectedTotalTests(OrderingDatabaseFixture database) : IAsyn
     [Fact]
     public async Task The_refusal_is_a_409_problem_naming_expectedTotal_with_the_current_total_and_lines()
     {
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
 
         var result = await OrdersApi.CreateOrder(
             "key-1",
@@ -82,13 +72,13 @@ public sealed class ExpectedTotalTests(OrderingDatabaseFixture database) : IAsyn
     [Fact]
     public async Task After_the_refusal_the_same_key_places_the_order_at_the_total_the_buyer_reviewed()
     {
-        await using (var refused = _ordering.Services.CreateAsyncScope())
+        await using (var refused = Ordering.Services.CreateAsyncScope())
         {
             Assert.IsType<PlaceOrderResult.TotalChanged>(
                 await Placement(refused, TentRepriced).PlaceAsync(Buyer, "key-1", Cart, expectedTotal: 89.00m, CancellationToken.None));
         }
 
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
         var result = await Placement(scope, TentRepriced).PlaceAsync(Buyer, "key-1", Cart, expectedTotal: 899.00m, CancellationToken.None);
 
         var created = Assert.IsType<PlaceOrderResult.Created>(result);
@@ -100,13 +90,13 @@ public sealed class ExpectedTotalTests(OrderingDatabaseFixture database) : IAsyn
     public async Task A_retry_of_an_order_placed_before_the_prices_changed_gets_that_order_at_its_own_total()
     {
         Guid placed;
-        await using (var first = _ordering.Services.CreateAsyncScope())
+        await using (var first = Ordering.Services.CreateAsyncScope())
         {
             placed = Assert.IsType<PlaceOrderResult.Created>(
                 await Placement(first, Tent).PlaceAsync(Buyer, "key-1", Cart, expectedTotal: 89.00m, CancellationToken.None)).Order.Id;
         }
 
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
         var result = await Placement(scope, TentRepriced).PlaceAsync(Buyer, "key-1", Cart, expectedTotal: 89.00m, CancellationToken.None);
 
         var replayed = Assert.IsType<PlaceOrderResult.Replayed>(result);
@@ -120,7 +110,7 @@ public sealed class ExpectedTotalTests(OrderingDatabaseFixture database) : IAsyn
     [InlineData(89)]
     public async Task An_order_without_an_expected_total_or_with_the_one_shown_is_placed_at_the_catalog_price(int? expected)
     {
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
 
         var result = await Placement(scope, Tent).PlaceAsync(Buyer, "key-1", Cart, expected, CancellationToken.None);
 
@@ -130,7 +120,7 @@ public sealed class ExpectedTotalTests(OrderingDatabaseFixture database) : IAsyn
     [Fact]
     public async Task A_negative_expected_total_is_a_validation_problem_naming_it()
     {
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
 
         var result = await Placement(scope, Tent).PlaceAsync(Buyer, "key-1", Cart, expectedTotal: -1m, CancellationToken.None);
 
@@ -142,7 +132,7 @@ public sealed class ExpectedTotalTests(OrderingDatabaseFixture database) : IAsyn
     [InlineData("88.999")]
     public async Task An_expected_total_with_a_fraction_of_a_cent_is_a_validation_problem_naming_it_not_a_price_change(string expected)
     {
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
 
         var result = await Placement(scope, Tent).PlaceAsync(
             Buyer, "key-1", Cart, decimal.Parse(expected, CultureInfo.InvariantCulture), CancellationToken.None);
@@ -153,7 +143,7 @@ public sealed class ExpectedTotalTests(OrderingDatabaseFixture database) : IAsyn
     [Fact]
     public async Task An_expected_total_with_trailing_zeros_past_the_cents_is_the_same_total()
     {
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
 
         var result = await Placement(scope, Tent).PlaceAsync(Buyer, "key-1", Cart, expectedTotal: 89.0000m, CancellationToken.None);
 
@@ -163,7 +153,7 @@ public sealed class ExpectedTotalTests(OrderingDatabaseFixture database) : IAsyn
     [Fact]
     public async Task An_invalid_expected_total_is_a_400_whose_title_does_not_blame_the_items()
     {
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
 
         var result = await OrdersApi.CreateOrder(
             "key-1",

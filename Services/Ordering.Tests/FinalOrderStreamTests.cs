@@ -17,19 +17,9 @@ namespace Ordering.Tests;
 /// status. An order still under way is refused at the cap as before. Real PostgreSQL for the history.
 /// </summary>
 [Collection(OrderingDatabaseCollection.Name)]
-public sealed class FinalOrderStreamTests(OrderingDatabaseFixture database) : IAsyncLifetime
+public sealed class FinalOrderStreamTests(OrderingDatabaseFixture database) : OrderingDatabaseTest(database)
 {
     private const string Buyer = "ada";
-
-    private IHost _ordering = null!;
-
-    public async Task InitializeAsync() => _ordering = await database.CreateOrderingAsync(CancellationToken.None);
-
-    public Task DisposeAsync()
-    {
-        _ordering.Dispose();
-        return Task.CompletedTask;
-    }
 
     [Fact]
     public async Task At_the_cap_an_ended_orders_stream_is_sent_whole_and_ends()
@@ -70,7 +60,7 @@ public sealed class FinalOrderStreamTests(OrderingDatabaseFixture database) : IA
 
     private async Task<(int Status, string Body)> StreamAsync(Guid orderId, long afterId, OrderStreamSlots slots)
     {
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
         var services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
         using var body = new MemoryStream();
         var context = new DefaultHttpContext { RequestServices = services, Response = { Body = body } };
@@ -85,22 +75,6 @@ public sealed class FinalOrderStreamTests(OrderingDatabaseFixture database) : IA
         return (context.Response.StatusCode, Encoding.UTF8.GetString(body.ToArray()));
     }
 
-    private async Task<Guid> SeedOrderAsync(bool cancel)
-    {
-        await using var scope = _ordering.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<OrderingContext>();
-        var now = TimeProvider.System.GetUtcNow();
-        var order = Order.Submit(
-            Guid.CreateVersion7(), Buyer, $"key-{Guid.NewGuid():N}", "hash", "USD",
-            [new OrderLine { ProductId = 1, ProductName = "Trailhead 40L Backpack", UnitPrice = 129.00m, Quantity = 1 }],
-            now);
-        if (cancel)
-        {
-            Assert.True(order.Cancel("Cancelled by the buyer.", now.AddSeconds(1)));
-        }
-
-        db.Orders.Add(order);
-        await db.SaveChangesAsync();
-        return order.Id;
-    }
+    private Task<Guid> SeedOrderAsync(bool cancel) =>
+        SeedOrderAsync(Buyer, (order, now) => Assert.Equal(cancel, cancel && order.Cancel("Cancelled by the buyer.", now.AddSeconds(1))));
 }

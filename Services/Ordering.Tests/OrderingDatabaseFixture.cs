@@ -4,9 +4,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrderingService = Ordering.Api.Extensions.Extensions;
 using Ordering.Api.Infrastructure;
+using Ordering.Api.Model;
 using Shop.Hosting;
 using Shop.Hosting.Testing;
 using Shop.Testing;
+using OrderLine = Ordering.Api.Model.OrderLine;
 
 namespace Ordering.Tests;
 
@@ -64,4 +66,34 @@ public sealed class OrderingDatabaseFixture : IAsyncLifetime
 public sealed class OrderingDatabaseCollection : ICollectionFixture<OrderingDatabaseFixture>
 {
     public const string Name = "Ordering on PostgreSQL";
+}
+
+/// <summary>A test on its own migrated ordering database (<see cref="OrderingDatabaseFixture.CreateOrderingAsync"/>).</summary>
+public abstract class OrderingDatabaseTest(OrderingDatabaseFixture database) : IAsyncLifetime
+{
+    protected IHost Ordering { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Ordering = await database.CreateOrderingAsync(CancellationToken.None);
+
+    public Task DisposeAsync()
+    {
+        Ordering.Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stores a submitted order of one backpack (129.00 USD) for <paramref name="buyerId"/>, first moved on by <paramref name="advance"/>.</summary>
+    protected async Task<Guid> SeedOrderAsync(string buyerId, Action<Order, DateTimeOffset>? advance = null)
+    {
+        await using var scope = Ordering.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OrderingContext>();
+        var now = TimeProvider.System.GetUtcNow();
+        var order = Order.Submit(
+            Guid.CreateVersion7(), buyerId, $"key-{Guid.NewGuid():N}", "hash", "USD",
+            [new OrderLine { ProductId = 1, ProductName = "Trailhead 40L Backpack", UnitPrice = 129.00m, Quantity = 1 }],
+            now);
+        advance?.Invoke(order, now);
+        db.Orders.Add(order);
+        await db.SaveChangesAsync();
+        return order.Id;
+    }
 }

@@ -16,18 +16,8 @@ namespace Ordering.Tests;
 /// tester's forged event (a new payment id, 0.01 for an order of 129.00 whose real charge was pending) confirmed it.
 /// </summary>
 [Collection(OrderingDatabaseCollection.Name)]
-public sealed class PaymentSucceededHandlerTests(OrderingDatabaseFixture database) : IAsyncLifetime
+public sealed class PaymentSucceededHandlerTests(OrderingDatabaseFixture database) : OrderingDatabaseTest(database)
 {
-    private IHost _ordering = null!;
-
-    public async Task InitializeAsync() => _ordering = await database.CreateOrderingAsync(CancellationToken.None);
-
-    public Task DisposeAsync()
-    {
-        _ordering.Dispose();
-        return Task.CompletedTask;
-    }
-
     [Theory]
     [InlineData("0.01")]
     [InlineData("128.99")]
@@ -35,7 +25,7 @@ public sealed class PaymentSucceededHandlerTests(OrderingDatabaseFixture databas
     public async Task A_payment_of_another_amount_than_the_total_is_dead_lettered_and_leaves_the_order_awaiting_payment(string amount)
     {
         var orderId = await SeedOrderAsync(reserveStock: true);
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderingContext>();
 
         var forged = new PaymentSucceededIntegrationEvent(orderId, Guid.NewGuid(), decimal.Parse(amount, System.Globalization.CultureInfo.InvariantCulture));
@@ -51,13 +41,13 @@ public sealed class PaymentSucceededHandlerTests(OrderingDatabaseFixture databas
     public async Task The_payment_of_the_total_confirms_the_order_and_announces_it()
     {
         var orderId = await SeedOrderAsync(reserveStock: true);
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderingContext>();
 
         await Handler(db).Handle(new PaymentSucceededIntegrationEvent(orderId, Guid.NewGuid(), 129.00m), CancellationToken.None);
         await db.SaveChangesAsync();
 
-        await using var check = _ordering.Services.CreateAsyncScope();
+        await using var check = Ordering.Services.CreateAsyncScope();
         var stored = check.ServiceProvider.GetRequiredService<OrderingContext>();
         Assert.Equal(OrderStatus.Confirmed, (await stored.Orders.SingleAsync(o => o.Id == orderId)).Status);
         Assert.Equal(nameof(OrderConfirmedIntegrationEvent), Assert.Single(await stored.Set<OutboxMessage>().ToListAsync()).EventType);
@@ -67,7 +57,7 @@ public sealed class PaymentSucceededHandlerTests(OrderingDatabaseFixture databas
     public async Task A_payment_of_the_total_for_an_order_not_awaiting_payment_changes_nothing()
     {
         var orderId = await SeedOrderAsync(reserveStock: false);
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderingContext>();
 
         await Handler(db).Handle(new PaymentSucceededIntegrationEvent(orderId, Guid.NewGuid(), 129.00m), CancellationToken.None);
@@ -79,28 +69,12 @@ public sealed class PaymentSucceededHandlerTests(OrderingDatabaseFixture databas
         new(db, TimeProvider.System, NullLogger<PaymentSucceededHandler>.Instance);
 
     /// <summary>An order of 129.00 USD, submitted, and with <paramref name="reserveStock"/> awaiting payment.</summary>
-    private async Task<Guid> SeedOrderAsync(bool reserveStock)
-    {
-        await using var scope = _ordering.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<OrderingContext>();
-        var now = TimeProvider.System.GetUtcNow();
-        var order = Order.Submit(
-            Guid.CreateVersion7(), "buyer-1", $"key-{Guid.NewGuid():N}", "hash", "USD",
-            [new OrderLine { ProductId = 1, ProductName = "Trailhead 40L Backpack", UnitPrice = 129.00m, Quantity = 1 }],
-            now);
-        if (reserveStock)
-        {
-            order.ReserveStock(now);
-        }
-
-        db.Orders.Add(order);
-        await db.SaveChangesAsync();
-        return order.Id;
-    }
+    private Task<Guid> SeedOrderAsync(bool reserveStock) =>
+        SeedOrderAsync("buyer-1", (order, now) => Assert.Equal(reserveStock, reserveStock && order.ReserveStock(now)));
 
     private async Task AssertAwaitingPaymentAsync(Guid orderId)
     {
-        await using var scope = _ordering.Services.CreateAsyncScope();
+        await using var scope = Ordering.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrderingContext>();
         var order = await db.Orders.Include(o => o.History).SingleAsync(o => o.Id == orderId);
         Assert.Equal(OrderStatus.StockReserved, order.Status);
