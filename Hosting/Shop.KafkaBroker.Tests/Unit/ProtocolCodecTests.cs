@@ -64,7 +64,7 @@ public sealed class ProtocolCodecTests
     public void Api_versions_above_the_supported_range_get_a_v0_unsupported_version_answer()
     {
         var reader = new KafkaReader([]);
-        using var response = Handlers.ApiVersionsHandler.Handle(ref reader, version: 9, correlationId: 5);
+        using var response = Handlers.ApiVersionsHandler.Handle(ref reader, version: 9, correlationId: 5, sasl: false);
         var body = new KafkaReader(response.Frame.Span, 4);
         Assert.Equal(5, body.ReadInt32());
         Assert.Equal(ErrorCode.UnsupportedVersion, body.ReadInt16());

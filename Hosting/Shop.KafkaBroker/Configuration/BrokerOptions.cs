@@ -1,3 +1,5 @@
+using Shop.KafkaBroker.Security;
+
 namespace Shop.KafkaBroker.Configuration;
 
 public enum FlushPolicy
@@ -51,6 +53,9 @@ public sealed record BrokerOptions
     public int GroupMaxSessionTimeoutMs { get; init; } = 30 * 60 * 1000;
 
     public int RetentionCheckIntervalMs { get; init; } = 30_000;
+
+    /// <summary>SASL/PLAIN users and their write ACLs (<c>KafkaBroker:Sasl:Users</c>); none = an open PLAINTEXT listener.</summary>
+    public IReadOnlyList<BrokerUser> Users { get; init; } = [];
 
     /// <summary>The host put in Metadata; clients connect to it after bootstrapping.</summary>
     public string EffectiveAdvertisedHost =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Shop.KafkaBroker.Security;
 
 namespace Shop.KafkaBroker.Configuration;
 
@@ -12,6 +13,8 @@ public sealed class BrokerConfigurationException(string message) : Exception(mes
 /// </summary>
 public static class BrokerSettings
 {
+    private const string UsersSection = "Sasl:Users";
+
     private sealed record Setting(string Option, string Key, string Value, string Help, Func<BrokerOptions, string, BrokerOptions> Apply);
 
     private static readonly Setting[] Settings =
@@ -74,6 +77,14 @@ public static class BrokerSettings
             }
 
             lines.Add("  --help".PadRight(46) + "show this text");
+            lines.AddRange(
+            [
+                "",
+                "Authentication (configuration only, never the command line):",
+                "  KafkaBroker__Sasl__Users__NAME__Password=…   a SASL/PLAIN user; with any user the listener is SASL_PLAINTEXT",
+                "  KafkaBroker__Sasl__Users__NAME__Write=a,b.*   topics NAME may produce to (a trailing * is a prefix)",
+                "  KafkaBroker__Sasl__Users__NAME__SuperUser=true   NAME may do everything",
+            ]);
             return string.Join(Environment.NewLine, lines);
         }
     }
@@ -139,12 +150,46 @@ public static class BrokerSettings
             }
         }
 
+        options = options with { Users = ReadUsers(section.GetSection(UsersSection)) };
         if (options.GroupMinSessionTimeoutMs > options.GroupMaxSessionTimeoutMs)
         {
             throw new BrokerConfigurationException("group-min-session-timeout-ms must not exceed group-max-session-timeout-ms");
         }
 
         return options;
+    }
+
+    /// <summary>
+    /// <c>KafkaBroker:Sasl:Users:{name}</c> with <c>Password</c>, <c>Write</c> (topics, a trailing <c>*</c> for a prefix;
+    /// a list or one comma-separated value) and <c>SuperUser</c>. Only configuration, never the command line: passwords
+    /// do not belong where <c>ps</c> shows them.
+    /// </summary>
+    private static List<BrokerUser> ReadUsers(IConfigurationSection users)
+    {
+        var result = new List<BrokerUser>();
+        foreach (var user in users.GetChildren())
+        {
+            var name = user.Key;
+            if (name.Any(char.IsControl))
+            {
+                throw new BrokerConfigurationException($"SASL user name '{name}' contains a control character");
+            }
+
+            var password = user["Password"];
+            if (string.IsNullOrEmpty(password))
+            {
+                throw new BrokerConfigurationException($"SASL user '{name}' has no password: set {BrokerOptions.SectionName}:{UsersSection}:{name}:Password");
+            }
+
+            var write = user.GetSection("Write");
+            var topics = write.Value is { } list
+                ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : write.GetChildren().Select(c => c.Value).OfType<string>().Where(v => !string.IsNullOrWhiteSpace(v)).ToArray();
+            var superUser = user["SuperUser"] is { } flag && ParseBool(flag, $"{UsersSection}:{name}:SuperUser");
+            result.Add(new BrokerUser(name, password, [.. topics.Select(TopicPattern.Parse)], superUser));
+        }
+
+        return result;
     }
 
     private static int ParseInt(string value, string name, int min, int max) =>

@@ -4,6 +4,7 @@ using Shop.KafkaBroker.Configuration;
 using Shop.KafkaBroker.Groups;
 using Shop.KafkaBroker.Handlers;
 using Shop.KafkaBroker.Network;
+using Shop.KafkaBroker.Security;
 using Shop.KafkaBroker.Storage;
 using Shop.KafkaBroker.Telemetry;
 
@@ -32,6 +33,8 @@ public static class BrokerExtensions
         services.AddSingleton<MetadataHandler>();
         services.AddSingleton<AdminHandler>();
         services.AddSingleton<GroupHandler>();
+        services.AddSingleton<BrokerSecurity>();
+        services.AddSingleton<SaslHandler>();
         services.AddSingleton<RequestDispatcher>();
         services.AddHostedService<KafkaServer>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));

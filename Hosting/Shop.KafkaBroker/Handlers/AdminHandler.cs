@@ -1,12 +1,16 @@
 using System.Globalization;
 using Shop.KafkaBroker.Configuration;
 using Shop.KafkaBroker.Protocol;
+using Shop.KafkaBroker.Security;
 using Shop.KafkaBroker.Storage;
 
 namespace Shop.KafkaBroker.Handlers;
 
-/// <summary>Topic administration (CreateTopics v0–4, DeleteTopics v0–3, CreatePartitions v0–1, DescribeConfigs v0–1) and InitProducerId v0–1.</summary>
-public sealed class AdminHandler(BrokerOptions options, TopicStore topics, ClusterIdentity cluster)
+/// <summary>
+/// Topic administration (CreateTopics v0–4, DeleteTopics v0–3, CreatePartitions v0–1, DescribeConfigs v0–1) and
+/// InitProducerId v0–1. Deleting a topic or adding partitions to it takes the same permission as writing to it.
+/// </summary>
+public sealed class AdminHandler(BrokerOptions options, TopicStore topics, ClusterIdentity cluster, BrokerSecurity security)
 {
     private const sbyte TopicResource = 2;
     private const sbyte BrokerResource = 4;
@@ -110,7 +114,7 @@ public sealed class AdminHandler(BrokerOptions options, TopicStore topics, Clust
         foreach (var name in names)
         {
             response.WriteString(name);
-            response.WriteInt16(topics.Delete(name));
+            response.WriteInt16(security.CanWrite(context.Principal, name) ? topics.Delete(name) : ErrorCode.TopicAuthorizationFailed);
         }
 
         return response;
@@ -144,7 +148,9 @@ public sealed class AdminHandler(BrokerOptions options, TopicStore topics, Clust
         response.WriteArrayCount(requests.Count);
         foreach (var (name, total) in requests)
         {
-            var (error, message) = topics.AddPartitions(name, total, validateOnly);
+            var (error, message) = security.CanWrite(context.Principal, name)
+                ? topics.AddPartitions(name, total, validateOnly)
+                : (ErrorCode.TopicAuthorizationFailed, $"Not authorized to add partitions to topic '{name}'.");
             response.WriteString(name);
             response.WriteInt16(error);
             response.WriteNullableString(message);

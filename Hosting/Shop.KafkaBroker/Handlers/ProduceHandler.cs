@@ -1,4 +1,5 @@
 using Shop.KafkaBroker.Protocol;
+using Shop.KafkaBroker.Security;
 using Shop.KafkaBroker.Storage;
 using Shop.KafkaBroker.Telemetry;
 
@@ -7,9 +8,10 @@ namespace Shop.KafkaBroker.Handlers;
 /// <summary>
 /// Produce v3–8. Each partition carries exactly one RecordBatch v2, validated (framing, magic, CRC-32C,
 /// size, codec) and appended as received. The answer waits until every append of the request is durable
-/// (group commit); acks=0 gets no answer at all.
+/// (group commit); acks=0 gets no answer at all. A topic the principal may not write to gets
+/// TOPIC_AUTHORIZATION_FAILED for each of its partitions, and nothing of it is written.
 /// </summary>
-public sealed class ProduceHandler(TopicStore topics, FlushScheduler flusher, BrokerMetrics metrics)
+public sealed class ProduceHandler(TopicStore topics, FlushScheduler flusher, BrokerMetrics metrics, BrokerSecurity security)
 {
     private const int ZstdCodec = 4;
 
@@ -29,14 +31,17 @@ public sealed class ProduceHandler(TopicStore topics, FlushScheduler flusher, Br
         for (var t = 0; t < topicCount; t++)
         {
             var name = reader.ReadString();
-            var topic = topics.Find(name);
+            var authorized = security.CanWrite(context.Principal, name);
+            var topic = authorized ? topics.Find(name) : null;
             var partitionCount = reader.ReadArrayCount(8);
             var partitions = new List<PartitionResult>(partitionCount);
             for (var p = 0; p < partitionCount; p++)
             {
                 var index = reader.ReadInt32();
                 var (start, length) = reader.ReadBytesRange();
-                var result = Append(context.ApiVersion, topic, index, start < 0 ? [] : frame.AsSpan(start, length));
+                var result = authorized
+                    ? Append(context.ApiVersion, topic, index, start < 0 ? [] : frame.AsSpan(start, length))
+                    : Failed(ErrorCode.TopicAuthorizationFailed);
                 ticket = Math.Max(ticket, result.Ticket);
                 partitions.Add(new PartitionResult(index, result));
             }

@@ -1,20 +1,31 @@
 using Shop.KafkaBroker.Protocol;
+using Shop.KafkaBroker.Security;
 
 namespace Shop.KafkaBroker.Handlers;
 
 /// <summary>
 /// Decodes the request header and hands the body to the API's handler. Every handler reads the whole
-/// frame before its first await, so the frame buffer can be reused as soon as this call returns.
+/// frame before its first await, so the frame buffer can be reused as soon as this call returns. When the broker has
+/// users, a connection gets nothing but ApiVersions and the SASL exchange until it authenticated, as in Kafka.
 /// </summary>
 public sealed class RequestDispatcher(
     ProduceHandler produce,
     FetchHandler fetch,
     MetadataHandler metadata,
     AdminHandler admin,
-    GroupHandler groups)
+    GroupHandler groups,
+    SaslHandler sasl,
+    BrokerSecurity security)
 {
-    public ValueTask<ResponseWriter?> DispatchAsync(byte[] frame, int length, string clientHost, CancellationToken connectionClosed)
+    public bool AuthenticationRequired => security.Enabled;
+
+    public ValueTask<ResponseWriter?> DispatchAsync(byte[] frame, int length, string clientHost, SaslSession session, CancellationToken connectionClosed)
     {
+        if (session.Stage == SaslStage.LegacyToken)
+        {
+            return ValueTask.FromResult(sasl.HandleLegacyToken(frame.AsSpan(0, length), session, clientHost));
+        }
+
         var reader = new KafkaReader(frame.AsSpan(0, length));
         var apiKey = reader.ReadInt16();
         var version = reader.ReadInt16();
@@ -23,7 +34,31 @@ public sealed class RequestDispatcher(
 
         if (apiKey == (short)ApiKey.ApiVersions)
         {
-            return ValueTask.FromResult<ResponseWriter?>(ApiVersionsHandler.Handle(ref reader, version, correlationId));
+            return ValueTask.FromResult<ResponseWriter?>(ApiVersionsHandler.Handle(ref reader, version, correlationId, security.Enabled));
+        }
+
+        if (security.Enabled && apiKey is (short)ApiKey.SaslHandshake or (short)ApiKey.SaslAuthenticate)
+        {
+            if (!SupportedApis.IsSaslSupported(apiKey, version))
+            {
+                throw new UnsupportedRequestException($"unsupported version {version} of API {(ApiKey)apiKey}");
+            }
+
+            if (SupportedApis.IsFlexible(apiKey, version))
+            {
+                reader.SkipTaggedFields();
+            }
+
+            var saslContext = new RequestContext(version, correlationId, clientId, clientHost, connectionClosed);
+            return Done(apiKey == (short)ApiKey.SaslHandshake
+                ? sasl.HandleHandshake(saslContext, session, ref reader)
+                : sasl.HandleAuthenticate(saslContext, session, frame, ref reader));
+        }
+
+        if (!session.IsAuthenticated)
+        {
+            throw new UnauthenticatedRequestException(
+                $"{(SupportedApis.IsKnown(apiKey) ? ((ApiKey)apiKey).ToString() : $"API key {apiKey}")} request before SASL authentication");
         }
 
         if (!SupportedApis.IsSupported(apiKey, version))
@@ -38,7 +73,7 @@ public sealed class RequestDispatcher(
             reader.SkipTaggedFields();
         }
 
-        var context = new RequestContext(version, correlationId, clientId, clientHost, connectionClosed);
+        var context = new RequestContext(version, correlationId, clientId, clientHost, connectionClosed, session.Principal);
         return (ApiKey)apiKey switch
         {
             ApiKey.Produce => produce.Handle(context, frame, ref reader),

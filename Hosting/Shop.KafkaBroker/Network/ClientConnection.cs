@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Shop.KafkaBroker.Handlers;
 using Shop.KafkaBroker.Protocol;
+using Shop.KafkaBroker.Security;
 using Shop.KafkaBroker.Telemetry;
 
 namespace Shop.KafkaBroker.Network;
@@ -14,7 +15,9 @@ namespace Shop.KafkaBroker.Network;
 /// One client connection. The read loop frames requests and starts each handler in arrival order; a
 /// bounded queue of pending responses feeds the write loop, which sends them strictly in request order.
 /// So a produce waiting for its fsync or a long-polled fetch never stalls reading, yet answers never
-/// overtake each other. A frame that cannot be decoded closes this connection only.
+/// overtake each other. A frame that cannot be decoded closes this connection only, and so does a failed SASL
+/// exchange, once its answer is sent. Until the connection authenticated, frames are limited to 512 KiB (Kafka's
+/// <c>sasl.server.max.receive.size</c>), so an anonymous client cannot make the broker buffer a large request.
 /// </summary>
 public sealed partial class ClientConnection(
     Socket socket,
@@ -25,9 +28,11 @@ public sealed partial class ClientConnection(
 {
     private const int MinimumFrameSize = 8;
     private const int MaxPendingResponses = 64;
+    private const int MaxUnauthenticatedFrameSize = 512 * 1024;
 
     private readonly CancellationTokenSource _closed = new();
     private readonly string _remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
+    private readonly SaslSession _session = new(dispatcher.AuthenticationRequired);
 
     public void Close()
     {
@@ -82,11 +87,11 @@ public sealed partial class ClientConnection(
                     ValueTask<ResponseWriter?> response;
                     try
                     {
-                        response = dispatcher.DispatchAsync(frame, length, clientHost, _closed.Token);
+                        response = dispatcher.DispatchAsync(frame, length, clientHost, _session, _closed.Token);
                     }
-                    catch (Exception ex) when (ex is ProtocolException or UnsupportedRequestException)
+                    catch (Exception ex) when (ex is ProtocolException or UnsupportedRequestException or UnauthenticatedRequestException)
                     {
-                        Reject(ex is ProtocolException ? "malformed" : "unsupported", ex.Message);
+                        Reject(ex switch { ProtocolException => "malformed", UnauthenticatedRequestException => "unauthenticated", _ => "unsupported" }, ex.Message);
                         return;
                     }
                     finally
@@ -95,6 +100,12 @@ public sealed partial class ClientConnection(
                     }
 
                     await responses.WriteAsync(response, _closed.Token);
+                    if (_session.CloseReason is { } reason)
+                    {
+                        // The answer is queued; the write loop sends it before the connection closes.
+                        Reject("authentication", reason);
+                        return;
+                    }
                 }
             }
             catch (FrameException ex)
@@ -137,9 +148,12 @@ public sealed partial class ClientConnection(
         Span<byte> prefix = stackalloc byte[4];
         buffer.Slice(0, 4).CopyTo(prefix);
         var size = BinaryPrimitives.ReadInt32BigEndian(prefix);
-        if (size < MinimumFrameSize || size > maxRequestBytes)
+        // A bare SASL token (after SaslHandshake v0) has no request header, so it may be shorter than one.
+        var minimum = _session.Stage == SaslStage.LegacyToken ? 1 : MinimumFrameSize;
+        var maximum = _session.IsAuthenticated ? maxRequestBytes : Math.Min(maxRequestBytes, MaxUnauthenticatedFrameSize);
+        if (size < minimum || size > maximum)
         {
-            throw new FrameException($"request size {size} is outside 8..{maxRequestBytes} bytes");
+            throw new FrameException($"request size {size} is outside {minimum}..{maximum} bytes{(_session.IsAuthenticated ? "" : " (before authentication)")}");
         }
 
         if (buffer.Length < 4L + size)

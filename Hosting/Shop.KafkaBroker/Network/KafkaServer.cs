@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Shop.KafkaBroker.Configuration;
 using Shop.KafkaBroker.Groups;
 using Shop.KafkaBroker.Handlers;
+using Shop.KafkaBroker.Security;
 using Shop.KafkaBroker.Storage;
 using Shop.KafkaBroker.Telemetry;
 
@@ -23,6 +24,7 @@ public sealed partial class KafkaServer(
     GroupCoordinator coordinator,
     FlushScheduler flusher,
     RequestDispatcher dispatcher,
+    BrokerSecurity security,
     BrokerMetrics metrics,
     TimeProvider time,
     ILogger<KafkaServer> logger) : IHostedService
@@ -54,7 +56,8 @@ public sealed partial class KafkaServer(
 
         Console.Out.WriteLine($"Kafka broker listening on {endpoint.Host}:{endpoint.Port}");
         Console.Out.Flush();
-        LogListening(logger, options.Host, endpoint.Port, endpoint.Host, options.DataDir, options.Flush.ToString());
+        LogListening(logger, options.Host, endpoint.Port, endpoint.Host, options.DataDir, options.Flush.ToString(),
+            security.Enabled ? $"SASL_PLAINTEXT (PLAIN, {security.UserCount} users)" : "PLAINTEXT (no authentication)");
 
         _accepting = Task.Run(AcceptLoopAsync, CancellationToken.None);
         _retention = Task.Run(RetentionLoopAsync, CancellationToken.None);
@@ -158,8 +161,8 @@ public sealed partial class KafkaServer(
         LogStopped(logger);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka broker listening on {BindHost}:{Port} (advertised as {AdvertisedHost}), data in {DataDir}, flush policy {Flush}")]
-    private static partial void LogListening(ILogger logger, string bindHost, int port, string advertisedHost, string dataDir, string flush);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka broker listening on {BindHost}:{Port} (advertised as {AdvertisedHost}), data in {DataDir}, flush policy {Flush}, security {Security}")]
+    private static partial void LogListening(ILogger logger, string bindHost, int port, string advertisedHost, string dataDir, string flush, string security);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Connection failed")]
     private static partial void LogConnectionFailed(ILogger logger, Exception exception);

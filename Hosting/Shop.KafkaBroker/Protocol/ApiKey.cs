@@ -15,6 +15,7 @@ public enum ApiKey : short
     SyncGroup = 14,
     DescribeGroups = 15,
     ListGroups = 16,
+    SaslHandshake = 17,
     ApiVersions = 18,
     CreateTopics = 19,
     DeleteTopics = 20,
@@ -22,13 +23,14 @@ public enum ApiKey : short
     InitProducerId = 22,
     OffsetForLeaderEpoch = 23,
     DescribeConfigs = 32,
+    SaslAuthenticate = 36,
     CreatePartitions = 37,
     DeleteGroups = 42,
 }
 
 /// <summary>
 /// The versions advertised in ApiVersions. All are non-flexible except ApiVersions v3 (librdkafka sends
-/// it first) and ListGroups v3–4 (v4 is the first to report each group's state). Minimums are kept low so clients that
+/// it first), SaslAuthenticate v2 and ListGroups v3–4 (v4 is the first to report each group's state). Minimums are kept low so clients that
 /// infer a broker release from the ranges (kafka-python) see a coherent picture.
 /// </summary>
 public static class SupportedApis
@@ -59,7 +61,16 @@ public static class SupportedApis
         (ApiKey.DeleteGroups, 0, 1),
     ];
 
+    /// <summary>Advertised only when the broker has users: SaslAuthenticate v2 is flexible.</summary>
+    public static readonly IReadOnlyList<(ApiKey Key, short Min, short Max)> Sasl =
+    [
+        (ApiKey.SaslHandshake, 0, 1),
+        (ApiKey.SaslAuthenticate, 0, 2),
+    ];
+
     private static readonly (short Min, short Max)[] ByKey = BuildLookup();
+
+    private static readonly IReadOnlyList<(ApiKey Key, short Min, short Max)> WithSasl = [.. All.Concat(Sasl).OrderBy(api => api.Key)];
 
     private static (short, short)[] BuildLookup()
     {
@@ -77,6 +88,7 @@ public static class SupportedApis
     public static bool IsFlexible(short apiKey, short version) => (ApiKey)apiKey switch
     {
         ApiKey.ListGroups => version >= 3,
+        ApiKey.SaslAuthenticate => version >= 2,
         _ => false,
     };
 
@@ -84,4 +96,10 @@ public static class SupportedApis
 
     public static bool IsSupported(short apiKey, short version) =>
         IsKnown(apiKey) && version >= ByKey[apiKey].Min && version <= ByKey[apiKey].Max;
+
+    public static bool IsSaslSupported(short apiKey, short version) =>
+        Sasl.Any(api => (short)api.Key == apiKey && version >= api.Min && version <= api.Max);
+
+    /// <summary>What ApiVersions lists: the SASL APIs too when authentication is on.</summary>
+    public static IReadOnlyList<(ApiKey Key, short Min, short Max)> Advertised(bool sasl) => sasl ? WithSasl : All;
 }

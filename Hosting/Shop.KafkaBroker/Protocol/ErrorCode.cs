@@ -18,6 +18,9 @@ public static class ErrorCode
     public const short UnknownMemberId = 25;
     public const short InvalidSessionTimeout = 26;
     public const short RebalanceInProgress = 27;
+    public const short TopicAuthorizationFailed = 29;
+    public const short UnsupportedSaslMechanism = 33;
+    public const short IllegalSaslState = 34;
     public const short UnsupportedVersion = 35;
     public const short TopicAlreadyExists = 36;
     public const short InvalidPartitions = 37;
@@ -26,6 +29,7 @@ public static class ErrorCode
     public const short InvalidRequest = 42;
     public const short OutOfOrderSequenceNumber = 45;
     public const short InvalidProducerEpoch = 47;
+    public const short SaslAuthenticationFailed = 58;
     public const short UnknownProducerId = 59;
     public const short NonEmptyGroup = 68;
     public const short GroupIdNotFound = 69;

@@ -130,6 +130,25 @@ public ref struct KafkaReader(ReadOnlySpan<byte> buffer, int position = 0)
         return Encoding.UTF8.GetString(Take((int)(length - 1)));
     }
 
+    /// <summary>Compact bytes (unsigned varint length + 1, 0 = null): where they sit in the frame (start -1 when null).</summary>
+    public (int Start, int Length) ReadCompactBytesRange()
+    {
+        var length = ReadUnsignedVarInt();
+        if (length == 0)
+        {
+            return (-1, 0);
+        }
+
+        if (length - 1 > (uint)Remaining)
+        {
+            throw new ProtocolException("Compact bytes longer than the request.");
+        }
+
+        var start = Position;
+        Take((int)(length - 1));
+        return (start, (int)(length - 1));
+    }
+
     public void SkipTaggedFields()
     {
         var count = ReadUnsignedVarInt();

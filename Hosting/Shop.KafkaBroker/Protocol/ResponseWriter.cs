@@ -19,7 +19,21 @@ public sealed class ResponseWriter : IDisposable
         WriteInt32(correlationId);
     }
 
+    private ResponseWriter(ReadOnlySpan<byte> payload)
+    {
+        _buffer = NetworkBuffers.Pool.Rent(Math.Max(4 + payload.Length, 64));
+        Length = 4;
+        payload.CopyTo(GetSpan(payload.Length));
+        Length += payload.Length;
+    }
+
     public int Length { get; private set; }
+
+    /// <summary>
+    /// A size-prefixed frame without a correlation id: how a SASL token is answered after SaslHandshake v0, which
+    /// leaves the Kafka framing for the raw SASL exchange.
+    /// </summary>
+    public static ResponseWriter RawFrame(ReadOnlySpan<byte> payload) => new(payload);
 
     /// <summary>The finished frame with its size prefix filled in.</summary>
     public ReadOnlyMemory<byte> Frame
@@ -137,6 +151,25 @@ public sealed class ResponseWriter : IDisposable
         WriteUnsignedVarInt((uint)size + 1);
         Encoding.UTF8.GetBytes(value, GetSpan(size));
         Length += size;
+    }
+
+    public void WriteCompactNullableString(string? value)
+    {
+        if (value is null)
+        {
+            WriteUnsignedVarInt(0);
+        }
+        else
+        {
+            WriteCompactString(value);
+        }
+    }
+
+    public void WriteCompactBytes(ReadOnlySpan<byte> value)
+    {
+        WriteUnsignedVarInt((uint)value.Length + 1);
+        value.CopyTo(GetSpan(value.Length));
+        Length += value.Length;
     }
 
     public void WriteCompactArrayCount(int count) => WriteUnsignedVarInt((uint)count + 1);
