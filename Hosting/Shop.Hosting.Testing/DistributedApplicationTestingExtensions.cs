@@ -53,6 +53,32 @@ public static class DistributedApplicationTestingExtensions
             : throw new ArgumentException($"Resource '{resourceName}' has no connection string.", nameof(resourceName));
     }
 
+    /// <summary>
+    /// librdkafka settings for a test's own Kafka clients, e.g. <c>new ProducerConfig(await app.GetKafkaClientConfigAsync("kafka"))</c>:
+    /// <c>bootstrap.servers</c>, and for the broker the AppHost runs the SASL/PLAIN settings of its admin user, a super
+    /// user that may read and write every topic. An existing cluster (<c>ConnectionStrings:{name}</c>) gets the
+    /// bootstrap servers alone: its credentials are the test's to add. Each call returns a new dictionary.
+    /// </summary>
+    public static async ValueTask<Dictionary<string, string>> GetKafkaClientConfigAsync(this DistributedApplication app, string resourceName, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var kafka = FindResource(app, resourceName) as KafkaServerResource
+            ?? throw new ArgumentException($"Resource '{resourceName}' is not a Kafka resource (AddKafka).", nameof(resourceName));
+        var config = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["bootstrap.servers"] = await kafka.ConnectionStringExpression.GetValueAsync(cancellationToken) ?? string.Empty,
+        };
+        if (kafka.AdminPasswordParameter is { } password)
+        {
+            config["security.protocol"] = "SASL_PLAINTEXT";
+            config["sasl.mechanism"] = "PLAIN";
+            config["sasl.username"] = KafkaServerResource.AdminUserName;
+            config["sasl.password"] = password.Value;
+        }
+
+        return config;
+    }
+
     private static IResource FindResource(DistributedApplication app, string resourceName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(resourceName);

@@ -63,6 +63,11 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
         Assert.Equal("Host=postgres;Port=5432;Username=postgres;Password=$(PARAMETER_POSTGRES_PASSWORD);Database=appdb", env["ConnectionStrings__appdb"].Value);
         Assert.Equal("cache:6379,password=$(PARAMETER_CACHE_PASSWORD)", env["ConnectionStrings__cache"].Value);
         Assert.Equal("kafka:9092", env["ConnectionStrings__kafka"].Value);
+        // The service signs in to the published broker as its own user, its password from the Secret.
+        Assert.Equal("SaslPlaintext", env["Kafka__Consumer__Config__SecurityProtocol"].Value);
+        Assert.Equal("api", env["Kafka__Producer__Config__SaslUsername"].Value);
+        Assert.Equal("$(PARAMETER_KAFKA_API_PASSWORD)", env["Kafka__Producer__Config__SaslPassword"].Value);
+        Assert.Equal(("app-secrets", "kafka-api-password"), (env["PARAMETER_KAFKA_API_PASSWORD"].ValueFrom.SecretKeyRef.Name, env["PARAMETER_KAFKA_API_PASSWORD"].ValueFrom.SecretKeyRef.Key));
         Assert.Equal("$(CONNECTIONSTRING_LEGACY)", env["ConnectionStrings__legacy"].Value);
         Assert.Equal(("app-secrets", "connectionstring-legacy"), (env["CONNECTIONSTRING_LEGACY"].ValueFrom.SecretKeyRef.Name, env["CONNECTIONSTRING_LEGACY"].ValueFrom.SecretKeyRef.Key));
         Assert.Equal("$(PARAMETER_API_KEY)", env["Api__Key"].Value);
@@ -92,11 +97,24 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
         Assert.Equal(5432, postgresObjects.OfType<V1Service>().Single().Spec.Ports.Single().Port);
         Assert.NotNull(LoadAll("cache.yaml").OfType<V1StatefulSet>().Single().Spec.Template.Spec.Volumes.Single().EmptyDir);
 
+        // The published broker takes SASL/PLAIN only, with the same users, their passwords expanded from the Secret.
+        var kafkaEnv = LoadAll("kafka.yaml").OfType<V1StatefulSet>().Single().Spec.Template.Spec.Containers.Single().Env.ToList();
+        var kafkaVariables = kafkaEnv.ToDictionary(e => e.Name);
+        Assert.Equal("CONTROLLER:PLAINTEXT,SASL:SASL_PLAINTEXT", kafkaVariables["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].Value);
+        Assert.Equal("SASL://kafka:9092", kafkaVariables["KAFKA_ADVERTISED_LISTENERS"].Value);
+        var jaas = kafkaVariables["KAFKA_LISTENER_NAME_SASL_PLAIN_SASL_JAAS_CONFIG"].Value;
+        Assert.Contains("user_admin=\"$(PARAMETER_KAFKA_ADMIN_PASSWORD)\"", jaas);
+        Assert.Contains("user_api=\"$(PARAMETER_KAFKA_API_PASSWORD)\"", jaas);
+        Assert.Equal(("app-secrets", "kafka-api-password"), (kafkaVariables["PARAMETER_KAFKA_API_PASSWORD"].ValueFrom.SecretKeyRef.Name, kafkaVariables["PARAMETER_KAFKA_API_PASSWORD"].ValueFrom.SecretKeyRef.Key));
+        Assert.True(kafkaEnv.FindIndex(e => e.Name == "PARAMETER_KAFKA_API_PASSWORD") < kafkaEnv.FindIndex(e => e.Name == "KAFKA_LISTENER_NAME_SASL_PLAIN_SASL_JAAS_CONFIG"));
+
         // Secrets only in secrets.env (owner-only), never in the manifests.
         var secrets = ReadEnvFile("secrets.env");
         Assert.Equal("configured-secret-value", secrets["api-key"]);
         Assert.Equal("Host=legacy.example;Password=legacy-secret", secrets["connectionstring-legacy"]);
         Assert.Matches("^[A-Za-z0-9]{24}$", secrets["postgres-password"]);
+        Assert.Matches("^[A-Za-z0-9]{24}$", secrets["kafka-admin-password"]);
+        Assert.Matches("^[A-Za-z0-9]{24}$", secrets["kafka-api-password"]);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_output, "secrets.env")));
         Assert.Equal("42", ReadEnvFile("config.env")["limit"]);
         foreach (var manifest in files.Where(f => f.EndsWith(".yaml", StringComparison.Ordinal)))

@@ -212,18 +212,38 @@ internal sealed class KubernetesPublisher(
         return yaml.ToString();
     }
 
-    private static string Kafka(KafkaServerResource kafka)
+    /// <summary>
+    /// A single-node KRaft broker, the cluster's stand-in for the local broker (point ConnectionStrings:kafka at a
+    /// managed cluster instead for production). Like the local one it takes SASL/PLAIN only: the admin and every
+    /// referencing resource's user, with their passwords from the Secret (expanded into the JAAS setting, never
+    /// written into the manifest). The controller listener stays inside the pod. Write ACLs are not published: in the
+    /// cluster every authenticated user may write every topic (see Hosting/Shop.Hosting/README.md).
+    /// </summary>
+    private string Kafka(KafkaServerResource kafka)
     {
-        // A single-node KRaft broker: the cluster's stand-in for the local broker. Point ConnectionStrings:kafka at a
-        // managed cluster instead for production.
+        var admin = ParameterReference(kafka.AdminPasswordParameter!);
+        var users = kafka.Users.Select(user => (user.Name, Password: ParameterReference(user.PasswordParameter))).ToList();
+        var jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required")
+            .Append(CultureInfo.InvariantCulture, $" username=\"{KafkaServerResource.AdminUserName}\" password=\"$({admin.VariableName})\"")
+            .Append(CultureInfo.InvariantCulture, $" user_{KafkaServerResource.AdminUserName}=\"$({admin.VariableName})\"");
+        foreach (var (name, password) in users)
+        {
+            jaas.Append(CultureInfo.InvariantCulture, $" user_{name}=\"$({password.VariableName})\"");
+        }
+
+        jaas.Append(';');
         var settings = new (string, string)[]
         {
             ("KAFKA_NODE_ID", "1"),
             ("KAFKA_PROCESS_ROLES", "broker,controller"),
-            ("KAFKA_LISTENERS", "PLAINTEXT://:9092,CONTROLLER://:9093"),
-            ("KAFKA_ADVERTISED_LISTENERS", $"PLAINTEXT://{kafka.Name}:9092"),
+            ("KAFKA_LISTENERS", "SASL://:9092,CONTROLLER://localhost:9093"),
+            ("KAFKA_ADVERTISED_LISTENERS", $"SASL://{kafka.Name}:9092"),
             ("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER"),
-            ("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"),
+            ("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "CONTROLLER:PLAINTEXT,SASL:SASL_PLAINTEXT"),
+            ("KAFKA_INTER_BROKER_LISTENER_NAME", "SASL"),
+            ("KAFKA_SASL_ENABLED_MECHANISMS", "PLAIN"),
+            ("KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL", "PLAIN"),
+            ("KAFKA_LISTENER_NAME_SASL_PLAIN_SASL_JAAS_CONFIG", jaas.ToString()),
             ("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@localhost:9093"),
             ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1"),
             ("KAFKA_NUM_PARTITIONS", "6"),
@@ -234,7 +254,8 @@ internal sealed class KubernetesPublisher(
             .Scalar("name", kafka.Name)
             .Scalar("image", "docker.io/apache/kafka:3.9.0")
             .Sequence("ports", [kafka.Name], (port, _) => port.Scalar("name", "tcp").Scalar("containerPort", 9092))
-            .Sequence("env", settings.Select(pair => EnvEntry.Literal(pair.Item1, pair.Item2)), WriteEnv)
+            // The passwords first: the JAAS setting refers to them as $(NAME).
+            .Sequence("env", [EnvEntry.From(admin), .. users.Select(u => EnvEntry.From(u.Password)), .. settings.Select(pair => EnvEntry.Literal(pair.Item1, pair.Item2))], WriteEnv)
             .Sequence("volumeMounts", ["data"], (mount, name) => mount.Scalar("name", name).Scalar("mountPath", "/var/lib/kafka/data")));
         Service(yaml.DocumentSeparator(), kafka.Name, external: false, [("tcp", 9092)]);
         return yaml.ToString();
