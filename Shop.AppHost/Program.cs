@@ -11,6 +11,8 @@ var paymentDb = postgres.AddDatabase("paymentdb");
 var cache = builder.AddRedis("cache").WithDataVolume();
 
 // Events between services: the project's Kafka-wire-compatible broker locally, a real cluster via ConnectionStrings:kafka.
+// Locally each service that references it signs in as its own SASL user (generated password) and may produce only to
+// the topics it publishes (Shop.IntegrationEvents' Topics) and to its dead-letter topic ({consumer group}.dead-letter).
 var kafka = builder.AddKafka("kafka").WithDataVolume();
 
 // Gateway rate limits: requests per window, per signed-in user and per anonymous client address.
@@ -34,12 +36,14 @@ var products = builder.AddProject<Projects.Products_Api>("products")
     .WithReference(productsDb).WaitFor(productsDb)
     .WithReference(cache).WaitFor(cache)
     .WithReference(kafka).WaitFor(kafka)
+    .WithKafkaWriteAccess(kafka, "products.stock", "products.catalog", "products.dead-letter")
     .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
 var ordering = builder.AddProject<Projects.Ordering_Api>("ordering")
     .WithReference(orderingDb).WaitFor(orderingDb)
     .WithReference(kafka).WaitFor(kafka)
+    .WithKafkaWriteAccess(kafka, "ordering.orders", "ordering.dead-letter")
     .WithReference(products)
     .WithReference(identity)
     .WithHttpHealthCheck("/health");
@@ -64,6 +68,7 @@ var chargeDeadline = builder.AddParameter("payment-charge-deadline", "00:10:00")
 var payment = builder.AddProject<Projects.Payment_Api>("payment")
     .WithReference(paymentDb).WaitFor(paymentDb)
     .WithReference(kafka).WaitFor(kafka)
+    .WithKafkaWriteAccess(kafka, "payment.payments", "payment.dead-letter")
     .WithReference(identity)
     .WithReference(paymentGateway)
     .WithEnvironment("PaymentGateway__ApiKey", paymentGatewayApiKey)

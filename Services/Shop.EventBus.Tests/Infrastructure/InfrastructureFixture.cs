@@ -18,7 +18,8 @@ public class InfrastructureFixture : IAsyncLifetime
 
     public DistributedApplication App => Infrastructure.App;
 
-    public string BootstrapServers { get; private set; } = "";
+    /// <summary>librdkafka settings of the broker's admin user (a super user): bootstrap servers and SASL/PLAIN.</summary>
+    public IReadOnlyDictionary<string, string> Kafka { get; private set; } = new Dictionary<string, string>();
 
     private TestInfrastructure Infrastructure => _infrastructure ?? throw new InvalidOperationException("The fixture has not started.");
 
@@ -36,7 +37,7 @@ public class InfrastructureFixture : IAsyncLifetime
         var kafka = builder.AddKafka("kafka");
         AddResources(builder, postgres, kafka);
         _infrastructure = await TestInfrastructure.StartAsync(builder, TimeSpan.FromSeconds(120), "postgres", "kafka");
-        BootstrapServers = _infrastructure.GetConnectionString("kafka");
+        Kafka = await _infrastructure.App.GetKafkaClientConfigAsync("kafka");
     }
 
     /// <summary>A new database with the ledger's migrations (and so the bus's tables) applied, unless <paramref name="migrate"/> is false.</summary>
@@ -58,7 +59,7 @@ public class InfrastructureFixture : IAsyncLifetime
     public async Task<LedgerSetup> CreateLedgerAsync(ITestOutputHelper output, CancellationToken cancellationToken)
     {
         var id = Guid.NewGuid().ToString("N")[..10];
-        return new LedgerSetup(await CreateDatabaseAsync(cancellationToken), BootstrapServers, $"t{id}.", $"ledger-{id}", output);
+        return new LedgerSetup(await CreateDatabaseAsync(cancellationToken), Kafka, $"t{id}.", $"ledger-{id}", output);
     }
 
     public async Task DisposeAsync()
@@ -95,6 +96,8 @@ public sealed class FaultInfrastructureFixture : InfrastructureFixture
         builder.AddProject<Projects.LedgerService>(LedgerResource)
             .WithReference(database).WaitFor(database)
             .WithReference(kafka).WaitFor(kafka)
+            // Its own Kafka user writes its topics and its dead-letter topic, all under its prefix.
+            .WithKafkaWriteAccess(kafka, LedgerTopicPrefix + "*")
             .WithEnvironment("EventBus__TopicPrefix", LedgerTopicPrefix)
             .WithEnvironment("EventBus__RelayBatchSize", LedgerBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("EventBus__RelayPollInterval", "00:00:00.200")

@@ -2,25 +2,28 @@ using Confluent.Kafka;
 
 namespace Shop.EventBus.Tests;
 
-/// <summary>Reads a topic as it is on the broker, with a plain Confluent.Kafka consumer outside any bus.</summary>
+/// <summary>
+/// Reads a topic as it is on the broker, with a plain Confluent.Kafka consumer outside any bus, signed in with the
+/// librdkafka settings of <c>GetKafkaClientConfigAsync</c>.
+/// </summary>
 internal static class KafkaTopic
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>How many messages the topic holds (the sum of its partitions' high watermarks; nothing is deleted here).</summary>
-    public static long Count(string bootstrapServers, string topic)
+    public static long Count(IReadOnlyDictionary<string, string> kafka, string topic)
     {
-        using var consumer = CreateConsumer(bootstrapServers);
-        return Partitions(bootstrapServers, topic).Sum(p => consumer.QueryWatermarkOffsets(p, RequestTimeout).High.Value);
+        using var consumer = CreateConsumer(kafka);
+        return Partitions(kafka, topic).Sum(p => consumer.QueryWatermarkOffsets(p, RequestTimeout).High.Value);
     }
 
-    public static int PartitionCount(string bootstrapServers, string topic) => Partitions(bootstrapServers, topic).Count;
+    public static int PartitionCount(IReadOnlyDictionary<string, string> kafka, string topic) => Partitions(kafka, topic).Count;
 
     /// <summary>Every message of the topic, partition by partition in offset order.</summary>
-    public static List<ConsumeResult<string, byte[]>> ReadAll(string bootstrapServers, string topic)
+    public static List<ConsumeResult<string, byte[]>> ReadAll(IReadOnlyDictionary<string, string> kafka, string topic)
     {
-        using var consumer = CreateConsumer(bootstrapServers);
-        var partitions = Partitions(bootstrapServers, topic);
+        using var consumer = CreateConsumer(kafka);
+        var partitions = Partitions(kafka, topic);
         var ends = partitions.ToDictionary(p => p.Partition.Value, p => consumer.QueryWatermarkOffsets(p, RequestTimeout).High.Value);
         consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
         var messages = new List<ConsumeResult<string, byte[]>>();
@@ -37,18 +40,17 @@ internal static class KafkaTopic
         return [.. messages.OrderBy(m => m.Partition.Value).ThenBy(m => m.Offset.Value)];
     }
 
-    private static List<TopicPartition> Partitions(string bootstrapServers, string topic)
+    private static List<TopicPartition> Partitions(IReadOnlyDictionary<string, string> kafka, string topic)
     {
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        using var admin = new AdminClientBuilder(new AdminClientConfig(new Dictionary<string, string>(kafka))).Build();
         var metadata = admin.GetMetadata(topic, RequestTimeout).Topics.Single(t => t.Topic == topic);
         Assert.True(metadata.Error.Code == ErrorCode.NoError, $"Topic {topic}: {metadata.Error.Reason}");
         return [.. metadata.Partitions.Select(p => new TopicPartition(topic, p.PartitionId))];
     }
 
-    private static IConsumer<string, byte[]> CreateConsumer(string bootstrapServers) =>
-        new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+    private static IConsumer<string, byte[]> CreateConsumer(IReadOnlyDictionary<string, string> kafka) =>
+        new ConsumerBuilder<string, byte[]>(new ConsumerConfig(new Dictionary<string, string>(kafka))
         {
-            BootstrapServers = bootstrapServers,
             GroupId = "test-reader-" + Guid.NewGuid().ToString("N"),
             EnableAutoCommit = false,
             AllowAutoCreateTopics = false,

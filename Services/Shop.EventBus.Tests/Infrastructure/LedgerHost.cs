@@ -49,6 +49,7 @@ internal sealed class LedgerHost : IAsyncDisposable
             ["Kafka:Producer:DisableMetrics"] = "true",
             ["Kafka:Consumer:DisableMetrics"] = "true",
         });
+        builder.Configuration.AddInMemoryCollection(setup.KafkaClientSettings());
         builder.Configuration.AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)));
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new TestOutputLoggerProvider(line => setup.Output.WriteLine($"[{name}] {line}")));

@@ -47,7 +47,7 @@ public sealed class BatchTests(InfrastructureFixture infrastructure, ITestOutput
         await ledger.StartAsync();
 
         await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString, nameof(OrderAuditHandler)) == 5, "the other events are audited");
-        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.BootstrapServers, setup.DeadLetterTopic) == 1, "the poison event is dead-lettered");
+        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.Kafka, setup.DeadLetterTopic) == 1, "the poison event is dead-lettered");
 
         // The batch it was in rolled back as a whole; every event, the poison one included, was then credited exactly once.
         Assert.Equal(6, await Ledger.ReceiptCountAsync(setup.ConnectionString));
@@ -55,7 +55,7 @@ public sealed class BatchTests(InfrastructureFixture infrastructure, ITestOutput
         Assert.Equal(placed.Sum(e => e.Amount), account.Balance);
         Assert.Equal(6, account.Deposits);
         Assert.Equal(11, await Ledger.QueryAsync(setup.ConnectionString, db => db.Set<InboxMessage>().CountAsync()));
-        var deadLetter = KafkaTopic.ReadAll(setup.BootstrapServers, setup.DeadLetterTopic).Single();
+        var deadLetter = KafkaTopic.ReadAll(setup.Kafka, setup.DeadLetterTopic).Single();
         Assert.Equal(poison.Id.ToString(), deadLetter.Header(EventBusHeaders.EventId));
         // Attempts are those it had on its own: the rolled-back batch does not use one up.
         Assert.Equal("3", deadLetter.Header(EventBusHeaders.DeadLetterAttempts));

@@ -21,7 +21,7 @@ public sealed class ConsumerTests(InfrastructureFixture infrastructure, ITestOut
 
         // As after a crash between publishing and marking sent: the relay publishes the same events again.
         await Ledger.QueryAsync(setup.ConnectionString, db => db.Set<OutboxMessage>().ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, (DateTimeOffset?)null)));
-        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.BootstrapServers, setup.Topic) == 6, "the events are published a second time");
+        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.Kafka, setup.Topic) == 6, "the events are published a second time");
         await Eventually.HoldsAsync(() => metrics.Sum("shop.eventbus.messages.consumed", "duplicate") == 3, "the redeliveries are consumed");
 
         Assert.Equal(3, (await Ledger.ReceiptsAsync(setup.ConnectionString)).Count);
@@ -95,7 +95,7 @@ public sealed class ConsumerTests(InfrastructureFixture infrastructure, ITestOut
         await Eventually.HoldsAsync(() => metrics.Sum("shop.eventbus.messages.consumed", "processed") == 1, "the message is counted as processed");
         Assert.Equal(2, metrics.Sum("shop.eventbus.messages.retried"));
         Assert.Equal(0, metrics.Sum("shop.eventbus.messages.dead_lettered"));
-        Assert.Equal(0, KafkaTopic.Count(setup.BootstrapServers, setup.DeadLetterTopic));
+        Assert.Equal(0, KafkaTopic.Count(setup.Kafka, setup.DeadLetterTopic));
     }
 
     [Fact]
@@ -104,9 +104,9 @@ public sealed class ConsumerTests(InfrastructureFixture infrastructure, ITestOut
         var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
         await using var ledger = await LedgerHost.StartAsync(setup);
         using var metrics = new MeterRecorder(ledger.Services);
-        await Eventually.HoldsAsync(() => KafkaTopic.PartitionCount(setup.BootstrapServers, setup.Topic) == 6, "the consumer has created its topic");
+        await Eventually.HoldsAsync(() => KafkaTopic.PartitionCount(setup.Kafka, setup.Topic) == 6, "the consumer has created its topic");
 
-        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = setup.BootstrapServers }).Build())
+        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig(new Dictionary<string, string>(setup.Kafka))).Build())
         {
             await producer.ProduceAsync(setup.Topic, Raw("account-0", "{\"orderId\": not json", nameof(OrderPlacedIntegrationEvent)));
             await producer.ProduceAsync(setup.Topic, Raw("account-0", "{\"kind\":\"other\"}", "ShipmentDispatchedIntegrationEvent"));
@@ -114,9 +114,9 @@ public sealed class ConsumerTests(InfrastructureFixture infrastructure, ITestOut
 
         var placed = await ledger.PlaceOrdersAsync(count: 1);
         await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString) == 1, "the valid event after them is handled");
-        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.BootstrapServers, setup.DeadLetterTopic) == 1, "the unreadable message is dead-lettered");
+        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.Kafka, setup.DeadLetterTopic) == 1, "the unreadable message is dead-lettered");
 
-        var deadLetter = KafkaTopic.ReadAll(setup.BootstrapServers, setup.DeadLetterTopic).Single();
+        var deadLetter = KafkaTopic.ReadAll(setup.Kafka, setup.DeadLetterTopic).Single();
         Assert.Equal("System.Text.Json.JsonException", deadLetter.Header(EventBusHeaders.DeadLetterExceptionType));
         Assert.Equal("1", deadLetter.Header(EventBusHeaders.DeadLetterAttempts));
         Assert.Equal("{\"orderId\": not json", Encoding.UTF8.GetString(deadLetter.Message.Value));

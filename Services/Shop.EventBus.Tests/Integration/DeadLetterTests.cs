@@ -32,9 +32,9 @@ public sealed class DeadLetterTests(InfrastructureFixture infrastructure, ITestO
         await ledger.StartAsync();
 
         await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString, nameof(OrderAuditHandler)) == 2, "the other events are audited");
-        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.BootstrapServers, setup.DeadLetterTopic) > 0, "the message is dead-lettered");
+        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.Kafka, setup.DeadLetterTopic) > 0, "the message is dead-lettered");
         Assert.Equal(1, ledger.Probe.Attempts[(unhandleable.Id, nameof(OrderAuditHandler))]);
-        var deadLetter = KafkaTopic.ReadAll(setup.BootstrapServers, setup.DeadLetterTopic).Single();
+        var deadLetter = KafkaTopic.ReadAll(setup.Kafka, setup.DeadLetterTopic).Single();
         Assert.Equal(unhandleable.Id.ToString(), deadLetter.Header(EventBusHeaders.EventId));
         Assert.Equal("1", deadLetter.Header(EventBusHeaders.DeadLetterAttempts));
         Assert.Equal(typeof(NonRetryableEventException).FullName, deadLetter.Header(EventBusHeaders.DeadLetterExceptionType));
@@ -63,8 +63,8 @@ public sealed class DeadLetterTests(InfrastructureFixture infrastructure, ITestO
         // The crediting handler succeeded on the first attempt and was not run again by the retries.
         Assert.Equal(1, ledger.Probe.Attempts[(poison.Id, nameof(OrderPlacedHandler))]);
 
-        var origin = KafkaTopic.ReadAll(setup.BootstrapServers, setup.Topic).Single(m => m.Header(EventBusHeaders.EventId) == poison.Id.ToString());
-        var deadLetter = KafkaTopic.ReadAll(setup.BootstrapServers, setup.DeadLetterTopic).Single();
+        var origin = KafkaTopic.ReadAll(setup.Kafka, setup.Topic).Single(m => m.Header(EventBusHeaders.EventId) == poison.Id.ToString());
+        var deadLetter = KafkaTopic.ReadAll(setup.Kafka, setup.DeadLetterTopic).Single();
         Assert.Equal(origin.Message.Value, deadLetter.Message.Value);
         Assert.Equal(origin.Message.Key, deadLetter.Message.Key);
         Assert.Equal(poison.Id.ToString(), deadLetter.Header(EventBusHeaders.EventId));
@@ -156,8 +156,8 @@ public sealed class DeadLetterTests(InfrastructureFixture infrastructure, ITestO
         ledger.Probe.MakeUnsavable(placed[0].Id, nameof(OrderAuditHandler));
         await ledger.StartAsync();
 
-        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.BootstrapServers, setup.DeadLetterTopic) > 0, "the message is dead-lettered");
-        var deadLetter = KafkaTopic.ReadAll(setup.BootstrapServers, setup.DeadLetterTopic).Single();
+        await Eventually.HoldsAsync(() => KafkaTopic.Count(setup.Kafka, setup.DeadLetterTopic) > 0, "the message is dead-lettered");
+        var deadLetter = KafkaTopic.ReadAll(setup.Kafka, setup.DeadLetterTopic).Single();
         const string RootCause = "value too long for type character varying(100)";
         // EF Core's own message says only "see the inner exception"; PostgreSQL's is what an operator needs.
         Assert.Equal(typeof(DbUpdateException).FullName, deadLetter.Header(EventBusHeaders.DeadLetterExceptionType));

@@ -34,7 +34,7 @@ public sealed class FaultTests(FaultInfrastructureFixture infrastructure, ITestO
 
         // Every event is on the topic. Publishing is at least once: a send that timed out while Kafka came back may
         // still have been written and is then sent again, so the topic may hold a copy; the receipts below may not.
-        var messages = KafkaTopic.ReadAll(setup.BootstrapServers, setup.Topic);
+        var messages = KafkaTopic.ReadAll(setup.Kafka, setup.Topic);
         Assert.Equal(first.Concat(placed).Select(e => e.Id.ToString()).Order(), messages.Select(m => m.Header(EventBusHeaders.EventId)).Distinct().Order());
         await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString) == 21, "the consumer handles them too", TimeSpan.FromSeconds(60));
         Assert.All(await Ledger.ReceiptsAsync(setup.ConnectionString), r => Assert.Equal(r.Number - 1, r.PreviousNumber));
@@ -53,7 +53,7 @@ public sealed class FaultTests(FaultInfrastructureFixture infrastructure, ITestO
 
         // A backlog committed while the service is down, so its relay starts with much to do.
         await app.ResourceCommands.StopAsync(FaultInfrastructureFixture.LedgerResource, cancellation);
-        var setup = new LedgerSetup(connectionString, infrastructure.BootstrapServers, FaultInfrastructureFixture.LedgerTopicPrefix, "LedgerService", output);
+        var setup = new LedgerSetup(connectionString, infrastructure.Kafka, FaultInfrastructureFixture.LedgerTopicPrefix, "LedgerService", output);
         var writing = Stopwatch.StartNew();
         await using (var writer = LedgerHost.Build(setup))
         {
@@ -82,7 +82,7 @@ public sealed class FaultTests(FaultInfrastructureFixture infrastructure, ITestO
         output.WriteLine($"Restarted; the rest was published after {clock.ElapsedMilliseconds} ms.");
 
         // Every event is on the topic; only what was in flight at the kill (at most one batch) is there twice.
-        var messages = KafkaTopic.ReadAll(infrastructure.BootstrapServers, topic);
+        var messages = KafkaTopic.ReadAll(infrastructure.Kafka, topic);
         var ids = messages.Select(m => m.Header(EventBusHeaders.EventId)).ToList();
         Assert.Equal(Orders, ids.Distinct().Count());
         Assert.InRange(ids.Count - Orders, 0, FaultInfrastructureFixture.LedgerBatchSize);

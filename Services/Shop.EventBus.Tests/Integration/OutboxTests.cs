@@ -16,10 +16,10 @@ public sealed class OutboxTests(InfrastructureFixture infrastructure, ITestOutpu
         var placed = await ledger.PlaceOrdersAsync(count: 60, accounts: 6, perTransaction: 4);
 
         await Eventually.HoldsAsync(async () => await Ledger.PendingAsync(setup.ConnectionString) == 0, "the relay has published every event");
-        Assert.Equal(60, KafkaTopic.Count(setup.BootstrapServers, setup.Topic));
-        Assert.Equal(6, KafkaTopic.PartitionCount(setup.BootstrapServers, setup.Topic));
+        Assert.Equal(60, KafkaTopic.Count(setup.Kafka, setup.Topic));
+        Assert.Equal(6, KafkaTopic.PartitionCount(setup.Kafka, setup.Topic));
 
-        var messages = KafkaTopic.ReadAll(setup.BootstrapServers, setup.Topic);
+        var messages = KafkaTopic.ReadAll(setup.Kafka, setup.Topic);
         Assert.Equal(placed.Select(e => e.Id).Order(), messages.Select(m => Guid.Parse(m.Header(EventBusHeaders.EventId)!)).Order());
         foreach (var message in messages)
         {
@@ -71,7 +71,7 @@ public sealed class OutboxTests(InfrastructureFixture infrastructure, ITestOutpu
             "inbox records past the retention are deleted");
         // Only the bus's bookkeeping goes: the handlers' effects stay.
         Assert.Equal(5, await Ledger.ReceiptCountAsync(setup.ConnectionString));
-        Assert.Equal(5, KafkaTopic.Count(setup.BootstrapServers, setup.Topic));
+        Assert.Equal(5, KafkaTopic.Count(setup.Kafka, setup.Topic));
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class OutboxTests(InfrastructureFixture infrastructure, ITestOutpu
         var committed = await ledger.PlaceOrdersAsync(count: 1, accountPrefix: "committed-");
         await Eventually.HoldsAsync(async () => await Ledger.PendingAsync(setup.ConnectionString) == 0, "the committed event is published");
 
-        var messages = KafkaTopic.ReadAll(setup.BootstrapServers, setup.Topic);
+        var messages = KafkaTopic.ReadAll(setup.Kafka, setup.Topic);
         Assert.Equal([committed[0].Id], messages.Select(m => Guid.Parse(m.Header(EventBusHeaders.EventId)!)));
         Assert.Equal(0, await Ledger.QueryAsync(setup.ConnectionString, db => db.Set<OutboxMessage>().CountAsync(m => m.EventId == rolledBack.Id)));
         Assert.Equal(0, await Ledger.QueryAsync(setup.ConnectionString, db => db.Orders.CountAsync(o => o.Id == rolledBack.OrderId)));

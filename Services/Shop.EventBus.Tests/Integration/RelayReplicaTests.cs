@@ -23,7 +23,7 @@ public sealed class RelayReplicaTests(InfrastructureFixture infrastructure, ITes
         var placed = (await Task.WhenAll(placing)).SelectMany(p => p).ToList();
 
         await Eventually.HoldsAsync(async () => await Ledger.PendingAsync(setup.ConnectionString) == 0, "both replicas' events are published", TimeSpan.FromSeconds(20));
-        var messages = KafkaTopic.ReadAll(setup.BootstrapServers, setup.Topic);
+        var messages = KafkaTopic.ReadAll(setup.Kafka, setup.Topic);
         Assert.Equal(100, messages.Count);
         Assert.Equal(placed.Select(e => e.Id.ToString()).Order(), messages.Select(m => m.Header(EventBusHeaders.EventId)).Order());
         await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString) == 100, "every event is handled");
@@ -48,7 +48,7 @@ public sealed class RelayReplicaTests(InfrastructureFixture infrastructure, ITes
         var fromSecond = await second.PlaceOrdersAsync(count: 5, accounts: 1, accountPrefix: "second-");
         await Eventually.HoldsAsync(async () => await Ledger.PendingAsync(setup.ConnectionString) == 0, "the standby's events are published", TimeSpan.FromSeconds(20));
 
-        var messages = KafkaTopic.ReadAll(setup.BootstrapServers, setup.Topic);
+        var messages = KafkaTopic.ReadAll(setup.Kafka, setup.Topic);
         Assert.Equal(alone.Concat(fromSecond).Select(e => e.Id.ToString()).Order(), messages.Select(m => m.Header(EventBusHeaders.EventId)).Order());
     }
 
@@ -78,7 +78,7 @@ public sealed class RelayReplicaTests(InfrastructureFixture infrastructure, ITes
         var after = await second.PlaceOrdersAsync(count: 10, accounts: 2, accountPrefix: "later-");
         await Eventually.HoldsAsync(async () => await Ledger.PendingAsync(setup.ConnectionString) == 0, "the later events are published");
 
-        var messages = KafkaTopic.ReadAll(setup.BootstrapServers, setup.Topic);
+        var messages = KafkaTopic.ReadAll(setup.Kafka, setup.Topic);
         Assert.Equal(before.Concat(after).Select(e => e.Id.ToString()).Order(), messages.Select(m => m.Header(EventBusHeaders.EventId)).Order());
     }
 }

@@ -59,7 +59,7 @@ public sealed class TracingTests(InfrastructureFixture infrastructure, ITestOutp
         Assert.Equal(setup.GroupId, handled.GetTagItem("messaging.consumer.group.name"));
         Assert.Equal("processed", handled.GetTagItem("shop.eventbus.outcome"));
 
-        var message = KafkaTopic.ReadAll(setup.BootstrapServers, setup.Topic).Single();
+        var message = KafkaTopic.ReadAll(setup.Kafka, setup.Topic).Single();
         Assert.Equal(send.Id, message.Header(EventBusHeaders.TraceParent));
     }
 
