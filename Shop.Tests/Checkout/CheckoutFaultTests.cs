@@ -313,12 +313,12 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
         var orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 1));
         var (confirmed, _) = await shopper.WaitUntilFinalAsync(orderId, ct);
         Assert.Equal("Confirmed", confirmed.Status());
-        var bootstrap = (await shop.App.GetConnectionStringAsync("kafka", ct))!;
+        var kafka = await shop.App.GetKafkaClientConfigAsync("kafka", ct);
 
         // The very messages that drove this order, delivered again (twice), as a broker or relay redelivery would.
-        var awaitingPayment = await FindMessageAsync(bootstrap, "ordering.orders", orderId, "OrderAwaitingPaymentIntegrationEvent", ct);
-        var paymentSucceeded = await FindMessageAsync(bootstrap, "payment.payments", orderId, "PaymentSucceededIntegrationEvent", ct);
-        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All }).Build();
+        var awaitingPayment = await FindMessageAsync(kafka, "ordering.orders", orderId, "OrderAwaitingPaymentIntegrationEvent", ct);
+        var paymentSucceeded = await FindMessageAsync(kafka, "payment.payments", orderId, "PaymentSucceededIntegrationEvent", ct);
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig(kafka) { Acks = Acks.All }).Build();
         foreach (var message in new[] { awaitingPayment, awaitingPayment, paymentSucceeded, paymentSucceeded })
         {
             await producer.ProduceAsync(message.Topic, message.Message, ct);
@@ -548,11 +548,11 @@ public sealed class CheckoutFaultTests(ShopAppFixture shop, ITestOutputHelper ou
     }
 
     /// <summary>The message of <paramref name="eventType"/> with <paramref name="orderId"/> as its key, read from the start of the topic.</summary>
-    private static async Task<ConsumeResult<string, byte[]>> FindMessageAsync(string bootstrap, string topic, Guid orderId, string eventType, CancellationToken cancellationToken)
+    private static async Task<ConsumeResult<string, byte[]>> FindMessageAsync(
+        Dictionary<string, string> kafka, string topic, Guid orderId, string eventType, CancellationToken cancellationToken)
     {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig(new Dictionary<string, string>(kafka))
         {
-            BootstrapServers = bootstrap,
             GroupId = "checkout-test-" + Guid.NewGuid().ToString("N"),
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnableAutoCommit = false,

@@ -186,8 +186,8 @@ public sealed class CatalogAdminTests
         var ct = Timeout();
         using var admin = await _catalog.AdminThroughGatewayAsync(ct);
         var (orderId, eventId) = (Guid.NewGuid(), Guid.NewGuid());
-        var bootstrap = await Hosting.Testing.DistributedApplicationTestingExtensions.GetConnectionStringAsync(_catalog.App, "kafka", ct);
-        await Kcat.ProduceAsync(bootstrap!, CatalogDriver.OrdersTopic,
+        var kafka = await Hosting.Testing.DistributedApplicationTestingExtensions.GetKafkaClientConfigAsync(_catalog.App, "kafka", ct);
+        await Kcat.ProduceAsync(kafka, CatalogDriver.OrdersTopic,
             new Dictionary<string, string> { ["event-type"] = "OrderSubmittedIntegrationEvent", ["event-id"] = eventId.ToString() },
             [(orderId.ToString(), $"{{\"id\": \"{eventId}\", \"orderId\": \"{orderId}\", \"lines\": \"not a list\"}}")], ct);
 

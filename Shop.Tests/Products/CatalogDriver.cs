@@ -128,8 +128,7 @@ internal sealed class CatalogDriver(DistributedApplication app)
     /// </summary>
     public async Task PublishAsync(IEnumerable<(string Key, OrderEvent Event)> messages, CancellationToken cancellationToken)
     {
-        var bootstrap = await app.GetConnectionStringAsync("kafka", cancellationToken)
-            ?? throw new InvalidOperationException("kafka has no connection string.");
+        var kafka = await app.GetKafkaClientConfigAsync("kafka", cancellationToken);
 
         // kcat puts the same headers on every message of a run, so each run of events of one type is a kcat run of
         // its own; each waits until the broker has its messages, so the order given is the order on each partition.
@@ -139,7 +138,7 @@ internal sealed class CatalogDriver(DistributedApplication app)
             if (pending.Count > 0 && (message is null || message.Value.Item2.Type != pending[0].Event.Type))
             {
                 await Kcat.ProduceAsync(
-                    bootstrap, OrdersTopic, new Dictionary<string, string> { ["event-type"] = pending[0].Event.Type },
+                    kafka, OrdersTopic, new Dictionary<string, string> { ["event-type"] = pending[0].Event.Type },
                     pending.Select(m => (m.Key, JsonSerializer.Serialize(m.Event.Payload, JsonSerializerOptions.Web))), cancellationToken);
                 pending.Clear();
             }
@@ -161,9 +160,8 @@ internal sealed class CatalogDriver(DistributedApplication app)
     /// <summary>The messages a service published on <paramref name="topic"/> under <paramref name="key"/>: event type and payload.</summary>
     public async Task<List<(string Type, JsonElement Payload)>> PublishedAsync(string topic, string key, CancellationToken cancellationToken)
     {
-        var bootstrap = await app.GetConnectionStringAsync("kafka", cancellationToken)
-            ?? throw new InvalidOperationException("kafka has no connection string.");
-        return [.. (await Kcat.ConsumeAllAsync(bootstrap, topic, cancellationToken))
+        var kafka = await app.GetKafkaClientConfigAsync("kafka", cancellationToken);
+        return [.. (await Kcat.ConsumeAllAsync(kafka, topic, cancellationToken))
             .Where(m => m.Key == key)
             .Select(m => (EventType(m.Headers), JsonDocument.Parse(m.Value).RootElement.Clone()))];
     }

@@ -33,7 +33,7 @@ public sealed class ProductsReplicasTests(SecondShopFixture shop, ITestOutputHel
 
         // Both replicas consume: each has its share of the orders topic's partitions (the event bus's round-robin
         // assignor), as the broker's group coordinator reports.
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = await shop.App.GetConnectionStringAsync("kafka", ct) }).Build();
+        using var admin = new AdminClientBuilder(new AdminClientConfig(await shop.App.GetKafkaClientConfigAsync("kafka", ct))).Build();
         var shares = await CheckoutDriver.EventuallyAsync(
             async () => (await admin.DescribeConsumerGroupsAsync(["products"])).ConsumerGroupDescriptions.Single().Members
                 .Select(m => m.Assignment.TopicPartitions.Count(p => p.Topic == "ordering.orders")).Order().ToList(),
