@@ -50,4 +50,18 @@ public sealed class CommandLineTests
         Assert.Equal(2, exitCode);
         Assert.Equal("error: invalid value 'bogus' for flush: expected always or interval", stderr.Trim());
     }
+
+    [Fact]
+    public async Task A_SASL_user_without_a_password_is_refused_with_the_key_to_set_and_help_tells_where_users_come_from()
+    {
+        var (exitCode, stdout, stderr) = await BrokerProcess.RunToExitAsync(
+            new Dictionary<string, string> { ["KafkaBroker__Sasl__Users__ordering__Write"] = "ordering.orders" }, "--port", "0");
+        Assert.Equal(2, exitCode);
+        Assert.Equal("error: SASL user 'ordering' has no password: set KafkaBroker:Sasl:Users:ordering:Password", stderr.Trim());
+        Assert.DoesNotContain("Exception", stderr + stdout);
+
+        var (helpExitCode, usage, _) = await BrokerProcess.RunToExitAsync("--help");
+        Assert.Equal(0, helpExitCode);
+        Assert.Contains("KafkaBroker__Sasl__Users__NAME__Password", usage);
+    }
 }
