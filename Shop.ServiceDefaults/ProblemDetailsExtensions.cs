@@ -110,6 +110,13 @@ public static partial class ProblemDetailsExtensions
                 return ValueTask.FromResult(false);
             }
 
+            if (badRequest.InnerException is UnstorableText.NulCharacterException { Path: var path })
+            {
+                return WriteProblemAsync(
+                    problemDetails, httpContext, exception, StatusCodes.Status400BadRequest, UnstorableText.Title,
+                    $"The value at '{path}' contains a NUL character (U+0000). {UnstorableText.Rule}");
+            }
+
             return WriteProblemAsync(problemDetails, httpContext, exception, badRequest.StatusCode, "The request could not be read.", Describe(badRequest));
         }
 
@@ -173,7 +180,7 @@ public static partial class ProblemDetailsExtensions
                     httpContext,
                     exception,
                     StatusCodes.Status400BadRequest,
-                    "The request contains text that cannot be stored.",
-                    "Text may not contain the NUL character (U+0000).");
+                    UnstorableText.Title,
+                    UnstorableText.Rule);
     }
 }

@@ -89,6 +89,34 @@ public sealed class CatalogAdminTests
     }
 
     [Fact]
+    public async Task A_name_with_a_nul_is_refused_naming_it_and_the_creates_around_it_all_succeed()
+    {
+        // The tester's sequence: four creates, a fifth with a NUL (the execution at which Npgsql auto-prepares the
+        // insert on that connection), then more. The NUL used to reach PostgreSQL, and the next create got a 500.
+        var ct = Timeout();
+        using var admin = await _catalog.AdminThroughGatewayAsync(ct);
+        object Product(string name) => new { name, price = 12m, brandId = 1, categoryId = 8 };
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var before = await admin.PostAsJsonAsync("/api/products/items", Product($"NUL neighbour {i}"), ct);
+            Assert.Equal(HttpStatusCode.Created, before.StatusCode);
+        }
+
+        using var refused = await admin.PostAsync("/api/products/items", new StringContent(
+            """{"name":"Re\u0000pro","price":12,"brandId":1,"categoryId":8}""", Encoding.UTF8, "application/json"), ct);
+        var problem = await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.BadRequest, ct);
+        Assert.Equal("The request contains text that cannot be stored.", problem.GetProperty("title").GetString());
+        Assert.StartsWith("The value at '$.name' contains a NUL character", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        for (var i = 4; i < 7; i++)
+        {
+            using var after = await admin.PostAsJsonAsync("/api/products/items", Product($"NUL neighbour {i}"), ct);
+            Assert.Equal(HttpStatusCode.Created, after.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task An_admin_creates_changes_and_deletes_a_product_and_every_change_is_published()
     {
         var ct = Timeout();

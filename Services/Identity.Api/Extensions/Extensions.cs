@@ -28,6 +28,7 @@ public static class Extensions
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.AddDefaultProblemDetails();
+        builder.AddUnstorableTextRefusal();
 
         builder.AddNpgsqlDbContext<ApplicationDbContext>(DatabaseConnectionName);
         builder.Services.AddSingleton<SigningKeyProtector>();

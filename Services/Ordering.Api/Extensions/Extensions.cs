@@ -22,6 +22,7 @@ public static class Extensions
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.AddDefaultProblemDetails();
+        builder.AddUnstorableTextRefusal();
         builder.Services.AddOpenApi();
 
         // Tokens are checked here too, not only at the gateway: a request that bypasses the gateway gets no more.

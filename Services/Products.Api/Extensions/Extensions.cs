@@ -29,6 +29,7 @@ public static class Extensions
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.AddDefaultProblemDetails();
+        builder.AddUnstorableTextRefusal();
 
         // Tokens are checked here too, not only at the gateway: a request that bypasses the gateway gets no more.
         builder.AddDefaultAuthentication(Audience);
