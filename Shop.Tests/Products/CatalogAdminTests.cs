@@ -171,6 +171,15 @@ public sealed class CatalogAdminTests
         Assert.Empty((await shopper.GetFromJsonAsync<JsonElement>($"/api/products/items/by?ids={id}", ct)).EnumerateArray());
         await ProblemAssert.IsProblemAsync(await admin.DeleteAsync($"/api/products/items/{id}", ct), HttpStatusCode.NotFound, ct);
         await ProblemAssert.IsProblemAsync(await admin.PutAsJsonAsync($"/api/products/items/{id}/stock", new { adjustBy = 1 }, ct), HttpStatusCode.NotFound, ct);
+        // Orders placed before still show its picture, as it was last.
+        using (var picture = await shopper.GetAsync($"/api/products/items/{id}/pic", ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, picture.StatusCode);
+            Assert.Equal("image/svg+xml", picture.Content.Headers.ContentType?.MediaType);
+            Assert.Contains($">#{id}</text>", await picture.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }
+
+        await ProblemAssert.IsProblemAsync(await shopper.GetAsync("/api/products/items/987654321/pic", ct), HttpStatusCode.NotFound, ct);
 
         // The outbox published each change on the catalog topic, keyed by the product, in order.
         var published = await EventuallyAsync(

@@ -15,6 +15,7 @@ public sealed class OrderPagesTests : StorefrontBeforeStandInGateway
 {
     private static readonly Guid SlowOrder = Guid.Parse("019aa5b0-0000-7000-8000-00000000a001");
     private static readonly Guid ConfirmedOrder = Guid.Parse("019aa5b0-0000-7000-8000-00000000a002");
+    private static readonly Guid OrderOfADeletedProduct = Guid.Parse("019aa5b0-0000-7000-8000-00000000a003");
 
     /// <summary>How long the stand-in gateway takes to compose <see cref="SlowOrder"/>: within its budget, past the standard 10 s try.</summary>
     private static readonly TimeSpan SlowComposition = TimeSpan.FromSeconds(11);
@@ -26,6 +27,11 @@ public sealed class OrderPagesTests : StorefrontBeforeStandInGateway
             if (id == ConfirmedOrder)
             {
                 return Results.Json(ComposedOrder(id, payments: Array.Empty<object>(), unavailable: [], status: "Confirmed"));
+            }
+
+            if (id == OrderOfADeletedProduct)
+            {
+                return Results.Json(ComposedOrder(id, payments: Array.Empty<object>(), unavailable: [], status: "Confirmed", products: []));
             }
 
             if (id != SlowOrder)
@@ -66,6 +72,20 @@ public sealed class OrderPagesTests : StorefrontBeforeStandInGateway
 
         Assert.Contains("Your order is confirmed.", page, StringComparison.Ordinal);
         Assert.DoesNotContain("on its way", page, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_line_whose_product_the_catalog_no_longer_lists_has_no_link_and_says_so()
+    {
+        using var client = CreateClient();
+
+        var deleted = await client.GetStringAsync($"/orders/{OrderOfADeletedProduct}");
+        var listed = await client.GetStringAsync($"/orders/{ConfirmedOrder}");
+
+        Assert.DoesNotContain("href=\"/products/1\"", deleted, StringComparison.Ordinal);
+        Assert.Contains("No longer sold", deleted, StringComparison.Ordinal);
+        Assert.Contains("href=\"/products/1\"", listed, StringComparison.Ordinal);
+        Assert.DoesNotContain("No longer sold", listed, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -119,7 +139,14 @@ public sealed class OrderPagesTests : StorefrontBeforeStandInGateway
         lines = new[] { new { productId = 1, productName = "Lamp", pictureUrl = (string?)null, unitPrice = 10.0m, quantity = 1, lineTotal = 10.0m } },
     };
 
-    internal static object ComposedOrder(Guid id, object? payments, string[] unavailable, string status = "Paid") => new
+    /// <summary>The lamp as the catalog lists it now, for the composed order's products part.</summary>
+    private static readonly object Lamp = new
+    {
+        id = 1, name = "Lamp", description = "", price = 10.0m, brand = "Lumen Works", category = "Lighting", availableStock = 3,
+        brandId = 6, categoryId = 4, pictureUrl = "/api/products/items/1/pic",
+    };
+
+    internal static object ComposedOrder(Guid id, object? payments, string[] unavailable, string status = "Paid", object[]? products = null) => new
     {
         order = new
         {
@@ -134,7 +161,7 @@ public sealed class OrderPagesTests : StorefrontBeforeStandInGateway
             history = new[] { new { id = 11L, status = "Submitted", reason = (string?)null, at = DateTimeOffset.Parse("2026-11-24T12:00:00+00:00", System.Globalization.CultureInfo.InvariantCulture) } },
         },
         payments,
-        products = Array.Empty<object>(),
+        products = unavailable.Contains("products") ? null : products ?? [Lamp],
         unavailable,
         notPermitted = Array.Empty<string>(),
     };

@@ -128,6 +128,13 @@ public static class CatalogQueries
         return [.. ids.Where(items.ContainsKey).Select(id => items[id])];
     }
 
+    /// <summary>A product that was deleted, as it was; null when there is no such deleted product.</summary>
+    public static Task<ProductItem?> DeletedItemAsync(ProductsContext db, int id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Products.AsNoTracking().Where(p => p.Id == id && p.IsDeleted).Select(ToItem).SingleOrDefaultAsync(cancellationToken);
+    }
+
     public static Task<List<CatalogFacet>> BrandsAsync(ProductsContext db, CancellationToken cancellationToken) =>
         db.Brands.AsNoTracking().OrderBy(b => b.Name).Select(b => new CatalogFacet(b.Id, b.Name)).ToListAsync(cancellationToken);
 
