@@ -44,6 +44,17 @@ public sealed class ResponseCacheTests : IDisposable
         Assert.False(context.HttpContext.Response.Headers.ContainsKey(CacheInvalidations.TagHeader));
     }
 
+    [Fact]
+    public async Task A_HEAD_goes_to_the_service_since_a_stored_answer_to_it_would_say_the_body_is_empty()
+    {
+        var context = Context("HEAD");
+
+        await _policy.CacheRequestAsync(context, default);
+
+        Assert.False(context.AllowCacheLookup);
+        Assert.False(context.AllowCacheStorage);
+    }
+
     [Theory]
     [InlineData("POST", false, true)]
     [InlineData("DELETE", true, true)]

@@ -45,11 +45,16 @@ public sealed class TaggedResponseCachePolicy(CacheInvalidationState invalidatio
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Whether a response to <paramref name="request"/> may be looked up and stored: a read while invalidations arrive.</summary>
+    /// <summary>
+    /// Whether a response to <paramref name="request"/> may be looked up and stored: a GET while invalidations arrive.
+    /// A HEAD goes to the service every time: the cache keys entries by method, and a stored answer to HEAD has no
+    /// body, so the cache served later HEADs with <c>Content-Length: 0</c> where GET's length belonged.
+    /// </summary>
     public static bool IsCacheable(HttpRequest request, CacheInvalidationState invalidations)
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(invalidations);
-        return invalidations.IsListening && IsRead(request);
+        return invalidations.IsListening && HttpMethods.IsGet(request.Method);
     }
 
     /// <summary>
