@@ -27,6 +27,9 @@ var webClientSecret = builder.AddParameter("web-client-secret", secret: true);
 // Encrypts identity's keys in identitydb. Generated once like the passwords; keys stored with it cannot be read with
 // another value, so a deployment keeps the value it started with.
 var identityKeyEncryptionSecret = builder.AddParameter("identity-key-encryption-secret", secret: true);
+// Outside Development nobody is an admin until identity creates this account (only while no admin exists).
+var firstAdminEmail = builder.AddParameter("identity-first-admin-email", "admin@shop.example");
+var firstAdminPassword = builder.AddParameter("identity-first-admin-password", secret: true);
 
 var identity = builder.AddProject<Projects.Identity_Api>("identity")
     .WithReference(identityDb).WaitFor(identityDb)
@@ -116,7 +119,9 @@ identity
     .WithEnvironment("Identity__Clients__web__RedirectUris__0", ReferenceExpression.Create($"{web.GetEndpoint("http")}/signin-oidc"))
     .WithEnvironment("Identity__Clients__web__PostLogoutRedirectUris__0", ReferenceExpression.Create($"{web.GetEndpoint("http")}/signout-callback-oidc"))
     .WithEnvironment("Identity__Lockout__MaxFailedAccessAttempts", lockoutAttempts)
-    .WithEnvironment("Identity__AccessTokenLifetime", accessTokenLifetime);
+    .WithEnvironment("Identity__AccessTokenLifetime", accessTokenLifetime)
+    .WithEnvironment("Identity__FirstAdmin__Email", firstAdminEmail)
+    .WithEnvironment("Identity__FirstAdmin__Password", firstAdminPassword);
 foreach (var api in new[] { products, ordering, payment, gateway })
 {
     api.WithEnvironment("Identity__Url", issuer).WithEnvironment("Identity__InternalUrl", "http://identity");

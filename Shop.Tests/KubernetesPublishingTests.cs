@@ -54,6 +54,27 @@ public sealed class KubernetesPublishingTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_deployment_creates_its_first_admin_with_a_generated_password_from_the_Secret()
+    {
+        await PublishAsync();
+
+        var deployment = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(_output, "identity.yaml")))
+            .OfType<V1Deployment>().Single().Spec.Template.Spec;
+        var env = deployment.Containers.Single().Env.ToDictionary(e => e.Name);
+        Assert.Equal("$(PARAMETER_IDENTITY_FIRST_ADMIN_EMAIL)", env["Identity__FirstAdmin__Email"].Value);
+        var email = env["PARAMETER_IDENTITY_FIRST_ADMIN_EMAIL"].ValueFrom.ConfigMapKeyRef;
+        Assert.Equal(("app-config", "identity-first-admin-email"), (email.Name, email.Key));
+        Assert.Contains("identity-first-admin-email=admin@shop.example", await File.ReadAllLinesAsync(Path.Combine(_output, "config.env")));
+        Assert.Equal("$(PARAMETER_IDENTITY_FIRST_ADMIN_PASSWORD)", env["Identity__FirstAdmin__Password"].Value);
+        var reference = env["PARAMETER_IDENTITY_FIRST_ADMIN_PASSWORD"].ValueFrom.SecretKeyRef;
+        Assert.Equal(("app-secrets", "identity-first-admin-password"), (reference.Name, reference.Key));
+        var password = (await File.ReadAllLinesAsync(Path.Combine(_output, "secrets.env")))
+            .Single(line => line.StartsWith("identity-first-admin-password=", StringComparison.Ordinal)).Split('=', 2)[1];
+        // Identity takes a password as it is from 16 characters (FirstAdminSettings.LongPasswordLength).
+        Assert.Matches("^[A-Za-z0-9]{24}$", password);
+    }
+
     public void Dispose() => Directory.Delete(_output, recursive: true);
 
     private async Task<IReadOnlyList<string>> PublishAsync()

@@ -37,6 +37,25 @@ public sealed class IdentityServerSettings
     /// start-up then fails rather than making new keys.
     /// </summary>
     public string? KeyEncryptionSecret { get; set; }
+
+    /// <summary>The account made an admin on a start that finds no admin (a new deployment); see <see cref="FirstAdminSettings"/>.</summary>
+    public FirstAdminSettings FirstAdmin { get; set; } = new();
+}
+
+/// <summary>
+/// Outside Development nobody is an admin at first, and registering makes customers only: with both set, a start that
+/// finds no admin creates this account with the Admin and Customer roles (the AppHost passes the parameters
+/// <c>identity-first-admin-email</c> and the generated secret <c>identity-first-admin-password</c>). It never takes
+/// over an existing account, and does nothing once any admin exists.
+/// </summary>
+public sealed class FirstAdminSettings
+{
+    /// <summary>A password this long is taken as it is (a generated one has 24 letters and digits); a shorter one must pass the account password rules.</summary>
+    public const int LongPasswordLength = 16;
+
+    public string? Email { get; set; }
+
+    public string? Password { get; set; }
 }
 
 /// <summary>One client application: an OpenID Connect relying party using the authorization code flow with PKCE.</summary>
