@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 
@@ -27,7 +28,11 @@ public sealed class UnstorableTextTests : StartedAppTests
             app.MapGet("/search", (string? q) => Handled(q ?? ""));
             app.MapPost("/form", (HttpRequest request) => Handled(request.Form["name"].ToString())).DisableAntiforgery();
         },
-        builder => builder.AddDefaultProblemDetails().AddUnstorableTextRefusal());
+        builder =>
+        {
+            builder.AddDefaultProblemDetails().AddUnstorableTextRefusal();
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1024);
+        });
 
     [Theory]
     [InlineData("""{"text":"Re\u0000pro","tags":["a"]}""", "$.text")]
@@ -82,6 +87,14 @@ public sealed class UnstorableTextTests : StartedAppTests
         Assert.Equal("100%00", await query.Content.ReadAsStringAsync());
         Assert.Equal("100%00", await form.Content.ReadAsStringAsync());
         Assert.Equal(3, _handled);
+    }
+
+    [Fact]
+    public async Task A_form_over_the_servers_body_limit_keeps_its_413()
+    {
+        using var response = await Client.PostAsync("/form", new FormUrlEncodedContent([new("name", new string('a', 4096))]));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
     }
 
     private string Handled(string text)
