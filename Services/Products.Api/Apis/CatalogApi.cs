@@ -130,13 +130,10 @@ public static class CatalogApi
     public static async Task<Results<ContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> GetItemPicture(
         int id,
         CatalogReader catalog,
-        ProductsContext db,
         HttpContext context,
         CancellationToken cancellationToken)
     {
-        // A deleted product keeps its picture: orders placed before show it (the catalog no longer lists it). Its
-        // lookup is not cached, as only old orders' pages ask for it.
-        if ((await catalog.GetItemAsync(id, cancellationToken) ?? await CatalogQueries.DeletedItemAsync(db, id, cancellationToken)) is not { } item)
+        if (await catalog.GetPictureSourceAsync(id, cancellationToken) is not { } item)
         {
             return ProductNotFound(id);
         }

@@ -84,6 +84,15 @@ public sealed class CatalogReader(CatalogCache cache, CatalogCacheInvalidator in
             CatalogTags,
             cancellationToken);
 
+    /// <summary>
+    /// What a product's picture is drawn from: the product, or, once deleted, the product as it was (orders placed
+    /// before still show its picture). The deleted one is read uncached, and only when the cached read finds nothing:
+    /// only old orders' pages ask for it.
+    /// </summary>
+    public async ValueTask<ProductItem?> GetPictureSourceAsync(int id, CancellationToken cancellationToken) =>
+        await GetItemAsync(id, cancellationToken)
+        ?? await WithContextAsync(scopes, db => CatalogQueries.DeletedItemAsync(db, id, cancellationToken));
+
     private static async Task<T> WithContextAsync<T>(IServiceScopeFactory scopes, Func<ProductsContext, Task<T>> query)
     {
         await using var scope = scopes.CreateAsyncScope();
