@@ -14,8 +14,8 @@ using Shop.ServiceDefaults;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// The defaults every Shop process shares: OpenTelemetry, health checks, service discovery,
-/// resilient HttpClients, and the return of start-up's garbage once started. Same shape as Aspire's
+/// The defaults every Shop process shares: OpenTelemetry, health checks, forwarded client addresses from trusted
+/// proxies only, service discovery, resilient HttpClients, and the return of start-up's garbage once started. Same shape as Aspire's
 /// service-defaults project, so the services run unchanged under Shop's AppHost, real Aspire or Kubernetes.
 /// </summary>
 public static class Extensions
@@ -44,6 +44,7 @@ public static class Extensions
 
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.AddTrustedProxies();
         // The garbage of start-up goes back to the system once the process has started.
         builder.Services.AddHostedService<StartupMemoryTrim>();
 

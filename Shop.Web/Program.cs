@@ -10,6 +10,9 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+// First: everything after it (and the gateway, told by VisitorAddressHandler) sees the visitor's own address and scheme.
+app.UseTrustedProxies();
+
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);

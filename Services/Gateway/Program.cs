@@ -11,7 +11,8 @@ builder.AddOrderDetailsApi();
 
 var app = builder.Build();
 
-app.UseForwardedClientAddresses();
+// The storefront says who its visitors are in X-Forwarded-For: anonymous rate limits are per visitor.
+app.UseTrustedProxies();
 app.UseExceptionHandler();
 app.UseProblemStatusCodePages();
 app.UseRequestBodyLimit();

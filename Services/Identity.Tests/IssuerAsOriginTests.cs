@@ -62,7 +62,7 @@ public class IssuerAsOriginTests
             ["ForwardedHeaders:KnownNetworks:0"] = "10.0.0.0/8",
         });
         builder.Services.AddLogging();
-        builder.AddForwardedHeaders();
+        builder.AddTrustedProxies();
         using var services = builder.Build();
 
         HttpRequest? seen = null;

@@ -38,6 +38,9 @@ public abstract class StorefrontBeforeStandInGateway : IAsyncLifetime
     /// <summary>A client of the storefront that does not follow redirects, as a test of statuses needs.</summary>
     protected HttpClient CreateClient() => _storefront!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
+    /// <summary>A request built to the last detail (such as the address it comes from), answered by the storefront.</summary>
+    protected Task<HttpContext> SendAsync(Action<HttpContext> request) => _storefront!.Server.SendAsync(request);
+
     public async Task InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();

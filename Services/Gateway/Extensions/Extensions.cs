@@ -47,7 +47,6 @@ public static class Extensions
         builder.AddStorefrontCors();
         builder.AddCallerRateLimits();
         builder.AddRequestLimits();
-        builder.AddForwardedClientAddresses();
 
         return builder;
     }
@@ -87,47 +86,5 @@ public static class Extensions
         // answers the ones that announce their length up front.
         builder.Services.Configure<KestrelServerOptions>(options =>
             options.Limits.MaxRequestBodySize = section.Get<RequestLimitSettings>()?.MaxBodyBytes ?? new RequestLimitSettings().MaxBodyBytes);
-    }
-
-    /// <summary>
-    /// The storefront calls the gateway on behalf of its visitors and says who they are in <c>X-Forwarded-For</c>;
-    /// that header is believed only from known proxies (loopback, plus <c>ForwardedHeaders:KnownNetworks</c>), so
-    /// anonymous visitors get their own rate-limit partitions and nobody else can choose theirs.
-    /// </summary>
-    private static void AddForwardedClientAddresses(this IHostApplicationBuilder builder)
-    {
-        var knownNetworks = builder.Configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [];
-        builder.Services.Configure<ForwardedHeadersOptions>(options =>
-        {
-            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
-            options.ForwardLimit = 1;
-            // ASPNETCORE_FORWARDEDHEADERS_ENABLED (set by Aspire-style hosts) would trust every sender: start again
-            // from loopback only.
-            options.KnownIPNetworks.Clear();
-            options.KnownProxies.Clear();
-            options.KnownProxies.Add(IPAddress.Loopback);
-            options.KnownProxies.Add(IPAddress.IPv6Loopback);
-            foreach (var network in knownNetworks)
-            {
-                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
-            }
-        });
-    }
-
-    /// <summary>
-    /// Believes <c>X-Forwarded-For</c> from known proxies only (see <see cref="AddForwardedClientAddresses"/>), once.
-    /// <c>ASPNETCORE_FORWARDEDHEADERS_ENABLED=true</c>, which Aspire-style hosts set, already runs the middleware
-    /// first in the pipeline with these options; a second run would cost every request for nothing.
-    /// </summary>
-    public static WebApplication UseForwardedClientAddresses(this WebApplication app)
-    {
-        ArgumentNullException.ThrowIfNull(app);
-
-        if (!string.Equals(app.Configuration["FORWARDEDHEADERS_ENABLED"], "true", StringComparison.OrdinalIgnoreCase))
-        {
-            app.UseForwardedHeaders();
-        }
-
-        return app;
     }
 }

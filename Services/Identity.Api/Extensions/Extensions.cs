@@ -43,7 +43,6 @@ public static class Extensions
 
         builder.AddUserAccounts(section.GetSection("Lockout"));
         builder.AddAuthorizationServer(issuer, settings);
-        builder.AddForwardedHeaders();
 
         builder.Services.AddRazorPages();
         builder.Services.AddScoped<UserRegistration>();
@@ -182,35 +181,11 @@ public static class Extensions
     }
 
     /// <summary>
-    /// The client's address (<c>X-Forwarded-For</c>) is honoured only from known proxies: loopback by default, more with
-    /// <c>ForwardedHeaders:KnownNetworks</c>. The forwarded host and scheme are not read at all: see
-    /// <see cref="UseIssuerAsOrigin"/>.
-    /// </summary>
-    internal static void AddForwardedHeaders(this IHostApplicationBuilder builder)
-    {
-        var knownNetworks = builder.Configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [];
-        builder.Services.Configure<ForwardedHeadersOptions>(options =>
-        {
-            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
-            // ASPNETCORE_FORWARDEDHEADERS_ENABLED (set by Aspire-style hosts) would trust every sender: start again
-            // from loopback only.
-            options.KnownIPNetworks.Clear();
-            options.KnownProxies.Clear();
-            options.KnownProxies.Add(IPAddress.Loopback);
-            options.KnownProxies.Add(IPAddress.IPv6Loopback);
-            foreach (var network in knownNetworks)
-            {
-                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
-            }
-        });
-    }
-
-    /// <summary>
     /// Identity has one public name, its issuer (<c>Identity:Url</c>, the gateway's URL): every request is taken as
     /// addressed to it, whatever Host it came with. OpenIddict (discovery, redirects) and the sign-in cookie build
     /// absolute URLs from the request, so none of them can name this service's internal address, nor a host a caller
-    /// chose. A path in the issuer is where the gateway publishes this service. The client's address is taken from known
-    /// proxies first (<see cref="AddForwardedHeaders"/>).
+    /// chose. A path in the issuer is where the gateway publishes this service. The client's address is taken from trusted
+    /// proxies first (<see cref="TrustedProxyExtensions.AddTrustedProxies"/>, in the service defaults).
     /// </summary>
     public static IApplicationBuilder UseIssuerAsOrigin(this IApplicationBuilder app)
     {
@@ -220,7 +195,7 @@ public static class Extensions
         var host = HostString.FromUriComponent(issuer.Authority);
         var pathBase = PathString.FromUriComponent(issuer.AbsolutePath.TrimEnd('/'));
 
-        app.UseForwardedHeaders();
+        app.UseTrustedProxies();
         return app.Use((context, next) =>
         {
             context.Request.Scheme = issuer.Scheme;
