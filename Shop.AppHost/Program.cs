@@ -19,6 +19,10 @@ var kafka = builder.AddKafka("kafka").WithDataVolume();
 var rateLimit = builder.AddParameter("gateway-rate-limit", "100");
 var anonymousRateLimit = builder.AddParameter("gateway-rate-limit-anonymous", "600");
 var rateLimitWindow = builder.AddParameter("gateway-rate-limit-window-seconds", "10");
+// Proxies besides loopback whose X-Forwarded-For names the client (networks, comma-separated): in a cluster the pod
+// network, where the storefront and any ingress run. Locally they all run on loopback.
+var trustedProxyNetworks = builder.AddParameter("trusted-proxy-networks", "")
+    .WithDescription("the networks of the storefront's pods and of any ingress, e.g. 10.244.0.0/16: without them every anonymous visitor shares one rate limit");
 // The gateway's cache of anonymous catalog reads; "false" sends every request on to the service (bench/gateway does).
 var gatewayResponseCache = builder.AddParameter("gateway-response-cache", "true");
 var lockoutAttempts = builder.AddParameter("identity-lockout-attempts", "5");
@@ -33,6 +37,7 @@ var firstAdminPassword = builder.AddParameter("identity-first-admin-password", s
 
 var identity = builder.AddProject<Projects.Identity_Api>("identity")
     .WithReference(identityDb).WaitFor(identityDb)
+    .WithEnvironment("ForwardedHeaders__KnownNetworks", trustedProxyNetworks)
     .WithHttpHealthCheck("/health");
 
 var products = builder.AddProject<Projects.Products_Api>("products")
@@ -98,6 +103,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithEnvironment("RateLimiting__AnonymousPermitLimit", anonymousRateLimit)
     .WithEnvironment("RateLimiting__WindowSeconds", rateLimitWindow)
     .WithEnvironment("ResponseCache__Enabled", gatewayResponseCache)
+    .WithEnvironment("ForwardedHeaders__KnownNetworks", trustedProxyNetworks)
     .WithHttpHealthCheck("/health");
 
 var web = builder.AddProject<Projects.Shop_Web>("web")
@@ -107,6 +113,7 @@ var web = builder.AddProject<Projects.Shop_Web>("web")
     .WithEnvironment("Identity__InternalUrl", "http://gateway")
     .WithEnvironment("Identity__ClientId", "web")
     .WithEnvironment("Identity__ClientSecret", webClientSecret)
+    .WithEnvironment("ForwardedHeaders__KnownNetworks", trustedProxyNetworks)
     .WithHttpHealthCheck("/health");
 
 // Sign-in: browsers reach the identity service only through the gateway, so the gateway's URL is the token issuer

@@ -75,7 +75,37 @@ public sealed class KubernetesPublishingTests : IDisposable
         Assert.Matches("^[A-Za-z0-9]{24}$", password);
     }
 
+    /// <summary>
+    /// The gateway limits anonymous callers by address. In a cluster the storefront calls it at its Service, not
+    /// through the public load balancer (where every visitor would arrive as one client), and the gateway and identity
+    /// believe the visitor's address that the storefront (or an ingress) names only from the networks the deployment
+    /// lists in config.env.
+    /// </summary>
+    [Fact]
+    public async Task The_storefront_calls_the_gateway_inside_the_cluster_and_the_trusted_proxy_networks_are_the_deployments_to_set()
+    {
+        await PublishAsync();
+
+        var web = Environment("web");
+        Assert.Equal("http://gateway:8080", web["services__gateway__http__0"].Value);
+        Assert.Equal("https://shop.example.com", web["Identity__Url"].Value);
+        foreach (var project in new[] { "gateway", "identity", "web" })
+        {
+            var env = Environment(project);
+            Assert.Equal("$(PARAMETER_TRUSTED_PROXY_NETWORKS)", env["ForwardedHeaders__KnownNetworks"].Value);
+            Assert.Equal(("app-config", "trusted-proxy-networks"), (env["PARAMETER_TRUSTED_PROXY_NETWORKS"].ValueFrom.ConfigMapKeyRef.Name, env["PARAMETER_TRUSTED_PROXY_NETWORKS"].ValueFrom.ConfigMapKeyRef.Key));
+        }
+
+        Assert.Contains("trusted-proxy-networks=", await File.ReadAllLinesAsync(Path.Combine(_output, "config.env")));
+        var gatewayService = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(_output, "gateway.yaml"))).OfType<V1Service>().Single().Spec;
+        Assert.Equal(("LoadBalancer", "Local"), (gatewayService.Type, gatewayService.ExternalTrafficPolicy));
+    }
+
     public void Dispose() => Directory.Delete(_output, recursive: true);
+
+    private Dictionary<string, V1EnvVar> Environment(string project) =>
+        KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(_output, $"{project}.yaml")))
+            .OfType<V1Deployment>().Single().Spec.Template.Spec.Containers.Single().Env.ToDictionary(e => e.Name);
 
     private async Task<IReadOnlyList<string>> PublishAsync()
     {

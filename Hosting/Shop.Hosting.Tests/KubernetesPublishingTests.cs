@@ -41,16 +41,20 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
             .WithEnvironment("Api__Limit", limit)
             .WithEnvironment("Literal", "costs $(not-a-variable)")
             .WithHttpHealthCheck("/health");
-        builder.AddProject<Projects.EnvironmentReporter>("web")
+        var front = builder.AddProject<Projects.EnvironmentReporter>("web")
             .WithExternalHttpEndpoints()
             .WithReference(api);
+        // A neighbour of an external resource calls it inside the cluster; its public URL is what users are given.
+        builder.AddProject<Projects.EnvironmentReporter>("worker")
+            .WithReference(front)
+            .WithEnvironment("Web__PublicUrl", front.GetEndpoint("http"));
 
         Assert.True(builder.ExecutionContext.IsPublishMode);
         await using var app = await builder.BuildAsync();
         var files = await app.PublishAsync();
 
         Assert.Equal(
-            ["api.yaml", "cache.yaml", "config.env", "kafka.yaml", "kustomization.yaml", "postgres.yaml", "secrets.env", "web.yaml"],
+            ["api.yaml", "cache.yaml", "config.env", "kafka.yaml", "kustomization.yaml", "postgres.yaml", "secrets.env", "web.yaml", "worker.yaml"],
             files.Order());
 
         var apiDeployment = Load<V1Deployment>("api.yaml");
@@ -87,8 +91,12 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
         var web = Load<V1Deployment>("web.yaml").Spec.Template.Spec.Containers.Single().Env.ToDictionary(e => e.Name);
         Assert.Equal("http://api:8080", web["services__api__http__0"].Value);
         Assert.DoesNotContain("services__api__http__1", web.Keys);
-        Assert.Equal("LoadBalancer", LoadAll("web.yaml").OfType<V1Service>().Single().Spec.Type);
-        Assert.Equal("ClusterIP", LoadAll("api.yaml").OfType<V1Service>().Single().Spec.Type);
+        var webService = LoadAll("web.yaml").OfType<V1Service>().Single().Spec;
+        Assert.Equal(("LoadBalancer", "Local"), (webService.Type, webService.ExternalTrafficPolicy));
+        Assert.Equal(("ClusterIP", null), (LoadAll("api.yaml").OfType<V1Service>().Single().Spec.Type, LoadAll("api.yaml").OfType<V1Service>().Single().Spec.ExternalTrafficPolicy));
+        var worker = Load<V1Deployment>("worker.yaml").Spec.Template.Spec.Containers.Single().Env.ToDictionary(e => e.Name);
+        Assert.Equal("http://web:8080", worker["services__web__http__0"].Value);
+        Assert.Equal("https://shop.example.com", worker["Web__PublicUrl"].Value);
 
         var postgresObjects = LoadAll("postgres.yaml");
         var statefulSet = postgresObjects.OfType<V1StatefulSet>().Single();

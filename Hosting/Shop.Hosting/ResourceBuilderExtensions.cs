@@ -103,7 +103,8 @@ public static class ResourceBuilderExtensions
 
     /// <summary>
     /// Publishes every endpoint of the source as <c>services__{name}__{endpoint}__{i}</c>, one per replica, which
-    /// Microsoft.Extensions.ServiceDiscovery reads: <c>http://{name}</c> then reaches all replicas.
+    /// Microsoft.Extensions.ServiceDiscovery reads: <c>http://{name}</c> then reaches all replicas. A published external
+    /// endpoint is reached at its in-cluster address, not its public URL (see <see cref="AllocatedEndpoint.Internal"/>).
     /// </summary>
     public static IResourceBuilder<TDestination> WithReference<TDestination>(
         this IResourceBuilder<TDestination> builder, IResourceBuilder<IResourceWithServiceDiscovery> source)
@@ -120,7 +121,7 @@ public static class ResourceBuilderExtensions
                 {
                     for (var i = 0; i < endpoint.Allocated.Count; i++)
                     {
-                        context.EnvironmentVariables[$"services__{resource.Name}__{endpoint.Name}__{i}"] = endpoint.Allocated[i].Url;
+                        context.EnvironmentVariables[$"services__{resource.Name}__{endpoint.Name}__{i}"] = endpoint.Allocated[i].ForServiceDiscovery.Url;
                     }
                 }
             });
@@ -139,7 +140,7 @@ public static class ResourceBuilderExtensions
                 var allocated = endpoint.Annotation.Allocated;
                 for (var i = 0; i < allocated.Count; i++)
                 {
-                    context.EnvironmentVariables[$"services__{endpoint.Resource.Name}__{endpoint.EndpointName}__{i}"] = allocated[i].Url;
+                    context.EnvironmentVariables[$"services__{endpoint.Resource.Name}__{endpoint.EndpointName}__{i}"] = allocated[i].ForServiceDiscovery.Url;
                 }
             });
     }

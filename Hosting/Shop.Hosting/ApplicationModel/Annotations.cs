@@ -37,6 +37,15 @@ public sealed class EndpointAnnotation(
 
 public sealed record AllocatedEndpoint(string Host, int Port, string UriScheme)
 {
+    /// <summary>
+    /// Where other resources reach this endpoint when users are given another address: a published external endpoint
+    /// has a public URL, and its neighbours in the cluster call its Service instead. Null: the same address.
+    /// </summary>
+    public AllocatedEndpoint? Internal { get; init; }
+
+    /// <summary>The address service discovery hands to the resources that reference this one.</summary>
+    public AllocatedEndpoint ForServiceDiscovery => Internal ?? this;
+
     /// <summary>The URL, without the port when it is the scheme's default (a public https address).</summary>
     public string Url => (UriScheme, Port) is ("http", 80) or ("https", 443) ? $"{UriScheme}://{Host}" : $"{UriScheme}://{Host}:{Port}";
 

@@ -16,6 +16,9 @@ public sealed class ParameterResource : Resource, IValueProvider, IValueOnlyReso
 
     public bool Secret { get; }
 
+    /// <summary>What the value is for, told to whoever has to set it (Aspire's <c>WithDescription</c>).</summary>
+    public string? Description { get; set; }
+
     /// <summary>The value; reading it for the first time may generate (and persist) a secret.</summary>
     public string Value => _value.Value;
 

@@ -35,6 +35,15 @@ public static class ParameterResourceBuilderExtensions
         return builder.AddResource(new ParameterResource(name, () => builder.Configuration[key] is { Length: > 0 } configured ? configured : value, secret));
     }
 
+    /// <summary>Says what the parameter is for: shown to whoever has to set it (a published deployment's warnings).</summary>
+    public static IResourceBuilder<ParameterResource> WithDescription(this IResourceBuilder<ParameterResource> builder, string description)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(description);
+        builder.Resource.Description = description;
+        return builder;
+    }
+
     /// <summary>
     /// A connection string to an existing server, read from <c>ConnectionStrings:{name}</c> (Aspire's
     /// <c>AddConnectionString</c>). Nothing is started for it.

@@ -79,7 +79,9 @@ internal sealed class KubernetesPublisher(
     /// <summary>
     /// In the cluster every resource is reached by its Service name on its container port. An external endpoint is
     /// reached by users at an address only the deployment knows: <c>Publishing:ExternalUrls:{resource}</c> gives it
-    /// (e.g. the gateway's public URL, which is also the token issuer).
+    /// (e.g. the gateway's public URL, which is also the token issuer). Service discovery still hands other resources
+    /// the in-cluster address: the storefront's calls to the gateway stay inside the cluster, with the visitor's own
+    /// address in <c>X-Forwarded-For</c>, rather than arriving from the load balancer as one client.
     /// </summary>
     private void AllocateClusterEndpoints()
     {
@@ -88,10 +90,11 @@ internal sealed class KubernetesPublisher(
             foreach (var endpoint in resource.AnnotationsOf<EndpointAnnotation>())
             {
                 endpoint.Allocated.Clear();
+                var inCluster = new AllocatedEndpoint(resource.Name, ContainerPort(resource, endpoint), endpoint.UriScheme);
                 var publicUrl = endpoint.IsExternal ? configuration[$"Publishing:ExternalUrls:{resource.Name}"] : null;
                 if (publicUrl is not null && Uri.TryCreate(publicUrl, UriKind.Absolute, out var uri))
                 {
-                    endpoint.Allocated.Add(new AllocatedEndpoint(uri.Host, uri.Port, uri.Scheme));
+                    endpoint.Allocated.Add(new AllocatedEndpoint(uri.Host, uri.Port, uri.Scheme) { Internal = inCluster });
                     continue;
                 }
 
@@ -100,7 +103,7 @@ internal sealed class KubernetesPublisher(
                     _warnings.Add($"'{resource.Name}' is external but has no public URL: set Publishing:ExternalUrls:{resource.Name} (values that refer to it use the in-cluster address).");
                 }
 
-                endpoint.Allocated.Add(new AllocatedEndpoint(resource.Name, ContainerPort(resource, endpoint), endpoint.UriScheme));
+                endpoint.Allocated.Add(inCluster);
             }
         }
 
@@ -314,7 +317,12 @@ internal sealed class KubernetesPublisher(
             return new ValueReference(variable, key, IsSecret: true);
         }
 
-        _config.TryAdd(key, parameter.Value);
+        if (_config.TryAdd(key, parameter.Value) && parameter.Value.Length == 0)
+        {
+            _warnings.Add($"Parameter '{key}' has no value: set it in config.env if the deployment needs one"
+                + (parameter.Description is { } description ? $" ({description})." : "."));
+        }
+
         return new ValueReference(variable, key, IsSecret: false);
     }
 
@@ -396,13 +404,25 @@ internal sealed class KubernetesPublisher(
             });
     }
 
+    /// <summary>
+    /// A Service: a load balancer for an external resource, cluster-internal otherwise. The load balancer sends traffic
+    /// only to nodes running the resource's pods (<c>externalTrafficPolicy: Local</c>), so the pods see each client's
+    /// own address: the gateway limits anonymous callers by it, and the storefront passes its visitors' on.
+    /// </summary>
     private static void Service(YamlWriter yaml, string name, bool external, IReadOnlyList<(string Name, int Port)> ports) => yaml
         .Scalar("apiVersion", "v1").Scalar("kind", "Service")
         .Map("metadata", m => m.Scalar("name", name).Map("labels", l => Labels(l, name)))
-        .Map("spec", spec => spec
-            .Scalar("type", external ? "LoadBalancer" : "ClusterIP")
-            .Map("selector", s => s.Scalar("app.kubernetes.io/name", name))
-            .Sequence("ports", ports, (port, p) => port.Scalar("name", p.Name).Scalar("port", p.Port).Scalar("targetPort", p.Name)));
+        .Map("spec", spec =>
+        {
+            spec.Scalar("type", external ? "LoadBalancer" : "ClusterIP");
+            if (external)
+            {
+                spec.Scalar("externalTrafficPolicy", "Local");
+            }
+
+            spec.Map("selector", s => s.Scalar("app.kubernetes.io/name", name))
+                .Sequence("ports", ports, (port, p) => port.Scalar("name", p.Name).Scalar("port", p.Port).Scalar("targetPort", p.Name));
+        });
 
     private static string Kustomization(IReadOnlyList<string> files) => new YamlWriter()
         .Scalar("apiVersion", "kustomize.config.k8s.io/v1beta1")
