@@ -36,6 +36,7 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
             .WithReference(db).WaitFor(db)
             .WithReference(cache)
             .WithReference(kafka)
+            .WithKafkaWriteAccess(kafka, "api.events", "api.audit.*")
             .WithReference(legacy)
             .WithEnvironment("Api__Key", apiKey)
             .WithEnvironment("Api__Limit", limit)
@@ -115,6 +116,21 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
         Assert.Contains("user_api=\"$(PARAMETER_KAFKA_API_PASSWORD)\"", jaas);
         Assert.Equal(("app-secrets", "kafka-api-password"), (kafkaVariables["PARAMETER_KAFKA_API_PASSWORD"].ValueFrom.SecretKeyRef.Name, kafkaVariables["PARAMETER_KAFKA_API_PASSWORD"].ValueFrom.SecretKeyRef.Key));
         Assert.True(kafkaEnv.FindIndex(e => e.Name == "PARAMETER_KAFKA_API_PASSWORD") < kafkaEnv.FindIndex(e => e.Name == "KAFKA_LISTENER_NAME_SASL_PLAIN_SASL_JAAS_CONFIG"));
+        // It authorizes as the local one does: a Job signs in as the admin and grants reading to everyone, writing to
+        // each service's own topics only.
+        Assert.Equal("org.apache.kafka.metadata.authorizer.StandardAuthorizer", kafkaVariables["KAFKA_AUTHORIZER_CLASS_NAME"].Value);
+        Assert.Equal("User:admin;User:ANONYMOUS", kafkaVariables["KAFKA_SUPER_USERS"].Value);
+        var aclJob = LoadAll("kafka.yaml").OfType<V1Job>().Single().Spec.Template.Spec;
+        var aclContainer = aclJob.Containers.Single();
+        Assert.Equal("OnFailure", aclJob.RestartPolicy);
+        Assert.Equal(("app-secrets", "kafka-admin-password"), (aclContainer.Env.Single().ValueFrom.SecretKeyRef.Name, aclContainer.Env.Single().ValueFrom.SecretKeyRef.Key));
+        var script = aclContainer.Command[^1];
+        Assert.Contains("--allow-principal 'User:*' --operation Read --operation Describe --topic '*'", script, StringComparison.Ordinal);
+        Assert.Contains("--allow-principal 'User:*' --operation Read --operation Describe --group '*'", script, StringComparison.Ordinal);
+        Assert.Contains("--allow-principal 'User:api' --operation Write --resource-pattern-type literal --topic 'api.events'", script, StringComparison.Ordinal);
+        Assert.Contains("--allow-principal 'User:api' --operation Write --resource-pattern-type prefixed --topic 'api.audit.'", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("$(", script, StringComparison.Ordinal);
+        await RunAclScriptAsync(script);
 
         // Secrets only in secrets.env (owner-only), never in the manifests.
         var secrets = ReadEnvFile("secrets.env");
@@ -145,6 +161,48 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
     }
 
     public void Dispose() => Directory.Delete(_output, recursive: true);
+
+    /// <summary>
+    /// Runs the ACL Job's script with /bin/sh against a stand-in for <c>kafka-acls.sh</c> that refuses its first call
+    /// (the broker not up yet): the script waits, then makes every grant, signed in as the admin with the password from
+    /// its environment.
+    /// </summary>
+    private async Task RunAclScriptAsync(string script)
+    {
+        var calls = Path.Combine(_output, "acl-calls.txt");
+        var standIn = Path.Combine(_output, "kafka-acls.sh");
+        await File.WriteAllTextAsync(standIn, $$"""
+            #!/bin/sh
+            [ -f "{{calls}}" ] || { : > "{{calls}}"; echo 'broker not available' >&2; exit 1; }
+            echo "$*" >> "{{calls}}"
+            """);
+        File.SetUnixFileMode(standIn, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var properties = Path.Combine(_output, "admin.properties");
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList =
+            {
+                "-c",
+                script.Replace("/opt/kafka/bin/kafka-acls.sh", standIn, StringComparison.Ordinal)
+                    .Replace("/tmp/admin.properties", properties, StringComparison.Ordinal)
+                    .Replace("sleep 5", "sleep 0", StringComparison.Ordinal),
+            },
+            Environment = { ["PARAMETER_KAFKA_ADMIN_PASSWORD"] = "admin-secret" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var shell = System.Diagnostics.Process.Start(start)!;
+        await shell.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        output.WriteLine(await shell.StandardOutput.ReadToEndAsync() + await shell.StandardError.ReadToEndAsync());
+
+        Assert.Equal(0, shell.ExitCode);
+        Assert.Contains("required username=\"admin\" password=\"admin-secret\";", await File.ReadAllTextAsync(properties), StringComparison.Ordinal);
+        var grants = (await File.ReadAllLinesAsync(calls)).Select(call => call[call.IndexOf("--allow-principal", StringComparison.Ordinal)..]).ToList();
+        Assert.Equal(5, grants.Count);
+        Assert.Equal("--allow-principal User:* --operation Read --operation Describe --topic *", grants[0]);
+        Assert.Equal("--allow-principal User:api --operation Write --resource-pattern-type prefixed --topic api.audit.", grants[^1]);
+        Assert.All(await File.ReadAllLinesAsync(calls), call => Assert.StartsWith($"--bootstrap-server kafka:9092 --command-config {properties} --add ", call, StringComparison.Ordinal));
+    }
 
     private T Load<T>(string file) => LoadAll(file).OfType<T>().Single();
 

@@ -23,6 +23,7 @@ internal sealed class KubernetesPublisher(
     internal const int ProjectPort = 8080;
     private const string SecretName = "app-secrets";
     private const string ConfigMapName = "app-config";
+    private const string KafkaImage = "docker.io/apache/kafka:3.9.0";
 
     private readonly SortedDictionary<string, string> _secrets = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, string> _config = new(StringComparer.Ordinal);
@@ -219,8 +220,9 @@ internal sealed class KubernetesPublisher(
     /// A single-node KRaft broker, the cluster's stand-in for the local broker (point ConnectionStrings:kafka at a
     /// managed cluster instead for production). Like the local one it takes SASL/PLAIN only: the admin and every
     /// referencing resource's user, with their passwords from the Secret (expanded into the JAAS setting, never
-    /// written into the manifest). The controller listener stays inside the pod. Write ACLs are not published: in the
-    /// cluster every authenticated user may write every topic (see Hosting/Shop.Hosting/README.md).
+    /// written into the manifest). The controller listener stays inside the pod. Like the local one it authorizes
+    /// (<c>StandardAuthorizer</c>): the admin may do anything, and the grants of <see cref="KafkaAclJob"/> open reading,
+    /// consumer groups and creating topics to every user and writing to each user's own topics only.
     /// </summary>
     private string Kafka(KafkaServerResource kafka)
     {
@@ -248,6 +250,9 @@ internal sealed class KubernetesPublisher(
             ("KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL", "PLAIN"),
             ("KAFKA_LISTENER_NAME_SASL_PLAIN_SASL_JAAS_CONFIG", jaas.ToString()),
             ("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@localhost:9093"),
+            ("KAFKA_AUTHORIZER_CLASS_NAME", "org.apache.kafka.metadata.authorizer.StandardAuthorizer"),
+            // The controller listener is plaintext on the pod's loopback: the broker's own requests to it come as ANONYMOUS.
+            ("KAFKA_SUPER_USERS", $"User:{KafkaServerResource.AdminUserName};User:ANONYMOUS"),
             ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1"),
             ("KAFKA_NUM_PARTITIONS", "6"),
             ("KAFKA_LOG_DIRS", "/var/lib/kafka/data"),
@@ -255,13 +260,69 @@ internal sealed class KubernetesPublisher(
         var yaml = new YamlWriter();
         StatefulSet(yaml, kafka.Name, kafka.IsPersistent, container => container
             .Scalar("name", kafka.Name)
-            .Scalar("image", "docker.io/apache/kafka:3.9.0")
+            .Scalar("image", KafkaImage)
             .Sequence("ports", [kafka.Name], (port, _) => port.Scalar("name", "tcp").Scalar("containerPort", 9092))
             // The passwords first: the JAAS setting refers to them as $(NAME).
             .Sequence("env", [EnvEntry.From(admin), .. users.Select(u => EnvEntry.From(u.Password)), .. settings.Select(pair => EnvEntry.Literal(pair.Item1, pair.Item2))], WriteEnv)
             .Sequence("volumeMounts", ["data"], (mount, name) => mount.Scalar("name", name).Scalar("mountPath", "/var/lib/kafka/data")));
         Service(yaml.DocumentSeparator(), kafka.Name, external: false, [("tcp", 9092)]);
+        KafkaAclJob(yaml.DocumentSeparator(), kafka, admin);
         return yaml.ToString();
+    }
+
+    /// <summary>
+    /// A Job that signs in as the admin once the broker answers and adds the grants the local broker applies (see
+    /// <c>KafkaUser</c>): every user may read and describe topics and consumer groups and create topics; each may
+    /// write to its own topics (a name, or a prefix for one ending with <c>*</c>). Adding a grant that exists changes
+    /// nothing, so the Job can run again after every deployment.
+    /// </summary>
+    private static void KafkaAclJob(YamlWriter yaml, KafkaServerResource kafka, ValueReference admin)
+    {
+        var grants = new List<string>
+        {
+            "--allow-principal 'User:*' --operation Read --operation Describe --topic '*'",
+            "--allow-principal 'User:*' --operation Read --operation Describe --group '*'",
+            "--allow-principal 'User:*' --operation Create --cluster",
+        };
+        foreach (var user in kafka.Users.OrderBy(u => u.Name, StringComparer.Ordinal))
+        {
+            foreach (var topic in user.WriteTopics)
+            {
+                var (pattern, topicName) = topic.EndsWith('*') ? ("prefixed", topic[..^1]) : ("literal", topic);
+                grants.Add($"--allow-principal 'User:{user.Name}' --operation Write --resource-pattern-type {pattern} --topic '{topicName}'");
+            }
+        }
+
+        // The password reaches the script as an environment variable from the Secret, expanded by the shell (never
+        // written into the manifest or onto a command line). No command substitution: Kubernetes reads "$(" itself.
+        var script = new StringBuilder()
+            .AppendLine("set -eu")
+            // printf is the shell's own: the password is on no process's command line.
+            .AppendLine("""printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="%s" password="%s";\n' \""")
+            .AppendLine(CultureInfo.InvariantCulture, $"""  '{KafkaServerResource.AdminUserName}' "${admin.VariableName}" > /tmp/admin.properties""")
+            .AppendLine(CultureInfo.InvariantCulture, $$"""acls() { /opt/kafka/bin/kafka-acls.sh --bootstrap-server {{kafka.Name}}:9092 --command-config /tmp/admin.properties --add "$@"; }""")
+            .AppendLine(CultureInfo.InvariantCulture, $"until acls {grants[0]}; do echo 'waiting for {kafka.Name}'; sleep 5; done");
+        foreach (var grant in grants.Skip(1))
+        {
+            script.AppendLine(CultureInfo.InvariantCulture, $"acls {grant}");
+        }
+
+        var name = $"{kafka.Name}-acls";
+        yaml.Scalar("apiVersion", "batch/v1").Scalar("kind", "Job")
+            .Map("metadata", m => m.Scalar("name", name).Map("labels", l => Labels(l, name)))
+            .Map("spec", spec => spec
+                .Scalar("backoffLimit", 10)
+                // The script waits for the broker; a broker that never answers fails the Job rather than hiding.
+                .Scalar("activeDeadlineSeconds", 900)
+                .Map("template", template => template
+                    .Map("metadata", m => m.Map("labels", l => Labels(l, name)))
+                    .Map("spec", pod => pod
+                        .Scalar("restartPolicy", "OnFailure")
+                        .Sequence("containers", [name], (container, _) => container
+                            .Scalar("name", name)
+                            .Scalar("image", KafkaImage)
+                            .Strings("command", ["/bin/sh", "-c", script.ToString()])
+                            .Sequence("env", [EnvEntry.From(admin)], WriteEnv)))));
     }
 
     private string? Skip(ExecutableResource executable)
