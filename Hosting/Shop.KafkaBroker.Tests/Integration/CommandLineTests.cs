@@ -20,6 +20,7 @@ public sealed class CommandLineTests
     [InlineData("error: unknown option '--colour' (see --help)", "--colour", "blue")]
     [InlineData("error: invalid value 'sometimes' for flush: expected always or interval", "--flush", "sometimes")]
     [InlineData("error: option '--data-dir' needs a value (DIR)", "--data-dir")]
+    [InlineData("error: invalid value '268435457' for max-message-bytes: expected an integer from 128 to 268435456", "--max-message-bytes", "268435457")]
     public async Task Bad_arguments_give_one_line_and_exit_code_two(string expected, params string[] args)
     {
         var (exitCode, stdout, stderr) = await BrokerProcess.RunToExitAsync(args);

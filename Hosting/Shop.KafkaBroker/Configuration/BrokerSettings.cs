@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Shop.KafkaBroker.Security;
+using Shop.KafkaBroker.Storage;
 
 namespace Shop.KafkaBroker.Configuration;
 
@@ -45,8 +46,8 @@ public static class BrokerSettings
             (o, v) => o with { DefaultPartitions = ParseInt(v, "default-partitions", 1, 10_000) }),
         new("max-request-bytes", "MaxRequestBytes", "BYTES", "largest request accepted; bigger frames close the connection (default 104857600)",
             (o, v) => o with { MaxRequestBytes = ParseInt(v, "max-request-bytes", 1024, int.MaxValue) }),
-        new("max-message-bytes", "MaxMessageBytes", "BYTES", "default max.message.bytes of a record batch (default 1048588)",
-            (o, v) => o with { MaxMessageBytes = ParseInt(v, "max-message-bytes", 128, int.MaxValue) }),
+        new("max-message-bytes", "MaxMessageBytes", "BYTES", "default max.message.bytes of a record batch, at most 268435456 (default 1048588)",
+            (o, v) => o with { MaxMessageBytes = ParseInt(v, "max-message-bytes", 128, RecordBatch.MaxStoredBatchBytes) }),
         new("group-initial-rebalance-delay-ms", "GroupInitialRebalanceDelayMs", "MS", "wait for more members before the first rebalance of an empty group (default 300)",
             (o, v) => o with { GroupInitialRebalanceDelayMs = ParseInt(v, "group-initial-rebalance-delay-ms", 0, 300_000) }),
         new("group-min-session-timeout-ms", "GroupMinSessionTimeoutMs", "MS", "smallest session.timeout.ms accepted (default 1000)",

@@ -20,7 +20,6 @@ public readonly record struct FetchSlice(short Error, Segment? Segment, long Pos
 /// </summary>
 public sealed partial class PartitionLog : IFlushable
 {
-    private const int MaxRecoverableBatchBytes = 256 * 1024 * 1024;
     private static readonly TimeSpan ProducerExpiry = TimeSpan.FromDays(7);
 
     private readonly Lock _lock = new();
@@ -105,7 +104,7 @@ public sealed partial class PartitionLog : IFlushable
             var replay = bases[i] >= snapshotBase ? _producers.Replay : (Action<ReadOnlySpan<byte>>?)null;
             if (active)
             {
-                var cut = segment.Recover(validate: true, MaxRecoverableBatchBytes, header => replay?.Invoke(header));
+                var cut = segment.Recover(validate: true, RecordBatch.MaxStoredBatchBytes, header => replay?.Invoke(header));
                 if (cut > 0)
                 {
                     LogTruncated(_logger, Topic, Partition, cut, segment.Size);
@@ -113,7 +112,7 @@ public sealed partial class PartitionLog : IFlushable
             }
             else if (replay is not null || !segment.TryLoadIndexFile())
             {
-                segment.Recover(validate: false, MaxRecoverableBatchBytes, header => replay?.Invoke(header));
+                segment.Recover(validate: false, RecordBatch.MaxStoredBatchBytes, header => replay?.Invoke(header));
             }
 
             segments.Add(segment);

@@ -23,6 +23,12 @@ public static class RecordBatch
     /// <summary>Bytes before the BatchLength field counts from.</summary>
     public const int LogOverhead = 12;
 
+    /// <summary>
+    /// The largest batch recovery takes for real rather than for a torn length field. Every limit that lets a
+    /// batch in (the broker's and each topic's max.message.bytes) is capped at it, so no acknowledged batch is cut.
+    /// </summary>
+    public const int MaxStoredBatchBytes = 256 * 1024 * 1024;
+
     public const int CompressionMask = 0x07;
     public const int TimestampTypeFlag = 0x08;
     public const int TransactionalFlag = 0x10;

@@ -55,7 +55,8 @@ public sealed record TopicConfig(
             (int)Long(SegmentBytesKey, defaults.SegmentBytes),
             Long(SegmentMsKey, DefaultSegmentMs),
             overrides.TryGetValue(TimestampTypeKey, out var type) && type == "LogAppendTime",
-            (int)Long(MaxMessageBytesKey, defaults.MaxMessageBytes),
+            // A topic stored before the cap existed must not accept what recovery would cut.
+            (int)Math.Clamp(Long(MaxMessageBytesKey, defaults.MaxMessageBytes), 0, RecordBatch.MaxStoredBatchBytes),
             overrides);
     }
 
@@ -77,7 +78,9 @@ public sealed record TopicConfig(
             SegmentBytesKey =>
                 int.TryParse(value, CultureInfo.InvariantCulture, out var s) && s >= 14 ? null : "segment.bytes must be an integer >= 14.",
             MaxMessageBytesKey =>
-                int.TryParse(value, CultureInfo.InvariantCulture, out var m) && m >= 0 ? null : "max.message.bytes must be a non-negative integer.",
+                int.TryParse(value, CultureInfo.InvariantCulture, out var m) && m is >= 0 and <= RecordBatch.MaxStoredBatchBytes
+                    ? null
+                    : $"max.message.bytes must be an integer from 0 to {RecordBatch.MaxStoredBatchBytes}.",
             TimestampTypeKey => value is "CreateTime" or "LogAppendTime" ? null : "message.timestamp.type must be CreateTime or LogAppendTime.",
             _ when Accepted.ContainsKey(name) => null,
             _ => $"Unknown topic config name: {name}.",
