@@ -29,6 +29,7 @@ public static class ErrorCode
     public const short InvalidRequest = 42;
     public const short OutOfOrderSequenceNumber = 45;
     public const short InvalidProducerEpoch = 47;
+    public const short KafkaStorageError = 56;
     public const short SaslAuthenticationFailed = 58;
     public const short UnknownProducerId = 59;
     public const short NonEmptyGroup = 68;

@@ -140,24 +140,51 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
         }
     }
 
+    /// <summary>
+    /// Deletes a topic; KAFKA_STORAGE_ERROR when its directory cannot be moved aside, and then the topic stays
+    /// whole. The directory is moved before the topic is forgotten, or a recreated topic of the same name would
+    /// reopen the old data (and so would the next start).
+    /// </summary>
     public short Delete(string name)
     {
         lock (_adminLock)
         {
-            if (!_topics.TryRemove(name, out var topic))
+            if (!_topics.TryGetValue(name, out var topic))
             {
                 return ErrorCode.UnknownTopicOrPartition;
             }
 
+            // Closed first so no append or segment roll writes into the directory while it moves.
             foreach (var partition in topic.Partitions)
             {
                 partition.Close();
             }
 
-            Directory.CreateDirectory(_deletedDirectory);
-            var graveyard = Path.Combine(_deletedDirectory, $"{name}-{Guid.NewGuid():N}");
-            Directory.Move(topic.Directory, graveyard);
-            Directory.Delete(graveyard, recursive: true);
+            // The Guid alone: a topic name of up to 249 characters plus a suffix would pass the 255-byte file name limit.
+            var graveyard = Path.Combine(_deletedDirectory, Guid.NewGuid().ToString("N"));
+            try
+            {
+                Directory.CreateDirectory(_deletedDirectory);
+                Directory.Move(topic.Directory, graveyard);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogDeleteFailed(logger, e, name);
+                topic.Partitions = [.. Enumerable.Range(0, topic.Partitions.Length).Select(p => OpenPartition(topic, p))];
+                return ErrorCode.KafkaStorageError;
+            }
+
+            _topics.TryRemove(name, out _);
+            try
+            {
+                Directory.Delete(graveyard, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Out of the topics directory already; the next start empties the graveyard.
+                LogGraveyardNotEmptied(logger, e, graveyard);
+            }
+
             LogTopicDeleted(logger, name);
             return ErrorCode.None;
         }
@@ -206,6 +233,12 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created topic {Topic} with {Partitions} partitions")]
     private static partial void LogTopicCreated(ILogger logger, string topic, int partitions);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not delete topic {Topic}: its directory could not be moved aside")]
+    private static partial void LogDeleteFailed(ILogger logger, Exception exception, string topic);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleted topic directory {Directory} could not be removed; it is retried at the next start")]
+    private static partial void LogGraveyardNotEmptied(ILogger logger, Exception exception, string directory);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted topic {Topic}")]
     private static partial void LogTopicDeleted(ILogger logger, string topic);

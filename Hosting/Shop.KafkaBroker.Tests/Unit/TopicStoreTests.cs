@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Shop.KafkaBroker.Configuration;
+using Shop.KafkaBroker.Protocol;
+using Shop.KafkaBroker.Storage;
+using Shop.KafkaBroker.Tests.Infrastructure;
+
+namespace Shop.KafkaBroker.Tests.Unit;
+
+public sealed class TopicStoreTests : IAsyncLifetime
+{
+    private static readonly string LongestName = new('t', TopicStore.MaxTopicNameLength);
+    private static readonly Dictionary<string, string> NoConfigs = [];
+    private readonly BrokerOptions _options = new() { DataDir = Path.Combine(Path.GetTempPath(), "shop-kafka-unit", Guid.NewGuid().ToString("N")) };
+    private FlushScheduler _flusher = null!;
+
+    public Task InitializeAsync()
+    {
+        _flusher = new FlushScheduler(_options, NullLogger<FlushScheduler>.Instance);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _flusher.DisposeAsync();
+        Directory.Delete(_options.DataDir, recursive: true);
+    }
+
+    private TopicStore Load()
+    {
+        var store = new TopicStore(_options, _flusher, TimeProvider.System, NullLogger<TopicStore>.Instance);
+        store.Load();
+        return store;
+    }
+
+    private async Task AppendAsync(TopicStore store, string name)
+    {
+        var topic = store.Find(name)!;
+        var result = topic.Partitions[0].Append(TestBatches.Build(3), topic.Config);
+        Assert.Equal(ErrorCode.None, result.Error);
+        await _flusher.WaitDurableAsync(result.Ticket);
+    }
+
+    [Fact]
+    public async Task A_deleted_topic_with_the_longest_name_leaves_no_data_for_a_recreated_topic_or_a_restart()
+    {
+        using (var store = Load())
+        {
+            Assert.Equal(ErrorCode.None, store.Create(LongestName, 1, NoConfigs).Error);
+            await AppendAsync(store, LongestName);
+
+            Assert.Equal(ErrorCode.None, store.Delete(LongestName));
+            Assert.Null(store.Find(LongestName));
+            Assert.Equal(ErrorCode.None, store.Create(LongestName, 1, NoConfigs).Error);
+            Assert.Equal(0, store.Find(LongestName)!.Partitions[0].LogEndOffset);
+            Assert.Equal(ErrorCode.None, store.Delete(LongestName));
+        }
+
+        using var restarted = Load();
+        Assert.Null(restarted.Find(LongestName));
+    }
+
+    [Fact]
+    public async Task A_topic_whose_directory_cannot_be_moved_aside_answers_a_storage_error_and_stays_whole()
+    {
+        using var store = Load();
+        Assert.Equal(ErrorCode.None, store.Create("kept", 1, NoConfigs).Error);
+        await AppendAsync(store, "kept");
+        // A file where the graveyard directory belongs makes the move fail.
+        await File.WriteAllTextAsync(Path.Combine(_options.DataDir, "deleted"), "in the way");
+
+        Assert.Equal(ErrorCode.KafkaStorageError, store.Delete("kept"));
+
+        await AppendAsync(store, "kept");
+        Assert.Equal(6, store.Find("kept")!.Partitions[0].LogEndOffset);
+    }
+}
