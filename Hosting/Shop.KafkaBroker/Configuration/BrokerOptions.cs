@@ -46,6 +46,9 @@ public sealed record BrokerOptions
 
     public int MaxMessageBytes { get; init; } = 1024 * 1024 + 12;
 
+    /// <summary>The most record bytes one fetch response carries (Kafka's fetch.max.bytes), whatever the client asks.</summary>
+    public int FetchMaxBytes { get; init; } = 55 * 1024 * 1024;
+
     public int GroupInitialRebalanceDelayMs { get; init; } = 300;
 
     public int GroupMinSessionTimeoutMs { get; init; } = 1000;

@@ -48,6 +48,8 @@ public static class BrokerSettings
             (o, v) => o with { MaxRequestBytes = ParseInt(v, "max-request-bytes", 1024, int.MaxValue) }),
         new("max-message-bytes", "MaxMessageBytes", "BYTES", "default max.message.bytes of a record batch, at most 268435456 (default 1048588)",
             (o, v) => o with { MaxMessageBytes = ParseInt(v, "max-message-bytes", 128, RecordBatch.MaxStoredBatchBytes) }),
+        new("fetch-max-bytes", "FetchMaxBytes", "BYTES", "most record bytes in one fetch response, whatever the client asks (default 57671680)",
+            (o, v) => o with { FetchMaxBytes = ParseInt(v, "fetch-max-bytes", 1024, int.MaxValue) }),
         new("group-initial-rebalance-delay-ms", "GroupInitialRebalanceDelayMs", "MS", "wait for more members before the first rebalance of an empty group (default 300)",
             (o, v) => o with { GroupInitialRebalanceDelayMs = ParseInt(v, "group-initial-rebalance-delay-ms", 0, 300_000) }),
         new("group-min-session-timeout-ms", "GroupMinSessionTimeoutMs", "MS", "smallest session.timeout.ms accepted (default 1000)",

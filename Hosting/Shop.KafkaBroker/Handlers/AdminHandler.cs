@@ -248,6 +248,7 @@ public sealed class AdminHandler(BrokerOptions options, TopicStore topics, Clust
                 ("auto.create.topics.enable", options.AutoCreateTopics ? "true" : "false", true, StaticBrokerConfigSource),
                 ("num.partitions", Text(options.DefaultPartitions), true, StaticBrokerConfigSource),
                 ("message.max.bytes", Text(options.MaxMessageBytes), true, StaticBrokerConfigSource),
+                ("fetch.max.bytes", Text(options.FetchMaxBytes), true, StaticBrokerConfigSource),
                 ("socket.request.max.bytes", Text(options.MaxRequestBytes), true, StaticBrokerConfigSource),
                 ("group.initial.rebalance.delay.ms", Text(options.GroupInitialRebalanceDelayMs), true, StaticBrokerConfigSource),
                 ("group.min.session.timeout.ms", Text(options.GroupMinSessionTimeoutMs), true, StaticBrokerConfigSource),

@@ -1,3 +1,4 @@
+using Shop.KafkaBroker.Configuration;
 using Shop.KafkaBroker.Protocol;
 using Shop.KafkaBroker.Storage;
 using Shop.KafkaBroker.Telemetry;
@@ -8,9 +9,10 @@ namespace Shop.KafkaBroker.Handlers;
 /// Fetch v4–11 with long polling, ListOffsets v1–5 and OffsetForLeaderEpoch v0–2. Data is read from the
 /// segment files straight into the pooled response buffer, whole batches only (the first one even when it
 /// exceeds the limits, or the consumer could never progress). A waiting fetch sleeps on its partitions'
-/// signals, woken when their high watermark moves.
+/// signals, woken when their high watermark moves. A response carries at most the broker's fetch.max.bytes, and a
+/// partition listed twice is served once, as Kafka's fetch map keeps one entry per partition.
 /// </summary>
-public sealed class FetchHandler(TopicStore topics, TimeProvider time, BrokerMetrics metrics)
+public sealed class FetchHandler(BrokerOptions options, TopicStore topics, TimeProvider time, BrokerMetrics metrics)
 {
     private const int ZstdCodec = 4;
 
@@ -37,6 +39,7 @@ public sealed class FetchHandler(TopicStore topics, TimeProvider time, BrokerMet
 
         var topicCount = reader.ReadArrayCount(6);
         var requestTopics = new List<FetchTopic>(topicCount);
+        var listed = new HashSet<(string Topic, int Partition)>();
         for (var t = 0; t < topicCount; t++)
         {
             var name = reader.ReadString();
@@ -58,10 +61,16 @@ public sealed class FetchHandler(TopicStore topics, TimeProvider time, BrokerMet
                 }
 
                 var partitionMaxBytes = reader.ReadInt32();
-                partitions.Add(new FetchPartition(index, topic?.Partition(index), fetchOffset, partitionMaxBytes));
+                if (listed.Add((name, index)))
+                {
+                    partitions.Add(new FetchPartition(index, topic?.Partition(index), fetchOffset, partitionMaxBytes));
+                }
             }
 
-            requestTopics.Add(new FetchTopic(name, partitions));
+            if (partitions.Count > 0 || partitionCount == 0)
+            {
+                requestTopics.Add(new FetchTopic(name, partitions));
+            }
         }
 
         if (version >= 7)
@@ -83,7 +92,8 @@ public sealed class FetchHandler(TopicStore topics, TimeProvider time, BrokerMet
             reader.ReadString();
         }
 
-        var request = new FetchRequest(maxWait, minBytes, maxBytes <= 0 ? int.MaxValue : maxBytes, requestTopics);
+        var responseLimit = maxBytes <= 0 ? options.FetchMaxBytes : Math.Min(maxBytes, options.FetchMaxBytes);
+        var request = new FetchRequest(maxWait, minBytes, responseLimit, requestTopics);
         return ShouldRespond(request)
             ? ValueTask.FromResult<ResponseWriter?>(WriteResponse(context, request))
             : WaitThenRespondAsync(context, request);
