@@ -33,6 +33,25 @@ public sealed class ProtocolCodecTests
         Assert.Equal(0, reader.Remaining);
     }
 
+    [Theory]
+    [InlineData(256, 257, 512)]
+    [InlineData(256, 10_000, 10_000)]
+    public void A_response_buffer_grows_by_doubling_or_to_what_is_needed(int current, long needed, int expected) =>
+        Assert.Equal(expected, ResponseWriter.GrownSize(current, needed));
+
+    [Theory]
+    [InlineData(1 << 30)]
+    [InlineData(1_500_000_000)]
+    public void Past_one_gibibyte_a_response_buffer_grows_to_the_largest_array_instead_of_overflowing(int current) =>
+        Assert.Equal(Array.MaxLength, ResponseWriter.GrownSize(current, current + 1L));
+
+    [Fact]
+    public void A_response_larger_than_the_largest_array_fails_clearly_instead_of_overflowing()
+    {
+        using var writer = new ResponseWriter(correlationId: 1);
+        Assert.Throws<InvalidOperationException>(() => writer.GetSpan(int.MaxValue - 4));
+    }
+
     [Fact]
     public void Truncated_input_is_a_protocol_error_not_a_crash()
     {

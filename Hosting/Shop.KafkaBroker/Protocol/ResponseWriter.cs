@@ -47,15 +47,30 @@ public sealed class ResponseWriter : IDisposable
 
     public Span<byte> GetSpan(int size)
     {
-        if (Length + size > _buffer.Length)
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        if ((long)Length + size > _buffer.Length)
         {
-            var bigger = NetworkBuffers.Pool.Rent(Math.Max(_buffer.Length * 2, Length + size));
+            var bigger = NetworkBuffers.Pool.Rent(GrownSize(_buffer.Length, (long)Length + size));
             _buffer.AsSpan(0, Length).CopyTo(bigger);
             NetworkBuffers.Pool.Return(_buffer);
             _buffer = bigger;
         }
 
         return _buffer.AsSpan(Length, size);
+    }
+
+    /// <summary>
+    /// Doubles, counted in 64 bits: past 1 GiB an int would overflow and every later write would copy the whole
+    /// buffer again. A frame never exceeds the largest array (its size prefix is an int32 too).
+    /// </summary>
+    internal static int GrownSize(int current, long needed)
+    {
+        if (needed > Array.MaxLength)
+        {
+            throw new InvalidOperationException($"A response of {needed} bytes exceeds the largest possible frame ({Array.MaxLength} bytes).");
+        }
+
+        return (int)Math.Min(Math.Max(current * 2L, needed), Array.MaxLength);
     }
 
     public void Advance(int count) => Length += count;
