@@ -49,6 +49,15 @@ public sealed record BrokerOptions
     /// <summary>The most record bytes one fetch response carries (Kafka's fetch.max.bytes), whatever the client asks.</summary>
     public int FetchMaxBytes { get; init; } = 55 * 1024 * 1024;
 
+    /// <summary>Open client connections at most (Kafka's max.connections); one more is closed as soon as it is accepted.</summary>
+    public int MaxConnections { get; init; } = 1000;
+
+    /// <summary>A connection with nothing read, written or pending for this long is closed (Kafka's connections.max.idle.ms).</summary>
+    public int ConnectionsMaxIdleMs { get; init; } = 10 * 60 * 1000;
+
+    /// <summary>With users, a connection that has not authenticated within this time is closed.</summary>
+    public int SaslAuthenticationTimeoutMs { get; init; } = 10_000;
+
     public int GroupInitialRebalanceDelayMs { get; init; } = 300;
 
     public int GroupMinSessionTimeoutMs { get; init; } = 1000;

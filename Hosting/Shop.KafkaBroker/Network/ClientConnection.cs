@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Shop.KafkaBroker.Configuration;
 using Shop.KafkaBroker.Handlers;
 using Shop.KafkaBroker.Protocol;
 using Shop.KafkaBroker.Security;
@@ -17,13 +18,15 @@ namespace Shop.KafkaBroker.Network;
 /// So a produce waiting for its fsync or a long-polled fetch never stalls reading, yet answers never
 /// overtake each other. A frame that cannot be decoded closes this connection only, and so does a failed SASL
 /// exchange, once its answer is sent. Until the connection authenticated, frames are limited to 512 KiB (Kafka's
-/// <c>sasl.server.max.receive.size</c>), so an anonymous client cannot make the broker buffer a large request.
+/// <c>sasl.server.max.receive.size</c>), so an anonymous client cannot make the broker buffer a large request. A timer
+/// closes a connection idle for <c>connections.max.idle.ms</c> and, with users, one that has not authenticated in
+/// time, so idle or anonymous sockets cannot pile up until the process runs out of descriptors.
 /// </summary>
 public sealed partial class ClientConnection(
     Socket socket,
     RequestDispatcher dispatcher,
     BrokerMetrics metrics,
-    int maxRequestBytes,
+    BrokerOptions options,
     ILogger logger)
 {
     private const int MinimumFrameSize = 8;
@@ -33,6 +36,9 @@ public sealed partial class ClientConnection(
     private readonly CancellationTokenSource _closed = new();
     private readonly string _remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
     private readonly SaslSession _session = new(dispatcher.AuthenticationRequired);
+    private readonly long _openedAt = Environment.TickCount64;
+    private long _lastActivity = Environment.TickCount64;
+    private int _pendingResponses;
 
     public void Close()
     {
@@ -57,6 +63,8 @@ public sealed partial class ClientConnection(
             FullMode = BoundedChannelFullMode.Wait,
         });
         var writing = WriteLoopAsync(stream, responses.Reader);
+        var checkEvery = TimeSpan.FromMilliseconds(Math.Clamp(Math.Min(options.ConnectionsMaxIdleMs, options.SaslAuthenticationTimeoutMs) / 4, 10, 1000));
+        await using var deadlines = new Timer(_ => CheckDeadlines(), null, checkEvery, checkEvery);
         try
         {
             await ReadLoopAsync(reader, responses.Writer, clientHost);
@@ -79,6 +87,7 @@ public sealed partial class ClientConnection(
         while (!_closed.IsCancellationRequested)
         {
             var result = await reader.ReadAsync(_closed.Token);
+            Volatile.Write(ref _lastActivity, Environment.TickCount64);
             var buffer = result.Buffer;
             try
             {
@@ -99,6 +108,7 @@ public sealed partial class ClientConnection(
                         NetworkBuffers.Pool.Return(frame);
                     }
 
+                    Interlocked.Increment(ref _pendingResponses);
                     await responses.WriteAsync(response, _closed.Token);
                     if (_session.CloseReason is { } reason)
                     {
@@ -130,6 +140,27 @@ public sealed partial class ClientConnection(
         }
     }
 
+    /// <summary>Runs on a timer: a request still being answered (a long-polled fetch, a join) keeps the connection busy, not idle.</summary>
+    private void CheckDeadlines()
+    {
+        if (_closed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var now = Environment.TickCount64;
+        if (!_session.IsAuthenticated && now - _openedAt >= options.SaslAuthenticationTimeoutMs)
+        {
+            Reject("authentication", $"SASL authentication not completed within {options.SaslAuthenticationTimeoutMs} ms");
+            Close();
+        }
+        else if (Volatile.Read(ref _pendingResponses) == 0 && now - Volatile.Read(ref _lastActivity) >= options.ConnectionsMaxIdleMs)
+        {
+            LogIdle(logger, _remote, options.ConnectionsMaxIdleMs);
+            Close();
+        }
+    }
+
     private void Reject(string reason, string message)
     {
         metrics.RequestRejected(reason);
@@ -150,7 +181,7 @@ public sealed partial class ClientConnection(
         var size = BinaryPrimitives.ReadInt32BigEndian(prefix);
         // A bare SASL token (after SaslHandshake v0) has no request header, so it may be shorter than one.
         var minimum = _session.Stage == SaslStage.LegacyToken ? 1 : MinimumFrameSize;
-        var maximum = _session.IsAuthenticated ? maxRequestBytes : Math.Min(maxRequestBytes, MaxUnauthenticatedFrameSize);
+        var maximum = _session.IsAuthenticated ? options.MaxRequestBytes : Math.Min(options.MaxRequestBytes, MaxUnauthenticatedFrameSize);
         if (size < minimum || size > maximum)
         {
             throw new FrameException($"request size {size} is outside {minimum}..{maximum} bytes{(_session.IsAuthenticated ? "" : " (before authentication)")}");
@@ -197,6 +228,8 @@ public sealed partial class ClientConnection(
             finally
             {
                 response?.Dispose();
+                Volatile.Write(ref _lastActivity, Environment.TickCount64);
+                Interlocked.Decrement(ref _pendingResponses);
             }
         }
     }
@@ -205,6 +238,9 @@ public sealed partial class ClientConnection(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing connection from {Remote}: {Problem}")]
     private static partial void LogRejected(ILogger logger, string remote, string problem);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Closing connection from {Remote}: idle for {IdleMs} ms")]
+    private static partial void LogIdle(ILogger logger, string remote, int idleMs);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection from {Remote} ended: {Reason}")]
     private static partial void LogDisconnected(ILogger logger, string remote, string reason);

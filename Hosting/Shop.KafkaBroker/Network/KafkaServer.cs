@@ -29,6 +29,9 @@ public sealed partial class KafkaServer(
     TimeProvider time,
     ILogger<KafkaServer> logger) : IHostedService
 {
+    private static readonly TimeSpan MinAcceptBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxAcceptBackoff = TimeSpan.FromSeconds(2);
+
     private readonly ConcurrentDictionary<ClientConnection, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
@@ -66,6 +69,8 @@ public sealed partial class KafkaServer(
 
     private async Task AcceptLoopAsync()
     {
+        var backoff = TimeSpan.Zero;
+        var refusedInBurst = 0;
         while (!_stopping.IsCancellationRequested)
         {
             Socket socket;
@@ -80,11 +85,40 @@ public sealed partial class KafkaServer(
                     break;
                 }
 
+                // Out of descriptors (EMFILE) the pending connection stays queued, so retrying at once would spin.
+                if (backoff == TimeSpan.Zero)
+                {
+                    LogAcceptFailing(logger, ex);
+                }
+
+                backoff = backoff == TimeSpan.Zero ? MinAcceptBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
+                try
+                {
+                    await Task.Delay(backoff, time, _stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
                 continue;
             }
 
+            backoff = TimeSpan.Zero;
+            if (_connections.Count >= options.MaxConnections)
+            {
+                if (refusedInBurst++ == 0)
+                {
+                    LogTooManyConnections(logger, options.MaxConnections);
+                }
+
+                metrics.RequestRejected("connections");
+                socket.Dispose();
+                continue;
+            }
+
+            refusedInBurst = 0;
             socket.NoDelay = true;
-            var connection = new ClientConnection(socket, dispatcher, metrics, options.MaxRequestBytes, logger);
+            var connection = new ClientConnection(socket, dispatcher, metrics, options, logger);
             metrics.ConnectionOpened();
             _connections[connection] = RunConnectionAsync(connection);
         }
@@ -163,6 +197,12 @@ public sealed partial class KafkaServer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kafka broker listening on {BindHost}:{Port} (advertised as {AdvertisedHost}), data in {DataDir}, flush policy {Flush}, security {Security}")]
     private static partial void LogListening(ILogger logger, string bindHost, int port, string advertisedHost, string dataDir, string flush, string security);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Accepting connections fails; retrying with a growing pause")]
+    private static partial void LogAcceptFailing(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{MaxConnections} connections are open (max-connections); closing new ones until some end")]
+    private static partial void LogTooManyConnections(ILogger logger, int maxConnections);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Connection failed")]
     private static partial void LogConnectionFailed(ILogger logger, Exception exception);
