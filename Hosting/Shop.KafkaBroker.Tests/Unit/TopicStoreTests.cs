@@ -10,7 +10,13 @@ public sealed class TopicStoreTests : IAsyncLifetime
 {
     private static readonly string LongestName = new('t', TopicStore.MaxTopicNameLength);
     private static readonly Dictionary<string, string> NoConfigs = [];
-    private readonly BrokerOptions _options = new() { DataDir = Path.Combine(Path.GetTempPath(), "shop-kafka-unit", Guid.NewGuid().ToString("N")) };
+    private readonly BrokerOptions _options = new()
+    {
+        DataDir = Path.Combine(Path.GetTempPath(), "shop-kafka-unit", Guid.NewGuid().ToString("N")),
+        MaxPartitionsPerTopic = 4,
+    };
+
+    private string TopicDirectory(string name) => Path.Combine(_options.DataDir, "topics", name);
     private FlushScheduler _flusher = null!;
 
     public Task InitializeAsync()
@@ -72,5 +78,43 @@ public sealed class TopicStoreTests : IAsyncLifetime
 
         await AppendAsync(store, "kept");
         Assert.Equal(6, store.Find("kept")!.Partitions[0].LogEndOffset);
+    }
+
+    [Fact]
+    public void Creating_or_growing_a_topic_beyond_max_partitions_per_topic_is_refused_naming_the_limit()
+    {
+        using var store = Load();
+        var (error, message) = store.Create("wide", 5, NoConfigs);
+        Assert.Equal(ErrorCode.InvalidPartitions, error);
+        Assert.Contains("limit of 4", message);
+        Assert.False(Directory.Exists(TopicDirectory("wide")));
+
+        Assert.Equal(ErrorCode.None, store.Create("narrow", 4, NoConfigs).Error);
+        Assert.Equal(ErrorCode.InvalidPartitions, store.AddPartitions("narrow", 5, validateOnly: false).Error);
+        Assert.Equal(4, store.Find("narrow")!.Partitions.Length);
+    }
+
+    [Fact]
+    public void A_topic_whose_partitions_cannot_all_be_created_is_rolled_back_whole()
+    {
+        using (var store = Load())
+        {
+            // A file where partition 2's directory belongs makes opening that partition fail.
+            Directory.CreateDirectory(TopicDirectory("half"));
+            File.WriteAllText(Path.Combine(TopicDirectory("half"), "2"), "in the way");
+            Assert.Equal(ErrorCode.KafkaStorageError, store.Create("half", 3, NoConfigs).Error);
+            Assert.Null(store.Find("half"));
+            Assert.False(Directory.Exists(TopicDirectory("half")));
+
+            Assert.Equal(ErrorCode.None, store.Create("growing", 2, NoConfigs).Error);
+            File.WriteAllText(Path.Combine(TopicDirectory("growing"), "3"), "in the way");
+            Assert.Equal(ErrorCode.KafkaStorageError, store.AddPartitions("growing", 4, validateOnly: false).Error);
+            Assert.Equal(2, store.Find("growing")!.Partitions.Length);
+            Assert.False(Directory.Exists(Path.Combine(TopicDirectory("growing"), "2")));
+        }
+
+        using var restarted = Load();
+        Assert.Null(restarted.Find("half"));
+        Assert.Equal(2, restarted.Find("growing")!.Partitions.Length);
     }
 }

@@ -42,6 +42,9 @@ public sealed record BrokerOptions
 
     public int DefaultPartitions { get; init; } = 1;
 
+    /// <summary>Each partition holds an open file, so one request must not create thousands of them.</summary>
+    public int MaxPartitionsPerTopic { get; init; } = 1000;
+
     public int MaxRequestBytes { get; init; } = 100 * 1024 * 1024;
 
     public int MaxMessageBytes { get; init; } = 1024 * 1024 + 12;

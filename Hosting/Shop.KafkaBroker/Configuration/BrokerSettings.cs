@@ -44,6 +44,8 @@ public static class BrokerSettings
             (o, v) => o with { AutoCreateTopics = ParseBool(v, "auto-create-topics") }),
         new("default-partitions", "DefaultPartitions", "N", "partitions of auto-created topics (default 1)",
             (o, v) => o with { DefaultPartitions = ParseInt(v, "default-partitions", 1, 10_000) }),
+        new("max-partitions-per-topic", "MaxPartitionsPerTopic", "N", "most partitions a topic may have; each holds an open file (default 1000)",
+            (o, v) => o with { MaxPartitionsPerTopic = ParseInt(v, "max-partitions-per-topic", 1, 100_000) }),
         new("max-request-bytes", "MaxRequestBytes", "BYTES", "largest request accepted; bigger frames close the connection (default 104857600)",
             (o, v) => o with { MaxRequestBytes = ParseInt(v, "max-request-bytes", 1024, int.MaxValue) }),
         new("max-message-bytes", "MaxMessageBytes", "BYTES", "default max.message.bytes of a record batch, at most 268435456 (default 1048588)",
@@ -160,6 +162,11 @@ public static class BrokerSettings
         }
 
         options = options with { Users = ReadUsers(section.GetSection(UsersSection)) };
+        if (options.DefaultPartitions > options.MaxPartitionsPerTopic)
+        {
+            throw new BrokerConfigurationException("default-partitions must not exceed max-partitions-per-topic");
+        }
+
         if (options.GroupMinSessionTimeoutMs > options.GroupMaxSessionTimeoutMs)
         {
             throw new BrokerConfigurationException("group-min-session-timeout-ms must not exceed group-max-session-timeout-ms");

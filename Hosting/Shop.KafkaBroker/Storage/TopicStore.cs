@@ -83,6 +83,11 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
             return (ErrorCode.InvalidPartitions, "Number of partitions must be at least 1.");
         }
 
+        if (partitions > options.MaxPartitionsPerTopic)
+        {
+            return (ErrorCode.InvalidPartitions, TooManyPartitions(partitions));
+        }
+
         foreach (var (key, value) in configs)
         {
             if (TopicConfig.Validate(key, value) is { } problem)
@@ -104,11 +109,29 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
             }
 
             var directory = Path.Combine(_topicsDirectory, name);
-            Directory.CreateDirectory(directory);
             var overrides = new Dictionary<string, string>(configs);
             var topic = new Topic(name, directory, TopicConfig.Resolve(overrides, options));
-            topic.Partitions = [.. Enumerable.Range(0, partitions).Select(p => OpenPartition(topic, p))];
-            WriteTopicFile(topic, partitions, overrides);
+            var opened = new List<PartitionLog>(partitions);
+            try
+            {
+                Directory.CreateDirectory(directory);
+                for (var p = 0; p < partitions; p++)
+                {
+                    opened.Add(OpenPartition(topic, p));
+                }
+
+                topic.Partitions = [.. opened];
+                WriteTopicFile(topic, partitions, overrides);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Nothing half-created stays: no open files, and no directory for the next start to find.
+                CloseAll(opened);
+                TryDeleteDirectory(directory);
+                LogCreateFailed(logger, e, name, partitions);
+                return (ErrorCode.KafkaStorageError, $"Topic '{name}' could not be created: {e.Message}");
+            }
+
             _topics[name] = topic;
             LogTopicCreated(logger, name, partitions);
             return (ErrorCode.None, null);
@@ -130,12 +153,39 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
                 return (ErrorCode.InvalidPartitions, $"Topic currently has {current} partitions, {count} would not be an increase.");
             }
 
-            if (!validateOnly)
+            if (count > options.MaxPartitionsPerTopic)
             {
-                topic.Partitions = [.. topic.Partitions, .. Enumerable.Range(current, count - current).Select(p => OpenPartition(topic, p))];
-                WriteTopicFile(topic, count, new Dictionary<string, string>(topic.Config.Overrides));
+                return (ErrorCode.InvalidPartitions, TooManyPartitions(count));
             }
 
+            if (validateOnly)
+            {
+                return (ErrorCode.None, null);
+            }
+
+            var added = new List<PartitionLog>(count - current);
+            try
+            {
+                for (var p = current; p < count; p++)
+                {
+                    added.Add(OpenPartition(topic, p));
+                }
+
+                WriteTopicFile(topic, count, new Dictionary<string, string>(topic.Config.Overrides));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                CloseAll(added);
+                for (var p = current; p < count; p++)
+                {
+                    TryDeleteDirectory(PartitionDirectory(topic, p));
+                }
+
+                LogCreateFailed(logger, e, name, count);
+                return (ErrorCode.KafkaStorageError, $"Partitions of topic '{name}' could not be added: {e.Message}");
+            }
+
+            topic.Partitions = [.. topic.Partitions, .. added];
             return (ErrorCode.None, null);
         }
     }
@@ -190,12 +240,40 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
         }
     }
 
+    private string TooManyPartitions(int partitions) =>
+        $"Number of partitions {partitions} exceeds this broker's limit of {options.MaxPartitionsPerTopic} per topic (max-partitions-per-topic).";
+
+    private static string PartitionDirectory(Topic topic, int partition) =>
+        Path.Combine(topic.Directory, partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     private PartitionLog OpenPartition(Topic topic, int partition)
     {
-        var log = new PartitionLog(topic.Name, partition, Path.Combine(topic.Directory, partition.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            () => topic.Config, flusher, time, logger);
+        var log = new PartitionLog(topic.Name, partition, PartitionDirectory(topic, partition), () => topic.Config, flusher, time, logger);
         log.Open();
         return log;
+    }
+
+    private static void CloseAll(IEnumerable<PartitionLog> partitions)
+    {
+        foreach (var partition in partitions)
+        {
+            partition.Close();
+        }
+    }
+
+    private static void TryDeleteDirectory(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Without a topic.json the next start ignores what is left.
+        }
     }
 
     private static void WriteTopicFile(Topic topic, int partitions, Dictionary<string, string> configs)
@@ -239,6 +317,9 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleted topic directory {Directory} could not be removed; it is retried at the next start")]
     private static partial void LogGraveyardNotEmptied(ILogger logger, Exception exception, string directory);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not create {Partitions} partitions of topic {Topic}; what was created is removed")]
+    private static partial void LogCreateFailed(ILogger logger, Exception exception, string topic, int partitions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted topic {Topic}")]
     private static partial void LogTopicDeleted(ILogger logger, string topic);
