@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Shop.KafkaBroker.Storage;
 using Shop.KafkaBroker.Tests.Infrastructure;
 
 namespace Shop.KafkaBroker.Tests.Integration;
@@ -76,6 +77,53 @@ public sealed class MalformedInputTests(SharedBrokerFixture fixture)
         Assert.Empty(log.Problems);
     }
 
+    [Fact]
+    public async Task A_batch_whose_header_contradicts_its_records_gets_INVALID_RECORD_and_nothing_is_appended()
+    {
+        const string topic = "malformed-contradictions";
+        using (var admin = new ClientLog().BuildAdmin(fixture.Broker.BootstrapServers))
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }]);
+        }
+
+        byte[][] contradictions =
+        [
+            Resigned(TestBatches.Build(3), b => BinaryPrimitives.WriteInt32BigEndian(b.AsSpan(RecordBatch.RecordsCountOffset), 2)),
+            Resigned(TestBatches.Build(3), b => BinaryPrimitives.WriteInt32BigEndian(b.AsSpan(RecordBatch.RecordsCountOffset), 4)),
+            Resigned(TestBatches.Build(1), b => BinaryPrimitives.WriteInt32BigEndian(b.AsSpan(RecordBatch.RecordsCountOffset), 0)),
+            // The first record claims one byte: its key length would lie outside it.
+            Resigned(TestBatches.Build(3), b => b[RecordBatch.HeaderSize] = 2),
+            // Three stray bytes after the last record.
+            Resigned([.. TestBatches.Build(3), 0, 0, 0], b =>
+                BinaryPrimitives.WriteInt32BigEndian(b.AsSpan(RecordBatch.LengthOffset), b.Length - RecordBatch.LogOverhead)),
+        ];
+
+        using var connection = await RawConnection.OpenAsync(Port);
+        var correlationId = 20;
+        foreach (var batch in contradictions)
+        {
+            await connection.SendAsync(RawConnection.Request(0, 3, ++correlationId, ProduceBody(topic, batch)));
+            var refused = await connection.ReadFrameAsync(Timeout);
+            Assert.NotNull(refused);
+            Assert.Equal(87, PartitionError(refused));
+        }
+
+        await connection.SendAsync(RawConnection.Request(0, 3, ++correlationId, ProduceBody(topic, TestBatches.Build(3))));
+        var accepted = await connection.ReadFrameAsync(Timeout);
+        Assert.NotNull(accepted);
+        Assert.Equal(0, PartitionError(accepted));
+        Assert.Equal(0, BaseOffset(accepted));
+    }
+
+    /// <summary>Changes a batch and signs it again, so only the contradiction is wrong with it.</summary>
+    private static byte[] Resigned(byte[] batch, Action<byte[]> change)
+    {
+        change(batch);
+        BinaryPrimitives.WriteUInt32BigEndian(batch.AsSpan(RecordBatch.CrcOffset),
+            Crc32C.Compute(batch.AsSpan(RecordBatch.AttributesOffset)));
+        return batch;
+    }
+
     private async Task AssertClosedAsync(byte[] bytes, bool shutdownSend = false)
     {
         using var connection = await RawConnection.OpenAsync(Port);
@@ -113,6 +161,13 @@ public sealed class MalformedInputTests(SharedBrokerFixture fixture)
     {
         var nameLength = BinaryPrimitives.ReadInt16BigEndian(response.AsSpan(8));
         return BinaryPrimitives.ReadInt16BigEndian(response.AsSpan(4 + 4 + 2 + nameLength + 4 + 4));
+    }
+
+    /// <summary>The base offset of the single partition in a Produce v3 response.</summary>
+    private static long BaseOffset(byte[] response)
+    {
+        var nameLength = BinaryPrimitives.ReadInt16BigEndian(response.AsSpan(8));
+        return BinaryPrimitives.ReadInt64BigEndian(response.AsSpan(4 + 4 + 2 + nameLength + 4 + 4 + 2));
     }
 
     /// <summary>Produces a message and reads it back, over and over on its own connections; returns how many went each way.</summary>

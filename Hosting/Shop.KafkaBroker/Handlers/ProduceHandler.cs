@@ -7,7 +7,7 @@ namespace Shop.KafkaBroker.Handlers;
 
 /// <summary>
 /// Produce v3–8. Each partition carries exactly one RecordBatch v2, validated (framing, magic, CRC-32C,
-/// size, codec) and appended as received. The answer waits until every append of the request is durable
+/// size, codec, record count against offsets and, uncompressed, against the records) and appended as received. The answer waits until every append of the request is durable
 /// (group commit); acks=0 gets no answer at all. A topic the principal may not write to gets
 /// TOPIC_AUTHORIZATION_FAILED for each of its partitions, and nothing of it is written.
 /// </summary>
@@ -114,6 +114,12 @@ public sealed class ProduceHandler(TopicStore topics, FlushScheduler flusher, Br
         }
 
         if ((attributes & (RecordBatch.TransactionalFlag | RecordBatch.ControlFlag)) != 0)
+        {
+            return Failed(ErrorCode.InvalidRecord);
+        }
+
+        // A count that contradicts the offsets reuses or skips offsets; records that do not parse stall consumers.
+        if (!RecordBatch.RecordsMatchHeader(batch))
         {
             return Failed(ErrorCode.InvalidRecord);
         }

@@ -90,6 +90,37 @@ public static class RecordBatch
         return ComputeCrc(batch) == StoredCrc(batch) ? BatchValidation.Valid : BatchValidation.Corrupt;
     }
 
+    /// <summary>
+    /// Whether the header agrees with the contents, as Kafka's LogValidator asks: the record count is positive and
+    /// matches the offset range, and an uncompressed records section holds exactly that many well-formed records up
+    /// to the batch end. Compressed records are not looked at (never decompressed). Only produced batches are checked:
+    /// recovery keeps what was once accepted rather than cutting the log there.
+    /// </summary>
+    public static bool RecordsMatchHeader(ReadOnlySpan<byte> batch)
+    {
+        var count = RecordsCount(batch);
+        if (count <= 0 || LastOffsetDelta(batch) + 1L != count)
+        {
+            return false;
+        }
+
+        if ((Attributes(batch) & CompressionMask) != 0)
+        {
+            return true;
+        }
+
+        var records = new RecordReader(batch[HeaderSize..TotalSize(batch)]);
+        for (var i = 0; i < count; i++)
+        {
+            if (!records.TrySkipRecord())
+            {
+                return false;
+            }
+        }
+
+        return records.AtEnd;
+    }
+
     public static void SetBaseOffset(Span<byte> batch, long offset) => BinaryPrimitives.WriteInt64BigEndian(batch, offset);
 
     public static void SetPartitionLeaderEpoch(Span<byte> batch, int epoch) =>

@@ -1,6 +1,9 @@
 namespace Shop.KafkaBroker.Storage;
 
-/// <summary>Reads the zigzag-varint framed records of an uncompressed batch, only as far as offsets and timestamps.</summary>
+/// <summary>
+/// Reads the zigzag-varint framed records of an uncompressed batch: offsets and timestamps, or just the structure
+/// when a produced batch is checked.
+/// </summary>
 public ref struct RecordReader(ReadOnlySpan<byte> records)
 {
     private readonly ReadOnlySpan<byte> _records = records;
@@ -24,6 +27,52 @@ public ref struct RecordReader(ReadOnlySpan<byte> records)
 
         offsetDelta = (int)delta;
         _position = end;
+        return true;
+    }
+
+    public readonly bool AtEnd => _position == _records.Length;
+
+    /// <summary>Walks one record (attributes, deltas, key, value, headers); false unless it fills its length exactly.</summary>
+    public bool TrySkipRecord()
+    {
+        if (!TryReadVarLong(out var length) || length <= 0 || length > _records.Length - _position)
+        {
+            return false;
+        }
+
+        var record = new RecordReader(_records.Slice(_position, (int)length));
+        _position += (int)length;
+        return record.TryReadRecordBody();
+    }
+
+    private bool TryReadRecordBody()
+    {
+        _position++;
+        if (!TryReadVarLong(out _) || !TryReadVarLong(out _) || !TrySkipBytes(nullable: true) || !TrySkipBytes(nullable: true)
+            || !TryReadVarLong(out var headers) || headers < 0)
+        {
+            return false;
+        }
+
+        for (long h = 0; h < headers; h++)
+        {
+            if (!TrySkipBytes(nullable: false) || !TrySkipBytes(nullable: true))
+            {
+                return false;
+            }
+        }
+
+        return AtEnd;
+    }
+
+    private bool TrySkipBytes(bool nullable)
+    {
+        if (!TryReadVarLong(out var length) || length < (nullable ? -1 : 0) || length > _records.Length - _position)
+        {
+            return false;
+        }
+
+        _position += (int)Math.Max(length, 0);
         return true;
     }
 
