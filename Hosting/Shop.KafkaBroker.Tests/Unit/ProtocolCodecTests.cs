@@ -79,6 +79,29 @@ public sealed class ProtocolCodecTests
         Assert.Equal(0, reader.Remaining);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DeleteRecords_is_not_advertised_because_no_handler_serves_it(bool sasl)
+    {
+        const short deleteRecords = 21;
+        var reader = new KafkaReader([]);
+        using var response = Handlers.ApiVersionsHandler.Handle(ref reader, version: 0, correlationId: 5, sasl);
+        var body = new KafkaReader(response.Frame.Span, 4);
+        body.ReadInt32();
+        Assert.Equal(ErrorCode.None, body.ReadInt16());
+        var keys = new List<short>();
+        for (var count = body.ReadArrayCount(); count > 0; count--)
+        {
+            keys.Add(body.ReadInt16());
+            body.ReadInt16();
+            body.ReadInt16();
+        }
+
+        Assert.Contains((short)ApiKey.DeleteTopics, keys);
+        Assert.DoesNotContain(deleteRecords, keys);
+    }
+
     [Fact]
     public void Api_versions_above_the_supported_range_get_a_v0_unsupported_version_answer()
     {
