@@ -56,6 +56,23 @@ public sealed class OffsetStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_commit_too_long_for_the_log_is_refused_whole_instead_of_written_with_a_wrapped_length()
+    {
+        var store = Open();
+        var tooLong = new string('\uFFFD', 11_000);
+        IReadOnlyList<(OffsetKey, CommittedOffset)> commits =
+            [Commit("t", 0, 5), (new OffsetKey("t", 1), new CommittedOffset(7, 0, tooLong, 1))];
+
+        Assert.Throws<ArgumentException>(() => store.Commit("g", commits));
+        Assert.Null(store.Get("g", "t", 0));
+        store.Dispose();
+
+        var reloaded = Open();
+        Assert.Null(reloaded.Get("g", "t", 0));
+        reloaded.Dispose();
+    }
+
+    [Fact]
     public async Task A_torn_tail_is_cut_and_group_deletion_is_remembered()
     {
         var store = Open();

@@ -122,9 +122,10 @@ public sealed partial class OffsetStore : IFlushable, IDisposable
     {
         lock (_lock)
         {
-            foreach (var (key, offset) in commits)
+            // All encoded first: one that cannot be stored fails the call before any is applied or written.
+            var payloads = commits.Select(c => EncodeCommit(group, c.Key, c.Offset)).ToList();
+            foreach (var payload in payloads)
             {
-                var payload = EncodeCommit(group, key, offset);
                 Apply(payload);
                 Write(payload);
             }
@@ -250,9 +251,16 @@ public sealed partial class OffsetStore : IFlushable, IDisposable
         return payload;
     }
 
+    /// <summary>A 16-bit length: a longer string is refused here rather than written as a record that cannot be read back.</summary>
     private static int WriteString(byte[] buffer, int position, string value)
     {
-        var length = Encoding.UTF8.GetBytes(value, buffer.AsSpan(position + 2));
+        var length = Encoding.UTF8.GetByteCount(value);
+        if (length > short.MaxValue)
+        {
+            throw new ArgumentException($"A string of {length} UTF-8 bytes does not fit the offsets log's 16-bit length.", nameof(value));
+        }
+
+        Encoding.UTF8.GetBytes(value, buffer.AsSpan(position + 2));
         BinaryPrimitives.WriteInt16BigEndian(buffer.AsSpan(position), (short)length);
         return position + 2 + length;
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using Shop.KafkaBroker.Configuration;
 using Shop.KafkaBroker.Groups;
 using Shop.KafkaBroker.Protocol;
@@ -16,6 +17,9 @@ public sealed class GroupHandler(
     TimeProvider time)
 {
     private const sbyte GroupKeyType = 0;
+
+    /// <summary>Kafka's offset.metadata.max.bytes default; like Kafka it counts characters of the decoded string.</summary>
+    private const int MaxOffsetMetadataLength = 4096;
 
     public ResponseWriter HandleFindCoordinator(RequestContext context, ref KafkaReader reader)
     {
@@ -229,7 +233,9 @@ public sealed class GroupHandler(
             requested.Add((name, partitions));
         }
 
-        var groupError = coordinator.ValidateCommit(groupId, generation, memberId);
+        // The offsets log stores a group id with a 16-bit length; a longer one could never be read back.
+        var groupError = Encoding.UTF8.GetByteCount(groupId) > short.MaxValue ? ErrorCode.InvalidGroupId
+            : coordinator.ValidateCommit(groupId, generation, memberId);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var errors = new List<List<short>>(requested.Count);
         var commits = new List<(OffsetKey, CommittedOffset)>();
@@ -241,6 +247,7 @@ public sealed class GroupHandler(
             {
                 var error = groupError != ErrorCode.None ? groupError
                     : known?.Partition(partition) is null ? ErrorCode.UnknownTopicOrPartition
+                    : metadata?.Length > MaxOffsetMetadataLength ? ErrorCode.OffsetMetadataTooLarge
                     : ErrorCode.None;
                 if (error == ErrorCode.None)
                 {

@@ -9,6 +9,7 @@ public static class ErrorCode
     public const short CorruptMessage = 2;
     public const short UnknownTopicOrPartition = 3;
     public const short MessageTooLarge = 10;
+    public const short OffsetMetadataTooLarge = 12;
     public const short CoordinatorNotAvailable = 15;
     public const short NotCoordinator = 16;
     public const short InvalidTopic = 17;
