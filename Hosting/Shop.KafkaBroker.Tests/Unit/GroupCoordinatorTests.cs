@@ -77,6 +77,17 @@ public sealed class GroupCoordinatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_generated_member_id_keeps_only_the_first_255_characters_of_a_long_client_id()
+    {
+        var longClientId = new string('c', 32_760);
+        var joined = await _coordinator.JoinAsync(Join("") with { ClientId = longClientId });
+
+        Assert.Equal(ErrorCode.MemberIdRequired, joined.Error);
+        Assert.StartsWith(new string('c', 255) + "-", joined.MemberId);
+        Assert.Equal(255 + 1 + 36, joined.MemberId.Length);
+    }
+
+    [Fact]
     public async Task A_leaving_member_makes_the_others_rejoin_through_heartbeat_errors()
     {
         var a = await JoinNewMemberAsync();

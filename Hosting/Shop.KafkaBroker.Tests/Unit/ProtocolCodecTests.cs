@@ -53,6 +53,15 @@ public sealed class ProtocolCodecTests
     }
 
     [Fact]
+    public void A_string_longer_than_a_16_bit_length_fails_instead_of_writing_a_negative_length()
+    {
+        using var writer = new ResponseWriter(correlationId: 1);
+        writer.WriteString(new string('s', short.MaxValue));
+        Assert.Throws<InvalidOperationException>(() => writer.WriteString(new string('s', short.MaxValue + 1)));
+        Assert.Throws<InvalidOperationException>(() => writer.WriteNullableString(new string('\uFFFD', 11_000)));
+    }
+
+    [Fact]
     public void Truncated_input_is_a_protocol_error_not_a_crash()
     {
         byte[] data = [0, 10, (byte)'a', (byte)'b'];

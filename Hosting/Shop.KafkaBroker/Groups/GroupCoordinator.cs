@@ -14,6 +14,9 @@ namespace Shop.KafkaBroker.Groups;
 /// </summary>
 public sealed partial class GroupCoordinator : IAsyncDisposable
 {
+    /// <summary>A member id travels in every group response as a 16-bit-length string; a client id can nearly fill one alone.</summary>
+    private const int MaxClientIdInMemberId = 255;
+
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(50);
 
     private readonly ConcurrentDictionary<string, ConsumerGroup> _groups = new(StringComparer.Ordinal);
@@ -73,7 +76,7 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
 
             if (request.MemberId.Length == 0)
             {
-                var memberId = $"{request.ClientId}-{Guid.NewGuid()}";
+                var memberId = $"{request.ClientId[..Math.Min(request.ClientId.Length, MaxClientIdInMemberId)]}-{Guid.NewGuid()}";
                 if (request.GroupInstanceId is { } instanceId)
                 {
                     var previous = group.Members.Find(m => m.GroupInstanceId == instanceId);

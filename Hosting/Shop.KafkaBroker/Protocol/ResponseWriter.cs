@@ -121,6 +121,12 @@ public sealed class ResponseWriter : IDisposable
     public void WriteString(string value)
     {
         var size = Encoding.UTF8.GetByteCount(value);
+        if (size > short.MaxValue)
+        {
+            // A cast would write a negative length and the client would misread the rest of the response.
+            throw new InvalidOperationException($"A string of {size} UTF-8 bytes does not fit a 16-bit length.");
+        }
+
         WriteInt16((short)size);
         Encoding.UTF8.GetBytes(value, GetSpan(size));
         Length += size;
