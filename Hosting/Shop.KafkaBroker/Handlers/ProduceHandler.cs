@@ -62,7 +62,19 @@ public sealed class ProduceHandler(TopicStore topics, FlushScheduler flusher, Br
 
     private static async ValueTask<ResponseWriter?> RespondWhenDurableAsync(Task durable, RequestContext context, List<TopicResult> results)
     {
-        await durable;
+        try
+        {
+            await durable;
+        }
+        catch (IOException)
+        {
+            // The fsync failed: what was appended may be lost, so it is not acknowledged.
+            results = [.. results.Select(topic => topic with
+            {
+                Partitions = [.. topic.Partitions.Select(p => p.Result.Error == ErrorCode.None ? p with { Result = Failed(ErrorCode.KafkaStorageError) } : p)],
+            })];
+        }
+
         return WriteResponse(context, results);
     }
 

@@ -14,7 +14,8 @@ public interface IFlushable
 /// Group commit. Every append takes a ticket (a sequence number) and marks its log dirty, which wakes one
 /// flusher loop; it takes all dirty logs, fsyncs them and then releases every ticket issued before it started.
 /// Appends that arrive during an fsync ride on the next one, so under load many produce requests share
-/// one fsync. With <see cref="FlushPolicy.Interval"/> the same loop runs on a timer and nobody waits.
+/// one fsync. With <see cref="FlushPolicy.Interval"/> the same loop runs on a timer and nobody waits. When an
+/// fsync fails, every ticket of that round fails too: its data may never reach the disk, so it must not be acknowledged.
 /// </summary>
 public sealed partial class FlushScheduler : IAsyncDisposable
 {
@@ -28,6 +29,7 @@ public sealed partial class FlushScheduler : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger<FlushScheduler> _logger;
     private readonly Thread _loop;
+    private readonly List<(long After, long UpTo)> _failedRounds = [];
     private long _lastTicket;
     private long _durableTicket;
 
@@ -86,6 +88,11 @@ public sealed partial class FlushScheduler : IAsyncDisposable
 
         lock (_lock)
         {
+            if (_failedRounds.Exists(round => ticket > round.After && ticket <= round.UpTo))
+            {
+                return Task.FromException(FlushFailed());
+            }
+
             if (ticket <= _durableTicket)
             {
                 return Task.CompletedTask;
@@ -129,29 +136,60 @@ public sealed partial class FlushScheduler : IAsyncDisposable
             target = _lastTicket;
         }
 
+        var failed = false;
         foreach (var log in logs)
         {
             try
             {
                 log.FlushToDisk();
             }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            catch (IOException ex)
             {
+                LogFlushFailed(_logger, ex);
+                failed = true;
+            }
+            catch (ObjectDisposedException ex)
+            {
+                // A log closed meanwhile (its topic deleted): nothing of it is left to make durable.
                 LogFlushFailed(_logger, ex);
             }
         }
 
         lock (_lock)
         {
+            // Tickets are not tied to one log, so a failed round fails every ticket it covered.
+            if (failed && target > _durableTicket)
+            {
+                // Consecutive failures (a dying disk) extend one range rather than growing the list.
+                if (_failedRounds.Count > 0 && _failedRounds[^1].UpTo == _durableTicket)
+                {
+                    _failedRounds[^1] = (_failedRounds[^1].After, target);
+                }
+                else
+                {
+                    _failedRounds.Add((_durableTicket, target));
+                }
+            }
+
             _durableTicket = Math.Max(_durableTicket, target);
             while (_waiters.TryPeek(out var head) && head.Ticket <= _durableTicket)
             {
-                _waiters.Dequeue().Waiter.TrySetResult();
+                var waiter = _waiters.Dequeue();
+                if (failed)
+                {
+                    waiter.Waiter.TrySetException(FlushFailed());
+                }
+                else
+                {
+                    waiter.Waiter.TrySetResult();
+                }
             }
 
             return _dirty.Count > 0;
         }
     }
+
+    private static IOException FlushFailed() => new("fsync failed: the appended data may not be on disk.");
 
     /// <summary>Flushes everything still dirty (shutdown).</summary>
     public void FlushAll() => FlushOnce();
