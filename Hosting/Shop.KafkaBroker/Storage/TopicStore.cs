@@ -210,7 +210,7 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
                 partition.Close();
             }
 
-            // The Guid alone: a topic name of up to 249 characters plus a suffix would pass the 255-byte file name limit.
+            // The Guid alone: a topic name of up to 249 characters plus a suffix would exceed the 255-byte file name limit.
             var graveyard = Path.Combine(_deletedDirectory, Guid.NewGuid().ToString("N"));
             try
             {
