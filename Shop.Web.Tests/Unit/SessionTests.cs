@@ -36,6 +36,11 @@ public class SessionTests
     [InlineData("https://evil.example/", "/")]
     [InlineData("//evil.example/", "/")]
     [InlineData("/\\evil.example", "/")]
+    // Browsers drop tabs and line breaks from a Location: "/\t/evil.example" is followed as "//evil.example".
+    [InlineData("/\t/evil.example/steal", "/")]
+    [InlineData("/\n/evil.example", "/")]
+    [InlineData("/\r/evil.example", "/")]
+    [InlineData("/orders\u0000", "/")]
     [InlineData("", "/")]
     [InlineData(null, "/")]
     public void Sign_in_and_sign_out_return_only_to_pages_of_the_storefront(string? returnUrl, string expected)

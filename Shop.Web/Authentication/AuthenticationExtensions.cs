@@ -111,10 +111,14 @@ public static class AuthenticationExtensions
         return app;
     }
 
-    /// <summary>Only paths of this site: a crafted link must not make the sign-in an open redirect.</summary>
+    /// <summary>
+    /// Only paths of this site: a crafted link must not make the sign-in an open redirect. No control characters at
+    /// all: browsers drop a tab or line break from a Location, so "/\t/evil.example" would be followed as
+    /// "//evil.example", and a line break cannot go into a header anyway.
+    /// </summary>
     internal static string LocalOrHome(string? returnUrl) =>
         returnUrl is { Length: > 0 } && returnUrl[0] == '/' && !returnUrl.StartsWith("//", StringComparison.Ordinal)
-            && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
+            && !returnUrl.StartsWith("/\\", StringComparison.Ordinal) && !returnUrl.Any(char.IsControl)
             ? returnUrl
             : "/";
 }
