@@ -67,7 +67,13 @@ public static partial class Extensions
 
         // A shopper is waiting for each of these calls: retry a failed one soon (0.25 s, then 0.5 s, 1 s) rather than
         // after the standard 2 s, so a page whose service is down says so within seconds.
-        builder.Services.ConfigureAll<HttpStandardResilienceOptions>(options => options.Retry.Delay = TimeSpan.FromMilliseconds(250));
+        // The gateway's Retry-After (5 s while a service is unreachable) would replace those delays: a page then waited
+        // 15 s and more before it said so. A shopper's page does not wait for a service to come back; a later page will.
+        builder.Services.ConfigureAll<HttpStandardResilienceOptions>(options =>
+        {
+            options.Retry.Delay = TimeSpan.FromMilliseconds(250);
+            options.Retry.ShouldRetryAfterHeader = false;
+        });
 
         builder.Services.AddHttpClient<CatalogService>(http => http.BaseAddress = CatalogService.GatewayAddress)
             .AddHttpMessageHandler<VisitorAddressHandler>();
