@@ -84,6 +84,28 @@ public sealed class AccountTests
             duplicateProblem.GetProperty("errors").GetProperty("email").EnumerateArray().Select(m => m.GetString()));
     }
 
+    /// <summary>
+    /// The running service folds addresses the way identity's unit tests do (NFKC): a process started without ICU
+    /// left a fullwidth letter as it was, and the look-alike of an account's address got an account of its own.
+    /// </summary>
+    [Fact]
+    public async Task An_address_that_only_looks_like_a_taken_one_is_refused_as_taken()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = timeout.Token;
+        var user = await _identity.RegisterAsync("look-alike", ct);
+        // U+FF4B FULLWIDTH LATIN SMALL LETTER K for the "k"s of "look-alike": NFKC folds it to "k".
+        var lookAlike = user.Email.Replace("look-alike", "look-alike".Replace('k', '\uff4b'), StringComparison.Ordinal);
+        Assert.NotEqual(user.Email, lookAlike);
+        using var gateway = _identity.CreateGatewayClient();
+
+        using var response = await gateway.PostAsJsonAsync(
+            "/api/identity/users", new { email = lookAlike, password = ShopIdentityClient.NewPassword(), name = "Look-alike" }, ct);
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, ct);
+        Assert.Equal([$"Email '{lookAlike}' is already taken."], problem.GetProperty("errors").GetProperty("email").EnumerateArray().Select(m => m.GetString()));
+    }
+
     [Fact]
     public async Task The_registration_page_shows_why_a_weak_password_or_a_taken_address_is_refused()
     {
