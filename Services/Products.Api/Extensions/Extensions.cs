@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.OpenApi;
 using OpenTelemetry.Metrics;
@@ -69,9 +68,8 @@ public static class Extensions
     }
 
     /// <summary>
-    /// HybridCache over one Redis connection for the process: Redis is the shared second level (every replica sees
-    /// what another one cached) and the channel that carries invalidations between replicas. Every save that changes
-    /// the catalog invalidates the tags it affects once it commits (EF Core interceptors), and <c>/health</c> checks Redis.
+    /// The catalog cache over the Redis of <paramref name="connectionName"/> (<see cref="CatalogCacheExtensions.AddCatalogCache"/>);
+    /// <c>/health</c> checks Redis.
     /// </summary>
     private static void AddCatalogCache(this IHostApplicationBuilder builder, string connectionName)
     {
@@ -84,29 +82,7 @@ public static class Extensions
                 $"ConnectionStrings__{connectionName}=\"host:port,password=…\".");
         }
 
-        var options = ConfigurationOptions.Parse(connectionString);
-        // Start even while Redis is down: /health reports it and the cache falls back to the database.
-        options.AbortOnConnectFail = false;
-
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
-
-        builder.Services.AddStackExchangeRedisCache(_ => { });
-        builder.Services.AddOptions<RedisCacheOptions>()
-            .Configure<IConnectionMultiplexer>((cache, multiplexer) =>
-                cache.ConnectionMultiplexerFactory = () => Task.FromResult(multiplexer));
-
-        builder.Services.AddHybridCache();
-        builder.Services.AddSingleton<CatalogCache>();
-        builder.Services.AddSingleton<CatalogReader>();
-        builder.Services.AddSingleton<CatalogCacheInvalidator>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<CatalogCacheInvalidator>());
-        builder.Services.AddSingleton<CatalogSaveChangesInterceptor>();
-        builder.Services.AddSingleton<CatalogTransactionInterceptor>();
-
-        // Singleton: a pooled context's options are built once, with these interceptors in them.
-        builder.Services.ConfigureDbContext<ProductsContext>((services, db) => db.AddInterceptors(
-            services.GetRequiredService<CatalogSaveChangesInterceptor>(),
-            services.GetRequiredService<CatalogTransactionInterceptor>()), ServiceLifetime.Singleton);
+        builder.Services.AddCatalogCache(CatalogCacheRedis.Options(connectionString));
 
         builder.Services.AddHealthChecks()
             .AddRedis(services => services.GetRequiredService<IConnectionMultiplexer>(), name: connectionName);

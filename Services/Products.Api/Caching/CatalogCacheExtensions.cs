@@ -1,0 +1,44 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Products.Api.Catalog;
+using Products.Api.Infrastructure;
+using StackExchange.Redis;
+
+namespace Products.Api.Caching;
+
+public static class CatalogCacheExtensions
+{
+    /// <summary>
+    /// HybridCache over one Redis connection for the process (<paramref name="redis"/>, see
+    /// <see cref="CatalogCacheRedis.Options"/>): Redis is the shared second level and the channel that carries
+    /// invalidations between replicas. Every save of <see cref="ProductsContext"/> that changes the catalog invalidates
+    /// the tags it affects once it commits.
+    /// </summary>
+    public static IServiceCollection AddCatalogCache(this IServiceCollection services, ConfigurationOptions redis)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(redis);
+
+        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis));
+
+        services.AddStackExchangeRedisCache(_ => { });
+        services.AddOptions<RedisCacheOptions>()
+            .Configure<IConnectionMultiplexer>((cache, multiplexer) =>
+                cache.ConnectionMultiplexerFactory = () => Task.FromResult(multiplexer));
+
+        services.AddHybridCache();
+        services.AddSingleton<CatalogCache>();
+        services.AddSingleton<CatalogReader>();
+        services.AddSingleton<CatalogCacheInvalidator>();
+        services.AddHostedService(services => services.GetRequiredService<CatalogCacheInvalidator>());
+        services.AddSingleton<CatalogSaveChangesInterceptor>();
+        services.AddSingleton<CatalogTransactionInterceptor>();
+
+        // Singleton: a pooled context's options are built once, with these interceptors in them.
+        services.ConfigureDbContext<ProductsContext>((services, db) => db.AddInterceptors(
+            services.GetRequiredService<CatalogSaveChangesInterceptor>(),
+            services.GetRequiredService<CatalogTransactionInterceptor>()), ServiceLifetime.Singleton);
+
+        return services;
+    }
+}

@@ -1,0 +1,123 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Products.Api.Caching;
+using Products.Api.Catalog;
+using Products.Api.Infrastructure;
+using Products.Api.Inventory;
+using Products.Api.Model;
+using Shop.IntegrationEvents;
+using StackExchange.Redis;
+
+namespace Products.Tests.Integration;
+
+/// <summary>
+/// The catalog cache wired as the service wires it, on PostgreSQL and on a Redis of the test's own that it kills and
+/// starts again. The cache is optional: its outage must cost neither time nor fresh data.
+/// </summary>
+[Collection(InfrastructureCollection.Name)]
+public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    /// <summary>
+    /// The Redis command timeout the replicas get here: far longer than any step may take (<see cref="StepBound"/>), so
+    /// a step that waited for Redis fails the test instead of merely slowing it.
+    /// </summary>
+    private static readonly TimeSpan RedisTimeout = TimeSpan.FromMinutes(10);
+
+    private static readonly TimeSpan StepBound = TimeSpan.FromSeconds(30);
+
+    private RedisServer _redis = null!;
+
+    public async Task InitializeAsync() => _redis = await RedisServer.StartAsync(Timeout());
+
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
+
+    [Fact]
+    public async Task With_Redis_down_a_read_and_a_stock_reservation_do_not_wait_for_the_Redis_timeout()
+    {
+        var ct = Timeout();
+        await using var replica = await Replica.StartAsync(await infrastructure.CreateEmptyDatabaseAsync(ct), _redis, migrate: true, ct);
+        var product = await replica.AddProductAsync("Tent", 5, ct);
+        await _redis.KillAsync(ct);
+        await replica.WaitUntilDisconnectedAsync(ct);
+
+        var item = await replica.Reader.GetItemAsync(product, ct).AsTask().WaitAsync(StepBound, ct);
+        var outcome = await replica.ReserveAsync(product, 1, ct).WaitAsync(StepBound, ct);
+
+        Assert.Equal(5, item?.AvailableStock);
+        Assert.IsType<ReservationOutcome.Reserved>(outcome);
+    }
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
+
+    /// <summary>One products replica's catalog, cache and inventory, registered as the service registers them.</summary>
+    private sealed class Replica(ServiceProvider services) : IAsyncDisposable
+    {
+        public CatalogReader Reader { get; } = services.GetRequiredService<CatalogReader>();
+
+        public CatalogCacheInvalidator Invalidator { get; } = services.GetRequiredService<CatalogCacheInvalidator>();
+
+        public static async Task<Replica> StartAsync(string database, RedisServer redis, bool migrate, CancellationToken cancellationToken)
+        {
+            var options = CatalogCacheRedis.Options(redis.ConnectionString);
+            options.SyncTimeout = options.AsyncTimeout = (int)RedisTimeout.TotalMilliseconds;
+            var services = new ServiceCollection()
+                .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+                .AddMetrics()
+                .AddSingleton(TimeProvider.System)
+                .AddSingleton<ProductsMetrics>()
+                .AddDbContext<ProductsContext>(db => db.UseNpgsql(database))
+                .AddScoped<InventoryService>()
+                .AddCatalogCache(options)
+                .BuildServiceProvider();
+            if (migrate)
+            {
+                await using var scope = services.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<ProductsContext>().Database.MigrateAsync(cancellationToken);
+            }
+
+            await ((IHostedService)services.GetRequiredService<CatalogCacheInvalidator>()).StartAsync(cancellationToken);
+            return new Replica(services);
+        }
+
+        public async Task WaitUntilDisconnectedAsync(CancellationToken cancellationToken)
+        {
+            var redis = services.GetRequiredService<IConnectionMultiplexer>();
+            while (redis.IsConnected)
+            {
+                await Task.Delay(10, cancellationToken);
+            }
+        }
+
+        public async Task<int> AddProductAsync(string name, int stock, CancellationToken cancellationToken)
+        {
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ProductsContext>();
+            var product = new Product { Name = name, Description = "", Price = 1m, AvailableStock = stock };
+            product.SetBrandAndCategory(new Brand { Name = "Test" }, new Category { Name = "Test" });
+            db.Products.Add(product);
+            await db.SaveChangesAsync(cancellationToken);
+            return product.Id;
+        }
+
+        /// <summary>Reserves as the event bus runs the order submitted handler: in a transaction, saved, committed.</summary>
+        public async Task<ReservationOutcome> ReserveAsync(int productId, int quantity, CancellationToken cancellationToken)
+        {
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ProductsContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var outcome = await scope.ServiceProvider.GetRequiredService<InventoryService>()
+                .ReserveAsync(Guid.NewGuid(), [new OrderLine(productId, quantity, 1m)], cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return outcome;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Invalidator.StopAsync(CancellationToken.None);
+            await services.DisposeAsync();
+        }
+    }
+}
