@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Products.Api.Catalog;
 using Products.Api.Infrastructure;
 using StackExchange.Redis;
@@ -27,6 +28,7 @@ public static class CatalogCacheExtensions
                 cache.ConnectionMultiplexerFactory = () => Task.FromResult(multiplexer));
 
         services.AddHybridCache();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<CatalogCache>();
         services.AddSingleton<CatalogReader>();
         services.AddSingleton<CatalogCacheInvalidator>();

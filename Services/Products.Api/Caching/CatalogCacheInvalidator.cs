@@ -13,8 +13,8 @@ namespace Products.Api.Caching;
 /// <see cref="InvalidateAsync"/> waits for as many acknowledgements as Redis counted subscribers (at most
 /// <see cref="AckTimeout"/>, so one stuck replica cannot hold writes up).
 /// </summary>
-public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnectionMultiplexer redis, ILogger<CatalogCacheInvalidator> logger)
-    : IHostedService
+public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnectionMultiplexer redis, TimeProvider time, ILogger<CatalogCacheInvalidator> logger)
+    : IHostedService, IDisposable
 {
     public static readonly RedisChannel Channel = RedisChannel.Literal(CacheInvalidations.Channel);
 
@@ -22,9 +22,18 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
     private readonly ConcurrentDictionary<string, PendingAcks> _pending = new();
     private ChannelMessageQueue? _invalidations;
     private ChannelMessageQueue? _acks;
+    private readonly ConcurrentDictionary<string, long> _undelivered = new();
+    private readonly SemaphoreSlim _retry = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _retrying = Task.CompletedTask;
     private long _epoch;
+    private long _generation;
 
     public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
 
     private RedisChannel AckChannel => RedisChannel.Literal(CacheInvalidations.AckChannelOf(_instance));
 
@@ -36,6 +45,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        _retrying = RetryAsync(_stopping.Token);
         var subscriber = redis.GetSubscriber();
         try
         {
@@ -53,6 +63,16 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _retrying;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped while retrying: what is left undelivered reaches the other replicas only as their entries expire.
+        }
+
         foreach (var queue in new[] { _invalidations, _acks })
         {
             if (queue is not null)
@@ -69,7 +89,11 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         }
     }
 
-    /// <summary>Drops every entry with any of <paramref name="tags"/> here and in every other replica. Never throws for Redis failures.</summary>
+    /// <summary>
+    /// Drops every entry with any of <paramref name="tags"/> here and in every other replica. Never throws for Redis
+    /// failures: this replica's memory level has dropped every tag when it returns, whatever Redis did, and what Redis
+    /// did not take (the tags' invalidation times, the message to the other replicas) is retried until it does.
+    /// </summary>
     public async Task InvalidateAsync(IReadOnlyCollection<string> tags, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tags);
@@ -78,14 +102,35 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
             return;
         }
 
+        var generation = Interlocked.Increment(ref _generation);
+        if (!await DistributeAsync(tags, cancellationToken))
+        {
+            Remember(tags, generation);
+        }
+    }
+
+    /// <summary>Whether some invalidation has not reached Redis yet (it is being retried).</summary>
+    public bool HasUndelivered => !_undelivered.IsEmpty;
+
+    /// <summary>
+    /// Invalidates <paramref name="tags"/> here, writes their invalidation times to Redis and tells the other replicas;
+    /// false if Redis failed at any of it.
+    /// </summary>
+    private async Task<bool> DistributeAsync(IReadOnlyCollection<string> tags, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _epoch);
+
+        // One call per tag, all started before any is awaited: HybridCache drops a tag from this process's memory level
+        // before it writes the tag's time to Redis, so a failed write leaves no tag here valid, not even the later ones.
+        var writes = tags.Select(tag => RemoveByTagAsync(tag, cancellationToken)).ToList();
         try
         {
-            Interlocked.Increment(ref _epoch);
-            await cache.RemoveByTagAsync(tags, cancellationToken);
+            await Task.WhenAll(writes);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             LogInvalidationFailed(logger, string.Join(", ", tags), exception.Message);
+            return false;
         }
 
         var nonce = Guid.NewGuid().ToString("N");
@@ -99,14 +144,65 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
             {
                 LogAcksTimedOut(logger, receivers, pending.Count, AckTimeout.TotalMilliseconds);
             }
+
+            return true;
         }
         catch (RedisException exception)
         {
             LogInvalidationFailed(logger, string.Join(", ", tags), exception.Message);
+            return false;
         }
         finally
         {
             _pending.TryRemove(nonce, out _);
+        }
+    }
+
+    private async Task RemoveByTagAsync(string tag, CancellationToken cancellationToken) => await cache.RemoveByTagAsync(tag, cancellationToken);
+
+    /// <summary>
+    /// Keeps <paramref name="tags"/> for <see cref="RetryAsync"/>. Until Redis has their times, entries written there
+    /// before the change would look current to another replica, or to this one once restarted.
+    /// </summary>
+    private void Remember(IReadOnlyCollection<string> tags, long generation)
+    {
+        foreach (var tag in tags)
+        {
+            _undelivered[tag] = generation;
+        }
+
+        _retry.Release();
+    }
+
+    /// <summary>
+    /// Delivers what <see cref="InvalidateAsync"/> could not, with backoff from <see cref="RetryDelay"/> to
+    /// <see cref="MaxRetryDelay"/>, until Redis takes it. A tag invalidated again meanwhile stays until that one is delivered too.
+    /// </summary>
+    private async Task RetryAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await _retry.WaitAsync(stoppingToken);
+            var delay = RetryDelay;
+            while (!_undelivered.IsEmpty)
+            {
+                await Task.Delay(delay, time, stoppingToken);
+                var undelivered = _undelivered.ToArray();
+                if (await DistributeAsync([.. undelivered.Select(u => u.Key)], stoppingToken))
+                {
+                    foreach (var delivered in undelivered)
+                    {
+                        _undelivered.TryRemove(delivered);
+                    }
+
+                    LogDelivered(logger, undelivered.Length);
+                    delay = RetryDelay;
+                }
+                else
+                {
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                }
+            }
         }
     }
 
@@ -136,6 +232,12 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         {
             LogInvalidationFailed(logger, string.Join(", ", tags), exception.Message);
         }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _retry.Dispose();
     }
 
     private void OnAck(ChannelMessage message) => Acknowledge(message.Message.ToString());
@@ -190,6 +292,9 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Invalidating catalog cache tags {Tags} failed: {Reason}")]
     private static partial void LogInvalidationFailed(ILogger logger, string tags, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivered {Count} catalog cache invalidations that Redis had refused")]
+    private static partial void LogDelivered(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Received} of {Expected} replicas acknowledged a catalog cache invalidation within {TimeoutMs} ms")]
     private static partial void LogAcksTimedOut(ILogger logger, long expected, long received, double timeoutMs);

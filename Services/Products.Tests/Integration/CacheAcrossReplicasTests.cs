@@ -68,7 +68,8 @@ public sealed class CacheAcrossReplicasTests(InfrastructureFixture infrastructur
                 // Waits for every acknowledgement without the 1 s limit: one that is never counted (the sender's own,
                 // or the other replica's) then makes the test time out instead of passing a second later.
                 .AddSingleton(sp => new CatalogCacheInvalidator(
-                    sp.GetRequiredService<HybridCache>(), sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<ILogger<CatalogCacheInvalidator>>())
+                    sp.GetRequiredService<HybridCache>(), sp.GetRequiredService<IConnectionMultiplexer>(), TimeProvider.System,
+                    sp.GetRequiredService<ILogger<CatalogCacheInvalidator>>())
                 {
                     AckTimeout = TimeSpan.FromMinutes(10),
                 });

@@ -49,6 +49,29 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
         Assert.IsType<ReservationOutcome.Reserved>(outcome);
     }
 
+    [Fact]
+    public async Task An_edit_made_while_Redis_is_down_is_read_at_once_here_and_by_every_replica_once_Redis_is_back()
+    {
+        var ct = Timeout();
+        var database = await infrastructure.CreateEmptyDatabaseAsync(ct);
+        await using var writer = await Replica.StartAsync(database, _redis, migrate: true, ct);
+        var product = await writer.AddProductAsync("Tent", 5, ct);
+        Assert.Equal("Tent", (await writer.Reader.GetItemAsync(product, ct))?.Name);
+        // In Redis, as another replica would find it; Redis keeps it through its restart.
+        await _redis.WaitForKeyAsync("products:item:" + product, ct);
+        await _redis.KillAsync(ct);
+        await writer.WaitUntilDisconnectedAsync(ct);
+
+        // A catalog change: tags "catalog", then "product:{id}", the one the item's entry carries.
+        await writer.RenameAsync(product, "Tent II", ct).WaitAsync(StepBound, ct);
+        Assert.Equal("Tent II", (await writer.Reader.GetItemAsync(product, ct))?.Name);
+
+        await _redis.RestartAsync(ct);
+        await writer.WaitUntilDeliveredAsync(ct);
+        await using var other = await Replica.StartAsync(database, _redis, migrate: false, ct);
+        Assert.Equal("Tent II", (await other.Reader.GetItemAsync(product, ct))?.Name);
+    }
+
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
 
     /// <summary>One products replica's catalog, cache and inventory, registered as the service registers them.</summary>
@@ -88,6 +111,24 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
             {
                 await Task.Delay(10, cancellationToken);
             }
+        }
+
+        /// <summary>Waits until the invalidations Redis refused have been retried and taken.</summary>
+        public async Task WaitUntilDeliveredAsync(CancellationToken cancellationToken)
+        {
+            while (Invalidator.HasUndelivered)
+            {
+                await Task.Delay(10, cancellationToken);
+            }
+        }
+
+        public async Task RenameAsync(int productId, string name, CancellationToken cancellationToken)
+        {
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ProductsContext>();
+            var product = await db.Products.SingleAsync(p => p.Id == productId, cancellationToken);
+            product.Name = name;
+            await db.SaveChangesAsync(cancellationToken);
         }
 
         public async Task<int> AddProductAsync(string name, int stock, CancellationToken cancellationToken)
