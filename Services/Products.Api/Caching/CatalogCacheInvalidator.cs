@@ -109,6 +109,19 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         }
     }
 
+    /// <summary>
+    /// Drops every entry with any of <paramref name="tags"/> from this replica's memory level before it returns, and
+    /// tells Redis and the other replicas in the background (retried like <see cref="InvalidateAsync"/>'s), so the
+    /// caller never waits for Redis, however slow it is to answer.
+    /// </summary>
+    public void InvalidateWithoutWaiting(IReadOnlyCollection<string> tags)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+
+        // InvalidateAsync clears the memory level before it first waits for Redis (DistributeAsync), and never throws.
+        _ = InvalidateAsync(tags, CancellationToken.None);
+    }
+
     /// <summary>Whether some invalidation has not reached Redis yet (it is being retried).</summary>
     public bool HasUndelivered => !_undelivered.IsEmpty;
 

@@ -116,6 +116,28 @@ internal static class PendingInvalidations
     }
 }
 
+/// <summary>How long a committed change waits for its invalidation.</summary>
+internal static class CommittedChanges
+{
+    /// <summary>
+    /// A catalog change (an admin's) returns once every replica has dropped it. A stock change alone, such as an
+    /// order's reservation in the checkout saga's handler, returns once this replica has: waiting for Redis and the
+    /// other replicas would hold up every order for as long as Redis is slow to answer, for a stock figure that the
+    /// other replicas drop a moment later anyway.
+    /// </summary>
+    public static Task InvalidateAsync(CatalogCacheInvalidator invalidator, string[] tags)
+    {
+        if (tags.Contains(CatalogCache.CatalogTag))
+        {
+            // Not the caller's token: the change is committed, so its invalidation must happen even if the caller gives up.
+            return invalidator.InvalidateAsync(tags, CancellationToken.None);
+        }
+
+        invalidator.InvalidateWithoutWaiting(tags);
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>Invalidates after a save that committed on its own (no explicit transaction).</summary>
 internal sealed class CatalogSaveChangesInterceptor(CatalogCacheInvalidator invalidator) : SaveChangesInterceptor
 {
@@ -148,8 +170,7 @@ internal sealed class CatalogSaveChangesInterceptor(CatalogCacheInvalidator inva
     {
         if (Saved(eventData.Context) is { Length: > 0 } tags)
         {
-            // Not the caller's token: the change is committed, so its invalidation must happen even if the caller gives up.
-            await invalidator.InvalidateAsync(tags, CancellationToken.None);
+            await CommittedChanges.InvalidateAsync(invalidator, tags);
         }
 
         return result;
@@ -197,7 +218,7 @@ internal sealed class CatalogTransactionInterceptor(CatalogCacheInvalidator inva
     {
         if (eventData.Context is { } context && PendingInvalidations.TakeCommitted(context) is { Length: > 0 } tags)
         {
-            await invalidator.InvalidateAsync(tags, CancellationToken.None);
+            await CommittedChanges.InvalidateAsync(invalidator, tags);
         }
     }
 

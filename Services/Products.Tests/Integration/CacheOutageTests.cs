@@ -50,6 +50,30 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
+    public async Task With_Redis_not_answering_a_stock_reservation_returns_once_this_replica_has_dropped_the_product()
+    {
+        var ct = Timeout();
+        await using var replica = await Replica.StartAsync(await infrastructure.CreateEmptyDatabaseAsync(ct), _redis, migrate: true, ct);
+        var product = await replica.AddProductAsync("Tent", 5, ct);
+        Assert.Equal(5, (await replica.Reader.GetItemAsync(product, ct))?.AvailableStock);
+
+        await _redis.PauseAsync(ct);
+        ReservationOutcome outcome;
+        try
+        {
+            outcome = await replica.ReserveAsync(product, 1, ct).WaitAsync(StepBound, ct);
+        }
+        finally
+        {
+            await _redis.ResumeAsync(CancellationToken.None);
+        }
+
+        Assert.IsType<ReservationOutcome.Reserved>(outcome);
+        // This replica's own message, if it comes back, drops nothing here: only the reservation itself can have.
+        Assert.Equal(4, (await replica.Reader.GetItemAsync(product, ct))?.AvailableStock);
+    }
+
+    [Fact]
     public async Task An_edit_made_while_Redis_is_down_is_read_at_once_here_and_by_every_replica_once_Redis_is_back()
     {
         var ct = Timeout();

@@ -75,6 +75,21 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the server's process (SIGSTOP) without closing its connections: Redis as a network partition or a long
+    /// pause leaves it, connected but answering nothing, until <see cref="ResumeAsync"/>.
+    /// </summary>
+    public Task PauseAsync(CancellationToken cancellationToken) => SignalAsync("STOP", cancellationToken);
+
+    public Task ResumeAsync(CancellationToken cancellationToken) => SignalAsync("CONT", cancellationToken);
+
+    private async Task SignalAsync(string signal, CancellationToken cancellationToken)
+    {
+        var pid = _process?.Id ?? throw new InvalidOperationException("redis-server is not running.");
+        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync(cancellationToken);
+    }
+
     /// <summary>Waits until the server holds <paramref name="key"/>.</summary>
     public async Task WaitForKeyAsync(string key, CancellationToken cancellationToken)
     {
