@@ -18,6 +18,9 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 {
     public static readonly RedisChannel Channel = RedisChannel.Literal(CacheInvalidations.Channel);
 
+    /// <summary>HybridCache's tag for every entry.</summary>
+    private const string EveryEntryTag = "*";
+
     private readonly string _instance = Guid.NewGuid().ToString("N");
     private readonly ConcurrentDictionary<string, PendingAcks> _pending = new();
     private ChannelMessageQueue? _invalidations;
@@ -28,6 +31,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
     private Task _retrying = Task.CompletedTask;
     private long _epoch;
     private long _generation;
+    private long _resubscriptions;
 
     public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -43,9 +47,13 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
     /// </summary>
     public long Epoch => Interlocked.Read(ref _epoch);
 
+    /// <summary>How many times this replica dropped everything it had cached because its subscription came back.</summary>
+    public long Resubscriptions => Interlocked.Read(ref _resubscriptions);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _retrying = RetryAsync(_stopping.Token);
+        redis.ConnectionRestored += OnConnectionRestored;
         var subscriber = redis.GetSubscriber();
         try
         {
@@ -63,6 +71,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        redis.ConnectionRestored -= OnConnectionRestored;
         await _stopping.CancelAsync();
         try
         {
@@ -247,6 +256,37 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         }
     }
 
+    /// <summary>
+    /// Invalidations published while this replica was not subscribed never reached it (another replica's retry may be
+    /// delivered just before this one listens again), so, as the gateway does, it drops everything it has cached. The
+    /// wildcard also makes this replica, and any started later, ignore what Redis kept from before.
+    /// </summary>
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs args)
+    {
+        if (args.ConnectionType != ConnectionType.Subscription)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _epoch);
+        // Memory is cleared before the call returns (HybridCache does that before it writes Redis).
+        _ = DropEverythingAsync();
+        Interlocked.Increment(ref _resubscriptions);
+        LogResubscribed(logger);
+    }
+
+    private async Task DropEverythingAsync()
+    {
+        try
+        {
+            await cache.RemoveByTagAsync(EveryEntryTag);
+        }
+        catch (Exception exception)
+        {
+            LogInvalidationFailed(logger, EveryEntryTag, exception.Message);
+        }
+    }
+
     public void Dispose()
     {
         _stopping.Dispose();
@@ -305,6 +345,9 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Invalidating catalog cache tags {Tags} failed: {Reason}")]
     private static partial void LogInvalidationFailed(ILogger logger, string tags, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Catalog cache invalidations reach this replica again: dropped everything cached here, since some may have been missed")]
+    private static partial void LogResubscribed(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivered {Count} catalog cache invalidations that Redis had refused")]
     private static partial void LogDelivered(ILogger logger, int count);

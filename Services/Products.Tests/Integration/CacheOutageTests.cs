@@ -96,6 +96,29 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
         Assert.Equal("Tent II", (await other.Reader.GetItemAsync(product, ct))?.Name);
     }
 
+    [Fact]
+    public async Task A_replica_that_lost_its_subscription_drops_what_it_cached_once_it_listens_again()
+    {
+        var ct = Timeout();
+        var database = await infrastructure.CreateEmptyDatabaseAsync(ct);
+        await using var replica = await Replica.StartAsync(database, _redis, migrate: true, ct);
+        var product = await replica.AddProductAsync("Tent", 5, ct);
+        Assert.Equal("Tent", (await replica.Reader.GetItemAsync(product, ct))?.Name);
+        await _redis.KillAsync(ct);
+        await replica.WaitUntilDisconnectedAsync(ct);
+
+        // A change whose invalidation this replica never hears: made elsewhere, its message sent before it listened again.
+        await replica.RenameUnseenAsync(product, "Tent II", ct);
+        var resubscriptions = replica.Invalidator.Resubscriptions;
+        await _redis.RestartAsync(ct);
+        while (replica.Invalidator.Resubscriptions == resubscriptions)
+        {
+            await Task.Delay(10, ct);
+        }
+
+        Assert.Equal("Tent II", (await replica.Reader.GetItemAsync(product, ct))?.Name);
+    }
+
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
 
     /// <summary>One products replica's catalog, cache and inventory, registered as the service registers them.</summary>
@@ -153,6 +176,15 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
             var product = await db.Products.SingleAsync(p => p.Id == productId, cancellationToken);
             product.Name = name;
             await db.SaveChangesAsync(cancellationToken);
+        }
+
+        /// <summary>Renames the product in the database alone, as another replica would, with no invalidation here.</summary>
+        public async Task RenameUnseenAsync(int productId, string name, CancellationToken cancellationToken)
+        {
+            await using var scope = services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<ProductsContext>().Products
+                .Where(p => p.Id == productId)
+                .ExecuteUpdateAsync(update => update.SetProperty(p => p.Name, name), cancellationToken);
         }
 
         public async Task<int> AddProductAsync(string name, int stock, CancellationToken cancellationToken)
