@@ -23,12 +23,13 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     private readonly string _instance = Guid.NewGuid().ToString("N");
     private readonly ConcurrentDictionary<string, PendingAcks> _pending = new();
-    private ChannelMessageQueue? _invalidations;
-    private ChannelMessageQueue? _acks;
+    private volatile ChannelMessageQueue? _invalidations;
+    private volatile ChannelMessageQueue? _acks;
     private readonly ConcurrentDictionary<string, long> _undelivered = new();
     private readonly SemaphoreSlim _retry = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private Task _retrying = Task.CompletedTask;
+    private Task _subscribing = Task.CompletedTask;
     private long _epoch;
     private long _generation;
     private long _resubscriptions;
@@ -47,6 +48,9 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
     /// </summary>
     public long Epoch => Interlocked.Read(ref _epoch);
 
+    /// <summary>Whether this replica is subscribed to the invalidations (and to their acknowledgements).</summary>
+    public bool IsSubscribed => _invalidations is not null && _acks is not null;
+
     /// <summary>How many times this replica dropped everything it had cached because its subscription came back.</summary>
     public long Resubscriptions => Interlocked.Read(ref _resubscriptions);
 
@@ -54,19 +58,57 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
     {
         _retrying = RetryAsync(_stopping.Token);
         redis.ConnectionRestored += OnConnectionRestored;
+        if (!await TrySubscribeAsync())
+        {
+            // Reads still work from the database and the health check reports Redis; this replica listens once it is up.
+            _subscribing = SubscribeLaterAsync(_stopping.Token);
+        }
+    }
+
+    /// <summary>Subscribes to what is not subscribed yet; false if Redis refused.</summary>
+    private async Task<bool> TrySubscribeAsync()
+    {
         var subscriber = redis.GetSubscriber();
         try
         {
-            _invalidations = await subscriber.SubscribeAsync(Channel);
-            _invalidations.OnMessage(OnInvalidationAsync);
-            _acks = await subscriber.SubscribeAsync(AckChannel);
-            _acks.OnMessage(OnAck);
+            if (_invalidations is null)
+            {
+                var invalidations = await subscriber.SubscribeAsync(Channel);
+                invalidations.OnMessage(OnInvalidationAsync);
+                _invalidations = invalidations;
+            }
+
+            if (_acks is null)
+            {
+                var acks = await subscriber.SubscribeAsync(AckChannel);
+                acks.OnMessage(OnAck);
+                _acks = acks;
+            }
+
+            return true;
         }
         catch (RedisException exception)
         {
-            // Reads still work from the database; the health check reports Redis, and writes wait no longer than the timeout.
             LogSubscribeFailed(logger, exception.Message);
+            return false;
         }
+    }
+
+    /// <summary>
+    /// Subscribes with backoff until Redis takes it, then drops what was cached meanwhile, unheard invalidations
+    /// notwithstanding (<see cref="OnConnectionRestored"/>).
+    /// </summary>
+    private async Task SubscribeLaterAsync(CancellationToken stoppingToken)
+    {
+        var delay = RetryDelay;
+        do
+        {
+            await Task.Delay(delay, time, stoppingToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+        while (!await TrySubscribeAsync());
+
+        DropEverything();
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -75,7 +117,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         await _stopping.CancelAsync();
         try
         {
-            await _retrying;
+            await Task.WhenAll(_retrying, _subscribing);
         }
         catch (OperationCanceledException)
         {
@@ -263,11 +305,14 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
     /// </summary>
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs args)
     {
-        if (args.ConnectionType != ConnectionType.Subscription)
+        if (args.ConnectionType == ConnectionType.Subscription)
         {
-            return;
+            DropEverything();
         }
+    }
 
+    private void DropEverything()
+    {
         Interlocked.Increment(ref _epoch);
         // Memory is cleared before the call returns (HybridCache does that before it writes Redis).
         _ = DropEverythingAsync();
@@ -340,7 +385,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to catalog cache invalidations; other replicas' changes reach this one only as entries expire: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to catalog cache invalidations; other replicas' changes do not reach this one until it has: {Reason}")]
     private static partial void LogSubscribeFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Invalidating catalog cache tags {Tags} failed: {Reason}")]

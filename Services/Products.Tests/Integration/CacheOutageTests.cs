@@ -119,6 +119,25 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
         Assert.Equal("Tent II", (await replica.Reader.GetItemAsync(product, ct))?.Name);
     }
 
+    [Fact]
+    public async Task A_replica_started_while_Redis_is_down_hears_invalidations_once_Redis_is_up()
+    {
+        var ct = Timeout();
+        var database = await infrastructure.CreateEmptyDatabaseAsync(ct);
+        await using var writer = await Replica.StartAsync(database, _redis, migrate: true, ct);
+        var product = await writer.AddProductAsync("Tent", 5, ct);
+        await _redis.KillAsync(ct);
+        await using var late = await Replica.StartAsync(database, _redis, migrate: false, ct);
+
+        await _redis.RestartAsync(ct);
+        await late.WaitUntilSubscribedAsync(ct);
+        await writer.WaitUntilConnectedAsync(ct);
+        Assert.Equal("Tent", (await late.Reader.GetItemAsync(product, ct))?.Name);
+        await writer.RenameAsync(product, "Tent II", ct);
+
+        Assert.Equal("Tent II", (await late.Reader.GetItemAsync(product, ct))?.Name);
+    }
+
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
 
     /// <summary>One products replica's catalog, cache and inventory, registered as the service registers them.</summary>
@@ -151,10 +170,23 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
             return new Replica(services);
         }
 
-        public async Task WaitUntilDisconnectedAsync(CancellationToken cancellationToken)
+        public Task WaitUntilDisconnectedAsync(CancellationToken cancellationToken) => WaitUntilConnectedAsync(false, cancellationToken);
+
+        public Task WaitUntilConnectedAsync(CancellationToken cancellationToken) => WaitUntilConnectedAsync(true, cancellationToken);
+
+        private async Task WaitUntilConnectedAsync(bool connected, CancellationToken cancellationToken)
         {
             var redis = services.GetRequiredService<IConnectionMultiplexer>();
-            while (redis.IsConnected)
+            while (redis.IsConnected != connected)
+            {
+                await Task.Delay(10, cancellationToken);
+            }
+        }
+
+        /// <summary>Waits until this replica hears invalidations, as Redis confirmed.</summary>
+        public async Task WaitUntilSubscribedAsync(CancellationToken cancellationToken)
+        {
+            while (!Invalidator.IsSubscribed)
             {
                 await Task.Delay(10, cancellationToken);
             }
