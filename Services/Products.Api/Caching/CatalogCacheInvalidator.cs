@@ -12,6 +12,9 @@ namespace Products.Api.Caching;
 /// drops the tags from its own cache and acknowledges (the sender counts its own message's return as its ack), and
 /// <see cref="InvalidateAsync"/> waits for as many acknowledgements as Redis counted subscribers (at most
 /// <see cref="AckTimeout"/>, so one stuck replica cannot hold writes up).
+/// <para>Redis is optional. This replica's memory level drops the tags whatever Redis does; what Redis refused (the
+/// tags' times, the message) is retried until it takes it; and a replica that was not listening drops everything
+/// once it listens again, since the messages sent meanwhile are lost to it.</para>
 /// </summary>
 public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnectionMultiplexer redis, TimeProvider time, ILogger<CatalogCacheInvalidator> logger)
     : IHostedService, IDisposable
@@ -36,6 +39,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The first wait before retrying what Redis refused (an invalidation, the subscription); it doubles up to <see cref="MaxRetryDelay"/>.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(250);
 
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
