@@ -83,6 +83,13 @@ internal static class PendingInvalidations
 {
     private static readonly ConditionalWeakTable<DbContext, List<(EntityEntry, bool)>> Saving = [];
     private static readonly ConditionalWeakTable<DbContext, HashSet<string>> Committing = [];
+    private static readonly ConditionalWeakTable<DbContext, object> NotWaiting = [];
+
+    /// <summary>The context's next committed stock change tells the other replicas in the background (see <see cref="CommittedChanges"/>).</summary>
+    public static void WithoutWaitingForOtherReplicas(DbContext context) => NotWaiting.AddOrUpdate(context, NotWaiting);
+
+    /// <summary>Whether the committed change may go without waiting for the other replicas; forgets the mark.</summary>
+    public static bool TakeNotWaiting(DbContext context) => NotWaiting.Remove(context);
 
     public static void BeginSave(DbContext context) => Saving.AddOrUpdate(context, CatalogChanges.Capture(context.ChangeTracker));
 
@@ -113,6 +120,7 @@ internal static class PendingInvalidations
     {
         Saving.Remove(context);
         Committing.Remove(context);
+        NotWaiting.Remove(context);
     }
 }
 
@@ -120,14 +128,15 @@ internal static class PendingInvalidations
 internal static class CommittedChanges
 {
     /// <summary>
-    /// A catalog change (an admin's) returns once every replica has dropped it. A stock change alone, such as an
-    /// order's reservation in the checkout saga's handler, returns once this replica has: waiting for Redis and the
-    /// other replicas would hold up every order for as long as Redis is slow to answer, for a stock figure that the
-    /// other replicas drop a moment later anyway.
+    /// A change returns once every replica (and the gateway) has dropped it, so that an admin sees their change at once
+    /// wherever they read. The checkout saga's stock changes (<see cref="PendingInvalidations.WithoutWaitingForOtherReplicas"/>:
+    /// an order's reservation or its release) return once this replica has: waiting for Redis and the other replicas
+    /// would hold up every order for as long as Redis is slow to answer, for a stock figure that the other replicas
+    /// drop a moment later anyway.
     /// </summary>
-    public static Task InvalidateAsync(CatalogCacheInvalidator invalidator, string[] tags)
+    public static Task InvalidateAsync(CatalogCacheInvalidator invalidator, string[] tags, bool waitForOtherReplicas)
     {
-        if (tags.Contains(CatalogCache.CatalogTag))
+        if (waitForOtherReplicas || tags.Contains(CatalogCache.CatalogTag))
         {
             // Not the caller's token: the change is committed, so its invalidation must happen even if the caller gives up.
             return invalidator.InvalidateAsync(tags, CancellationToken.None);
@@ -170,7 +179,7 @@ internal sealed class CatalogSaveChangesInterceptor(CatalogCacheInvalidator inva
     {
         if (Saved(eventData.Context) is { Length: > 0 } tags)
         {
-            await CommittedChanges.InvalidateAsync(invalidator, tags);
+            await CommittedChanges.InvalidateAsync(invalidator, tags, !PendingInvalidations.TakeNotWaiting(eventData.Context!));
         }
 
         return result;
@@ -218,7 +227,7 @@ internal sealed class CatalogTransactionInterceptor(CatalogCacheInvalidator inva
     {
         if (eventData.Context is { } context && PendingInvalidations.TakeCommitted(context) is { Length: > 0 } tags)
         {
-            await CommittedChanges.InvalidateAsync(invalidator, tags);
+            await CommittedChanges.InvalidateAsync(invalidator, tags, !PendingInvalidations.TakeNotWaiting(context));
         }
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Products.Api.Caching;
 using Products.Api.Infrastructure;
 using Products.Api.Model;
 using Shop.IntegrationEvents;
@@ -36,6 +37,8 @@ public sealed class InventoryService(ProductsContext db, TimeProvider timeProvid
     public async Task<ReservationOutcome> ReserveAsync(Guid orderId, IReadOnlyList<OrderLine> lines, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lines);
+        // The saga's step: it must not wait on Redis for the other replicas to hear of the new stock figure.
+        PendingInvalidations.WithoutWaitingForOtherReplicas(db);
 
         // One round trip in the usual case: the products are locked only while the order has no reservation. No rows
         // back means it has one (a repeated submission, or its cancellation came first), or none of its products exist.
@@ -141,6 +144,7 @@ public sealed class InventoryService(ProductsContext db, TimeProvider timeProvid
     /// <returns>The reservation's status afterwards.</returns>
     public async Task<ReservationStatus> ReleaseAsync(Guid orderId, CancellationToken cancellationToken)
     {
+        PendingInvalidations.WithoutWaitingForOtherReplicas(db);
         var now = timeProvider.GetUtcNow();
         var reservation = await LockReservationAsync(orderId, cancellationToken);
         if (reservation is null)
