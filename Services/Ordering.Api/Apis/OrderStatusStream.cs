@@ -12,11 +12,13 @@ using Ordering.Api.Services;
 namespace Ordering.Api.Apis;
 
 /// <summary>
-/// A server-sent events stream of order status changes (<c>text/event-stream</c>): first the changes recorded after
-/// <c>afterId</c> (the client's <c>Last-Event-ID</c>; none when it is null), then each change as it commits. Every event
-/// is <c>event: status</c> with the history entry's id, so a reconnecting <c>EventSource</c> resumes where it left off.
-/// A comment line every <see cref="HeartbeatInterval"/> keeps idle connections (and proxies) open. A stream of one
-/// order ends after its final status.
+/// A server-sent events stream of order status changes (<c>text/event-stream</c>): first the changes the client missed
+/// since <c>afterId</c> (its <c>Last-Event-ID</c>; none when it is null), then each change as it commits. Every event
+/// is <c>event: status</c> with an id a reconnecting <c>EventSource</c> resumes from: for the stream of one order, the
+/// history entry's id (one order's changes commit in id order); for the stream of all the buyer's orders, a cursor of
+/// transaction ids (<see cref="CommittedChange"/>), since changes of different orders do not. Of each order, only
+/// changes newer than the last one sent are sent. A comment line every <see cref="HeartbeatInterval"/> keeps idle
+/// connections (and proxies) open. A stream of one order ends after its final status.
 /// <para>
 /// A buyer has at most <see cref="OrderStreamSlots.Limit"/> streams open at once; one more is a 429 problem, unless it
 /// is the stream of an order that has ended, which is sent whole at once and needs no slot. The slot is held while the
@@ -43,7 +45,7 @@ public sealed class OrderStatusStream(
         ArgumentNullException.ThrowIfNull(httpContext);
         var cancellationToken = httpContext.RequestAborted;
         using var slot = slots.TryTake(buyerId);
-        IAsyncEnumerable<OrderStatusEvent?> changes;
+        IAsyncEnumerable<Sent?> changes;
         if (slot is not null)
         {
             changes = ReadAsync(cancellationToken);
@@ -51,7 +53,7 @@ public sealed class OrderStatusStream(
         else if (await FinalChangesAsync(cancellationToken) is { } finalChanges)
         {
             // An order that has ended needs no slot: its stream is its last changes, sent at once, and then it ends.
-            changes = finalChanges.ToAsyncEnumerable();
+            changes = finalChanges.Select(change => (Sent?)new Sent(change.Id, change)).ToAsyncEnumerable();
         }
         else
         {
@@ -71,11 +73,11 @@ public sealed class OrderStatusStream(
 
         try
         {
-            await foreach (var change in changes)
+            await foreach (var sent in changes)
             {
-                var text = change is null
+                var text = sent is not { } e
                     ? ": keep-alive\n\n"
-                    : string.Create(CultureInfo.InvariantCulture, $"id: {change.Id}\nevent: status\ndata: {JsonSerializer.Serialize(change, json)}\n\n");
+                    : string.Create(CultureInfo.InvariantCulture, $"id: {e.EventId}\nevent: status\ndata: {JsonSerializer.Serialize(e.Change, json)}\n\n");
                 await response.WriteAsync(text, cancellationToken);
                 await response.Body.FlushAsync(cancellationToken);
             }
@@ -90,7 +92,7 @@ public sealed class OrderStatusStream(
     /// For one order's stream: its changes after <see cref="afterId"/> through its final one, when it has ended; null
     /// when it has not (or this is the stream of all the buyer's orders, which never ends).
     /// </summary>
-    private async Task<List<OrderStatusEvent?>?> FinalChangesAsync(CancellationToken cancellationToken)
+    private async Task<List<OrderStatusEvent>?> FinalChangesAsync(CancellationToken cancellationToken)
     {
         if (orderId is null)
         {
@@ -104,28 +106,37 @@ public sealed class OrderStatusStream(
     }
 
     /// <summary>Changes to send, in order; null is a heartbeat.</summary>
-    private async IAsyncEnumerable<OrderStatusEvent?> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Sent?> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // Subscribe before reading the history, so nothing committed in between is missed; what both deliver is sent
-        // once. Live changes are not filtered by id: changes of different orders may commit out of id order.
+        // Subscribe before reading the history, so nothing committed in between is missed. A change may come both ways,
+        // and one that commits between two pages of history comes live after the later page, which may hold a newer
+        // change of its order: of each order only changes newer than the last one sent are sent.
         using var subscription = feed.Subscribe(buyerId);
-        var caughtUpIds = new HashSet<long>();
-        var last = afterId ?? 0;
-        for (var caughtUp = afterId is null; !caughtUp;)
+        var newest = new Dictionary<Guid, long>();
+        var cursor = afterId ?? 0;
+        if (afterId is { } resumeFrom)
         {
-            var history = await queries.ChangesAsync(buyerId, orderId, last, CatchUpBatch, cancellationToken);
-            foreach (var change in history)
+            for (var last = orderId is null ? 0 : resumeFrom; ;)
             {
-                yield return change;
-                caughtUpIds.Add(change.Id);
-                last = change.Id;
-                if (orderId is not null && change.IsFinal)
+                var history = orderId is null
+                    ? await queries.ChangesSinceAsync(buyerId, resumeFrom, last, CatchUpBatch, cancellationToken)
+                    : await queries.ChangesAsync(buyerId, orderId, last, CatchUpBatch, cancellationToken);
+                foreach (var change in history)
                 {
-                    yield break;
+                    newest[change.OrderId] = last = change.Id;
+                    // A client that drops during the catch-up still needs all of it: its cursor stays where it was.
+                    yield return new Sent(orderId is null ? resumeFrom : change.Id, change);
+                    if (orderId is not null && change.IsFinal)
+                    {
+                        yield break;
+                    }
+                }
+
+                if (history.Count < CatchUpBatch)
+                {
+                    break;
                 }
             }
-
-            caughtUp = history.Count < CatchUpBatch;
         }
 
         var reader = subscription.Changes;
@@ -148,24 +159,30 @@ public sealed class OrderStatusStream(
                 yield break;
             }
 
-            if (!reader.TryRead(out var change))
+            if (!reader.TryRead(out var committed))
             {
                 yield return null;
                 continue;
             }
 
-            if (caughtUpIds.Contains(change.Id) || (orderId is { } id && change.OrderId != id))
+            var change = committed.Change;
+            if ((orderId is { } id && change.OrderId != id) || (newest.TryGetValue(change.OrderId, out var sent) && change.Id <= sent))
             {
                 continue;
             }
 
-            yield return change;
+            newest[change.OrderId] = change.Id;
+            cursor = Math.Max(cursor, committed.Cursor);
+            yield return new Sent(orderId is null ? cursor : change.Id, change);
             if (orderId is not null && change.IsFinal)
             {
                 yield break;
             }
         }
     }
+
+    /// <summary>A change and the id of its event.</summary>
+    private readonly record struct Sent(long EventId, OrderStatusEvent Change);
 
     private static ProblemHttpResult TooManyStreams(int limit) => TypedResults.Problem(
         statusCode: StatusCodes.Status429TooManyRequests,

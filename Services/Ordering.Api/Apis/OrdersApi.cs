@@ -57,7 +57,8 @@ public static class OrdersApi
         api.MapGet("/events", StreamOrders)
             .WithName("StreamAllOrderStatus")
             .WithSummary("Server-sent events: status changes of all the signed-in user's orders")
-            .WithDescription("429 when the user already has Ordering:MaxStreamsPerBuyer status streams open.");
+            .WithDescription("With Last-Event-ID (a cursor, not a history id: see the service's README), every change since it, some perhaps again. " +
+                             "429 when the user already has Ordering:MaxStreamsPerBuyer status streams open.");
 
         return app;
     }

@@ -51,6 +51,8 @@ public sealed class OrderingContext(DbContextOptions<OrderingContext> options) :
             change.ToTable("OrderStatusHistory");
             change.Property(c => c.Status).HasConversion<string>().HasMaxLength(32);
             change.Property(c => c.Reason).HasMaxLength(MaxReasonLength);
+            // bigint like the stream's event ids: an xid8 counts from 0 with its epoch, nowhere near 2^63.
+            change.Property(c => c.TransactionId).HasDefaultValueSql("pg_current_xact_id()::text::bigint");
             change.HasIndex(c => new { c.OrderId, c.Id });
         });
 

@@ -175,6 +175,11 @@ namespace Ordering.Api.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<long>("TransactionId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValueSql("pg_current_xact_id()::text::bigint");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OrderId", "Id");

@@ -106,7 +106,7 @@ public class OrderLine
     public int Quantity { get; set; }
 }
 
-/// <summary>One step of an order's status history. Its id orders all changes and is the status stream's event id.</summary>
+/// <summary>One step of an order's status history. Its id orders the changes of one order and is the event id of that order's status stream.</summary>
 public class OrderStatusChange
 {
     public long Id { get; set; }
@@ -118,6 +118,13 @@ public class OrderStatusChange
     public string? Reason { get; set; }
 
     public DateTimeOffset At { get; set; }
+
+    /// <summary>
+    /// The transaction that recorded the change (<c>pg_current_xact_id()</c>, set by the database). The stream of all a
+    /// buyer's orders resumes by it rather than by <see cref="Id"/>: ids are taken at insert, so changes of different
+    /// orders can commit out of id order, and "after id N" skipped those that committed late.
+    /// </summary>
+    public long TransactionId { get; set; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<OrderStatus>))]

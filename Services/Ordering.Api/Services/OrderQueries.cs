@@ -40,7 +40,10 @@ public sealed class OrderQueries(OrderingContext db)
             o.Id, o.Status, o.Total, o.Currency, o.CreatedAt, o.CancellationReason, o.Lines.Sum(l => l.Quantity), ToLines(o.Lines, pictures)))]);
     }
 
-    /// <summary>The buyer's status changes after <paramref name="afterId"/>, oldest first (for a reconnecting stream).</summary>
+    /// <summary>
+    /// The buyer's status changes after <paramref name="afterId"/>, oldest first (for a reconnecting stream of one order:
+    /// its changes commit one after another, in id order).
+    /// </summary>
     public async Task<List<OrderStatusEvent>> ChangesAsync(string buyerId, Guid? orderId, long afterId, int limit, CancellationToken cancellationToken)
     {
         var changes = from change in db.StatusHistory.AsNoTracking()
@@ -52,12 +55,30 @@ public sealed class OrderQueries(OrderingContext db)
             changes = changes.Where(c => c.OrderId == id);
         }
 
-        return await changes
+        return await ToEvents(changes, limit, cancellationToken);
+    }
+
+    /// <summary>
+    /// For a reconnecting stream of all the buyer's orders: the changes a client resuming from
+    /// <paramref name="cursor"/> may have missed, those recorded by a transaction from the cursor on (see
+    /// <see cref="CommittedChange"/>), in id order, a page at a time after <paramref name="afterId"/>. Some it may have
+    /// had already.
+    /// </summary>
+    public async Task<List<OrderStatusEvent>> ChangesSinceAsync(string buyerId, long cursor, long afterId, int limit, CancellationToken cancellationToken)
+    {
+        var changes = from change in db.StatusHistory.AsNoTracking()
+                      join order in db.Orders on change.OrderId equals order.Id
+                      where order.BuyerId == buyerId && change.Id > afterId && change.TransactionId >= cursor
+                      select change;
+        return await ToEvents(changes, limit, cancellationToken);
+    }
+
+    private static Task<List<OrderStatusEvent>> ToEvents(IQueryable<OrderStatusChange> changes, int limit, CancellationToken cancellationToken) =>
+        changes
             .OrderBy(c => c.Id)
             .Take(limit)
             .Select(c => new OrderStatusEvent(c.Id, c.OrderId, c.Status, c.Reason, c.At))
             .ToListAsync(cancellationToken);
-    }
 
     /// <summary>
     /// For a client (re)opening an order's stream: whether the order is the buyer's, and if so whether its final status

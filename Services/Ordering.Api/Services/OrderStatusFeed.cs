@@ -28,7 +28,7 @@ public sealed class OrderStatusFeed
         return subscription;
     }
 
-    public void Publish(string buyerId, OrderStatusEvent change)
+    public void Publish(string buyerId, CommittedChange change)
     {
         if (_subscribers.TryGetValue(buyerId, out var subscriptions))
         {
@@ -63,7 +63,7 @@ public sealed class OrderStatusFeed
     public sealed class Subscription : IDisposable
     {
         private readonly OrderStatusFeed _feed;
-        private readonly Channel<OrderStatusEvent> _changes = Channel.CreateBounded<OrderStatusEvent>(
+        private readonly Channel<CommittedChange> _changes = Channel.CreateBounded<CommittedChange>(
             new BoundedChannelOptions(SubscriberCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
         internal Subscription(OrderStatusFeed feed, string buyerId)
@@ -74,9 +74,9 @@ public sealed class OrderStatusFeed
 
         public string BuyerId { get; }
 
-        public ChannelReader<OrderStatusEvent> Changes => _changes.Reader;
+        public ChannelReader<CommittedChange> Changes => _changes.Reader;
 
-        internal void Offer(OrderStatusEvent change)
+        internal void Offer(CommittedChange change)
         {
             if (!_changes.Writer.TryWrite(change))
             {
@@ -94,6 +94,15 @@ public sealed class OrderStatusFeed
         }
     }
 }
+
+/// <summary>
+/// A change as its transaction committed, with the resume cursor it makes safe: the oldest transaction still running
+/// when the change was recorded (the notification's <c>cursor</c>). Every transaction below it had finished by then,
+/// and so had notified before this one (notifications arrive in commit order): a stream that sent this change has sent
+/// every change of those transactions, and a client resuming from the cursor only needs changes of transactions from
+/// it on (<see cref="OrderQueries.ChangesSinceAsync"/>).
+/// </summary>
+public sealed record CommittedChange(OrderStatusEvent Change, long Cursor);
 
 /// <summary>Listens on <see cref="OrderingContext.StatusChannel"/> on a connection of its own, reconnecting when it drops.</summary>
 public sealed partial class OrderStatusListener(
@@ -153,7 +162,9 @@ public sealed partial class OrderStatusListener(
         {
             var notification = JsonSerializer.Deserialize<StatusNotification>(payload, JsonOptions)
                 ?? throw new JsonException("The notification is empty.");
-            feed.Publish(notification.BuyerId, new OrderStatusEvent(notification.Id, notification.OrderId, notification.Status, notification.Reason, notification.At));
+            feed.Publish(notification.BuyerId, new CommittedChange(
+                new OrderStatusEvent(notification.Id, notification.OrderId, notification.Status, notification.Reason, notification.At),
+                notification.Cursor));
         }
         catch (JsonException exception)
         {
@@ -162,7 +173,7 @@ public sealed partial class OrderStatusListener(
     }
 
     /// <summary>The JSON the history trigger sends (see the migration that creates it).</summary>
-    private sealed record StatusNotification(long Id, Guid OrderId, string BuyerId, OrderStatus Status, string? Reason, DateTimeOffset At);
+    private sealed record StatusNotification(long Id, long Cursor, Guid OrderId, string BuyerId, OrderStatus Status, string? Reason, DateTimeOffset At);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Listening for order status changes failed; retrying in {DelayMs} ms")]
     private static partial void LogListenFailed(ILogger logger, Exception exception, double delayMs);

@@ -22,7 +22,7 @@ namespace Ordering.Api.Infrastructure.CompiledModel
                 "Ordering.Api.Model.OrderStatusChange",
                 typeof(OrderStatusChange),
                 baseEntityType,
-                propertyCount: 5,
+                propertyCount: 6,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 1,
                 keyCount: 1);
@@ -71,6 +71,16 @@ namespace Ordering.Api.Infrastructure.CompiledModel
                 providerPropertyType: typeof(string));
             status.SetSentinelFromProviderValue("Submitted");
             status.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var transactionId = runtimeEntityType.AddProperty(
+                "TransactionId",
+                typeof(long),
+                propertyInfo: typeof(OrderStatusChange).GetProperty("TransactionId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(OrderStatusChange).GetField("<TransactionId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                valueGenerated: ValueGenerated.OnAdd,
+                sentinel: 0L);
+            transactionId.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+            transactionId.AddAnnotation("Relational:DefaultValueSql", "pg_current_xact_id()::text::bigint");
 
             var key = runtimeEntityType.AddKey(
                 new[] { id });

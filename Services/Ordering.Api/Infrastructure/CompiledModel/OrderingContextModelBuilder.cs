@@ -12,7 +12,7 @@ namespace Ordering.Api.Infrastructure.CompiledModel
     public partial class OrderingContextModel
     {
         private OrderingContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("badd4482-f6cc-4fe0-9e17-ff8a8533c43d"), entityTypeCount: 7)
+            : base(skipDetectChanges: false, modelId: new Guid("0ec547ab-9dad-4b71-a4b1-daf614bc19ce"), entityTypeCount: 7)
         {
         }
 
