@@ -60,6 +60,39 @@ public sealed class OrderStreamResumeTests(OrderingDatabaseFixture database) : O
         await listener.StopAsync(CancellationToken.None);
     }
 
+    [Fact]
+    public async Task A_resumed_stream_ends_each_order_on_its_newest_change_when_an_older_transaction_recorded_it()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = timeout.Token;
+        var orderId = await SeedOrderAsync(Buyer);
+        var connectionString = Ordering.Services.GetRequiredService<IConfiguration>().GetConnectionString(OrderingService.DatabaseConnectionName)!;
+
+        // The cancellation's transaction starts first, so it has the older id, but records its change last.
+        await using var older = await BeginAsync(connectionString, ct);
+        await TransactionIdAsync(older, ct);
+        await using var newer = await BeginAsync(connectionString, ct);
+        await InsertChangeAsync(newer, orderId, "StockReserved", ct);
+        var cursor = await TransactionIdAsync(newer, ct);
+        await newer.Transaction.CommitAsync(ct);
+        await InsertChangeAsync(older, orderId, "Cancelled", ct);
+        await older.Transaction.CommitAsync(ct);
+
+        // A client resuming there has both changes already; sent the reservation again, it must get the cancellation
+        // after it, not be left showing a status the order has left.
+        await using var resumed = OpenAsync(new OrderStatusFeed(), cursor, ct);
+        var reserved = await resumed.NextAsync(e => e.OrderId == orderId, TimeSpan.FromSeconds(10));
+        Assert.Equal("StockReserved", reserved.Status);
+        var last = await resumed.NextAsync(e => e.OrderId == orderId, TimeSpan.FromSeconds(5));
+        Assert.Equal("Cancelled", last.Status);
+    }
+
+    private static async Task<long> TransactionIdAsync(OpenTransaction open, CancellationToken ct)
+    {
+        await using var query = new NpgsqlCommand("SELECT pg_current_xact_id()::text::bigint", open.Connection, open.Transaction);
+        return (long)(await query.ExecuteScalarAsync(ct))!;
+    }
+
     /// <summary>
     /// A live stream that has seen a change, so its listener listens: the listener ends the streams that subscribed
     /// before it did (they may have missed changes), so one is opened again until it sees one.

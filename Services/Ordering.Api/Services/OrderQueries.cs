@@ -62,13 +62,16 @@ public sealed class OrderQueries(OrderingContext db)
     /// For a reconnecting stream of all the buyer's orders: the changes a client resuming from
     /// <paramref name="cursor"/> may have missed, those recorded by a transaction from the cursor on (see
     /// <see cref="CommittedChange"/>), in id order, a page at a time after <paramref name="afterId"/>. Some it may have
-    /// had already.
+    /// had already. Each order's are sent from its first such change on: within an order a later change may have the
+    /// older transaction (one that took its id first and recorded its change later), and sent alone the earlier change
+    /// would leave the client showing a status the order has left.
     /// </summary>
     public async Task<List<OrderStatusEvent>> ChangesSinceAsync(string buyerId, long cursor, long afterId, int limit, CancellationToken cancellationToken)
     {
         var changes = from change in db.StatusHistory.AsNoTracking()
                       join order in db.Orders on change.OrderId equals order.Id
-                      where order.BuyerId == buyerId && change.Id > afterId && change.TransactionId >= cursor
+                      where order.BuyerId == buyerId && change.Id > afterId
+                          && change.Id >= db.StatusHistory.Where(c => c.OrderId == change.OrderId && c.TransactionId >= cursor).Min(c => (long?)c.Id)
                       select change;
         return await ToEvents(changes, limit, cancellationToken);
     }
