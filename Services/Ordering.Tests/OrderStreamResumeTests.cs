@@ -54,7 +54,7 @@ public sealed class OrderStreamResumeTests(OrderingDatabaseFixture database) : O
             await t1.Transaction.CommitAsync(ct);
         }
 
-        await using var resumed = OpenAsync(feed, long.Parse(lastEventId, System.Globalization.CultureInfo.InvariantCulture), ct);
+        await using var resumed = Open(feed, long.Parse(lastEventId, System.Globalization.CultureInfo.InvariantCulture), ct);
         var missed = await resumed.NextAsync(e => e.OrderId == orderA, TimeSpan.FromSeconds(10));
         Assert.Equal("Cancelled", missed.Status);
         await listener.StopAsync(CancellationToken.None);
@@ -80,7 +80,7 @@ public sealed class OrderStreamResumeTests(OrderingDatabaseFixture database) : O
 
         // A client resuming there has both changes already; sent the reservation again, it must get the cancellation
         // after it, not be left showing a status the order has left.
-        await using var resumed = OpenAsync(new OrderStatusFeed(), cursor, ct);
+        await using var resumed = Open(new OrderStatusFeed(), cursor, ct);
         var reserved = await resumed.NextAsync(e => e.OrderId == orderId, TimeSpan.FromSeconds(10));
         Assert.Equal("StockReserved", reserved.Status);
         var last = await resumed.NextAsync(e => e.OrderId == orderId, TimeSpan.FromSeconds(5));
@@ -101,7 +101,7 @@ public sealed class OrderStreamResumeTests(OrderingDatabaseFixture database) : O
     {
         while (true)
         {
-            var stream = OpenAsync(feed, lastEventId: null, ct);
+            var stream = Open(feed, lastEventId: null, ct);
             while (!stream.Ended)
             {
                 ct.ThrowIfCancellationRequested();
@@ -133,7 +133,7 @@ public sealed class OrderStreamResumeTests(OrderingDatabaseFixture database) : O
         await insert.ExecuteNonQueryAsync(ct);
     }
 
-    private RunningStream OpenAsync(OrderStatusFeed feed, long? lastEventId, CancellationToken ct)
+    private RunningStream Open(OrderStatusFeed feed, long? lastEventId, CancellationToken ct)
     {
         var scope = Ordering.Services.CreateAsyncScope();
         var queries = new OrderQueries(scope.ServiceProvider.GetRequiredService<OrderingContext>());
@@ -251,6 +251,7 @@ public sealed class OrderStreamResumeTests(OrderingDatabaseFixture database) : O
             _disposed = true;
             await _stop.CancelAsync();
             await _run;
+            await _read;
             _stop.Dispose();
             await _scope.DisposeAsync();
         }
