@@ -12,6 +12,7 @@ var app = builder.Build();
 
 // First: everything after it (and the gateway, told by VisitorAddressHandler) sees the visitor's own address and scheme.
 app.UseTrustedProxies();
+app.UseSecurityHeaders();
 
 if (!app.Environment.IsDevelopment())
 {

@@ -42,4 +42,17 @@ public sealed class StatusCodePagesTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("<h1>Not found</h1>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("/no/such/page")]
+    [InlineData("/health")]
+    public async Task Every_answer_forbids_content_sniffing_and_keeps_page_addresses_out_of_other_sites_Referer(string path)
+    {
+        using var client = _storefront.CreateClient();
+
+        using var response = await client.GetAsync(path);
+
+        Assert.Equal(["nosniff"], response.Headers.GetValues("X-Content-Type-Options"));
+        Assert.Equal(["strict-origin-when-cross-origin"], response.Headers.GetValues("Referrer-Policy"));
+    }
 }
