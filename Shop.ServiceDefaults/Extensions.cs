@@ -15,7 +15,7 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// The defaults every Shop process shares: OpenTelemetry, health checks, forwarded client addresses from trusted
-/// proxies only, service discovery, resilient HttpClients, and the return of start-up's garbage once started. Same shape as Aspire's
+/// proxies only, service discovery with failover between replicas, resilient HttpClients, and the return of start-up's garbage once started. Same shape as Aspire's
 /// service-defaults project, so the services run unchanged under Shop's AppHost, real Aspire or Kubernetes.
 /// </summary>
 public static class Extensions
@@ -49,10 +49,15 @@ public static class Extensions
         builder.Services.AddHostedService<StartupMemoryTrim>();
 
         builder.Services.AddServiceDiscovery();
+        builder.Services.AddTransient<ServiceAddressRecorder>();
+        builder.Services.AddTransient<RefusedConnectionFailover>();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
             http.AddStandardResilienceHandler();
+            // Around service discovery's handler: a replica that refuses the connection hands the call to another (ReplicaFailover).
+            http.AddHttpMessageHandler<ServiceAddressRecorder>();
             http.AddServiceDiscovery();
+            http.AddHttpMessageHandler<RefusedConnectionFailover>();
         });
 
         return builder;
