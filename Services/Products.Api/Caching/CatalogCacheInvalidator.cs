@@ -44,6 +44,9 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long <see cref="InvalidateAsync"/> waits for a Redis that refused before it leaves the rest to the retry.</summary>
+    public TimeSpan RedisWait { get; init; } = TimeSpan.FromSeconds(5);
+
     private RedisChannel AckChannel => RedisChannel.Literal(CacheInvalidations.AckChannelOf(_instance));
 
     /// <summary>
@@ -149,19 +152,40 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
     /// failures: this replica's memory level has dropped every tag when it returns, whatever Redis did, and what Redis
     /// did not take (the tags' invalidation times, the message to the other replicas) is retried until it does.
     /// </summary>
-    public async Task InvalidateAsync(IReadOnlyCollection<string> tags, CancellationToken cancellationToken)
+    public Task InvalidateAsync(IReadOnlyCollection<string> tags, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tags);
-        if (tags.Count == 0)
+        return tags.Count == 0 ? Task.CompletedTask : InvalidateAsync(tags, waitForRedis: true, cancellationToken);
+    }
+
+    private async Task InvalidateAsync(IReadOnlyCollection<string> tags, bool waitForRedis, CancellationToken cancellationToken)
+    {
+        var generation = Interlocked.Increment(ref _generation);
+        if (await DistributeAsync(tags, cancellationToken))
         {
             return;
         }
 
-        var generation = Interlocked.Increment(ref _generation);
-        if (!await DistributeAsync(tags, cancellationToken))
+        if (!waitForRedis)
         {
             Remember(tags, generation);
+            return;
         }
+
+        // Redis may only be reconnecting (it has just come back; commands fail at once meanwhile): the caller, an
+        // admin's change, waits for it a little, as StackExchange.Redis's backlog made it wait, so that the change still
+        // returns once every replica and the gateway dropped it. Past that it is Redis that is down: the retry takes over.
+        var waited = TimeSpan.Zero;
+        for (var delay = RetryDelay; waited + delay <= RedisWait; waited += delay, delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks)))
+        {
+            await Task.Delay(delay, time, cancellationToken);
+            if (await DistributeAsync(tags, cancellationToken))
+            {
+                return;
+            }
+        }
+
+        Remember(tags, generation);
     }
 
     /// <summary>
@@ -174,7 +198,10 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         ArgumentNullException.ThrowIfNull(tags);
 
         // InvalidateAsync clears the memory level before it first waits for Redis (DistributeAsync), and never throws.
-        _ = InvalidateAsync(tags, CancellationToken.None);
+        if (tags.Count > 0)
+        {
+            _ = InvalidateAsync(tags, waitForRedis: false, CancellationToken.None);
+        }
     }
 
     /// <summary>Whether some invalidation has not reached Redis yet (it is being retried).</summary>
