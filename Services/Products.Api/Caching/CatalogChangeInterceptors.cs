@@ -177,9 +177,12 @@ internal sealed class CatalogSaveChangesInterceptor(CatalogCacheInvalidator inva
 
     public override async ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
+        // A save outside a transaction ends what it marked, whether or not it changed anything cached.
+        var waitForOtherReplicas = eventData.Context is not { } context || context.Database.CurrentTransaction is not null
+            || !PendingInvalidations.TakeNotWaiting(context);
         if (Saved(eventData.Context) is { Length: > 0 } tags)
         {
-            await CommittedChanges.InvalidateAsync(invalidator, tags, !PendingInvalidations.TakeNotWaiting(eventData.Context!));
+            await CommittedChanges.InvalidateAsync(invalidator, tags, waitForOtherReplicas);
         }
 
         return result;
@@ -215,19 +218,44 @@ internal sealed class CatalogSaveChangesInterceptor(CatalogCacheInvalidator inva
 /// <summary>Invalidates when a transaction that changed the catalog commits; forgets the change when it rolls back.</summary>
 internal sealed class CatalogTransactionInterceptor(CatalogCacheInvalidator invalidator) : DbTransactionInterceptor
 {
+    // A pooled context outlives its transaction: a mark left from one (a reservation that changed nothing cached, or a
+    // transaction disposed without a rollback) must not let the next user of the context, an admin, skip the wait.
+    public override DbTransaction TransactionStarted(DbConnection connection, TransactionEndEventData eventData, DbTransaction result)
+    {
+        if (eventData.Context is { } context)
+        {
+            PendingInvalidations.TakeNotWaiting(context);
+        }
+
+        return result;
+    }
+
+    public override ValueTask<DbTransaction> TransactionStartedAsync(
+        DbConnection connection, TransactionEndEventData eventData, DbTransaction result, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(TransactionStarted(connection, eventData, result));
+
     public override void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData)
     {
-        if (eventData.Context is { } context && PendingInvalidations.TakeCommitted(context) is { Length: > 0 } tags)
+        if (eventData.Context is { } context)
         {
-            _ = invalidator.InvalidateAsync(tags, CancellationToken.None);
+            PendingInvalidations.TakeNotWaiting(context);
+            if (PendingInvalidations.TakeCommitted(context) is { Length: > 0 } tags)
+            {
+                _ = invalidator.InvalidateAsync(tags, CancellationToken.None);
+            }
         }
     }
 
     public override async Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        if (eventData.Context is { } context && PendingInvalidations.TakeCommitted(context) is { Length: > 0 } tags)
+        if (eventData.Context is { } context)
         {
-            await CommittedChanges.InvalidateAsync(invalidator, tags, !PendingInvalidations.TakeNotWaiting(context));
+            // Taken whether or not the transaction changed anything cached.
+            var waitForOtherReplicas = !PendingInvalidations.TakeNotWaiting(context);
+            if (PendingInvalidations.TakeCommitted(context) is { Length: > 0 } tags)
+            {
+                await CommittedChanges.InvalidateAsync(invalidator, tags, waitForOtherReplicas);
+            }
         }
     }
 

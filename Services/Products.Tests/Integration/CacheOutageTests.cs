@@ -33,6 +33,23 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
 
     public async Task DisposeAsync() => await _redis.DisposeAsync();
 
+    /// <summary>
+    /// The saga's mark (tell the other replicas in the background) ends with its transaction, also when the reservation
+    /// changed nothing cached (a rejected order): the service pools its contexts, and an admin's stock change that got
+    /// a marked context returned before the gateway had dropped the page (CatalogCacheTests, in CI).
+    /// </summary>
+    [Theory]
+    [InlineData(0)] // rejected: no stock changes, nothing to invalidate
+    [InlineData(5)] // reserved
+    public async Task A_reservation_leaves_no_mark_on_its_context_once_committed(int stock)
+    {
+        var ct = Timeout();
+        await using var replica = await Replica.StartAsync(await infrastructure.CreateEmptyDatabaseAsync(ct), _redis, migrate: true, ct);
+        var product = await replica.AddProductAsync("Tent", stock, ct);
+
+        Assert.False(await replica.ReservationLeavesItsMarkAsync(product, 1, ct));
+    }
+
     [Fact]
     public async Task With_Redis_down_a_read_and_a_stock_reservation_do_not_wait_for_the_Redis_timeout()
     {
@@ -241,6 +258,22 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return outcome;
+        }
+
+        /// <summary>
+        /// Reserves as <see cref="ReserveAsync"/> does; true if the context still carries the saga's mark (skip waiting
+        /// for the other replicas) once the transaction committed, which a pooled context would hand to its next user.
+        /// </summary>
+        public async Task<bool> ReservationLeavesItsMarkAsync(int productId, int quantity, CancellationToken cancellationToken)
+        {
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ProductsContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await scope.ServiceProvider.GetRequiredService<InventoryService>()
+                .ReserveAsync(Guid.NewGuid(), [new OrderLine(productId, quantity, 1m)], cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return PendingInvalidations.TakeNotWaiting(db);
         }
 
         public async ValueTask DisposeAsync()
