@@ -111,7 +111,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         do
         {
             await Task.Delay(delay, time, stoppingToken);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            delay = NextDelay(delay);
         }
         while (!await TrySubscribeAsync());
 
@@ -176,7 +176,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         // admin's change, waits for it a little, as StackExchange.Redis's backlog made it wait, so that the change still
         // returns once every replica and the gateway dropped it. Past that it is Redis that is down: the retry takes over.
         var waited = TimeSpan.Zero;
-        for (var delay = RetryDelay; waited + delay <= RedisWait; waited += delay, delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks)))
+        for (var delay = RetryDelay; waited + delay <= RedisWait; waited += delay, delay = NextDelay(delay))
         {
             await Task.Delay(delay, time, cancellationToken);
             if (await DistributeAsync(tags, cancellationToken))
@@ -217,7 +217,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
         // One call per tag, all started before any is awaited: HybridCache drops a tag from this process's memory level
         // before it writes the tag's time to Redis, so a failed write leaves no tag here valid, not even the later ones.
-        var writes = tags.Select(tag => RemoveByTagAsync(tag, cancellationToken)).ToList();
+        var writes = tags.Select(tag => cache.RemoveByTagAsync(tag, cancellationToken).AsTask()).ToList();
         try
         {
             await Task.WhenAll(writes);
@@ -253,7 +253,8 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         }
     }
 
-    private async Task RemoveByTagAsync(string tag, CancellationToken cancellationToken) => await cache.RemoveByTagAsync(tag, cancellationToken);
+    /// <summary>The wait after <paramref name="delay"/> for the next try: twice as long, at most <see cref="MaxRetryDelay"/>.</summary>
+    private TimeSpan NextDelay(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
 
     /// <summary>
     /// Keeps <paramref name="tags"/> for <see cref="RetryAsync"/>. Until Redis has their times, entries written there
@@ -295,7 +296,7 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
                 }
                 else
                 {
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                    delay = NextDelay(delay);
                 }
             }
         }
