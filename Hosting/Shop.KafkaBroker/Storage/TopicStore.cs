@@ -205,10 +205,7 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
             }
 
             // Closed first so no append or segment roll writes into the directory while it moves.
-            foreach (var partition in topic.Partitions)
-            {
-                partition.Close();
-            }
+            CloseAll(topic.Partitions);
 
             // The Guid alone: a topic name of up to 249 characters plus a suffix would exceed the 255-byte file name limit.
             var graveyard = Path.Combine(_deletedDirectory, Guid.NewGuid().ToString("N"));
@@ -299,10 +296,7 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
 
         foreach (var topic in _topics.Values)
         {
-            foreach (var partition in topic.Partitions)
-            {
-                partition.Close();
-            }
+            CloseAll(topic.Partitions);
         }
     }
 
