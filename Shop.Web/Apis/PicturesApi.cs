@@ -47,9 +47,9 @@ public static class PicturesApi
             headers.CacheControl = cacheControl;
         }
 
-        // The pictures are SVG: opened on their own they must not run anything.
+        // The pictures are SVG: opened on their own they must not run anything (nosniff comes with every answer:
+        // UseSecurityHeaders).
         headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'";
-        headers.XContentTypeOptions = "nosniff";
 
         return picture switch
         {
