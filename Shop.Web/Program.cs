@@ -23,6 +23,7 @@ app.UseNotFoundPageForNavigations();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
+app.UseStaleFormRedirect();
 
 app.MapStaticAssets();
 app.MapRazorComponents<App>()

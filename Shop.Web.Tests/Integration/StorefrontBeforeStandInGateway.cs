@@ -92,7 +92,10 @@ public abstract class StorefrontBeforeStandInGateway : IAsyncLifetime
     /// <summary>The signed-in shopper's subject (<c>sub</c>), which names their cart.</summary>
     protected const string Subject = "user-1";
 
-    /// <summary>Every request comes from the same signed-in shopper, whose session holds an access token.</summary>
+    /// <summary>A request with this header comes from a visitor who is not signed in (the shopper before sign-in, or after sign-out).</summary>
+    protected const string SignedOutHeader = "X-Test-Signed-Out";
+
+    /// <summary>Every request comes from the same signed-in shopper, whose session holds an access token (unless it says <see cref="SignedOutHeader"/>).</summary>
     private sealed class SignedInShopper(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
         : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
@@ -100,6 +103,11 @@ public abstract class StorefrontBeforeStandInGateway : IAsyncLifetime
 
         protected override Task<AuthenticateResult> HandleAuthenticateAsync()
         {
+            if (Request.Headers.ContainsKey(SignedOutHeader))
+            {
+                return Task.FromResult(AuthenticateResult.NoResult());
+            }
+
             var identity = new ClaimsIdentity([new Claim("sub", Subject), new Claim("name", "Ada")], Name, "name", "role");
             var properties = new AuthenticationProperties();
             properties.StoreTokens([new AuthenticationToken { Name = "access_token", Value = "token-of-user-1" }]);

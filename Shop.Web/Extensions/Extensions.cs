@@ -1,6 +1,10 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Net.Http.Headers;
 using Polly.Timeout;
 using Shop.Web.Authentication;
 using Shop.Web.Cart;
@@ -16,6 +20,12 @@ public static partial class Extensions
 
     /// <summary>The storefront's not-found page (<c>Components/Pages/NotFound.razor</c>).</summary>
     public const string NotFoundPath = "/not-found";
+
+    /// <summary>The query parameter that carries what a page is sent back with (the cart page's notices share it).</summary>
+    public const string NoticeQueryName = "notice";
+
+    /// <summary>A form of the page was refused because the session changed since the page was rendered (the layout says so).</summary>
+    public const string SessionChangedNotice = "session-changed";
 
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -70,6 +80,42 @@ public static partial class Extensions
             }
 
             return next(context);
+        });
+    }
+
+    /// <summary>
+    /// A form whose antiforgery token no longer holds is sent back to its page, which says so, rather than answered with
+    /// a bare 400. A token belongs to the user the page was rendered for: signing in or out in another tab makes every
+    /// open page's forms fail (as does an antiforgery cookie that is gone). Nothing of the form is done: the browser gets
+    /// the page again (303, so it asks with GET) with a token for the user it is now. Here, after <c>UseAntiforgery</c>
+    /// set its verdict and before any endpoint (a page's form or the sign-out) would answer 400, is the one place.
+    /// Only form posts: other content is no browser's form and keeps its 400.
+    /// </summary>
+    public static IApplicationBuilder UseStaleFormRedirect(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        return app.Use(static (context, next) =>
+        {
+            // Request.HasFormContentType would throw here: the form feature refuses a request whose token failed.
+            if (context.Features.Get<IAntiforgeryValidationFeature>() is not { IsValid: false }
+                || !MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var contentType)
+                || !(contentType.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+                     || contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)))
+            {
+                return next(context);
+            }
+
+            var request = context.Request;
+            // A page's forms post to the page's own address; the sign-out endpoint has no page, so home it is.
+            var page = context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is not null
+                ? request.PathBase + request.Path + request.QueryString
+                : request.PathBase + "/";
+            context.Response.StatusCode = StatusCodes.Status303SeeOther;
+            // Only to this site: a path like "//evil.example" must not make this an open redirect.
+            context.Response.Headers.Location = QueryHelpers.AddQueryString(
+                Authentication.AuthenticationExtensions.LocalOrHome(page), NoticeQueryName, SessionChangedNotice);
+            return Task.CompletedTask;
         });
     }
 
