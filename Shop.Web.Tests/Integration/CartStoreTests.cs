@@ -55,13 +55,14 @@ public sealed class CartStoreTests(RedisFixture redis)
 
         var merged = await _store.MergeAsync(visitor, user);
 
-        Assert.Equal([new CartLine(1, 3), new CartLine(2, 1)], merged.Lines);
-        Assert.Equal(merged.Lines, (await _store.GetAsync(user)).Lines);
+        Assert.Equal([new CartLine(1, 3), new CartLine(2, 1)], merged.Cart.Lines);
+        Assert.Empty(merged.LeftOut);
+        Assert.Equal(merged.Cart.Lines, (await _store.GetAsync(user)).Lines);
         Assert.True((await _store.GetAsync(visitor)).IsEmpty);
         Assert.False(await redis.Redis.GetDatabase().KeyExistsAsync(CartStore.KeyPrefix + visitor.Key));
 
         // A second sign-in (another callback, a retried one) finds nothing more to merge.
-        Assert.Equal(merged.Lines, (await _store.MergeAsync(visitor, user)).Lines);
+        Assert.Equal(merged.Cart.Lines, (await _store.MergeAsync(visitor, user)).Cart.Lines);
     }
 
     [Fact]

@@ -38,6 +38,9 @@ public abstract class StorefrontBeforeStandInGateway : IAsyncLifetime
     /// <summary>A client of the storefront that does not follow redirects, as a test of statuses needs.</summary>
     protected HttpClient CreateClient() => _storefront!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
+    /// <summary>The storefront's services, for a test that calls what no request of its own can reach (the sign-in's callback events).</summary>
+    protected IServiceProvider StorefrontServices => _storefront!.Services;
+
     /// <summary>A request built to the last detail (such as the address it comes from), answered by the storefront.</summary>
     protected Task<HttpContext> SendAsync(Action<HttpContext> request) => _storefront!.Server.SendAsync(request);
 

@@ -57,9 +57,24 @@ public class ShoppingCartTests
         var user = CartOf((1, 1), (2, 2));
         var visitor = CartOf((2, 3), (5, 1));
 
-        Assert.Equal([(1, 1), (2, 5), (5, 1)], LinesOf(user.MergedWith(visitor)));
-        Assert.Equal([(2, 3), (5, 1)], LinesOf(ShoppingCart.Empty.MergedWith(visitor)));
-        Assert.Same(user, user.MergedWith(ShoppingCart.Empty));
+        Assert.Equal([(1, 1), (2, 5), (5, 1)], LinesOf(user.MergedWith(visitor).Cart));
+        Assert.Equal([(2, 3), (5, 1)], LinesOf(ShoppingCart.Empty.MergedWith(visitor).Cart));
+        Assert.Same(user, user.MergedWith(ShoppingCart.Empty).Cart);
+        Assert.Empty(user.MergedWith(visitor).LeftOut);
+    }
+
+    [Fact]
+    public void A_merge_names_the_visitors_lines_the_full_cart_had_no_room_for_and_still_adds_to_lines_it_holds()
+    {
+        var user = CartOf([.. Enumerable.Range(1, ShoppingCart.MaxLines - 1).Select(id => (id, 1))]);
+        var visitor = CartOf((1, 2), (501, 1), (502, 4), (503, 1));
+
+        var merge = user.MergedWith(visitor);
+
+        Assert.Equal(ShoppingCart.MaxLines, merge.Cart.Lines.Count);
+        Assert.Equal(3, merge.Cart.QuantityOf(1));
+        Assert.Equal(1, merge.Cart.QuantityOf(501));
+        Assert.Equal([new CartLine(502, 4), new CartLine(503, 1)], merge.LeftOut);
     }
 
     [Fact]

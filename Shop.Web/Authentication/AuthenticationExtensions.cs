@@ -1,8 +1,10 @@
+using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 using Shop.Web.Cart;
 
 namespace Shop.Web.Authentication;
@@ -63,8 +65,17 @@ public static class AuthenticationExtensions
                 options.TokenValidationParameters.NameClaimType = "name";
                 options.TokenValidationParameters.RoleClaimType = "role";
 
-                // What a visitor put in their cart before signing in stays in it after.
-                options.Events.OnTicketReceived = context => CartSession.MergeVisitorCartAsync(context.HttpContext, context.Principal);
+                // What a visitor put in their cart before signing in stays in it after; what the cart had no room
+                // for is said on the page the sign-in returns to.
+                options.Events.OnTicketReceived = async context =>
+                {
+                    var leftOut = await CartSession.MergeVisitorCartAsync(context.HttpContext, context.Principal);
+                    if (leftOut.Count > 0)
+                    {
+                        context.ReturnUri = QueryHelpers.AddQueryString(
+                            context.ReturnUri ?? "/", CartSession.LeftOutQueryName, leftOut.Count.ToString(CultureInfo.InvariantCulture));
+                    }
+                };
 
                 if (issuer.Scheme == Uri.UriSchemeHttp)
                 {

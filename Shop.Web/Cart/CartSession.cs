@@ -29,29 +29,38 @@ public sealed partial class CartSession(IHttpContextAccessor httpContextAccessor
         store.UpdateAsync(Owner(create: true)!.Value, change);
 
     /// <summary>
-    /// Called when a sign-in completes (the OpenID Connect ticket arrived): the visitor's cart, if any, joins the
-    /// user's cart and the visitor cookie is dropped. A cart store that is down must not stop the sign-in: the
-    /// visitor's cart then stays where it is, and is merged at the next sign-in.
+    /// The query parameter with which the page a sign-in returns to is told how many of the visitor's lines the user's
+    /// cart had no room for (the layout says so).
     /// </summary>
-    public static async Task MergeVisitorCartAsync(HttpContext context, ClaimsPrincipal? user)
+    public const string LeftOutQueryName = "cart-left-out";
+
+    /// <summary>
+    /// Called when a sign-in completes (the OpenID Connect ticket arrived): the visitor's cart, if any, joins the
+    /// user's cart and the visitor cookie is dropped. Returns the visitor's lines the user's cart had no room for, for
+    /// the shopper to be told. A cart store that is down must not stop the sign-in: the visitor's cart then stays where
+    /// it is, and is merged at the next sign-in.
+    /// </summary>
+    public static async Task<IReadOnlyList<CartLine>> MergeVisitorCartAsync(HttpContext context, ClaimsPrincipal? user)
     {
         ArgumentNullException.ThrowIfNull(context);
 
         if (user?.FindFirstValue("sub") is not { Length: > 0 } subject
             || VisitorIdOf(context.Request.Cookies[VisitorCookieName]) is not { } visitorId)
         {
-            return;
+            return [];
         }
 
         var services = context.RequestServices;
         try
         {
-            await services.GetRequiredService<CartStore>().MergeAsync(CartOwner.Visitor(visitorId), CartOwner.User(subject));
+            var merge = await services.GetRequiredService<CartStore>().MergeAsync(CartOwner.Visitor(visitorId), CartOwner.User(subject));
             context.Response.Cookies.Delete(VisitorCookieName);
+            return merge.LeftOut;
         }
         catch (CartUnavailableException exception)
         {
             LogMergeFailed(services.GetRequiredService<ILogger<CartSession>>(), exception);
+            return [];
         }
     }
 

@@ -80,9 +80,12 @@ public sealed partial class CartStore(ILogger<CartStore> logger, IConnectionMult
         throw new CartUnavailableException("The cart kept changing while it was being updated.");
     }
 
-    /// <summary>Moves a visitor's cart into a user's at sign-in: lines add up, the visitor's cart is gone afterwards.</summary>
+    /// <summary>
+    /// Moves a visitor's cart into a user's at sign-in: lines add up, the visitor's cart is gone afterwards. Returns the
+    /// user's cart and the visitor's lines it had no room for (<see cref="ShoppingCart.MaxLines"/>).
+    /// </summary>
     /// <exception cref="CartUnavailableException">Redis did not answer, or no cart store is configured.</exception>
-    public async Task<ShoppingCart> MergeAsync(CartOwner visitor, CartOwner user)
+    public async Task<CartMerge> MergeAsync(CartOwner visitor, CartOwner user)
     {
         var database = Database();
         var (visitorKey, userKey) = (KeyOf(visitor), KeyOf(user));
@@ -94,13 +97,13 @@ public sealed partial class CartStore(ILogger<CartStore> logger, IConnectionMult
             var visitorCart = Read(storedVisitor, visitor);
             if (!storedVisitor.HasValue)
             {
-                return userCart;
+                return new CartMerge(userCart, []);
             }
 
             var merged = userCart.MergedWith(visitorCart);
             var transaction = database.CreateTransaction();
             transaction.AddCondition(Condition.StringEqual(visitorKey, storedVisitor));
-            StageWrite(transaction, userKey, storedUser, merged, user.Lifetime, forceWrite: true);
+            StageWrite(transaction, userKey, storedUser, merged.Cart, user.Lifetime, forceWrite: true);
             _ = transaction.KeyDeleteAsync(visitorKey);
             if (await CallAsync(() => transaction.ExecuteAsync()))
             {

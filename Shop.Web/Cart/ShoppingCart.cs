@@ -28,6 +28,9 @@ public enum CartRefusal
 /// <summary>A change to a cart: the cart after it, why it was refused, and whether a quantity was capped at <see cref="ShoppingCart.MaxQuantity"/>.</summary>
 public sealed record CartEdit(ShoppingCart Cart, CartRefusal Refusal = CartRefusal.None, bool Capped = false);
 
+/// <summary>A visitor's cart merged into a user's at sign-in: the user's cart after it, and the visitor's lines it had no room for.</summary>
+public sealed record CartMerge(ShoppingCart Cart, IReadOnlyList<CartLine> LeftOut);
+
 /// <summary>
 /// A shopper's cart: product ids and quantities (prices always come from the catalog), the checkout attempt of its
 /// current content, and the order it last became. Immutable: every change returns a new cart, which the store
@@ -90,19 +93,27 @@ public sealed record ShoppingCart(IReadOnlyList<CartLine> Lines, PendingCheckout
 
     /// <summary>
     /// This (signed-in) cart with a visitor's cart added to it at sign-in: quantities of the same product add up
-    /// (capped); the visitor's other lines follow while there is room.
+    /// (capped); the visitor's other lines follow while there is room, and those that found none are returned, so the
+    /// shopper is told rather than finding them silently gone.
     /// </summary>
-    public ShoppingCart MergedWith(ShoppingCart visitor)
+    public CartMerge MergedWith(ShoppingCart visitor)
     {
         ArgumentNullException.ThrowIfNull(visitor);
 
         var merged = this;
+        List<CartLine> leftOut = [];
         foreach (var line in visitor.Lines)
         {
-            merged = merged.Add(line.ProductId, line.Quantity).Cart;
+            var edit = merged.Add(line.ProductId, line.Quantity);
+            if (edit.Refusal == CartRefusal.TooManyLines)
+            {
+                leftOut.Add(line);
+            }
+
+            merged = edit.Cart;
         }
 
-        return merged;
+        return new CartMerge(merged, leftOut);
     }
 
     /// <summary>
