@@ -60,26 +60,40 @@ public static partial class Extensions
     }
 
     /// <summary>
-    /// An empty error answer to a page request (GET or HEAD: a browser navigating) shows the not-found page, its status
-    /// kept. Any other method keeps its bare answer: re-executed with that method, the page answered a POST with an
-    /// antiforgery 400 and a PUT with a 405 naming the page's own methods, hiding the 405 and <c>Allow</c> routing gave
-    /// (a POST to <c>/health</c>, which takes GET and HEAD only).
+    /// A page request (GET or HEAD: a browser navigating) that finds nothing, an empty 404 from no endpoint or from a
+    /// page, shows the not-found page, its status kept. Every other answer keeps its own: another status (a picture's
+    /// 503 while the catalog is down is not "Not found"), an endpoint that is not a page (a missing picture is no HTML
+    /// for an <c>img</c>), another method (re-executed with that method, the page answered a POST with an antiforgery
+    /// 400 and a PUT with a 405 naming the page's own methods, hiding the 405 and <c>Allow</c> routing gave: a POST to
+    /// <c>/health</c>, which takes GET and HEAD only).
     /// </summary>
     public static IApplicationBuilder UseNotFoundPageForNavigations(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
 
         app.UseStatusCodePagesWithReExecute(NotFoundPath, createScopeForStatusCodePages: true);
-        // Switched off per request rather than skipped in a UseWhen branch: re-executed from a branch, the page came out empty.
-        return app.Use(static (context, next) =>
+        // Switched off per request rather than skipped in a UseWhen branch: re-executed from a branch, the page came out
+        // empty. Whether the status is a 404 is known only once the endpoint answered, before the status code pages look.
+        return app.Use(static async (context, next) =>
         {
-            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)
-                && context.Features.Get<IStatusCodePagesFeature>() is { } statusCodePages)
+            if (context.Features.Get<IStatusCodePagesFeature>() is not { } statusCodePages)
+            {
+                await next(context);
+                return;
+            }
+
+            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
             {
                 statusCodePages.Enabled = false;
             }
 
-            return next(context);
+            await next(context);
+
+            if (context.Response.StatusCode != StatusCodes.Status404NotFound
+                || (context.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<ComponentTypeMetadata>() is null))
+            {
+                statusCodePages.Enabled = false;
+            }
         });
     }
 
