@@ -27,7 +27,8 @@ app.UseStaleFormRedirect();
 
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
-    .AddInteractiveServerRenderMode();
+    .AddInteractiveServerRenderMode()
+    .WithHeadForPages();
 
 app.MapAuthenticationEndpoints();
 app.MapPicturesApi();

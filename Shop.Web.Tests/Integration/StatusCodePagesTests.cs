@@ -11,7 +11,9 @@ namespace Shop.Web.Tests.Integration;
 /// </summary>
 public sealed class StatusCodePagesTests : IDisposable
 {
-    private readonly WebApplicationFactory<Program> _storefront = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
+    private readonly WebApplicationFactory<Program> _storefront = Storefront();
+
+    private static WebApplicationFactory<Program> Storefront() => new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
         .UseEnvironment("Development")
         // Only what start-up needs: no identity service, gateway or Redis is called by these requests.
         .UseSetting("Identity:Url", "http://127.0.0.1:1"));
@@ -41,6 +43,34 @@ public sealed class StatusCodePagesTests : IDisposable
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("<h1>Not found</h1>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_HEAD_request_for_a_page_is_answered_as_its_GET_is_without_the_body()
+    {
+        // On a real server: the in-memory test server hands a HEAD the body the page wrote.
+        await using var storefront = Storefront();
+        storefront.UseKestrel(0);
+        storefront.StartServer();
+        using var client = storefront.CreateClient();
+
+        using var get = await client.GetAsync("/cart");
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/cart"));
+
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(get.Content.Headers.ContentType, head.Content.Headers.ContentType);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_HEAD_request_for_a_page_that_does_not_exist_is_a_404()
+    {
+        using var client = _storefront.CreateClient();
+
+        using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/no/such/page"));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
     [Theory]

@@ -98,6 +98,27 @@ public static partial class Extensions
     }
 
     /// <summary>
+    /// Pages answer HEAD as they answer GET (the server sends no body for HEAD), as link checkers, crawlers and
+    /// monitors expect of a site. Blazor maps pages for GET and POST only, so a HEAD was routing's 405, which the
+    /// not-found page then answered as a 404. The last method metadata of an endpoint is the one routing reads.
+    /// </summary>
+    public static RazorComponentsEndpointConventionBuilder WithHeadForPages(this RazorComponentsEndpointConventionBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        builder.Add(static endpoint =>
+        {
+            if (endpoint.Metadata.OfType<ComponentTypeMetadata>().Any()
+                && endpoint.Metadata.OfType<IHttpMethodMetadata>().LastOrDefault() is { } methods
+                && methods.HttpMethods.Contains(HttpMethods.Get) && !methods.HttpMethods.Contains(HttpMethods.Head))
+            {
+                endpoint.Metadata.Add(new HttpMethodMetadata([.. methods.HttpMethods, HttpMethods.Head], methods.AcceptCorsPreflight));
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>
     /// A form whose antiforgery token no longer holds is sent back to its page, which says so, rather than answered with
     /// a bare 400. A token belongs to the user the page was rendered for: signing in or out in another tab makes every
     /// open page's forms fail (as does an antiforgery cookie that is gone). Nothing of the form is done: the browser gets
