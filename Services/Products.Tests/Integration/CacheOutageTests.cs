@@ -1,13 +1,20 @@
+using System.Buffers;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Products.Api.Caching;
 using Products.Api.Catalog;
 using Products.Api.Infrastructure;
 using Products.Api.Inventory;
 using Products.Api.Model;
 using Shop.IntegrationEvents;
+using Shop.Testing;
 using StackExchange.Redis;
 
 namespace Products.Tests.Integration;
@@ -155,6 +162,69 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
         Assert.Equal("Tent II", (await late.Reader.GetItemAsync(product, ct))?.Name);
     }
 
+    [Fact]
+    public async Task With_Redis_down_a_series_of_catalog_reads_reports_the_outage_once_as_a_warning_and_logs_no_errors()
+    {
+        var ct = Timeout();
+        var logs = new LogCollector();
+        await using var replica = await Replica.StartAsync(await infrastructure.CreateEmptyDatabaseAsync(ct), _redis, migrate: true, ct, logs);
+        var product = await replica.AddProductAsync("Tent", 5, ct);
+        // What the set-up logged (EF Core's error for the migrations table an empty database lacks) is not the outage's.
+        logs.Entries.Clear();
+        await _redis.KillAsync(ct);
+        await replica.WaitUntilDisconnectedAsync(ct);
+
+        // Entries of their own each: every one a read of Redis, and a write once read from the database.
+        for (var id = product; id < product + 10; id++)
+        {
+            Assert.Equal(id == product ? "Tent" : null, (await replica.Reader.GetItemAsync(id, ct))?.Name);
+        }
+
+        Assert.Single(await replica.Reader.GetBrandsAsync(ct));
+        Assert.DoesNotContain(logs.Entries, entry => entry.Level >= LogLevel.Error);
+        var warning = Assert.Single(logs.Entries, entry => entry.Level == LogLevel.Warning);
+        Assert.Equal((typeof(CatalogCacheSecondLevel).FullName, null), (warning.Category, warning.Exception));
+    }
+
+    [Fact]
+    public async Task With_Redis_not_answering_only_the_first_catalog_read_waits_for_it()
+    {
+        var ct = Timeout();
+        // The service's Redis options, 1 s timeouts included; the window longer than the test, so none of it is timed.
+        using var redisCache = new RedisCache(Options.Create(new RedisCacheOptions { ConfigurationOptions = CatalogCacheRedis.Options(_redis.ConnectionString) }));
+        var redis = new CountingCache(redisCache);
+        await using var services = new ServiceCollection()
+            .AddSingleton<IDistributedCache>(new CatalogCacheSecondLevel(redis, TimeProvider.System, NullLogger<CatalogCacheSecondLevel>.Instance)
+            {
+                RetryAfter = TimeSpan.FromMinutes(10),
+            })
+            .AddHybridCache().Services
+            .BuildServiceProvider();
+        var cache = services.GetRequiredService<HybridCache>();
+        Assert.Null(await redis.GetAsync("connected", ct));
+        while (redis.Pending > 0)
+        {
+            // HybridCache reads its "*" tag as it starts.
+            await Task.Delay(10, ct);
+        }
+
+        var calls = redis.Calls;
+        await _redis.PauseAsync(ct);
+        try
+        {
+            for (var read = 0; read < 5; read++)
+            {
+                Assert.Equal(read, await cache.GetOrCreateAsync("products:item:" + read, _ => ValueTask.FromResult(read), cancellationToken: ct));
+            }
+        }
+        finally
+        {
+            await _redis.ResumeAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(calls + 1, redis.Calls);
+    }
+
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
 
     /// <summary>One products replica's catalog, cache and inventory, registered as the service registers them.</summary>
@@ -164,12 +234,20 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
 
         public CatalogCacheInvalidator Invalidator { get; } = services.GetRequiredService<CatalogCacheInvalidator>();
 
-        public static async Task<Replica> StartAsync(string database, RedisServer redis, bool migrate, CancellationToken cancellationToken)
+        public static async Task<Replica> StartAsync(
+            string database, RedisServer redis, bool migrate, CancellationToken cancellationToken, LogCollector? logs = null)
         {
             var options = CatalogCacheRedis.Options(redis.ConnectionString);
             options.SyncTimeout = options.AsyncTimeout = (int)RedisTimeout.TotalMilliseconds;
             var services = new ServiceCollection()
-                .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+                .AddLogging(logging =>
+                {
+                    logging.SetMinimumLevel(LogLevel.Warning);
+                    if (logs is not null)
+                    {
+                        logging.AddProvider(logs);
+                    }
+                })
                 .AddMetrics()
                 .AddSingleton(TimeProvider.System)
                 .AddSingleton<ProductsMetrics>()
@@ -280,6 +358,85 @@ public sealed class CacheOutageTests(InfrastructureFixture infrastructure) : IAs
         {
             await Invalidator.StopAsync(CancellationToken.None);
             await services.DisposeAsync();
+        }
+    }
+
+    /// <summary>Redis as the catalog cache reaches it, counting the calls that reach it.</summary>
+    private sealed class CountingCache(IBufferDistributedCache redis) : IBufferDistributedCache
+    {
+        private int _calls;
+        private int _pending;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        /// <summary>The calls that have not returned yet.</summary>
+        public int Pending => Volatile.Read(ref _pending);
+
+        public byte[]? Get(string key) => Count(() => redis.Get(key));
+
+        public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => CountAsync(() => redis.GetAsync(key, token));
+
+        public bool TryGet(string key, IBufferWriter<byte> destination) => Count(() => redis.TryGet(key, destination));
+
+        public ValueTask<bool> TryGetAsync(string key, IBufferWriter<byte> destination, CancellationToken token = default) =>
+            new(CountAsync(() => redis.TryGetAsync(key, destination, token).AsTask()));
+
+        public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => Count(() => Done(() => redis.Set(key, value, options)));
+
+        public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
+            CountAsync(() => redis.SetAsync(key, value, options, token));
+
+        public void Set(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options) => Count(() => Done(() => redis.Set(key, value, options)));
+
+        public ValueTask SetAsync(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
+            new(CountAsync(() => redis.SetAsync(key, value, options, token).AsTask()));
+
+        public void Refresh(string key) => Count(() => Done(() => redis.Refresh(key)));
+
+        public Task RefreshAsync(string key, CancellationToken token = default) => CountAsync(() => redis.RefreshAsync(key, token));
+
+        public void Remove(string key) => Count(() => Done(() => redis.Remove(key)));
+
+        public Task RemoveAsync(string key, CancellationToken token = default) => CountAsync(() => redis.RemoveAsync(key, token));
+
+        private static bool Done(Action call)
+        {
+            call();
+            return true;
+        }
+
+        private T Count<T>(Func<T> call)
+        {
+            Interlocked.Increment(ref _calls);
+            Interlocked.Increment(ref _pending);
+            try
+            {
+                return call();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _pending);
+            }
+        }
+
+        private async Task CountAsync(Func<Task> call) => await CountAsync(async () =>
+        {
+            await call();
+            return true;
+        });
+
+        private async Task<T> CountAsync<T>(Func<Task<T>> call)
+        {
+            Interlocked.Increment(ref _calls);
+            Interlocked.Increment(ref _pending);
+            try
+            {
+                return await call();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _pending);
+            }
         }
     }
 }
