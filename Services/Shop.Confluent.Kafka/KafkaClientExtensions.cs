@@ -21,6 +21,11 @@ public static class KafkaClientExtensions
     private static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromSeconds(3);
     private static readonly string[] HealthCheckTags = ["ready"];
 
+    // While no broker answers, a consumer's coordinator lookup and a producer's metadata requests ask librdkafka for a
+    // new connection every reconnect.backoff.ms / 2, however far each broker's own backoff has grown: at librdkafka's
+    // default of 100 ms, 20 attempts (and errors) a second per client. At 1 s, two.
+    private const int ReconnectBackoffMs = 1_000;
+
     public static IHostApplicationBuilder AddKafkaProducer<TKey, TValue>(
         this IHostApplicationBuilder builder,
         string connectionName,
@@ -35,6 +40,8 @@ public static class KafkaClientExtensions
         settings.ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? settings.ConnectionString;
         configureSettings?.Invoke(settings.Config);
         settings.Config.BootstrapServers ??= settings.ConnectionString ?? throw MissingConnectionString(connectionName, ProducerSectionName);
+        // librdkafka refuses a reconnect backoff above its maximum.
+        settings.Config.ReconnectBackoffMs ??= Math.Min(ReconnectBackoffMs, settings.Config.ReconnectBackoffMaxMs ?? ReconnectBackoffMs);
         if (!settings.DisableMetrics)
         {
             settings.Config.StatisticsIntervalMs ??= KafkaClientMetrics.DefaultStatisticsIntervalMs;
@@ -84,6 +91,8 @@ public static class KafkaClientExtensions
         settings.ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? settings.ConnectionString;
         configureSettings(settings.Config);
         settings.Config.BootstrapServers ??= settings.ConnectionString ?? throw MissingConnectionString(connectionName, ConsumerSectionName);
+        // librdkafka refuses a reconnect backoff above its maximum.
+        settings.Config.ReconnectBackoffMs ??= Math.Min(ReconnectBackoffMs, settings.Config.ReconnectBackoffMaxMs ?? ReconnectBackoffMs);
         if (string.IsNullOrWhiteSpace(settings.Config.GroupId))
         {
             throw new InvalidOperationException(
