@@ -7,12 +7,18 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shop.Testing;
+using Xunit.Abstractions;
 
 namespace Shop.Confluent.Kafka.Tests;
 
 /// <summary>What the registered clients do, and log, while no broker answers.</summary>
-public sealed class KafkaOutageTests
+public sealed class KafkaOutageTests(ITestOutputHelper output)
 {
+    private const string Outages = "cannot reach";
+    private const string Recoveries = "is connected again";
+    private const string Producer = "Shop.Confluent.Kafka.Producer.kafka";
+    private const string Consumer = "Shop.Confluent.Kafka.Consumer.kafka";
+
     /// <summary>How long the clients are left without a broker: long enough for an unpaced client to try dozens of times.</summary>
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(3);
 
@@ -31,6 +37,22 @@ public sealed class KafkaOutageTests
         listener.Start();
         return $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
     }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}.");
+            await Task.Delay(50);
+        }
+    }
+
+    private static int Count(LogCollector log, string text, LogLevel level) =>
+        log.Entries.Count(e => e.Level == level && e.Message.Contains(text, StringComparison.Ordinal));
+
+    private static IEnumerable<LogEntry> Warnings(LogCollector log, string category) =>
+        log.Entries.Where(e => e.Category == category && e.Level >= LogLevel.Warning);
 
     /// <summary>Polls the consumer for <paramref name="duration"/>, as the event bus's consumer does.</summary>
     private static void Poll(IConsumer<string, string> consumer, TimeSpan duration)
@@ -62,5 +84,81 @@ public sealed class KafkaOutageTests
         var attempts = log.Entries.Count(e => e.Message.Contains(": Connecting to ", StringComparison.Ordinal));
         Assert.InRange(attempts, 2, 20);
         consumer.Close();
+    }
+
+    [Fact]
+    public async Task A_stopped_broker_is_one_warning_per_client_and_its_return_one_information_line()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "shop-kafka-client-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDir);
+        var broker = await BrokerProcess.StartAsync(dataDir);
+        var port = int.Parse(broker.BootstrapServers.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        var log = new LogCollector();
+        // Statistics, which tell the log that the brokers are back, every 200 ms rather than 5 s.
+        var builder = Builder(log, broker.BootstrapServers,
+            ("Kafka:Producer:Config:StatisticsIntervalMs", "200"), ("Kafka:Consumer:Config:StatisticsIntervalMs", "200"));
+        builder.AddKafkaProducer<string, string>("kafka");
+        builder.AddKafkaConsumer<string, string>("kafka", c =>
+        {
+            c.GroupId = "outage";
+            c.AutoOffsetReset = AutoOffsetReset.Earliest;
+        });
+        var topic = $"outage-{Guid.NewGuid():N}";
+        using var host = builder.Build();
+        var producer = host.Services.GetRequiredService<IProducer<string, string>>();
+        var consumer = host.Services.GetRequiredService<IConsumer<string, string>>();
+        using var stop = new CancellationTokenSource();
+        var received = 0;
+        var polling = Task.Factory.StartNew(() =>
+        {
+            consumer.Subscribe(topic);
+            while (!stop.IsCancellationRequested)
+            {
+                if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { Message: not null })
+                {
+                    Interlocked.Increment(ref received);
+                }
+            }
+
+            consumer.Close();
+        }, TaskCreationOptions.LongRunning);
+        try
+        {
+            await producer.ProduceAsync(topic, new Message<string, string> { Key = "before", Value = "the outage" });
+            await WaitUntilAsync(() => Volatile.Read(ref received) >= 1, "the consumer has the first message");
+
+            await broker.DisposeAsync();
+            // The producer has a message to deliver while the broker is down, as the outbox relay would.
+            var delivery = producer.ProduceAsync(topic, new Message<string, string> { Key = "during", Value = "the outage" });
+            await WaitUntilAsync(() => Warnings(log, Producer).Any() && Warnings(log, Consumer).Any(), "each client has warned");
+            await Task.Delay(Outage);
+
+            var warnings = log.Entries.Where(e => e.Level >= LogLevel.Warning).ToList();
+            foreach (var warning in warnings)
+            {
+                output.WriteLine($"{warning.Level} {warning.Category}: {warning.Message}");
+            }
+
+            // Each failed connection attempt used to be two lines (librdkafka's and the error callback's): dozens here.
+            Assert.InRange(warnings.Count, 2, 4);
+            Assert.Contains(Warnings(log, Producer), w => w.Message.Contains(Outages, StringComparison.Ordinal));
+            Assert.Contains(Warnings(log, Consumer), w => w.Message.Contains(Outages, StringComparison.Ordinal));
+            Assert.All(warnings, w => Assert.Contains($"127.0.0.1:{port}", w.Message, StringComparison.Ordinal));
+            Assert.Contains(log.Entries, e => e.Level == LogLevel.Debug && e.Message.Contains("Connection refused", StringComparison.Ordinal));
+
+            broker = await BrokerProcess.StartAsync(dataDir, port);
+            Assert.Equal(PersistenceStatus.Persisted, (await delivery).Status);
+            await WaitUntilAsync(() => Count(log, Recoveries, LogLevel.Information) >= 2, "each client says it is connected again");
+            Assert.Single(log.Entries, e => e.Category == Producer && e.Message.Contains(Recoveries, StringComparison.Ordinal));
+            Assert.Single(log.Entries, e => e.Category == Consumer && e.Message.Contains(Recoveries, StringComparison.Ordinal));
+            Assert.Equal(warnings.Count, log.Entries.Count(e => e.Level >= LogLevel.Warning));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await polling;
+            await broker.DisposeAsync();
+            Directory.Delete(dataDir, recursive: true);
+        }
     }
 }

@@ -11,8 +11,9 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>
 /// Registers Confluent.Kafka producers and consumers the way Aspire's client integration does: bootstrap
 /// servers from <c>ConnectionStrings:{name}</c>, settings from <c>Kafka:Producer</c> / <c>Kafka:Consumer</c>,
-/// singletons disposed with the host, librdkafka logs routed to <see cref="ILogger"/>, a "ready" health
-/// check doing a real metadata round trip and librdkafka statistics as metrics (meter <c>Shop.Confluent.Kafka</c>).
+/// singletons disposed with the host, librdkafka logs and errors routed to <see cref="ILogger"/> (an outage once, not
+/// once per retry: <see cref="KafkaClientLog"/>), a "ready" health check doing a real metadata round trip and
+/// librdkafka statistics as metrics (meter <c>Shop.Confluent.Kafka</c>).
 /// </summary>
 public static class KafkaClientExtensions
 {
@@ -42,23 +43,22 @@ public static class KafkaClientExtensions
         settings.Config.BootstrapServers ??= settings.ConnectionString ?? throw MissingConnectionString(connectionName, ProducerSectionName);
         // librdkafka refuses a reconnect backoff above its maximum.
         settings.Config.ReconnectBackoffMs ??= Math.Min(ReconnectBackoffMs, settings.Config.ReconnectBackoffMaxMs ?? ReconnectBackoffMs);
-        if (!settings.DisableMetrics)
-        {
-            settings.Config.StatisticsIntervalMs ??= KafkaClientMetrics.DefaultStatisticsIntervalMs;
-        }
+        // Statistics also tell the client's log when its brokers are back after an outage.
+        settings.Config.StatisticsIntervalMs ??= KafkaClientMetrics.DefaultStatisticsIntervalMs;
 
         builder.Services.TryAddSingleton<KafkaClientMetrics>();
         builder.Services.AddSingleton(services =>
         {
             var producer = new ProducerBuilder<TKey, TValue>(settings.Config);
-            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger($"Shop.Confluent.Kafka.Producer.{connectionName}");
-            producer.SetLogHandler((_, message) => Log(logger, message));
-            producer.SetErrorHandler((_, error) => LogError(logger, error));
-            if (!settings.DisableMetrics)
+            var log = ClientLog(services, $"Shop.Confluent.Kafka.Producer.{connectionName}", settings.Config.BootstrapServers);
+            var metrics = settings.DisableMetrics ? null : services.GetRequiredService<KafkaClientMetrics>();
+            producer.SetLogHandler((_, message) => log.Log(message));
+            producer.SetErrorHandler((client, error) => log.Error(client.Name, error));
+            producer.SetStatisticsHandler((_, json) =>
             {
-                var metrics = services.GetRequiredService<KafkaClientMetrics>();
-                producer.SetStatisticsHandler((_, json) => metrics.Record(json));
-            }
+                log.Statistics(json);
+                metrics?.Record(json);
+            });
 
             configureBuilder?.Invoke(producer);
             return producer.Build();
@@ -99,23 +99,21 @@ public static class KafkaClientExtensions
                 $"The Kafka consumer '{connectionName}' needs a GroupId: set it in configureSettings or as '{ConsumerSectionName}:Config:GroupId'.");
         }
 
-        if (!settings.DisableMetrics)
-        {
-            settings.Config.StatisticsIntervalMs ??= KafkaClientMetrics.DefaultStatisticsIntervalMs;
-        }
+        settings.Config.StatisticsIntervalMs ??= KafkaClientMetrics.DefaultStatisticsIntervalMs;
 
         builder.Services.TryAddSingleton<KafkaClientMetrics>();
         builder.Services.AddSingleton(services =>
         {
             var consumer = new ConsumerBuilder<TKey, TValue>(settings.Config);
-            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger($"Shop.Confluent.Kafka.Consumer.{connectionName}");
-            consumer.SetLogHandler((_, message) => Log(logger, message));
-            consumer.SetErrorHandler((_, error) => LogError(logger, error));
-            if (!settings.DisableMetrics)
+            var log = ClientLog(services, $"Shop.Confluent.Kafka.Consumer.{connectionName}", settings.Config.BootstrapServers);
+            var metrics = settings.DisableMetrics ? null : services.GetRequiredService<KafkaClientMetrics>();
+            consumer.SetLogHandler((_, message) => log.Log(message));
+            consumer.SetErrorHandler((client, error) => log.Error(client.Name, error));
+            consumer.SetStatisticsHandler((_, json) =>
             {
-                var metrics = services.GetRequiredService<KafkaClientMetrics>();
-                consumer.SetStatisticsHandler((_, json) => metrics.Record(json));
-            }
+                log.Statistics(json);
+                metrics?.Record(json);
+            });
 
             configureBuilder?.Invoke(consumer);
             return consumer.Build();
@@ -137,22 +135,6 @@ public static class KafkaClientExtensions
         new($"No Kafka bootstrap servers for '{connectionName}': set the connection string 'ConnectionStrings:{connectionName}' " +
             $"(environment ConnectionStrings__{connectionName}=host:port) or '{sectionName}:ConnectionString'.");
 
-    private static void Log(ILogger logger, LogMessage message)
-    {
-        var level = message.Level switch
-        {
-            SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical => LogLevel.Critical,
-            SyslogLevel.Error => LogLevel.Error,
-            SyslogLevel.Warning => LogLevel.Warning,
-            SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
-            _ => LogLevel.Debug,
-        };
-        if (logger.IsEnabled(level))
-        {
-            logger.Log(level, "librdkafka {Client} {Facility}: {Message}", message.Name, message.Facility, message.Message);
-        }
-    }
-
-    private static void LogError(ILogger logger, Error error) =>
-        logger.Log(error.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka client error {Code}: {Reason}", error.Code, error.Reason);
+    private static KafkaClientLog ClientLog(IServiceProvider services, string category, string bootstrapServers) =>
+        new(services.GetRequiredService<ILoggerFactory>().CreateLogger(category), bootstrapServers, services.GetService<TimeProvider>() ?? TimeProvider.System);
 }

@@ -15,7 +15,7 @@ public sealed class KafkaProducerSettings
 
     public bool DisableHealthChecks { get; set; }
 
-    /// <summary>When false, librdkafka statistics are turned on and published as metrics.</summary>
+    /// <summary>When false, librdkafka statistics are published as metrics.</summary>
     public bool DisableMetrics { get; set; }
 }
 
@@ -29,6 +29,6 @@ public sealed class KafkaConsumerSettings
 
     public bool DisableHealthChecks { get; set; }
 
-    /// <summary>When false, librdkafka statistics are turned on and published as metrics.</summary>
+    /// <summary>When false, librdkafka statistics are published as metrics.</summary>
     public bool DisableMetrics { get; set; }
 }
