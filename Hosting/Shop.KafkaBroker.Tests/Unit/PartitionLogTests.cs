@@ -9,6 +9,7 @@ namespace Shop.KafkaBroker.Tests.Unit;
 public sealed class PartitionLogTests : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "shop-kafka-unit", Guid.NewGuid().ToString("N"));
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly BrokerOptions _options = new() { SegmentBytes = 4096 };
     private FlushScheduler _flusher = null!;
 
@@ -24,12 +25,63 @@ public sealed class PartitionLogTests : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    private PartitionLog Open(TimeProvider? time = null)
+    private PartitionLog Open(TimeProvider? time = null, Action<Segment>? fsync = null)
     {
         var config = TopicConfig.Resolve(new Dictionary<string, string>(), _options);
-        var log = new PartitionLog("t", 0, _directory, () => config, _flusher, time ?? TimeProvider.System, NullLogger.Instance);
+        var log = new PartitionLog("t", 0, _directory, () => config, _flusher, time ?? TimeProvider.System, NullLogger.Instance)
+        {
+            Fsync = fsync ?? (static segment => segment.Flush()),
+        };
         log.Open();
         return log;
+    }
+
+    /// <summary>
+    /// The partition's fsync with an injected EIO. Only the flusher's fsyncs fail (rolls on the test thread
+    /// succeed), and with <see cref="Hold"/> the failing one first waits until the test lets it go.
+    /// </summary>
+    private sealed class FailingDisk
+    {
+        public volatile bool Failing;
+        public volatile bool FailOnce;
+        public volatile bool Hold;
+        public readonly SemaphoreSlim Entered = new(0);
+        public readonly SemaphoreSlim Released = new(0);
+
+        public void Fsync(Segment segment)
+        {
+            if (Failing && Thread.CurrentThread.Name == "kafka-flusher")
+            {
+                Failing = !FailOnce;
+                if (Hold)
+                {
+                    Entered.Release();
+                    Released.Wait();
+                }
+
+                throw new IOException("Input/output error");
+            }
+
+            segment.Flush();
+        }
+    }
+
+    /// <summary>Every batch a consumer can read: producer id, base sequence and base offset.</summary>
+    private static List<(long ProducerId, int BaseSequence, long BaseOffset)> ReadableBatches(PartitionLog log)
+    {
+        var batches = new List<(long, int, long)>();
+        var header = new byte[RecordBatch.HeaderSize];
+        for (var offset = log.LogStartOffset; offset < log.HighWatermark;)
+        {
+            var slice = log.Locate(offset);
+            Assert.Equal(ErrorCode.None, slice.Error);
+            slice.Segment!.Read(header, slice.Position);
+            slice.Segment.Release();
+            batches.Add((RecordBatch.ProducerId(header), RecordBatch.BaseSequence(header), RecordBatch.BaseOffset(header)));
+            offset = RecordBatch.LastOffset(header) + 1;
+        }
+
+        return batches;
     }
 
     private sealed class ManualClock : TimeProvider
@@ -200,5 +252,110 @@ public sealed class PartitionLogTests : IAsyncLifetime
         Assert.Equal(2, Directory.GetFiles(_directory, "*.log").Length);
         Assert.True(File.Exists(Path.Combine(_directory, $"{2:D20}.log")));
         log.Close();
+    }
+
+    [Fact]
+    public async Task A_batch_whose_fsync_failed_is_never_readable_and_its_idempotent_retry_is_stored_once()
+    {
+        var disk = new FailingDisk { FailOnce = true };
+        var log = Open(fsync: disk.Fsync);
+        await AppendAsync(log, TestBatches.Build(2, producerId: 7, epoch: 0, baseSequence: 0));
+
+        disk.Failing = true;
+        var failed = log.Append(TestBatches.Build(3, producerId: 7, epoch: 0, baseSequence: 2), Config(_options));
+        Assert.Equal(ErrorCode.None, failed.Error);
+        await Assert.ThrowsAsync<IOException>(() => _flusher.WaitDurableAsync(failed.Ticket).WaitAsync(Timeout));
+
+        // A retry of the batch that was on disk before is still a duplicate, and it is durable.
+        var duplicate = log.Append(TestBatches.Build(2, producerId: 7, epoch: 0, baseSequence: 0), Config(_options));
+        Assert.Equal((ErrorCode.None, 0L), (duplicate.Error, duplicate.BaseOffset));
+        await _flusher.WaitDurableAsync(duplicate.Ticket).WaitAsync(Timeout);
+
+        // The next fsync succeeds, but the high watermark must not move over the batch whose fsync failed.
+        Assert.Equal(2, await AppendAsync(log, TestBatches.Build(1)));
+        Assert.Equal(3, log.HighWatermark);
+        Assert.Equal([(7, 0, 0), (-1, -1, 2)], ReadableBatches(log));
+
+        // The producer retries: appended again, not answered as a duplicate of the dropped batch.
+        var retry = log.Append(TestBatches.Build(3, producerId: 7, epoch: 0, baseSequence: 2), Config(_options));
+        Assert.Equal(ErrorCode.None, retry.Error);
+        Assert.Equal(3, retry.BaseOffset);
+        await _flusher.WaitDurableAsync(retry.Ticket).WaitAsync(Timeout);
+        List<(long, int, long)> expected = [(7, 0, 0), (-1, -1, 2), (7, 2, 3)];
+        Assert.Equal(expected, ReadableBatches(log));
+        log.Close();
+
+        var reopened = Open();
+        Assert.Equal(expected, ReadableBatches(reopened));
+        var again = reopened.Append(TestBatches.Build(3, producerId: 7, epoch: 0, baseSequence: 2), Config(_options));
+        Assert.Equal((ErrorCode.None, 3L), (again.Error, again.BaseOffset));
+        reopened.Close();
+    }
+
+    [Fact]
+    public async Task Appends_made_during_a_failed_fsync_are_dropped_with_the_segments_they_rolled_and_never_acknowledged()
+    {
+        var disk = new FailingDisk { FailOnce = true, Hold = true };
+        var log = Open(fsync: disk.Fsync);
+        for (var i = 0; i < 3; i++)
+        {
+            await AppendAsync(log, TestBatches.Build(5, valueSize: 100));
+        }
+
+        var durableFiles = Directory.GetFiles(_directory).Order().ToArray();
+        disk.Failing = true;
+        var tickets = new List<long> { log.Append(TestBatches.Build(5, valueSize: 100), Config(_options)).Ticket };
+        await disk.Entered.WaitAsync(Timeout);
+
+        // While that fsync hangs, more appends roll a new segment; they would ride on the next (successful) round.
+        for (var i = 0; i < 8; i++)
+        {
+            var result = log.Append(TestBatches.Build(5, valueSize: 100), Config(_options));
+            Assert.Equal(ErrorCode.None, result.Error);
+            tickets.Add(result.Ticket);
+        }
+
+        Assert.True(Directory.GetFiles(_directory, "*.log").Length > 1, "the appends should have rolled a segment");
+        disk.Released.Release();
+        foreach (var ticket in tickets)
+        {
+            await Assert.ThrowsAsync<IOException>(() => _flusher.WaitDurableAsync(ticket).WaitAsync(Timeout));
+        }
+
+        Assert.Equal(15, log.HighWatermark);
+        Assert.Equal(15, log.LogEndOffset);
+        Assert.Equal(durableFiles, Directory.GetFiles(_directory).Order().ToArray());
+        Assert.Equal(15, await AppendAsync(log, TestBatches.Build(5, valueSize: 100)));
+        Assert.Equal([0L, 5, 10, 15], ReadableBatches(log).Select(b => b.BaseOffset));
+        log.Close();
+
+        var reopened = Open();
+        Assert.Equal([0L, 5, 10, 15], ReadableBatches(reopened).Select(b => b.BaseOffset));
+        reopened.Close();
+    }
+
+    [Fact]
+    public async Task A_partition_whose_log_cannot_be_cut_back_goes_offline_until_reopened()
+    {
+        var disk = new FailingDisk();
+        var log = Open(fsync: disk.Fsync);
+        await AppendAsync(log, TestBatches.Build(2));
+
+        disk.Failing = true;
+        var failed = log.Append(TestBatches.Build(2), Config(_options));
+        await Assert.ThrowsAsync<IOException>(() => _flusher.WaitDurableAsync(failed.Ticket).WaitAsync(Timeout));
+
+        // The fsync after the cut failed as well, so nothing about the file can be trusted any more.
+        Assert.True(log.Offline);
+        Assert.Equal(ErrorCode.KafkaStorageError, log.Append(TestBatches.Build(1), Config(_options)).Error);
+        Assert.Equal(ErrorCode.KafkaStorageError, log.Locate(0).Error);
+        disk.Failing = false;
+        Assert.Equal(ErrorCode.KafkaStorageError, log.Append(TestBatches.Build(1), Config(_options)).Error);
+        log.Close();
+
+        var reopened = Open();
+        Assert.Equal(ErrorCode.None, reopened.Locate(0).Error);
+        Assert.Equal(2, await AppendAsync(reopened, TestBatches.Build(1)));
+        reopened.Close();
     }
 }

@@ -157,6 +157,8 @@ public sealed partial class OffsetStore : IFlushable, IDisposable
         _records++;
     }
 
+    public override string ToString() => "the offsets log";
+
     public void FlushToDisk()
     {
         lock (_lock)

@@ -143,7 +143,7 @@ public sealed class FetchHandler(BrokerOptions options, TopicStore topics, TimeP
                     return true;
                 }
 
-                if (partition.FetchOffset < log.LogStartOffset || partition.FetchOffset > log.HighWatermark)
+                if (log.Offline || partition.FetchOffset < log.LogStartOffset || partition.FetchOffset > log.HighWatermark)
                 {
                     return true;
                 }
@@ -330,6 +330,8 @@ public sealed class FetchHandler(BrokerOptions options, TopicStore topics, TimeP
                 var log = topic?.Partition(index);
                 var (error, foundTimestamp, offset) = log is null
                     ? (ErrorCode.UnknownTopicOrPartition, -1L, -1L)
+                    : log.Offline
+                    ? (ErrorCode.KafkaStorageError, -1L, -1L)
                     : timestamp switch
                     {
                         -1 => (ErrorCode.None, -1L, log.HighWatermark),

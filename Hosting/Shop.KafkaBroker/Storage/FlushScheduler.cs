@@ -6,7 +6,7 @@ namespace Shop.KafkaBroker.Storage;
 /// <summary>Something whose appended bytes the scheduler makes durable (a partition log, the offsets log).</summary>
 public interface IFlushable
 {
-    /// <summary>fsyncs what was appended so far and publishes it as durable.</summary>
+    /// <summary>fsyncs what was appended so far and publishes it as durable; throws <see cref="IOException"/> when it failed.</summary>
     void FlushToDisk();
 }
 
@@ -88,7 +88,7 @@ public sealed partial class FlushScheduler : IAsyncDisposable
 
         lock (_lock)
         {
-            if (_failedRounds.Exists(round => ticket > round.After && ticket <= round.UpTo))
+            if (IsFailed(ticket))
             {
                 return Task.FromException(FlushFailed());
             }
@@ -145,37 +145,29 @@ public sealed partial class FlushScheduler : IAsyncDisposable
             }
             catch (IOException ex)
             {
-                LogFlushFailed(_logger, ex);
+                LogFlushFailed(_logger, log, ex.Message, ex);
                 failed = true;
             }
             catch (ObjectDisposedException ex)
             {
                 // A log closed meanwhile (its topic deleted): nothing of it is left to make durable.
-                LogFlushFailed(_logger, ex);
+                LogFlushFailed(_logger, log, ex.Message, ex);
             }
         }
 
         lock (_lock)
         {
             // Tickets are not tied to one log, so a failed round fails every ticket it covered.
-            if (failed && target > _durableTicket)
+            if (failed)
             {
-                // Consecutive failures (a dying disk) extend one range rather than growing the list.
-                if (_failedRounds.Count > 0 && _failedRounds[^1].UpTo == _durableTicket)
-                {
-                    _failedRounds[^1] = (_failedRounds[^1].After, target);
-                }
-                else
-                {
-                    _failedRounds.Add((_durableTicket, target));
-                }
+                AddFailedRange(target);
             }
 
             _durableTicket = Math.Max(_durableTicket, target);
             while (_waiters.TryPeek(out var head) && head.Ticket <= _durableTicket)
             {
                 var waiter = _waiters.Dequeue();
-                if (failed)
+                if (failed || IsFailed(waiter.Ticket))
                 {
                     waiter.Waiter.TrySetException(FlushFailed());
                 }
@@ -188,6 +180,38 @@ public sealed partial class FlushScheduler : IAsyncDisposable
             return _dirty.Count > 0;
         }
     }
+
+    /// <summary>
+    /// Fails every ticket not yet durable up to <paramref name="ticket"/>, even one a later round covers: a log
+    /// dropped those appends after its fsync failed. Called under the log's lock, before it takes new tickets.
+    /// </summary>
+    public void Discard(long ticket)
+    {
+        lock (_lock)
+        {
+            AddFailedRange(ticket);
+        }
+    }
+
+    private void AddFailedRange(long upTo)
+    {
+        if (upTo <= _durableTicket)
+        {
+            return;
+        }
+
+        // Consecutive failures (a dying disk) extend one range rather than growing the list.
+        if (_failedRounds.Count > 0 && _failedRounds[^1].UpTo >= _durableTicket)
+        {
+            _failedRounds[^1] = (_failedRounds[^1].After, Math.Max(_failedRounds[^1].UpTo, upTo));
+        }
+        else
+        {
+            _failedRounds.Add((_durableTicket, upTo));
+        }
+    }
+
+    private bool IsFailed(long ticket) => _failedRounds.Exists(round => ticket > round.After && ticket <= round.UpTo);
 
     private static IOException FlushFailed() => new("fsync failed: the appended data may not be on disk.");
 
@@ -209,6 +233,6 @@ public sealed partial class FlushScheduler : IAsyncDisposable
         _wake.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "fsync failed")]
-    private static partial void LogFlushFailed(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "fsync of {Log} failed: {Reason}")]
+    private static partial void LogFlushFailed(ILogger logger, IFlushable log, string reason, Exception exception);
 }

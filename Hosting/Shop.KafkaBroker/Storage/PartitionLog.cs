@@ -16,7 +16,8 @@ public readonly record struct FetchSlice(short Error, Segment? Segment, long Pos
 /// <summary>
 /// One partition's log: segments in offset order, the last one active. The high watermark is the end of
 /// what consumers may read: under the fsync-before-ack policy it only moves once data is on disk, so a
-/// consumer never sees a record that a crash could still take back.
+/// consumer never sees a record that a crash could still take back. A failed fsync cuts the log back to
+/// it (see <see cref="DiscardUndurable"/>).
 /// </summary>
 public sealed partial class PartitionLog : IFlushable
 {
@@ -33,7 +34,9 @@ public sealed partial class PartitionLog : IFlushable
     private long _logEndOffset;
     private long _logStartOffset;
     private long _lastTicket;
+    private long _cutBacks;
     private bool _closed;
+    private volatile bool _offline;
 
     private sealed record HighWatermarkMark(long Offset, Segment? Segment, long Position);
 
@@ -58,6 +61,9 @@ public sealed partial class PartitionLog : IFlushable
 
     public Func<TopicConfig> Config { get; }
 
+    /// <summary>fsync of one segment; unit tests replace it to inject an I/O error.</summary>
+    internal Action<Segment> Fsync { get; init; } = static segment => segment.Flush();
+
     /// <summary>Pulsed whenever the high watermark moves.</summary>
     public AsyncSignal Changed { get; } = new();
 
@@ -66,6 +72,9 @@ public sealed partial class PartitionLog : IFlushable
     public long LogStartOffset => Volatile.Read(ref _logStartOffset);
 
     public long LogEndOffset => Volatile.Read(ref _logEndOffset);
+
+    /// <summary>True once a failed fsync could not be repaired: produce and fetch get KAFKA_STORAGE_ERROR until a restart.</summary>
+    public bool Offline => _offline;
 
     private static string SnapshotPath(string directory, long baseOffset) => Path.Combine(directory, $"{baseOffset:D20}.snapshot");
 
@@ -140,6 +149,11 @@ public sealed partial class PartitionLog : IFlushable
                 return new AppendResult(ErrorCode.UnknownTopicOrPartition, -1, -1, -1, 0);
             }
 
+            if (_offline)
+            {
+                return new AppendResult(ErrorCode.KafkaStorageError, -1, -1, _logStartOffset, 0);
+            }
+
             if (producerId >= 0)
             {
                 var check = _producers.Check(producerId, RecordBatch.ProducerEpoch(batch), RecordBatch.BaseSequence(batch),
@@ -171,7 +185,16 @@ public sealed partial class PartitionLog : IFlushable
             if (active.Size > 0
                 && (active.Size + batch.Length > config.SegmentBytes || now - active.FirstAppendTime >= config.SegmentMs))
             {
-                active = Roll(active);
+                try
+                {
+                    active = Roll(active);
+                }
+                catch (IOException ex)
+                {
+                    LogRollFailed(_logger, Topic, Partition, ex.Message, ex);
+                    DiscardUndurable();
+                    return new AppendResult(ErrorCode.KafkaStorageError, -1, -1, _logStartOffset, 0);
+                }
             }
 
             active.Append(batch, now);
@@ -201,7 +224,7 @@ public sealed partial class PartitionLog : IFlushable
 
     private Segment Roll(Segment active)
     {
-        active.Flush();
+        Fsync(active);
         active.WriteIndexFile();
         _producers.ExpireOlderThan((_time.GetUtcNow() - ProducerExpiry).ToUnixTimeMilliseconds());
         _producers.WriteSnapshot(SnapshotPath(Directory, _logEndOffset));
@@ -213,23 +236,44 @@ public sealed partial class PartitionLog : IFlushable
     public void FlushToDisk()
     {
         HighWatermarkMark mark;
+        long cutBacks;
         lock (_lock)
         {
-            if (_closed)
+            if (_closed || _offline)
             {
                 return;
             }
 
             var active = _segments[^1];
             mark = new HighWatermarkMark(_logEndOffset, active, active.Size);
+            cutBacks = _cutBacks;
         }
 
-        mark.Segment!.Flush();
+        try
+        {
+            Fsync(mark.Segment!);
+        }
+        catch (IOException)
+        {
+            lock (_lock)
+            {
+                // A deleted topic's log has nothing left to cut.
+                if (!_closed)
+                {
+                    DiscardUndurable();
+                }
+            }
+
+            Changed.Pulse();
+            throw;
+        }
+
         if (_flusher.Policy == FlushPolicy.Always)
         {
             lock (_lock)
             {
-                if (mark.Offset > _highWatermark.Offset)
+                // A failed roll may have cut the log back meanwhile, dropping what this mark covers.
+                if (mark.Offset > _highWatermark.Offset && cutBacks == _cutBacks)
                 {
                     Volatile.Write(ref _highWatermark, mark);
                 }
@@ -239,9 +283,96 @@ public sealed partial class PartitionLog : IFlushable
         }
     }
 
+    /// <summary>
+    /// After a failed fsync the kernel may already have dropped the dirty pages, and a later fsync can succeed
+    /// without them (PostgreSQL's "fsyncgate"), so nothing written since the last good fsync can be trusted.
+    /// Under fsync-before-ack that point is the high watermark: the log is cut back to it, every append after
+    /// it fails (even one a later round would cover), and the producer state is rebuilt from the files, so a
+    /// retried batch is appended again instead of being answered as a duplicate. Under the interval policy
+    /// consumers may have read past it, so the partition goes offline instead, as it does when the cut fails
+    /// too; start-up recovery then rebuilds it from what is on disk. Called under the lock.
+    /// </summary>
+    private void DiscardUndurable()
+    {
+        _cutBacks++;
+        Volatile.Write(ref _readHint, null);
+        try
+        {
+            if (_flusher.Policy == FlushPolicy.Always)
+            {
+                CutBackToHighWatermark();
+            }
+            else
+            {
+                GoOffline("the records since the last fsync may already have been read");
+            }
+        }
+        finally
+        {
+            // Last, so whoever learns that these appends failed finds the log already cut back or offline.
+            _flusher.Discard(_lastTicket);
+
+            // What is left is durable: a duplicate of it must not wait on a discarded ticket.
+            _lastTicket = 0;
+        }
+    }
+
+    private void CutBackToHighWatermark()
+    {
+        var durable = _highWatermark;
+        var dropped = _logEndOffset - durable.Offset;
+        try
+        {
+            var keep = Array.IndexOf(_segments, durable.Segment);
+            var later = _segments[(keep + 1)..];
+            Volatile.Write(ref _segments, _segments[..(keep + 1)]);
+            foreach (var segment in later)
+            {
+                segment.Discard();
+                File.Delete(SnapshotPath(Directory, segment.BaseOffset));
+            }
+
+            durable.Segment!.Truncate(durable.Position);
+            Fsync(durable.Segment);
+            RebuildProducerState();
+            Volatile.Write(ref _logEndOffset, durable.Offset);
+            LogCutBack(_logger, Topic, Partition, durable.Offset, dropped);
+        }
+        catch (IOException ex)
+        {
+            GoOffline(ex.Message);
+        }
+    }
+
+    /// <summary>As at start-up: the newest snapshot plus the batch headers after it, which also reindexes the cut segment.</summary>
+    private void RebuildProducerState()
+    {
+        var snapshotBase = _segments.LastOrDefault(s => File.Exists(SnapshotPath(Directory, s.BaseOffset)), _segments[0]).BaseOffset;
+        if (!_producers.TryLoadSnapshot(SnapshotPath(Directory, snapshotBase)))
+        {
+            snapshotBase = _segments[0].BaseOffset;
+        }
+
+        foreach (var segment in _segments.Where(s => s.BaseOffset >= snapshotBase))
+        {
+            segment.Recover(validate: false, RecordBatch.MaxStoredBatchBytes, _producers.Replay);
+        }
+    }
+
+    private void GoOffline(string reason)
+    {
+        _offline = true;
+        LogOffline(_logger, Topic, Partition, reason);
+    }
+
     /// <summary>Finds the bytes to serve from <paramref name="fetchOffset"/> up to the high watermark.</summary>
     public FetchSlice Locate(long fetchOffset)
     {
+        if (Offline)
+        {
+            return new FetchSlice(ErrorCode.KafkaStorageError, null, 0, 0);
+        }
+
         var highWatermark = Volatile.Read(ref _highWatermark);
         if (fetchOffset < LogStartOffset || fetchOffset > highWatermark.Offset)
         {
@@ -424,6 +555,17 @@ public sealed partial class PartitionLog : IFlushable
 
         Changed.Pulse();
     }
+
+    public override string ToString() => $"{Topic}-{Partition}";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Rolling the segment of {Topic}-{Partition} failed: {Reason}")]
+    private static partial void LogRollFailed(ILogger logger, string topic, int partition, string reason, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cut {Topic}-{Partition} back to offset {Offset}, its last fsynced one, after a failed fsync: {Records} unacknowledged records dropped")]
+    private static partial void LogCutBack(ILogger logger, string topic, int partition, long offset, long records);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Topic}-{Partition} is offline until the broker restarts, after a failed fsync: {Reason}")]
+    private static partial void LogOffline(ILogger logger, string topic, int partition, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recovered {Topic}-{Partition}: cut {Bytes} bytes of torn or corrupt data after position {Position}")]
     private static partial void LogTruncated(ILogger logger, string topic, int partition, long bytes, long position);

@@ -101,6 +101,16 @@ public sealed class Segment
 
     public void Flush() => RandomAccess.FlushToDisk(_handle);
 
+    /// <summary>
+    /// Cuts the file back to <paramref name="size"/> (a batch boundary) for it to be the active segment again:
+    /// its side index goes too. The caller fsyncs and rescans it with <see cref="Recover"/>.
+    /// </summary>
+    public void Truncate(long size)
+    {
+        RandomAccess.SetLength(_handle, size);
+        File.Delete(IndexPath);
+    }
+
     public bool TryAcquire()
     {
         var current = Volatile.Read(ref _references);
@@ -137,6 +147,17 @@ public sealed class Segment
     public void Delete()
     {
         Deleted = true;
+        Release();
+    }
+
+    /// <summary>
+    /// Removes the files now and drops the owner's reference: a log cut back below this segment reuses its
+    /// base offset, so a reader's late release must not delete files by this name.
+    /// </summary>
+    public void Discard()
+    {
+        File.Delete(LogPath);
+        File.Delete(IndexPath);
         Release();
     }
 
