@@ -17,18 +17,25 @@ public sealed class TelemetryTests
         receiver.Prefixes.Add($"http://127.0.0.1:{port}/");
         receiver.Start();
         var posts = new ConcurrentQueue<(string Path, string Body)>();
+        // HttpListener's Abort does not always complete a pending GetContextAsync on Linux (a CI run waited out the
+        // 30 s below): the loop stops on this token instead.
+        using var stopReceiving = new CancellationTokenSource();
         var receiving = Task.Run(async () =>
         {
-            while (receiver.IsListening)
+            while (!stopReceiving.IsCancellationRequested)
             {
                 try
                 {
-                    var context = await receiver.GetContextAsync();
+                    var context = await receiver.GetContextAsync().WaitAsync(stopReceiving.Token);
                     using var body = new MemoryStream();
-                    await context.Request.InputStream.CopyToAsync(body);
+                    await context.Request.InputStream.CopyToAsync(body, stopReceiving.Token);
                     posts.Enqueue((context.Request.Url!.AbsolutePath, Encoding.Latin1.GetString(body.ToArray())));
                     context.Response.StatusCode = 200;
                     context.Response.Close();
+                }
+                catch (OperationCanceledException) when (stopReceiving.IsCancellationRequested)
+                {
+                    break;
                 }
                 catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or IOException)
                 {
@@ -74,6 +81,7 @@ public sealed class TelemetryTests
         // The broker first, so that no export is under way, then the receiver. Stopped while the broker still posted
         // every 500 ms, the listener once left the receiving loop waiting for ever (a CI run hung here).
         await broker.StopAsync();
+        await stopReceiving.CancelAsync();
         receiver.Abort();
         await receiving.WaitAsync(TimeSpan.FromSeconds(30));
     }
