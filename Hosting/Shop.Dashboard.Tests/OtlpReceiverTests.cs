@@ -157,6 +157,39 @@ public sealed class OtlpReceiverTests(SecuredDashboardFixture fixture)
         Assert.Equal(HttpStatusCode.NotFound, ui.StatusCode);
     }
 
+    [Theory]
+    [InlineData("/Opentelemetry.proto.collector.trace.v1.TraceService/Export")]
+    [InlineData("/OPENTELEMETRY.PROTO.COLLECTOR.TRACE.V1.TRACESERVICE/EXPORT")]
+    [InlineData("/V1/traces")]
+    public async Task Otlp_paths_in_any_case_are_not_served_on_the_frontend(string path)
+    {
+        using var timeout = Poll.Timeout();
+        using var frontend = Dashboard.CreateApiClient(authenticated: false);
+        var payload = Request("frontend-case").ToByteArray();
+        var frame = new byte[5 + payload.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), payload.Length);
+        payload.CopyTo(frame, 5);
+        using var response = await frontend.SendAsync(Post(frame, apiKey: null, "application/grpc", path), timeout.Token);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_grpc_service_in_another_case_still_needs_the_api_key()
+    {
+        using var timeout = Poll.Timeout();
+        using var channel = GrpcChannel.ForAddress(Dashboard.OtlpGrpcUrl);
+        var method = new Method<byte[], byte[]>(
+            MethodType.Unary, "Opentelemetry.Proto.Collector.Trace.V1.TraceService", "Export",
+            Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));
+        var payload = Request("grpc-case").ToByteArray();
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(cancellationToken: timeout.Token), payload).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+
+        using var api = Dashboard.CreateApiClient();
+        Assert.Equal(0, (await api.TracesAsync("resource=grpc-case", timeout.Token))!.MatchCount);
+    }
+
     internal static ExportTraceServiceRequest Request(string service, int spans = 1)
     {
         var scope = new ScopeSpans { Scope = new InstrumentationScope { Name = "tests" } };

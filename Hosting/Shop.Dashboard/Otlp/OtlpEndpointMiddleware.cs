@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.Options;
 using Shop.Dashboard.Configuration;
 using Shop.Dashboard.Extensions;
@@ -21,12 +22,17 @@ public sealed class OtlpEndpointMiddleware(RequestDelegate next, IOptions<Dashbo
     {
         var kind = context.Features.Get<DashboardEndpointFeature>()?.Kind ?? DashboardEndpointKind.Frontend;
         var path = context.Request.Path;
-        var isOtlpPath = path.StartsWithSegments("/v1") || path.Value?.StartsWith(GrpcPathPrefix, StringComparison.Ordinal) == true;
+
+        // Routing ignores case, so these checks must too. The matched endpoint (routing runs before this
+        // middleware) catches any other spelling that reaches a gRPC service.
+        var isGrpcPath = path.Value?.StartsWith(GrpcPathPrefix, StringComparison.OrdinalIgnoreCase) == true
+            || context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null;
+        var isHttpPath = path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase);
         switch (kind)
         {
-            case DashboardEndpointKind.Frontend when isOtlpPath:
-            case DashboardEndpointKind.OtlpGrpc when !path.Value!.StartsWith(GrpcPathPrefix, StringComparison.Ordinal):
-            case DashboardEndpointKind.OtlpHttp when !path.StartsWithSegments("/v1"):
+            case DashboardEndpointKind.Frontend when isGrpcPath || isHttpPath:
+            case DashboardEndpointKind.OtlpGrpc when !isGrpcPath:
+            case DashboardEndpointKind.OtlpHttp when !isHttpPath:
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;
             case DashboardEndpointKind.Frontend:
