@@ -73,6 +73,25 @@ public sealed class AuthenticationTests(SecuredDashboardFixture fixture)
     }
 
     [Theory]
+    [InlineData("%2F%09%2Fevil.example")]
+    [InlineData("%2F%0A%2Fevil.example")]
+    [InlineData("%2F%0D%2Fevil.example")]
+    [InlineData("%2F%2Fevil.example")]
+    [InlineData("%2F%5Cevil.example")]
+    public async Task A_return_url_a_browser_could_read_as_another_site_is_ignored(string returnUrl)
+    {
+        using var timeout = Poll.Timeout();
+        using var client = Dashboard.CreateApiClient(authenticated: false);
+        using var login = await client.GetAsync($"/login?t={Dashboard.BrowserToken}&returnUrl={returnUrl}", timeout.Token);
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        Assert.Equal("/", login.Headers.Location!.OriginalString);
+
+        // The sign-in form carries the return URL on in a hidden field: the same check applies there.
+        using var form = await client.GetAsync($"/login?returnUrl={returnUrl}", timeout.Token);
+        Assert.Contains("name=\"returnUrl\" value=\"/\"", await form.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("/api/telemetry/resources")]
     [InlineData("/api/telemetry/logs")]
     [InlineData("/api/telemetry/traces")]

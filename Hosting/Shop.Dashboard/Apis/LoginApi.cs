@@ -95,12 +95,18 @@ public static class LoginApi
             BrowserTokenValidator.CreatePrincipal(DashboardAuthenticationDefaults.CookieScheme),
             new AuthenticationProperties { IsPersistent = true });
 
-        // Only local paths: the return URL comes from the query string and must not send people elsewhere.
-        var target = !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal) && !returnUrl.StartsWith("/\\", StringComparison.Ordinal)
+        return TypedResults.Redirect(LocalReturnUrl(returnUrl));
+    }
+
+    /// <summary>
+    /// The return URL if it is a path on this site, else <c>/</c>: it comes from the query string and must not send
+    /// people elsewhere. Browsers drop tabs and newlines (<c>/\t/evil</c> becomes <c>//evil</c>) and read <c>/\</c>
+    /// as <c>//</c>, so control characters and both prefixes are refused.
+    /// </summary>
+    internal static string LocalReturnUrl(string? returnUrl) =>
+        returnUrl is ['/', ..] && !returnUrl.StartsWith("//", StringComparison.Ordinal) && !returnUrl.StartsWith("/\\", StringComparison.Ordinal) && !returnUrl.Any(char.IsControl)
             ? returnUrl
             : "/";
-        return TypedResults.Redirect(target);
-    }
 
     private static ContentHttpResult Form(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error, int statusCode)
     {
@@ -123,7 +129,7 @@ public static class LoginApi
                 {{message}}
                 <form method="post" action="{{LoginPath}}">
                   <input type="hidden" name="{{html.Encode(tokens.FormFieldName)}}" value="{{html.Encode(tokens.RequestToken ?? "")}}" />
-                  <input type="hidden" name="returnUrl" value="{{html.Encode(returnUrl ?? "/")}}" />
+                  <input type="hidden" name="returnUrl" value="{{html.Encode(LocalReturnUrl(returnUrl))}}" />
                   <label for="token">Token</label>
                   <input id="token" name="token" type="password" autocomplete="off" autofocus required />
                   <button type="submit">Sign in</button>
