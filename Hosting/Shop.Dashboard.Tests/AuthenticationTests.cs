@@ -160,6 +160,21 @@ public sealed class AuthenticationTests(SecuredDashboardFixture fixture)
     }
 
     [Fact]
+    public async Task The_allow_anonymous_switch_does_not_override_auth_modes_set_explicitly()
+    {
+        using var timeout = Poll.Timeout();
+        await using var dashboard = await DashboardProcess.StartAsync(
+            new Dictionary<string, string> { ["ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS"] = "true" }, cancellationToken: timeout.Token);
+        using var client = dashboard.CreateApiClient(authenticated: false);
+        using var api = await client.GetAsync("/api/telemetry/traces", timeout.Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
+
+        using var otlp = new HttpClient { BaseAddress = dashboard.OtlpHttpUrl };
+        using var export = await otlp.PostAsync("/v1/traces", new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/x-protobuf") } }, timeout.Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, export.StatusCode);
+    }
+
+    [Fact]
     public async Task Unsecured_mode_needs_no_token()
     {
         using var timeout = Poll.Timeout();

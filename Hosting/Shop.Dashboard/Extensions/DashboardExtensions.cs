@@ -17,6 +17,9 @@ namespace Shop.Dashboard.Extensions;
 
 public static class DashboardExtensions
 {
+    private const string FrontendAuthModeKey = $"{KnownConfigNames.DashboardSection}:Frontend:AuthMode";
+    private const string OtlpAuthModeKey = $"{KnownConfigNames.DashboardSection}:Otlp:AuthMode";
+
     /// <summary>Registers everything the dashboard runs: endpoints, OTLP receivers, stores, auth, UI and resource service client.</summary>
     public static WebApplicationBuilder AddDashboard(this WebApplicationBuilder builder)
     {
@@ -99,8 +102,16 @@ public static class DashboardExtensions
         var allowAnonymous = configuration[KnownConfigNames.UnsecuredAllowAnonymous] ?? configuration[KnownConfigNames.UnsecuredAllowAnonymousAspire];
         if (bool.TryParse(allowAnonymous, out var anonymous) && anonymous)
         {
-            options.Frontend.AuthMode = FrontendAuthMode.Unsecured;
-            options.Otlp.AuthMode = OtlpAuthMode.Unsecured;
+            // An auth mode set explicitly (the AppHost sets both) wins over the blanket switch, which may be inherited.
+            if (string.IsNullOrEmpty(configuration[FrontendAuthModeKey]))
+            {
+                options.Frontend.AuthMode = FrontendAuthMode.Unsecured;
+            }
+
+            if (string.IsNullOrEmpty(configuration[OtlpAuthModeKey]))
+            {
+                options.Otlp.AuthMode = OtlpAuthMode.Unsecured;
+            }
         }
 
         if (options.Frontend.AuthMode == FrontendAuthMode.BrowserToken && string.IsNullOrEmpty(options.Frontend.BrowserToken))

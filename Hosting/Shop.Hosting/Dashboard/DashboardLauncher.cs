@@ -57,6 +57,8 @@ internal sealed class DashboardLauncher(
         }
         else
         {
+            // Explicit, so the dashboard's allow-anonymous switch cannot turn sign-in off.
+            variables["Dashboard__Frontend__AuthMode"] = "BrowserToken";
             variables["Dashboard__Frontend__BrowserToken"] = options.BrowserToken;
         }
 

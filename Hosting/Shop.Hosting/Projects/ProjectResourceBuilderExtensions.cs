@@ -136,7 +136,14 @@ public static class ProjectResourceBuilderExtensions
 /// <summary>Variables of the AppHost's own environment a child must not inherit: the contract sets them per resource.</summary>
 internal static class InheritedEnvironment
 {
-    private static readonly string[] ContractPrefixes = ["ConnectionStrings__", "services__", "OTEL_", "ASPNETCORE_", "Parameters__", "DOTNET_ENVIRONMENT", "DOTNET_DASHBOARD_", "AppHost__"];
+    // The dashboard's settings too: an inherited ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS or Dashboard__Frontend__AuthMode
+    // would otherwise switch off the sign-in of the dashboard the AppHost starts. (DOTNET_ variables reach a web
+    // app's configuration with the prefix removed.)
+    private static readonly string[] ContractPrefixes =
+    [
+        "ConnectionStrings__", "services__", "OTEL_", "ASPNETCORE_", "Parameters__", "DOTNET_ENVIRONMENT", "AppHost__",
+        "DOTNET_DASHBOARD_", "ASPIRE_DASHBOARD_", "Dashboard__", "Dashboard:", "DOTNET_Dashboard:",
+    ];
 
     public static IReadOnlyList<string> ContractVariables() =>
     [
