@@ -175,6 +175,36 @@ public sealed class AuthenticationTests(SecuredDashboardFixture fixture)
     }
 
     [Fact]
+    public async Task An_unhandled_error_is_answered_without_details_even_in_development()
+    {
+        using var timeout = Poll.Timeout();
+        using var client = Dashboard.CreateApiClient();
+
+        // Blazor throws when a query parameter does not parse; the dashboard runs in Development here, as under the AppHost.
+        using var response = await client.GetAsync("/traces?minDurationMs=not-a-number", timeout.Token);
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync(timeout.Token);
+        Assert.DoesNotContain(Dashboard.BrowserToken!, body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-a-number", body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/json")]
+    [InlineData("multipart/form-data")]
+    public async Task Posting_something_other_than_a_form_to_login_is_a_bad_request(string contentType)
+    {
+        using var timeout = Poll.Timeout();
+        using var client = Dashboard.CreateApiClient(authenticated: false);
+        using var content = new StringContent("token=x");
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        using var response = await client.PostAsync("/login", content, timeout.Token);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Unsecured_mode_needs_no_token()
     {
         using var timeout = Poll.Timeout();

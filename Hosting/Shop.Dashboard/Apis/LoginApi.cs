@@ -73,7 +73,21 @@ public static class LoginApi
             return TypedResults.Redirect("/");
         }
 
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        if (!context.Request.HasFormContentType)
+        {
+            return Form(context, antiforgery, returnUrl: null, "The sign-in request was not a form.", StatusCodes.Status400BadRequest);
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await context.Request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+        {
+            return Form(context, antiforgery, returnUrl: null, "The sign-in form could not be read.", StatusCodes.Status400BadRequest);
+        }
+
         string? returnUrl = form["returnUrl"];
         if (!await antiforgery.IsRequestValidAsync(context))
         {

@@ -69,11 +69,10 @@ public static class DashboardExtensions
             app.Urls.Add(url);
         }
 
+        // In every environment (the AppHost runs the dashboard in Development): the developer exception page would
+        // show stack traces and echo request headers, the browser token among them.
+        app.UseExceptionHandler();
         app.UseMiddleware<OtlpEndpointMiddleware>();
-        if (!app.Environment.IsDevelopment())
-        {
-            app.UseExceptionHandler();
-        }
 
         app.UseStatusCodePages();
         app.UseAuthentication();
