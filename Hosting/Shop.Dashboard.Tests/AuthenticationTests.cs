@@ -205,6 +205,38 @@ public sealed class AuthenticationTests(SecuredDashboardFixture fixture)
     }
 
     [Fact]
+    public async Task A_sign_in_cookie_does_not_open_another_dashboard_started_with_another_token()
+    {
+        using var timeout = Poll.Timeout();
+        await using var other = await DashboardProcess.StartAsync(cancellationToken: timeout.Token);
+
+        // One cookie jar for both, as in a browser: cookies are not kept apart by port.
+        var cookies = new CookieContainer();
+        using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = cookies };
+        using var client = new HttpClient(handler);
+        using var login = await client.GetAsync(new Uri(Dashboard.FrontendUrl, $"/login?t={Dashboard.BrowserToken}"), timeout.Token);
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        using (var signedIn = await client.GetAsync(new Uri(Dashboard.FrontendUrl, "/api/telemetry/resources"), timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+        }
+
+        using (var elsewhere = await client.GetAsync(new Uri(other.FrontendUrl, "/api/telemetry/resources"), timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, elsewhere.StatusCode);
+        }
+
+        // Even under the other dashboard's cookie name, the cookie is not accepted there.
+        var cookie = Assert.Single(cookies.GetCookies(Dashboard.FrontendUrl), c => c.Name.StartsWith(".Shop.Dashboard.Auth", StringComparison.Ordinal));
+        var otherName = cookie.Name.Replace(Dashboard.FrontendUrl.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), other.FrontendUrl.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        using var replayed = new HttpRequestMessage(HttpMethod.Get, "/api/telemetry/resources");
+        replayed.Headers.Add("Cookie", $"{otherName}={cookie.Value}");
+        using var anonymous = other.CreateApiClient(authenticated: false);
+        using var response = await anonymous.SendAsync(replayed, timeout.Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Unsecured_mode_needs_no_token()
     {
         using var timeout = Poll.Timeout();

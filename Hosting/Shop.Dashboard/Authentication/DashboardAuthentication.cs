@@ -24,7 +24,11 @@ public static class DashboardAuthenticationDefaults
 
     public const string ApiKeyHeader = "x-dashboard-api-key";
 
+    /// <summary>The sign-in cookie's name; the frontend port is appended.</summary>
     public const string CookieName = ".Shop.Dashboard.Auth";
+
+    /// <summary>The antiforgery cookie's name (sign-in form); the frontend port is appended.</summary>
+    public const string AntiforgeryCookieName = ".Shop.Dashboard.Antiforgery";
 }
 
 /// <summary>Checks a presented browser token against the configured one in constant time.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Microsoft.FluentUI.AspNetCore.Components;
 using Shop.Dashboard.Apis;
@@ -47,7 +48,7 @@ public static class DashboardExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddTelemetryStore();
         builder.Services.AddGrpc(options => options.MaxReceiveMessageSize = 64 * 1024 * 1024);
-        builder.Services.AddDashboardAuthentication();
+        builder.Services.AddDashboardAuthentication(endpoints.Frontend[0].Port);
         builder.Services.AddResourceServiceClient();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddFluentUIComponents();
@@ -135,8 +136,15 @@ public static class DashboardExtensions
         return services;
     }
 
-    private static IServiceCollection AddDashboardAuthentication(this IServiceCollection services)
+    private static IServiceCollection AddDashboardAuthentication(this IServiceCollection services, int frontendPort)
     {
+        // Keys live only as long as the process: a sign-in cookie (or form token) from an earlier run, or from
+        // another dashboard started with a different token, cannot be decrypted. Persisted keys in ~/.aspnet are
+        // shared by every dashboard of this user.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+
+        // Browsers send cookies to every port of a host: names with the port keep two local dashboards apart.
+        services.AddAntiforgery(options => options.Cookie.Name = $"{DashboardAuthenticationDefaults.AntiforgeryCookieName}.{frontendPort}");
         services.AddSingleton<BrowserTokenValidator>();
         services.AddAuthentication(DashboardAuthenticationDefaults.SelectorScheme)
             .AddPolicyScheme(DashboardAuthenticationDefaults.SelectorScheme, "Cookie or token", options =>
@@ -148,7 +156,7 @@ public static class DashboardExtensions
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(DashboardAuthenticationDefaults.ApiTokenScheme, _ => { })
             .AddCookie(DashboardAuthenticationDefaults.CookieScheme, options =>
             {
-                options.Cookie.Name = DashboardAuthenticationDefaults.CookieName;
+                options.Cookie.Name = $"{DashboardAuthenticationDefaults.CookieName}.{frontendPort}";
                 options.Cookie.HttpOnly = true;
                 options.Cookie.SameSite = SameSiteMode.Lax;
                 options.LoginPath = LoginApi.LoginPath;
