@@ -58,7 +58,8 @@ public sealed record SpanDto(
 
 public sealed record TraceDto(TraceSummaryDto Summary, IReadOnlyList<SpanDto> Spans);
 
-public sealed record MetricPointDto(DateTimeOffset Time, double Value, ulong? Count, double? Sum);
+/// <summary>NaN and ±Infinity (which OTLP allows but JSON cannot carry) are written as null.</summary>
+public sealed record MetricPointDto(DateTimeOffset Time, double? Value, ulong? Count, double? Sum);
 
 public sealed record MetricSeriesDto(IReadOnlyDictionary<string, string> Dimensions, IReadOnlyList<MetricPointDto> Points);
 
@@ -100,5 +101,7 @@ internal static class TelemetryApiMapping
     public static MetricInstrumentDto ToDto(this MetricInstrumentSnapshot snapshot) => new(
         snapshot.Instrument.Resource, snapshot.Instrument.Scope, snapshot.Instrument.Name, snapshot.Instrument.Description,
         snapshot.Instrument.Unit, snapshot.Instrument.Kind.ToString(),
-        [.. snapshot.Series.Select(s => new MetricSeriesDto(s.Dimensions.ToDictionary(), [.. s.Points.Select(p => new MetricPointDto(p.Time, p.Value, p.Count, p.Sum))]))]);
+        [.. snapshot.Series.Select(s => new MetricSeriesDto(s.Dimensions.ToDictionary(), [.. s.Points.Select(p => new MetricPointDto(p.Time, Finite(p.Value), p.Count, Finite(p.Sum)))]))]);
+
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 }

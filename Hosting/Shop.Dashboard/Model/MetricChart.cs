@@ -10,7 +10,10 @@ public sealed record ChartModel(IReadOnlyList<ChartLine> Lines, DateTimeOffset S
     public bool IsEmpty => Lines.All(l => l.Points.Count == 0);
 }
 
-/// <summary>Builds chart lines from an instrument's series: one line per series, or percentiles for histograms.</summary>
+/// <summary>
+/// Builds chart lines from an instrument's series: one line per series, or percentiles for histograms. NaN and ±Infinity
+/// (which OTLP allows) cannot be plotted and are left out.
+/// </summary>
 public static class MetricChart
 {
     private static readonly string[] Palette = ["#0f6cbd", "#c50f1f", "#107c10", "#8764b8", "#ca5010", "#038387", "#881798", "#498205", "#986f0b", "#4f6bed"];
@@ -72,7 +75,7 @@ public static class MetricChart
     }
 
     private static List<ChartLine> ValueLines(IReadOnlyList<MetricSeriesSnapshot> series) =>
-        [.. series.Take(MaxLines).Select((s, i) => new ChartLine(Label(s.Dimensions), Palette[i % Palette.Length], [.. s.Points.Select(p => (p.Time, p.Value))]))];
+        [.. series.Take(MaxLines).Select((s, i) => new ChartLine(Label(s.Dimensions), Palette[i % Palette.Length], [.. s.Points.Where(p => double.IsFinite(p.Value)).Select(p => (p.Time, p.Value))]))];
 
     private static List<ChartLine> Percentiles(IReadOnlyList<MetricSeriesSnapshot> series)
     {
@@ -110,11 +113,12 @@ public static class MetricChart
     private static ChartLine PercentileLine(string label, double p, string color, SortedDictionary<long, (double[] Bounds, ulong[] Counts)> merged) =>
         new(label, color, [.. merged
             .Select(m => (Time: DateTimeOffset.FromUnixTimeSeconds(m.Key), Value: Percentile(m.Value.Bounds, m.Value.Counts, p)))
-            .Where(m => m.Value is not null)
+            .Where(m => m.Value is { } v && double.IsFinite(v))
             .Select(m => (m.Time, m.Value!.Value))]);
 
     public static string Format(double value) =>
-        Math.Abs(value) >= 1_000_000 ? (value / 1_000_000).ToString("0.##", CultureInfo.InvariantCulture) + "M"
+        !double.IsFinite(value) ? value.ToString(CultureInfo.InvariantCulture)
+        : Math.Abs(value) >= 1_000_000 ? (value / 1_000_000).ToString("0.##", CultureInfo.InvariantCulture) + "M"
         : Math.Abs(value) >= 10_000 ? (value / 1_000).ToString("0.##", CultureInfo.InvariantCulture) + "k"
         : value.ToString("0.###", CultureInfo.InvariantCulture);
 }
