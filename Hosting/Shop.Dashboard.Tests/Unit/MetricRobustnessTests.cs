@@ -32,6 +32,24 @@ public sealed class MetricRobustnessTests
         Assert.Equal("-Infinity", MetricChart.Format(double.NegativeInfinity));
     }
 
+    [Fact]
+    public void Histogram_points_whose_bucket_counts_do_not_match_the_bounds_are_rejected()
+    {
+        var (ingestion, stores) = TelemetryStoreTests.Create();
+        var histogram = new Histogram();
+        histogram.DataPoints.Add(new HistogramDataPoint { Count = 3, BucketCounts = { 1, 1, 1 }, TimeUnixNano = 1_700_000_000_000_000_000 });
+        histogram.DataPoints.Add(new HistogramDataPoint { Count = 2, ExplicitBounds = { 10 }, BucketCounts = { 1, 1 }, TimeUnixNano = 1_700_000_001_000_000_000 });
+        var response = ingestion.AddMetrics(Request("svc", new Metric { Name = "latency", Histogram = histogram }));
+
+        Assert.Equal(1, response.PartialSuccess.RejectedDataPoints);
+        var series = Assert.Single(Assert.Single(stores.Metrics.GetSnapshots("svc", "latency", 100)).Series);
+        Assert.Equal([10.0], Assert.Single(series.Points).ExplicitBounds!);
+
+        // The chart never indexes past the bounds, whatever a point holds.
+        Assert.Null(MetricChart.Percentile([], [1, 1, 1], 0.5));
+        Assert.Null(MetricChart.Percentile([10], [1, 1, 1], 0.99));
+    }
+
     internal static ExportMetricsServiceRequest Gauge(string service, string name, params double[] values)
     {
         var gauge = new Gauge();

@@ -47,7 +47,8 @@ public static class MetricChart
             total += count;
         }
 
-        if (total == 0 || counts.Length == 0)
+        // Mismatched arrays are rejected at ingestion; checked again so a bad point can never break the page.
+        if (total == 0 || counts.Length != bounds.Length + 1)
         {
             return null;
         }

@@ -103,6 +103,7 @@ public sealed class TelemetryIngestion(
     {
         ArgumentNullException.ThrowIfNull(request);
         var knownResources = resources.Count;
+        long rejected = 0;
         foreach (var resourceMetrics in request.ResourceMetrics)
         {
             var resource = resources.Resolve(resourceMetrics.Resource);
@@ -111,7 +112,7 @@ public sealed class TelemetryIngestion(
                 var scope = scopeMetrics.Scope?.Name ?? string.Empty;
                 foreach (var metric in scopeMetrics.Metrics)
                 {
-                    if (ToPoints(metric) is { } converted)
+                    if (ToPoints(metric, ref rejected) is { } converted)
                     {
                         metrics.Add(resource, scope, metric.Name, metric.Description, metric.Unit, converted.Kind, converted.Points);
                     }
@@ -121,7 +122,9 @@ public sealed class TelemetryIngestion(
 
         Persist(persist, TelemetryRecordKind.Metrics, request, raw);
         Notify(TelemetrySignals.Metrics, knownResources);
-        return new ExportMetricsServiceResponse();
+        return rejected == 0
+            ? new ExportMetricsServiceResponse()
+            : new ExportMetricsServiceResponse { PartialSuccess = new() { RejectedDataPoints = rejected, ErrorMessage = "Histogram points need one more bucket count than explicit bounds." } };
     }
 
     private void Persist(bool persist, TelemetryRecordKind kind, IMessage request, ReadOnlyMemory<byte> raw)
@@ -170,7 +173,7 @@ public sealed class TelemetryIngestion(
             : [.. span.Links.Select(l => new SpanLink(OtlpConverter.ToHex(l.TraceId), OtlpConverter.ToHex(l.SpanId), OtlpConverter.ToAttributes(l.Attributes, _limits)))],
     };
 
-    private (InstrumentKind Kind, List<IncomingMetricPoint> Points)? ToPoints(Metric metric)
+    private (InstrumentKind Kind, List<IncomingMetricPoint> Points)? ToPoints(Metric metric, ref long rejected)
     {
         var points = new List<IncomingMetricPoint>();
         switch (metric.DataCase)
@@ -184,6 +187,13 @@ public sealed class TelemetryIngestion(
             case Metric.DataOneofCase.Histogram:
                 foreach (var point in metric.Histogram.DataPoints)
                 {
+                    // OTLP: bucket_counts is empty or has exactly one more element than explicit_bounds.
+                    if (point.BucketCounts.Count != 0 && point.BucketCounts.Count != point.ExplicitBounds.Count + 1)
+                    {
+                        rejected++;
+                        continue;
+                    }
+
                     var sum = point.HasSum ? point.Sum : (double?)null;
                     var mean = point.Count == 0 || sum is null ? 0 : sum.Value / point.Count;
                     points.Add(Incoming(point.Attributes, new MetricPoint(
