@@ -84,6 +84,12 @@ public sealed class TelemetryLimitOptions
 
     /// <summary>Events kept per span (Aspire's name).</summary>
     public int MaxSpanEventCount { get; set; } = 256;
+
+    /// <summary>Links kept per span.</summary>
+    public int MaxSpanLinkCount { get; set; } = 128;
+
+    /// <summary>Histogram points with more buckets are rejected (truncating buckets would falsify percentiles).</summary>
+    public int MaxHistogramBucketCount { get; set; } = 1_024;
 }
 
 /// <summary>

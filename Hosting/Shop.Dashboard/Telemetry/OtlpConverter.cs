@@ -10,7 +10,9 @@ namespace Shop.Dashboard.Telemetry;
 /// <summary>Turns OTLP values into the strings the store keeps, applying the attribute limits.</summary>
 internal static class OtlpConverter
 {
-    public static string ToHex(ByteString bytes) => bytes.IsEmpty ? string.Empty : Convert.ToHexStringLower(bytes.Span);
+    /// <summary>Trace ids have 16 bytes, span ids 8: longer (invalid) ids are cut so they cannot grow the store.</summary>
+    public static string ToHex(ByteString bytes) =>
+        bytes.IsEmpty ? string.Empty : Convert.ToHexStringLower(bytes.Span[..Math.Min(bytes.Length, 16)]);
 
     public static KeyValuePair<string, string>[] ToAttributes(RepeatedField<KeyValue> attributes, TelemetryLimitOptions limits)
     {
@@ -24,7 +26,7 @@ internal static class OtlpConverter
         for (var i = 0; i < count; i++)
         {
             var attribute = attributes[i];
-            result[i] = new(attribute.Key, Truncate(ToText(attribute.Value), limits.MaxAttributeLength));
+            result[i] = new(Truncate(attribute.Key, limits.MaxAttributeLength), Truncate(ToText(attribute.Value), limits.MaxAttributeLength));
         }
 
         return result;

@@ -38,7 +38,7 @@ public sealed class TelemetryIngestion(
             var spans = new List<SpanData>();
             foreach (var scopeSpans in resourceSpans.ScopeSpans)
             {
-                var scope = scopeSpans.Scope?.Name ?? string.Empty;
+                var scope = Cap(scopeSpans.Scope?.Name ?? string.Empty);
                 foreach (var span in scopeSpans.Spans)
                 {
                     if (span.TraceId.Length != 16 || span.SpanId.Length != 8)
@@ -71,7 +71,7 @@ public sealed class TelemetryIngestion(
             var entries = new List<LogEntry>();
             foreach (var scopeLogs in resourceLogs.ScopeLogs)
             {
-                var scope = scopeLogs.Scope?.Name ?? string.Empty;
+                var scope = Cap(scopeLogs.Scope?.Name ?? string.Empty);
                 foreach (var record in scopeLogs.LogRecords)
                 {
                     var time = record.TimeUnixNano != 0 ? record.TimeUnixNano : record.ObservedTimeUnixNano;
@@ -80,10 +80,10 @@ public sealed class TelemetryIngestion(
                         Resource = resource,
                         Timestamp = OtlpTime.FromUnixNanos(time),
                         Level = ToLevel((int)record.SeverityNumber),
-                        SeverityText = record.SeverityText,
+                        SeverityText = Cap(record.SeverityText),
                         Message = OtlpConverter.Truncate(OtlpConverter.ToText(record.Body), Math.Max(_limits.MaxAttributeLength, 16 * 1024)),
                         Scope = scope,
-                        EventName = record.EventName.Length == 0 ? null : record.EventName,
+                        EventName = record.EventName.Length == 0 ? null : Cap(record.EventName),
                         TraceId = record.TraceId.IsEmpty ? null : OtlpConverter.ToHex(record.TraceId),
                         SpanId = record.SpanId.IsEmpty ? null : OtlpConverter.ToHex(record.SpanId),
                         Attributes = OtlpConverter.ToAttributes(record.Attributes, _limits),
@@ -109,12 +109,12 @@ public sealed class TelemetryIngestion(
             var resource = resources.Resolve(resourceMetrics.Resource);
             foreach (var scopeMetrics in resourceMetrics.ScopeMetrics)
             {
-                var scope = scopeMetrics.Scope?.Name ?? string.Empty;
+                var scope = Cap(scopeMetrics.Scope?.Name ?? string.Empty);
                 foreach (var metric in scopeMetrics.Metrics)
                 {
                     if (ToPoints(metric, ref rejected) is { } converted)
                     {
-                        metrics.Add(resource, scope, metric.Name, metric.Description, metric.Unit, converted.Kind, converted.Points);
+                        metrics.Add(resource, scope, Cap(metric.Name), Cap(metric.Description), Cap(metric.Unit), converted.Kind, converted.Points);
                     }
                 }
             }
@@ -124,8 +124,11 @@ public sealed class TelemetryIngestion(
         Notify(TelemetrySignals.Metrics, knownResources);
         return rejected == 0
             ? new ExportMetricsServiceResponse()
-            : new ExportMetricsServiceResponse { PartialSuccess = new() { RejectedDataPoints = rejected, ErrorMessage = "Histogram points need one more bucket count than explicit bounds." } };
+            : new ExportMetricsServiceResponse { PartialSuccess = new() { RejectedDataPoints = rejected, ErrorMessage = $"Histogram points need one more bucket count than explicit bounds, and at most {_limits.MaxHistogramBucketCount} buckets." } };
     }
+
+    /// <summary>Names, messages and other free-form strings are held to the attribute length like attribute values.</summary>
+    private string Cap(string value) => OtlpConverter.Truncate(value, _limits.MaxAttributeLength);
 
     private void Persist(bool persist, TelemetryRecordKind kind, IMessage request, ReadOnlyMemory<byte> raw)
     {
@@ -145,7 +148,7 @@ public sealed class TelemetryIngestion(
         TraceId = OtlpConverter.ToHex(span.TraceId),
         SpanId = OtlpConverter.ToHex(span.SpanId),
         ParentSpanId = span.ParentSpanId.IsEmpty ? null : OtlpConverter.ToHex(span.ParentSpanId),
-        Name = span.Name,
+        Name = Cap(span.Name),
         Kind = span.Kind switch
         {
             OtlpSpan.Types.SpanKind.Internal => SpanKind.Internal,
@@ -163,14 +166,14 @@ public sealed class TelemetryIngestion(
             OtlpStatus.Types.StatusCode.Error => SpanStatus.Error,
             _ => SpanStatus.Unset,
         },
-        StatusMessage = string.IsNullOrEmpty(span.Status?.Message) ? null : span.Status.Message,
+        StatusMessage = string.IsNullOrEmpty(span.Status?.Message) ? null : Cap(span.Status.Message),
         Attributes = OtlpConverter.ToAttributes(span.Attributes, _limits),
         Events = span.Events.Count == 0
             ? []
-            : [.. span.Events.Take(_limits.MaxSpanEventCount).Select(e => new SpanEvent(OtlpTime.FromUnixNanos(e.TimeUnixNano), e.Name, OtlpConverter.ToAttributes(e.Attributes, _limits)))],
+            : [.. span.Events.Take(_limits.MaxSpanEventCount).Select(e => new SpanEvent(OtlpTime.FromUnixNanos(e.TimeUnixNano), Cap(e.Name), OtlpConverter.ToAttributes(e.Attributes, _limits)))],
         Links = span.Links.Count == 0
             ? []
-            : [.. span.Links.Select(l => new SpanLink(OtlpConverter.ToHex(l.TraceId), OtlpConverter.ToHex(l.SpanId), OtlpConverter.ToAttributes(l.Attributes, _limits)))],
+            : [.. span.Links.Take(_limits.MaxSpanLinkCount).Select(l => new SpanLink(OtlpConverter.ToHex(l.TraceId), OtlpConverter.ToHex(l.SpanId), OtlpConverter.ToAttributes(l.Attributes, _limits)))],
     };
 
     private (InstrumentKind Kind, List<IncomingMetricPoint> Points)? ToPoints(Metric metric, ref long rejected)
@@ -188,7 +191,8 @@ public sealed class TelemetryIngestion(
                 foreach (var point in metric.Histogram.DataPoints)
                 {
                     // OTLP: bucket_counts is empty or has exactly one more element than explicit_bounds.
-                    if (point.BucketCounts.Count != 0 && point.BucketCounts.Count != point.ExplicitBounds.Count + 1)
+                    if ((point.BucketCounts.Count != 0 && point.BucketCounts.Count != point.ExplicitBounds.Count + 1)
+                        || point.ExplicitBounds.Count >= _limits.MaxHistogramBucketCount)
                     {
                         rejected++;
                         continue;

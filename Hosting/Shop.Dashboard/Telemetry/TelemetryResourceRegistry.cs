@@ -29,11 +29,11 @@ public sealed class TelemetryResourceRegistry(IOptions<DashboardOptions> options
             {
                 if (attribute.Key == ServiceName)
                 {
-                    name = OtlpConverter.ToText(attribute.Value);
+                    name = OtlpConverter.Truncate(OtlpConverter.ToText(attribute.Value), options.Value.TelemetryLimits.MaxAttributeLength);
                 }
                 else if (attribute.Key == ServiceInstanceId)
                 {
-                    instanceId = OtlpConverter.ToText(attribute.Value);
+                    instanceId = OtlpConverter.Truncate(OtlpConverter.ToText(attribute.Value), options.Value.TelemetryLimits.MaxAttributeLength);
                 }
             }
         }
