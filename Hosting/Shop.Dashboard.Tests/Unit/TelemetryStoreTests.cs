@@ -111,6 +111,52 @@ public sealed class TelemetryStoreTests
         Assert.Equal(2, stores.Traces.Query(new TraceQuery()).MatchCount);
     }
 
+    [Fact]
+    public void Past_the_resource_cap_the_least_recently_active_resource_goes_with_its_telemetry()
+    {
+        var (ingestion, stores) = Create(limits => limits.MaxResourceCount = 2);
+        var traceId = NewTraceId();
+        ingestion.AddLogs(Logs("a", "a1"));
+        ingestion.AddTraces(Spans("b", traceId, 2));
+        ingestion.AddMetrics(MetricRobustnessTests.Gauge("b", "queue.length", 1));
+        ingestion.AddLogs(Logs("b", "b1"));
+        ingestion.AddLogs(Logs("a", "a2"));
+
+        // b is now the least recently active: c takes its place, and b's logs, traces and metrics go with it.
+        ingestion.AddLogs(Logs("c", "c1"));
+
+        Assert.Equal(["a", "c"], stores.Resources.All.Select(r => r.Name));
+        Assert.Equal(["c1", "a2", "a1"], Messages(stores, new LogQuery()));
+        Assert.Equal(3, stores.Logs.Count);
+        Assert.Null(stores.Traces.Get(Hex(traceId)));
+        Assert.Equal(0, stores.Traces.Stats.SpanCount);
+        Assert.Empty(stores.Metrics.GetInstruments(null));
+
+        // Telemetry from b again makes it a new resource, evicting a.
+        ingestion.AddLogs(Logs("b", "b2"));
+        Assert.Equal(["b", "c"], stores.Resources.All.Select(r => r.Name));
+        Assert.Equal(["b2", "c1"], Messages(stores, new LogQuery()));
+    }
+
+    [Fact]
+    public void Metric_series_are_capped_per_instrument_and_pruned_with_their_last_point()
+    {
+        var (ingestion, stores) = Create(limits => { limits.MaxMetricSeriesPerInstrument = 2; limits.MaxMetricsCount = 3; });
+        foreach (var user in new[] { "u1", "u2", "u3" })
+        {
+            var request = MetricRobustnessTests.Gauge("svc", "requests", 1);
+            request.ResourceMetrics[0].ScopeMetrics[0].Metrics[0].Gauge.DataPoints[0].Attributes.Add(new KeyValue { Key = "user", Value = new AnyValue { StringValue = user } });
+            ingestion.AddMetrics(request);
+        }
+
+        var series = Assert.Single(stores.Metrics.GetSnapshots("svc", "requests", 10)).Series;
+        Assert.Equal(["u1", "u2"], series.Select(s => s.Dimensions[0].Value));
+
+        // Points of another instrument push out all of "requests": its series and the instrument itself go.
+        ingestion.AddMetrics(MetricRobustnessTests.Gauge("svc", "temperature", 1, 2, 3));
+        Assert.Equal(["temperature"], stores.Metrics.GetInstruments("svc").Select(i => i.Name));
+    }
+
     private static List<string> Messages(Stores stores, LogQuery query) => [.. stores.Logs.Query(query).Entries.Select(e => e.Message)];
 
     private static ByteString NewTraceId() => ByteString.CopyFrom(Guid.NewGuid().ToByteArray());
@@ -151,16 +197,16 @@ public sealed class TelemetryStoreTests
     private static OtlpResource Resource(string service) =>
         new() { Attributes = { new KeyValue { Key = "service.name", Value = new AnyValue { StringValue = service } } } };
 
-    internal sealed record Stores(LogStore Logs, TraceStore Traces, MetricStore Metrics);
+    internal sealed record Stores(LogStore Logs, TraceStore Traces, MetricStore Metrics, TelemetryResourceRegistry Resources);
 
     internal static (TelemetryIngestion Ingestion, Stores Stores) Create(Action<TelemetryLimitOptions>? limits = null)
     {
         var dashboard = new DashboardOptions();
         limits?.Invoke(dashboard.TelemetryLimits);
         var options = Options.Create(dashboard);
-        var stores = new Stores(new LogStore(options), new TraceStore(options), new MetricStore(options));
+        var stores = new Stores(new LogStore(options), new TraceStore(options), new MetricStore(options), new TelemetryResourceRegistry(options, TimeProvider.System));
         var ingestion = new TelemetryIngestion(
-            new TelemetryResourceRegistry(options, TimeProvider.System),
+            stores.Resources,
             stores.Logs,
             stores.Traces,
             stores.Metrics,

@@ -54,6 +54,12 @@ public sealed class OtlpOptions
 /// <summary>Caps that keep memory bounded however much telemetry arrives; the oldest data is evicted first.</summary>
 public sealed class TelemetryLimitOptions
 {
+    /// <summary>Resources (service instances) kept; a new one past it evicts the least recently active with its telemetry.</summary>
+    public int MaxResourceCount { get; set; } = 500;
+
+    /// <summary>Series kept per metric instrument; points of further dimension combinations are dropped.</summary>
+    public int MaxMetricSeriesPerInstrument { get; set; } = 1_000;
+
     /// <summary>Structured log entries kept in total (Aspire's name).</summary>
     public int MaxLogCount { get; set; } = 10_000;
 

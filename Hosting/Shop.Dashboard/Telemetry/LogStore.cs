@@ -52,10 +52,23 @@ public sealed class LogStore
     {
         lock (_lock)
         {
+            if (resource.Removed)
+            {
+                return;
+            }
+
             foreach (var entry in entries)
             {
                 entry.Sequence = _buffer.Add(resource, entry);
             }
+        }
+    }
+
+    internal void Remove(TelemetryResource resource)
+    {
+        lock (_lock)
+        {
+            _buffer.Remove(resource);
         }
     }
 

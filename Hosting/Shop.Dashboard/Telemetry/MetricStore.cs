@@ -4,8 +4,10 @@ using Shop.Dashboard.Configuration;
 namespace Shop.Dashboard.Telemetry;
 
 /// <summary>One time series: an instrument's points for one combination of dimension values.</summary>
-internal sealed class MetricSeries(string key, KeyValuePair<string, string>[] dimensions)
+internal sealed class MetricSeries(MetricInstrument instrument, string key, KeyValuePair<string, string>[] dimensions)
 {
+    public MetricInstrument Instrument { get; } = instrument;
+
     public string Key { get; } = key;
 
     public KeyValuePair<string, string>[] Dimensions { get; } = dimensions;
@@ -41,18 +43,21 @@ internal sealed record IncomingMetricPoint(string SeriesKey, KeyValuePair<string
 
 /// <summary>
 /// Instruments per resource with their series. Data points are capped per resource and in total; the oldest points
-/// are evicted first, whichever series they belong to.
+/// are evicted first, whichever series they belong to. A series whose last point is evicted goes, and so does an
+/// instrument left without series, so neither outlives its data.
 /// </summary>
 public sealed class MetricStore
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<(TelemetryResource, string Scope, string Name), MetricInstrument> _instruments = [];
     private readonly ResourceBoundedBuffer<MetricSeries> _points;
+    private readonly Func<int> _maxSeries;
 
     public MetricStore(IOptions<DashboardOptions> options)
     {
         var limits = options.Value.TelemetryLimits;
-        _points = new(() => limits.MaxMetricsCountPerResource, () => limits.MaxMetricsCount, static series => series.Points.Dequeue());
+        _maxSeries = () => limits.MaxMetricSeriesPerInstrument;
+        _points = new(() => limits.MaxMetricsCountPerResource, () => limits.MaxMetricsCount, Evict);
     }
 
     public int PointCountFor(TelemetryResource resource)
@@ -74,6 +79,11 @@ public sealed class MetricStore
     {
         lock (_lock)
         {
+            if (resource.Removed || points.Count == 0)
+            {
+                return;
+            }
+
             if (!_instruments.TryGetValue((resource, scope, name), out var instrument))
             {
                 instrument = new MetricInstrument(resource, scope, name);
@@ -87,12 +97,30 @@ public sealed class MetricStore
             {
                 if (!instrument.Series.TryGetValue(incoming.SeriesKey, out var series))
                 {
-                    series = new MetricSeries(incoming.SeriesKey, incoming.Dimensions);
+                    // Unbounded dimension values (ids, urls) would otherwise grow series without limit.
+                    if (instrument.Series.Count >= Math.Max(1, _maxSeries()))
+                    {
+                        continue;
+                    }
+
+                    series = new MetricSeries(instrument, incoming.SeriesKey, incoming.Dimensions);
                     instrument.Series[incoming.SeriesKey] = series;
                 }
 
                 series.Points.Enqueue(incoming.Point);
                 _points.Add(resource, series);
+            }
+        }
+    }
+
+    internal void Remove(TelemetryResource resource)
+    {
+        lock (_lock)
+        {
+            _points.Remove(resource);
+            foreach (var key in _instruments.Keys.Where(k => k.Item1 == resource).ToList())
+            {
+                _instruments.Remove(key);
             }
         }
     }
@@ -122,6 +150,22 @@ public sealed class MetricStore
                 .Select(i => new MetricInstrumentSnapshot(Summarize(i), [.. i.Series.Values
                     .Where(s => s.Points.Count > 0)
                     .Select(s => new MetricSeriesSnapshot(s.Dimensions, Newest(s.Points, maxPointsPerSeries)))]))];
+        }
+    }
+
+    private void Evict(MetricSeries series)
+    {
+        series.Points.Dequeue();
+        if (series.Points.Count > 0)
+        {
+            return;
+        }
+
+        var instrument = series.Instrument;
+        instrument.Series.Remove(series.Key);
+        if (instrument.Series.Count == 0)
+        {
+            _instruments.Remove((instrument.Resource, instrument.Scope, instrument.Name));
         }
     }
 

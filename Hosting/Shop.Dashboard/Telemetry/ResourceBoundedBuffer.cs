@@ -42,6 +42,15 @@ internal sealed class ResourceBoundedBuffer<T>(Func<int> perResourceCap, Func<in
         return sequence;
     }
 
+    /// <summary>Drops a resource with all its items (without <c>onEvicted</c>: the caller drops what they belong to).</summary>
+    public void Remove(TelemetryResource resource)
+    {
+        if (_byResource.Remove(resource, out var queue))
+        {
+            Count -= queue.Count;
+        }
+    }
+
     public int CountFor(TelemetryResource resource) => _byResource.TryGetValue(resource, out var queue) ? queue.Count : 0;
 
     /// <summary>Items of one resource, newest first.</summary>

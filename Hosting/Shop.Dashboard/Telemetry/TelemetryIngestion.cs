@@ -31,10 +31,10 @@ public sealed class TelemetryIngestion(
     {
         ArgumentNullException.ThrowIfNull(request);
         long rejected = 0;
-        var knownResources = resources.Count;
+        var knownResources = resources.Version;
         foreach (var resourceSpans in request.ResourceSpans)
         {
-            var resource = resources.Resolve(resourceSpans.Resource);
+            var resource = Resolve(resourceSpans.Resource);
             var spans = new List<SpanData>();
             foreach (var scopeSpans in resourceSpans.ScopeSpans)
             {
@@ -64,10 +64,10 @@ public sealed class TelemetryIngestion(
     public ExportLogsServiceResponse AddLogs(ExportLogsServiceRequest request, ReadOnlyMemory<byte> raw = default, bool persist = true)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var knownResources = resources.Count;
+        var knownResources = resources.Version;
         foreach (var resourceLogs in request.ResourceLogs)
         {
-            var resource = resources.Resolve(resourceLogs.Resource);
+            var resource = Resolve(resourceLogs.Resource);
             var entries = new List<LogEntry>();
             foreach (var scopeLogs in resourceLogs.ScopeLogs)
             {
@@ -102,11 +102,11 @@ public sealed class TelemetryIngestion(
     public ExportMetricsServiceResponse AddMetrics(ExportMetricsServiceRequest request, ReadOnlyMemory<byte> raw = default, bool persist = true)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var knownResources = resources.Count;
+        var knownResources = resources.Version;
         long rejected = 0;
         foreach (var resourceMetrics in request.ResourceMetrics)
         {
-            var resource = resources.Resolve(resourceMetrics.Resource);
+            var resource = Resolve(resourceMetrics.Resource);
             foreach (var scopeMetrics in resourceMetrics.ScopeMetrics)
             {
                 var scope = Cap(scopeMetrics.Scope?.Name ?? string.Empty);
@@ -138,8 +138,21 @@ public sealed class TelemetryIngestion(
         }
     }
 
-    private void Notify(TelemetrySignals signal, int knownResources) =>
-        notifier.Notify(resources.Count == knownResources ? signal : signal | TelemetrySignals.Resources);
+    private void Notify(TelemetrySignals signal, long knownResources) =>
+        notifier.Notify(resources.Version == knownResources ? signal : signal | TelemetrySignals.Resources);
+
+    private TelemetryResource Resolve(OpenTelemetry.Proto.Resource.V1.Resource? otlpResource)
+    {
+        var resource = resources.Resolve(otlpResource, out var evicted);
+        if (evicted is not null)
+        {
+            logs.Remove(evicted);
+            traces.Remove(evicted);
+            metrics.Remove(evicted);
+        }
+
+        return resource;
+    }
 
     private SpanData ToSpan(TelemetryResource resource, string scope, OtlpSpan span) => new()
     {

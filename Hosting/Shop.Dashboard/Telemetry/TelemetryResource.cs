@@ -18,6 +18,15 @@ public sealed class TelemetryResource(string name, string instanceId, IReadOnlyL
 
     public DateTimeOffset FirstSeen { get; init; }
 
+    /// <summary>When telemetry last arrived, as the registry's counter; the least recent is evicted first.</summary>
+    internal long LastUse { get; set; }
+
+    /// <summary>
+    /// Set by the registry, before the stores drop the resource's telemetry, so a batch still being added for it is
+    /// discarded (the stores check it under their lock).
+    /// </summary>
+    internal bool Removed { get; set; }
+
     /// <summary>
     /// A filter names either the service (every instance), the instance id, or the full <see cref="Id"/>.
     /// Empty filters match everything.

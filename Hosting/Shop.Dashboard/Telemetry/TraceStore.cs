@@ -61,6 +61,11 @@ public sealed class TraceStore(IOptions<DashboardOptions> options)
     {
         lock (_lock)
         {
+            if (resource.Removed)
+            {
+                return;
+            }
+
             if (!_byResource.TryGetValue(resource, out var resourceSpans))
             {
                 resourceSpans = new ResourceSpans();
@@ -90,6 +95,26 @@ public sealed class TraceStore(IOptions<DashboardOptions> options)
             if (resourceSpans.Traces.Count > 2 * Math.Max(64, _traces.Count))
             {
                 resourceSpans.Traces = new Queue<TraceData>(resourceSpans.Traces.Where(t => !t.Evicted));
+            }
+        }
+    }
+
+    /// <summary>Evicts every trace the resource contributed to, then the resource itself.</summary>
+    internal void Remove(TelemetryResource resource)
+    {
+        lock (_lock)
+        {
+            if (_byResource.TryGetValue(resource, out var resourceSpans))
+            {
+                foreach (var trace in resourceSpans.Traces)
+                {
+                    if (!trace.Evicted)
+                    {
+                        Evict(trace);
+                    }
+                }
+
+                _byResource.Remove(resource);
             }
         }
     }
@@ -189,6 +214,10 @@ public sealed class TraceStore(IOptions<DashboardOptions> options)
 
         _spanCount -= trace.Spans.Count;
         _evictedTraces++;
+
+        // Other resources' queues may still reference the trace until they reach it; its spans can go now.
+        trace.Spans.Clear();
+        trace.Spans.TrimExcess();
     }
 
     private static bool IsMatch(TraceData trace, TraceQuery query, long minDurationNanos)
