@@ -49,6 +49,12 @@ public sealed class OtlpOptions
 
     /// <summary>Accepted as well as the primary key, so keys can be rotated without downtime.</summary>
     public string? SecondaryApiKey { get; set; }
+
+    /// <summary>
+    /// OTLP/HTTP exports processed at once (each may buffer up to 64 MiB); further ones get 429 with Retry-After,
+    /// which OTLP exporters retry.
+    /// </summary>
+    public int MaxConcurrentHttpRequests { get; set; } = 8;
 }
 
 /// <summary>Caps that keep memory bounded however much telemetry arrives; the oldest data is evicted first.</summary>

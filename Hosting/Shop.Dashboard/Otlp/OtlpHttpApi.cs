@@ -2,9 +2,11 @@ using System.Buffers;
 using System.IO.Compression;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
+using Shop.Dashboard.Configuration;
 using Shop.Dashboard.Telemetry;
 
 namespace Shop.Dashboard.Otlp;
@@ -16,9 +18,14 @@ public static class OtlpHttpApi
 
     private const int MaxBodyBytes = 64 * 1024 * 1024;
 
+    // Content-Length is the client's word: the buffer starts at most this large and grows with what actually arrives.
+    private const int MaxInitialBufferBytes = 1024 * 1024;
+
     public static IEndpointRouteBuilder MapOtlpHttpApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        var maxConcurrent = Math.Max(1, endpoints.ServiceProvider.GetRequiredService<IOptions<DashboardOptions>>().Value.Otlp.MaxConcurrentHttpRequests);
+        var gate = new SemaphoreSlim(maxConcurrent, maxConcurrent);
 
         var otlp = endpoints.MapGroup("v1")
             .WithTags("OTLP")
@@ -26,15 +33,15 @@ public static class OtlpHttpApi
             .ExcludeFromDescription();
 
         otlp.MapPost("traces", (HttpRequest request, TelemetryIngestion ingestion, CancellationToken cancellationToken) =>
-                ExportAsync(request, ExportTraceServiceRequest.Parser, (message, raw) => ingestion.AddTraces(message, raw), cancellationToken))
+                ExportAsync(request, gate, ExportTraceServiceRequest.Parser, (message, raw) => ingestion.AddTraces(message, raw), cancellationToken))
             .WithName("OtlpExportTraces");
 
         otlp.MapPost("logs", (HttpRequest request, TelemetryIngestion ingestion, CancellationToken cancellationToken) =>
-                ExportAsync(request, ExportLogsServiceRequest.Parser, (message, raw) => ingestion.AddLogs(message, raw), cancellationToken))
+                ExportAsync(request, gate, ExportLogsServiceRequest.Parser, (message, raw) => ingestion.AddLogs(message, raw), cancellationToken))
             .WithName("OtlpExportLogs");
 
         otlp.MapPost("metrics", (HttpRequest request, TelemetryIngestion ingestion, CancellationToken cancellationToken) =>
-                ExportAsync(request, ExportMetricsServiceRequest.Parser, (message, raw) => ingestion.AddMetrics(message, raw), cancellationToken))
+                ExportAsync(request, gate, ExportMetricsServiceRequest.Parser, (message, raw) => ingestion.AddMetrics(message, raw), cancellationToken))
             .WithName("OtlpExportMetrics");
 
         return endpoints;
@@ -42,6 +49,7 @@ public static class OtlpHttpApi
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportAsync<TRequest, TResponse>(
         HttpRequest request,
+        SemaphoreSlim gate,
         MessageParser<TRequest> parser,
         Func<TRequest, ReadOnlyMemory<byte>, TResponse> export,
         CancellationToken cancellationToken)
@@ -54,7 +62,33 @@ public static class OtlpHttpApi
                 $"OTLP/HTTP here accepts '{ProtobufContentType}' bodies only.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type");
         }
 
-        byte[] body;
+        // Bounds the memory held by bodies being read at once; OTLP exporters retry 429 after Retry-After.
+        if (!gate.Wait(0))
+        {
+            request.HttpContext.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem(
+                "Too many OTLP exports at once; retry later.", statusCode: StatusCodes.Status429TooManyRequests, title: "Busy");
+        }
+
+        try
+        {
+            return await ExportGatedAsync(request, parser, export, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportGatedAsync<TRequest, TResponse>(
+        HttpRequest request,
+        MessageParser<TRequest> parser,
+        Func<TRequest, ReadOnlyMemory<byte>, TResponse> export,
+        CancellationToken cancellationToken)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>
+    {
+        ArraySegment<byte> body;
         try
         {
             body = await ReadBodyAsync(request, cancellationToken);
@@ -71,7 +105,7 @@ public static class OtlpHttpApi
         TRequest message;
         try
         {
-            message = parser.ParseFrom(body);
+            message = parser.ParseFrom(body.Array!, body.Offset, body.Count);
         }
         catch (InvalidProtocolBufferException ex)
         {
@@ -85,14 +119,15 @@ public static class OtlpHttpApi
     private static bool IsProtobuf(string? contentType) =>
         contentType is not null && contentType.StartsWith(ProtobufContentType, StringComparison.OrdinalIgnoreCase);
 
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>The body in the read buffer itself (no copy); valid until the request ends.</summary>
+    private static async Task<ArraySegment<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var source = string.Equals(request.Headers.ContentEncoding, "gzip", StringComparison.OrdinalIgnoreCase)
             ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true)
             : request.Body;
         await using (source.ConfigureAwait(false))
         {
-            using var buffer = new MemoryStream(request.ContentLength is > 0 and < MaxBodyBytes ? (int)request.ContentLength.Value : 4096);
+            using var buffer = new MemoryStream(request.ContentLength is > 0 ? (int)Math.Min(request.ContentLength.Value, MaxInitialBufferBytes) : 4096);
             var chunk = ArrayPool<byte>.Shared.Rent(81920);
             try
             {
@@ -112,7 +147,7 @@ public static class OtlpHttpApi
                 ArrayPool<byte>.Shared.Return(chunk);
             }
 
-            return buffer.ToArray();
+            return new ArraySegment<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
         }
     }
 }
