@@ -50,4 +50,20 @@ public sealed class ViewModelTests
         Assert.Equal(50, late.OffsetPercent, 3);
         Assert.Equal(25, late.WidthPercent, 3);
     }
+
+    [Fact]
+    public void Waterfall_shows_spans_in_a_parent_cycle()
+    {
+        var (ingestion, stores) = TelemetryStoreTests.Create();
+        var traceId = Google.Protobuf.ByteString.CopyFrom(Guid.NewGuid().ToByteArray());
+        var request = TelemetryStoreTests.Spans("svc", traceId, 3);
+        var spans = request.ResourceSpans[0].ScopeSpans[0].Spans;
+        spans[0].ParentSpanId = spans[1].SpanId; // A→B→A
+        spans[1].ParentSpanId = spans[0].SpanId;
+        spans[2].ParentSpanId = spans[2].SpanId; // its own parent
+        ingestion.AddTraces(request);
+
+        var rows = TraceWaterfall.Build(stores.Traces.Get(Convert.ToHexStringLower(traceId.Span))!.Spans);
+        Assert.Equal(3, rows.Select(r => r.Span.SpanId).Distinct().Count());
+    }
 }

@@ -8,7 +8,10 @@ public sealed record WaterfallRow(SpanData Span, int Depth, double OffsetPercent
 
 public static class TraceWaterfall
 {
-    /// <summary>Spans in tree order (each parent followed by its children by start time); orphans become roots.</summary>
+    /// <summary>
+    /// Spans in tree order (each parent followed by its children by start time); orphans become roots, and so does the
+    /// earliest unreached span of a parent cycle.
+    /// </summary>
     public static IReadOnlyList<WaterfallRow> Build(IReadOnlyList<SpanData> spans)
     {
         ArgumentNullException.ThrowIfNull(spans);
@@ -28,8 +31,32 @@ public static class TraceWaterfall
         var roots = spans.Where(s => s.ParentSpanId is null || !ids.Contains(s.ParentSpanId)).OrderBy(s => s.StartUnixNanos);
 
         var rows = new List<WaterfallRow>(spans.Count);
-        var stack = new Stack<(SpanData Span, int Depth)>(roots.Reverse().Select(s => (s, 0)));
         var visited = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<(SpanData Span, int Depth)>(roots.Reverse().Select(s => (s, 0)));
+        Walk(stack, children, visited, rows, start, total);
+
+        // Spans in a parent cycle (A→B→A, or their own parent) have no root above them: each unreached one starts
+        // its own tree, so no span received goes unshown.
+        foreach (var span in spans.OrderBy(s => s.StartUnixNanos))
+        {
+            if (!visited.Contains(span.SpanId))
+            {
+                stack.Push((span, 0));
+                Walk(stack, children, visited, rows, start, total);
+            }
+        }
+
+        return rows;
+    }
+
+    private static void Walk(
+        Stack<(SpanData Span, int Depth)> stack,
+        Dictionary<string, List<SpanData>> children,
+        HashSet<string> visited,
+        List<WaterfallRow> rows,
+        long start,
+        long total)
+    {
         while (stack.Count > 0)
         {
             var (span, depth) = stack.Pop();
@@ -49,7 +76,5 @@ public static class TraceWaterfall
                 }
             }
         }
-
-        return rows;
     }
 }
