@@ -157,6 +157,23 @@ public sealed class TelemetryStoreTests
         Assert.Equal(["temperature"], stores.Metrics.GetInstruments("svc").Select(i => i.Name));
     }
 
+    [Fact]
+    public void Timestamps_past_the_signed_range_are_clamped_not_wrapped()
+    {
+        var (ingestion, stores) = Create();
+        var lateStart = NewTraceId();
+        var request = Spans("svc", lateStart, 1);
+        request.ResourceSpans[0].ScopeSpans[0].Spans[0].StartTimeUnixNano = ulong.MaxValue;
+        ingestion.AddTraces(request);
+        var lateEnd = NewTraceId();
+        request = Spans("svc", lateEnd, 1);
+        request.ResourceSpans[0].ScopeSpans[0].Spans[0].EndTimeUnixNano = ulong.MaxValue;
+        ingestion.AddTraces(request);
+
+        Assert.True(Assert.Single(stores.Traces.Get(Hex(lateStart))!.Spans).Start.Year > 2200);
+        Assert.True(Assert.Single(stores.Traces.Get(Hex(lateEnd))!.Spans).Duration > TimeSpan.FromDays(365));
+    }
+
     private static List<string> Messages(Stores stores, LogQuery query) => [.. stores.Logs.Query(query).Entries.Select(e => e.Message)];
 
     private static ByteString NewTraceId() => ByteString.CopyFrom(Guid.NewGuid().ToByteArray());

@@ -171,8 +171,8 @@ public sealed class TelemetryIngestion(
             OtlpSpan.Types.SpanKind.Consumer => SpanKind.Consumer,
             _ => SpanKind.Unspecified,
         },
-        StartUnixNanos = unchecked((long)span.StartTimeUnixNano),
-        EndUnixNanos = unchecked((long)span.EndTimeUnixNano),
+        StartUnixNanos = OtlpTime.ToNanos(span.StartTimeUnixNano),
+        EndUnixNanos = OtlpTime.ToNanos(span.EndTimeUnixNano),
         Status = span.Status?.Code switch
         {
             OtlpStatus.Types.StatusCode.Ok => SpanStatus.Ok,

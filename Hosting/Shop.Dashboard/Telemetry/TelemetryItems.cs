@@ -110,7 +110,10 @@ internal static class OtlpTime
     public static DateTimeOffset FromUnixNanos(long nanos) =>
         DateTimeOffset.UnixEpoch.AddTicks(nanos / TimeSpan.NanosecondsPerTick);
 
-    public static DateTimeOffset FromUnixNanos(ulong nanos) => FromUnixNanos(unchecked((long)nanos));
+    public static DateTimeOffset FromUnixNanos(ulong nanos) => FromUnixNanos(ToNanos(nanos));
+
+    /// <summary>OTLP times are unsigned: past <see cref="long.MaxValue"/> (year 2262) they are clamped rather than wrapped to 1970.</summary>
+    public static long ToNanos(ulong nanos) => nanos > long.MaxValue ? long.MaxValue : (long)nanos;
 
     public static TimeSpan Duration(long startNanos, long endNanos) =>
         TimeSpan.FromTicks(Math.Max(0, endNanos - startNanos) / TimeSpan.NanosecondsPerTick);
