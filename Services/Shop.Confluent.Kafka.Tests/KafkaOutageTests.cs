@@ -151,7 +151,13 @@ public sealed class KafkaOutageTests(ITestOutputHelper output)
             await WaitUntilAsync(() => Count(log, Recoveries, LogLevel.Information) >= 2, "each client says it is connected again");
             Assert.Single(log.Entries, e => e.Category == Producer && e.Message.Contains(Recoveries, StringComparison.Ordinal));
             Assert.Single(log.Entries, e => e.Category == Consumer && e.Message.Contains(Recoveries, StringComparison.Ordinal));
-            Assert.Equal(warnings.Count, log.Entries.Count(e => e.Level >= LogLevel.Warning));
+            // The outage is over for the log: no new outage and no count of connection errors. Other warnings may
+            // follow a broker's restart and are news (the consumer's offset commit for the group generation the
+            // restarted broker no longer knows, before it joins again).
+            var later = log.Entries.Where(e => e.Level >= LogLevel.Warning).Skip(warnings.Count)
+                .Where(e => e.Message.Contains(Outages, StringComparison.Ordinal) || e.Message.Contains("connection errors", StringComparison.Ordinal))
+                .ToList();
+            Assert.True(later.Count == 0, "warned of the outage again: " + string.Join(" | ", later.Select(e => $"{e.Category}: {e.Message}")));
         }
         finally
         {
