@@ -17,15 +17,28 @@ public sealed class OtlpConcurrencyTests
             new Dictionary<string, string> { ["Dashboard__Otlp__MaxConcurrentHttpRequests"] = "1" }, secured: false, cancellationToken: timeout.Token);
         using var http = new HttpClient { BaseAddress = dashboard.OtlpHttpUrl };
 
-        // An export whose body stalls half-way holds the only slot until the rest is sent (raw HTTP/1.1, so nothing
-        // between the test and the socket holds the partial body back).
-        var body = OtlpReceiverTests.Request("slow-exporter").ToByteArray();
+        // An export whose body arrives slowly holds the only slot until the rest is sent (raw HTTP/1.1, so nothing
+        // between the test and the socket holds the partial body back). Slowly, not stalled: Kestrel aborts a body
+        // slower than 240 bytes/s after 5 s, which freed the slot before a loaded CI machine saw the 429. The padding
+        // is an unknown field, which the parser skips.
+        var body = WithUnknownField(OtlpReceiverTests.Request("slow-exporter").ToByteArray(), 4 * 1024 * 1024);
         using var slow = new TcpClient();
         await slow.ConnectAsync(dashboard.OtlpHttpUrl.Host, dashboard.OtlpHttpUrl.Port, timeout.Token);
         var stream = slow.GetStream();
         var head = $"POST /v1/traces HTTP/1.1\r\nHost: {dashboard.OtlpHttpUrl.Authority}\r\nContent-Type: application/x-protobuf\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), timeout.Token);
-        await stream.WriteAsync(body.AsMemory(0, body.Length / 2), timeout.Token);
+        using var stopTrickle = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+        var sent = 0;
+        var trickle = Task.Run(async () =>
+        {
+            // About 20 kB/s: far above Kestrel's minimum, far below what the 4 MiB body needs to finish in the test.
+            while (!stopTrickle.IsCancellationRequested && sent < body.Length - 1024)
+            {
+                await stream.WriteAsync(body.AsMemory(sent, 1024), timeout.Token);
+                sent += 1024;
+                await Task.Delay(50, stopTrickle.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        });
 
         var busy = await Poll.UntilAsync(
             async () =>
@@ -47,7 +60,9 @@ public sealed class OtlpConcurrencyTests
             Assert.Equal(TimeSpan.FromSeconds(1), busy.Headers.RetryAfter?.Delta);
         }
 
-        await stream.WriteAsync(body.AsMemory(body.Length / 2), timeout.Token);
+        await stopTrickle.CancelAsync();
+        await trickle;
+        await stream.WriteAsync(body.AsMemory(sent), timeout.Token);
         using (var reader = new StreamReader(stream))
         {
             Assert.StartsWith("HTTP/1.1 200", await reader.ReadLineAsync(timeout.Token), StringComparison.Ordinal);
@@ -56,6 +71,18 @@ public sealed class OtlpConcurrencyTests
         // The slot is free again.
         using var after = await http.SendAsync(Post(new ByteArrayContent(OtlpReceiverTests.Request("eager-exporter").ToByteArray())), timeout.Token);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    /// <summary>The message with a length-delimited field (number 15) of <paramref name="size"/> zero bytes appended.</summary>
+    private static byte[] WithUnknownField(byte[] message, int size)
+    {
+        using var padded = new MemoryStream();
+        padded.Write(message);
+        var output = new CodedOutputStream(padded);
+        output.WriteTag(15, WireFormat.WireType.LengthDelimited);
+        output.WriteBytes(ByteString.CopyFrom(new byte[size]));
+        output.Flush();
+        return padded.ToArray();
     }
 
     private static HttpRequestMessage Post(HttpContent content)
