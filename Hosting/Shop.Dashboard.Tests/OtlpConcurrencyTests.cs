@@ -22,13 +22,32 @@ public sealed class OtlpConcurrencyTests
         // slower than 240 bytes/s after 5 s, which freed the slot before a loaded CI machine saw the 429. The padding
         // is an unknown field, which the parser skips.
         var body = WithUnknownField(OtlpReceiverTests.Request("slow-exporter").ToByteArray(), 4 * 1024 * 1024);
-        using var slow = new TcpClient();
-        await slow.ConnectAsync(dashboard.OtlpHttpUrl.Host, dashboard.OtlpHttpUrl.Port, timeout.Token);
-        var stream = slow.GetStream();
-        var head = $"POST /v1/traces HTTP/1.1\r\nHost: {dashboard.OtlpHttpUrl.Authority}\r\nContent-Type: application/x-protobuf\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), timeout.Token);
+        var head = Encoding.ASCII.GetBytes(
+            $"POST /v1/traces HTTP/1.1\r\nHost: {dashboard.OtlpHttpUrl.Authority}\r\nContent-Type: application/x-protobuf\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+        // When the test project runs whole, some other export now and then holds the slot as the slow one starts, and
+        // the slow one gets the 429: it starts again until it is the one holding the slot (it has no answer yet).
+        var (slow, stream) = await Poll.UntilAsync(
+            async () =>
+            {
+                var client = new TcpClient();
+                await client.ConnectAsync(dashboard.OtlpHttpUrl.Host, dashboard.OtlpHttpUrl.Port, timeout.Token);
+                var connection = client.GetStream();
+                await connection.WriteAsync(head, timeout.Token);
+                await connection.WriteAsync(body.AsMemory(0, 1024), timeout.Token);
+                await Task.Delay(200, timeout.Token);
+                if (client.Available == 0)
+                {
+                    return Tuple.Create(client, connection);
+                }
+
+                client.Dispose();
+                return null;
+            },
+            "the slow export to hold the slot",
+            timeout.Token);
+        using var slowClient = slow;
         using var stopTrickle = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
-        var sent = 0;
+        var sent = 1024;
         var trickle = Task.Run(async () =>
         {
             // About 20 kB/s: far above Kestrel's minimum, far below what the 4 MiB body needs to finish in the test.
@@ -51,6 +70,8 @@ public sealed class OtlpConcurrencyTests
 
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 response.Dispose();
+                // The slow export must still be open and unanswered, holding the slot, for a 429 to mean anything.
+                Assert.Equal(0, slow.Available);
                 return null;
             },
             "a 429 while the slow export holds the slot",
