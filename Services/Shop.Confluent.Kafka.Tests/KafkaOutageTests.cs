@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Shop.KafkaBroker.Tests.Infrastructure;
 using Shop.Testing;
 using Xunit.Abstractions;
 
@@ -89,10 +90,7 @@ public sealed class KafkaOutageTests(ITestOutputHelper output)
     [Fact]
     public async Task A_stopped_broker_is_one_warning_per_client_and_its_return_one_information_line()
     {
-        var dataDir = Path.Combine(Path.GetTempPath(), "shop-kafka-client-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dataDir);
-        var broker = await BrokerProcess.StartAsync(dataDir);
-        var port = int.Parse(broker.BootstrapServers.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        await using var broker = await BrokerProcess.StartAsync();
         var log = new LogCollector();
         // Statistics, which tell the log that the brokers are back, every 200 ms rather than 5 s.
         var builder = Builder(log, broker.BootstrapServers,
@@ -127,7 +125,7 @@ public sealed class KafkaOutageTests(ITestOutputHelper output)
             await producer.ProduceAsync(topic, new Message<string, string> { Key = "before", Value = "the outage" });
             await WaitUntilAsync(() => Volatile.Read(ref received) >= 1, "the consumer has the first message");
 
-            await broker.DisposeAsync();
+            await broker.CrashAsync();
             // The producer has a message to deliver while the broker is down, as the outbox relay would.
             var delivery = producer.ProduceAsync(topic, new Message<string, string> { Key = "during", Value = "the outage" });
             await WaitUntilAsync(() => Warnings(log, Producer).Any() && Warnings(log, Consumer).Any(), "each client has warned");
@@ -143,10 +141,10 @@ public sealed class KafkaOutageTests(ITestOutputHelper output)
             Assert.InRange(warnings.Count, 2, 4);
             Assert.Contains(Warnings(log, Producer), w => w.Message.Contains(Outages, StringComparison.Ordinal));
             Assert.Contains(Warnings(log, Consumer), w => w.Message.Contains(Outages, StringComparison.Ordinal));
-            Assert.All(warnings, w => Assert.Contains($"127.0.0.1:{port}", w.Message, StringComparison.Ordinal));
+            Assert.All(warnings, w => Assert.Contains(broker.BootstrapServers, w.Message, StringComparison.Ordinal));
             Assert.Contains(log.Entries, e => e.Level == LogLevel.Debug && e.Message.Contains("Connection refused", StringComparison.Ordinal));
 
-            broker = await BrokerProcess.StartAsync(dataDir, port);
+            await broker.RestartAsync();
             Assert.Equal(PersistenceStatus.Persisted, (await delivery).Status);
             await WaitUntilAsync(() => Count(log, Recoveries, LogLevel.Information) >= 2, "each client says it is connected again");
             Assert.Single(log.Entries, e => e.Category == Producer && e.Message.Contains(Recoveries, StringComparison.Ordinal));
@@ -163,8 +161,6 @@ public sealed class KafkaOutageTests(ITestOutputHelper output)
         {
             await stop.CancelAsync();
             await polling;
-            await broker.DisposeAsync();
-            Directory.Delete(dataDir, recursive: true);
         }
     }
 }
