@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging.Abstractions;
 using Shop.Web.Cart;
 
 namespace Shop.Web.Tests.Integration;
@@ -12,13 +11,8 @@ namespace Shop.Web.Tests.Integration;
 /// typed is reported to the shopper, not dropped or clamped without a word.
 /// </summary>
 [Collection(RedisCollection.Name)]
-public sealed partial class CartPageTests(RedisFixture redis) : StorefrontBeforeStandInGateway
+public sealed partial class CartPageTests(RedisFixture redis) : StorefrontWithCartsInRedis(redis)
 {
-    private readonly CartStore _carts = new(NullLogger<CartStore>.Instance, redis.Redis);
-
-    protected override IEnumerable<KeyValuePair<string, string>> StorefrontSettings =>
-        [new("ConnectionStrings:cache", redis.Redis.Configuration)];
-
     protected override void MapGateway(WebApplication gateway) =>
         // The catalog is down: the cart shows its lines without prices, which is all these tests read.
         gateway.MapGet("/api/products/{**path}", () => Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
@@ -29,7 +23,7 @@ public sealed partial class CartPageTests(RedisFixture redis) : StorefrontBefore
         var page = await UpdateAsync(quantity: "-5");
 
         Assert.Contains("A quantity can&#x27;t be below zero, so that line was left as it was.", page, StringComparison.Ordinal);
-        Assert.Equal([new CartLine(1, 2)], (await _carts.GetAsync(CartOwner.User(Subject))).Lines);
+        Assert.Equal([new CartLine(1, 2)], (await Carts.GetAsync(CartOwner.User(Subject))).Lines);
     }
 
     [Fact]
@@ -38,7 +32,7 @@ public sealed partial class CartPageTests(RedisFixture redis) : StorefrontBefore
         var page = await UpdateAsync(quantity: "100000");
 
         Assert.Contains($"At most {ShoppingCart.MaxQuantity} of a product can be ordered at once", page, StringComparison.Ordinal);
-        Assert.Equal([new CartLine(1, ShoppingCart.MaxQuantity)], (await _carts.GetAsync(CartOwner.User(Subject))).Lines);
+        Assert.Equal([new CartLine(1, ShoppingCart.MaxQuantity)], (await Carts.GetAsync(CartOwner.User(Subject))).Lines);
     }
 
     [Theory]
@@ -51,7 +45,7 @@ public sealed partial class CartPageTests(RedisFixture redis) : StorefrontBefore
         var page = await UpdateAsync(quantity);
 
         Assert.Contains("A quantity has to be a whole number, such as 1 or 2, so a line with anything else was left as it was.", page, StringComparison.Ordinal);
-        Assert.Equal([new CartLine(1, 2)], (await _carts.GetAsync(CartOwner.User(Subject))).Lines);
+        Assert.Equal([new CartLine(1, 2)], (await Carts.GetAsync(CartOwner.User(Subject))).Lines);
     }
 
     [Fact]
@@ -60,13 +54,13 @@ public sealed partial class CartPageTests(RedisFixture redis) : StorefrontBefore
         var page = await UpdateAsync(quantity: "99999999999");
 
         Assert.Contains($"At most {ShoppingCart.MaxQuantity} of a product can be ordered at once", page, StringComparison.Ordinal);
-        Assert.Equal([new CartLine(1, ShoppingCart.MaxQuantity)], (await _carts.GetAsync(CartOwner.User(Subject))).Lines);
+        Assert.Equal([new CartLine(1, ShoppingCart.MaxQuantity)], (await Carts.GetAsync(CartOwner.User(Subject))).Lines);
     }
 
     /// <summary>Posts the cart form with <paramref name="quantity"/> for its one line (two of product 1), and follows the redirect.</summary>
     private async Task<string> UpdateAsync(string quantity)
     {
-        await _carts.UpdateAsync(CartOwner.User(Subject), _ => (ShoppingCart.Empty.Add(1, 2).Cart, true));
+        await Carts.UpdateAsync(CartOwner.User(Subject), _ => (ShoppingCart.Empty.Add(1, 2).Cart, true));
         using var client = CreateClient();
         var form = await client.GetStringAsync("/cart");
         var token = AntiforgeryToken().Match(form).Groups[1].Value;

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging.Abstractions;
 using Shop.Web.Cart;
 using Shop.Web.Services;
 
@@ -14,14 +13,9 @@ namespace Shop.Web.Tests.Integration;
 /// the form done, rather than a bare 400.
 /// </summary>
 [Collection(RedisCollection.Name)]
-public sealed partial class SessionChangeTests(RedisFixture redis) : StorefrontBeforeStandInGateway
+public sealed partial class SessionChangeTests(RedisFixture redis) : StorefrontWithCartsInRedis(redis)
 {
     private const string SessionChanged = "Your session changed in another tab";
-
-    private readonly CartStore _carts = new(NullLogger<CartStore>.Instance, redis.Redis);
-
-    protected override IEnumerable<KeyValuePair<string, string>> StorefrontSettings =>
-        [new("ConnectionStrings:cache", redis.Redis.Configuration)];
 
     protected override void MapGateway(WebApplication gateway)
     {
@@ -33,7 +27,7 @@ public sealed partial class SessionChangeTests(RedisFixture redis) : StorefrontB
     [Fact]
     public async Task A_cart_update_from_a_page_rendered_before_signing_out_elsewhere_changes_nothing_and_says_why()
     {
-        await _carts.UpdateAsync(CartOwner.User(Subject), _ => (ShoppingCart.Empty.Add(1, 2).Cart, true));
+        await Carts.UpdateAsync(CartOwner.User(Subject), _ => (ShoppingCart.Empty.Add(1, 2).Cart, true));
         using var client = CreateClient();
         var token = await TokenOfAsync(client, "/cart", signedIn: true);
 
@@ -48,13 +42,13 @@ public sealed partial class SessionChangeTests(RedisFixture redis) : StorefrontB
         Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
         Assert.Equal("/cart?notice=session-changed", posted.Headers.Location?.OriginalString);
         Assert.Contains(SessionChanged, await GetAsync(client, posted.Headers.Location!, signedIn: false), StringComparison.Ordinal);
-        Assert.Equal([new CartLine(1, 2)], (await _carts.GetAsync(CartOwner.User(Subject))).Lines);
+        Assert.Equal([new CartLine(1, 2)], (await Carts.GetAsync(CartOwner.User(Subject))).Lines);
     }
 
     [Fact]
     public async Task Add_to_cart_from_a_page_rendered_before_signing_in_elsewhere_adds_nothing_and_says_why()
     {
-        await _carts.UpdateAsync(CartOwner.User(Subject), _ => (ShoppingCart.Empty, true));
+        await Carts.UpdateAsync(CartOwner.User(Subject), _ => (ShoppingCart.Empty, true));
         using var client = CreateClient();
         var token = await TokenOfAsync(client, "/products/1", signedIn: false);
 
@@ -70,7 +64,7 @@ public sealed partial class SessionChangeTests(RedisFixture redis) : StorefrontB
         var page = await GetAsync(client, posted.Headers.Location!, signedIn: true);
         Assert.Contains(SessionChanged, page, StringComparison.Ordinal);
         Assert.DoesNotContain("to your cart", page, StringComparison.Ordinal);
-        Assert.True((await _carts.GetAsync(CartOwner.User(Subject))).IsEmpty);
+        Assert.True((await Carts.GetAsync(CartOwner.User(Subject))).IsEmpty);
     }
 
     [Fact]

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Shop.Web.Cart;
 
@@ -18,13 +17,8 @@ namespace Shop.Web.Tests.Integration;
 /// carts in a real Redis.
 /// </summary>
 [Collection(RedisCollection.Name)]
-public sealed class SignInCartMergeTests(RedisFixture redis) : StorefrontBeforeStandInGateway
+public sealed class SignInCartMergeTests(RedisFixture redis) : StorefrontWithCartsInRedis(redis)
 {
-    private readonly CartStore _carts = new(NullLogger<CartStore>.Instance, redis.Redis);
-
-    protected override IEnumerable<KeyValuePair<string, string>> StorefrontSettings =>
-        [new("ConnectionStrings:cache", redis.Redis.Configuration)];
-
     protected override void MapGateway(WebApplication gateway) =>
         // The catalog is down: the cart shows its lines without prices, which is all this test reads.
         gateway.MapGet("/api/products/{**path}", () => Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
@@ -33,13 +27,13 @@ public sealed class SignInCartMergeTests(RedisFixture redis) : StorefrontBeforeS
     public async Task A_sign_in_whose_cart_has_no_room_for_the_visitors_lines_says_how_many_were_not_kept()
     {
         var visitorId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        await _carts.UpdateAsync(CartOwner.User(Subject), _ => (CartOf(Enumerable.Range(1, ShoppingCart.MaxLines - 1)), true));
-        await _carts.UpdateAsync(CartOwner.Visitor(visitorId), _ => (CartOf([501, 502, 503]), true));
+        await Carts.UpdateAsync(CartOwner.User(Subject), _ => (CartOf(Enumerable.Range(1, ShoppingCart.MaxLines - 1)), true));
+        await Carts.UpdateAsync(CartOwner.Visitor(visitorId), _ => (CartOf([501, 502, 503]), true));
 
         var returnUri = await CompleteSignInAsync(visitorId, returnUrl: "/cart");
 
         Assert.Equal("/cart?cart-left-out=2", returnUri);
-        Assert.Equal(ShoppingCart.MaxLines, (await _carts.GetAsync(CartOwner.User(Subject))).Lines.Count);
+        Assert.Equal(ShoppingCart.MaxLines, (await Carts.GetAsync(CartOwner.User(Subject))).Lines.Count);
         using var client = CreateClient();
         Assert.Contains(
             "2 products you had put in your cart before signing in could not be kept: a cart holds at most 100 different products.",
@@ -51,11 +45,11 @@ public sealed class SignInCartMergeTests(RedisFixture redis) : StorefrontBeforeS
     public async Task A_sign_in_whose_cart_keeps_every_line_returns_where_it_was_asked_to()
     {
         var visitorId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        await _carts.UpdateAsync(CartOwner.User(Subject), _ => (CartOf([1]), true));
-        await _carts.UpdateAsync(CartOwner.Visitor(visitorId), _ => (CartOf([2]), true));
+        await Carts.UpdateAsync(CartOwner.User(Subject), _ => (CartOf([1]), true));
+        await Carts.UpdateAsync(CartOwner.Visitor(visitorId), _ => (CartOf([2]), true));
 
         Assert.Equal("/cart", await CompleteSignInAsync(visitorId, returnUrl: "/cart"));
-        Assert.Equal(2, (await _carts.GetAsync(CartOwner.User(Subject))).Lines.Count);
+        Assert.Equal(2, (await Carts.GetAsync(CartOwner.User(Subject))).Lines.Count);
     }
 
     private static ShoppingCart CartOf(IEnumerable<int> productIds) => new([.. productIds.Select(id => new CartLine(id, 1))]);
