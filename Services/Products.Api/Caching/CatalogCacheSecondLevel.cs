@@ -32,62 +32,27 @@ public sealed partial class CatalogCacheSecondLevel(IBufferDistributedCache redi
     /// <summary>How long after a failure entries skip Redis before one call tries it again.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
 
-    public byte[]? Get(string key) =>
-        IsTag(key) ? Must(() => redis.Get(key)) : May(() => redis.Get(key), skipped: null);
+    public byte[]? Get(string key) => Call(key, () => redis.Get(key), skipped: null);
 
     public Task<byte[]?> GetAsync(string key, CancellationToken token = default) =>
-        IsTag(key)
-            ? MustAsync(() => new ValueTask<byte[]?>(redis.GetAsync(key, token)), token).AsTask()
-            : MayAsync(() => new ValueTask<byte[]?>(redis.GetAsync(key, token)), skipped: null, token).AsTask();
+        CallAsync(key, () => new ValueTask<byte[]?>(redis.GetAsync(key, token)), skipped: null, token).AsTask();
 
-    public bool TryGet(string key, IBufferWriter<byte> destination) =>
-        IsTag(key) ? Must(() => redis.TryGet(key, destination)) : May(() => redis.TryGet(key, destination), skipped: false);
+    public bool TryGet(string key, IBufferWriter<byte> destination) => Call(key, () => redis.TryGet(key, destination), skipped: false);
 
     public ValueTask<bool> TryGetAsync(string key, IBufferWriter<byte> destination, CancellationToken token = default) =>
-        IsTag(key)
-            ? MustAsync(() => redis.TryGetAsync(key, destination, token), token)
-            : MayAsync(() => redis.TryGetAsync(key, destination, token), skipped: false, token);
+        CallAsync(key, () => redis.TryGetAsync(key, destination, token), skipped: false, token);
 
-    public void Set(string key, byte[] value, DistributedCacheEntryOptions options)
-    {
-        if (IsTag(key))
-        {
-            Must(() => Done(() => redis.Set(key, value, options)));
-        }
-        else
-        {
-            May(() => Done(() => redis.Set(key, value, options)), skipped: false);
-        }
-    }
+    public void Set(string key, byte[] value, DistributedCacheEntryOptions options) =>
+        Call(key, () => Done(() => redis.Set(key, value, options)), skipped: false);
 
     public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
-        IsTag(key)
-            ? MustAsync(() => DoneAsync(redis.SetAsync(key, value, options, token)), token).AsTask()
-            : MayAsync(() => DoneAsync(redis.SetAsync(key, value, options, token)), skipped: false, token).AsTask();
+        CallAsync(key, () => DoneAsync(redis.SetAsync(key, value, options, token)), skipped: false, token).AsTask();
 
-    public void Set(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options)
-    {
-        if (IsTag(key))
-        {
-            Must(() => Done(() => redis.Set(key, value, options)));
-        }
-        else
-        {
-            May(() => Done(() => redis.Set(key, value, options)), skipped: false);
-        }
-    }
+    public void Set(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options) =>
+        Call(key, () => Done(() => redis.Set(key, value, options)), skipped: false);
 
-    public async ValueTask SetAsync(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, CancellationToken token = default)
-    {
-        if (IsTag(key))
-        {
-            await MustAsync(() => DoneAsync(redis.SetAsync(key, value, options, token)), token);
-        }
-        else
-        {
-            await MayAsync(() => DoneAsync(redis.SetAsync(key, value, options, token)), skipped: false, token);
-        }
-    }
+    public async ValueTask SetAsync(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
+        await CallAsync(key, () => DoneAsync(redis.SetAsync(key, value, options, token)), skipped: false, token);
 
     public void Refresh(string key) => May(() => Done(() => redis.Refresh(key)), skipped: false);
 
@@ -101,6 +66,12 @@ public sealed partial class CatalogCacheSecondLevel(IBufferDistributedCache redi
         MustAsync(() => DoneAsync(redis.RemoveAsync(key, token)), token).AsTask();
 
     private static bool IsTag(string key) => key.StartsWith(TagKeyPrefix, StringComparison.Ordinal);
+
+    /// <summary>A read or write of <paramref name="key"/>: a tag's always goes to Redis, an entry's may be spared.</summary>
+    private T Call<T>(string key, Func<T> call, T skipped) => IsTag(key) ? Must(call) : May(call, skipped);
+
+    private ValueTask<T> CallAsync<T>(string key, Func<ValueTask<T>> call, T skipped, CancellationToken token) =>
+        IsTag(key) ? MustAsync(call, token) : MayAsync(call, skipped, token);
 
     private static bool Done(Action call)
     {
