@@ -41,10 +41,7 @@ public static class KafkaClientExtensions
         settings.ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? settings.ConnectionString;
         configureSettings?.Invoke(settings.Config);
         settings.Config.BootstrapServers ??= settings.ConnectionString ?? throw MissingConnectionString(connectionName, ProducerSectionName);
-        // librdkafka refuses a reconnect backoff above its maximum.
-        settings.Config.ReconnectBackoffMs ??= Math.Min(ReconnectBackoffMs, settings.Config.ReconnectBackoffMaxMs ?? ReconnectBackoffMs);
-        // Statistics also tell the client's log when its brokers are back after an outage.
-        settings.Config.StatisticsIntervalMs ??= KafkaClientMetrics.DefaultStatisticsIntervalMs;
+        SetClientDefaults(settings.Config);
 
         builder.Services.TryAddSingleton<KafkaClientMetrics>();
         builder.Services.AddSingleton(services =>
@@ -91,15 +88,12 @@ public static class KafkaClientExtensions
         settings.ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? settings.ConnectionString;
         configureSettings(settings.Config);
         settings.Config.BootstrapServers ??= settings.ConnectionString ?? throw MissingConnectionString(connectionName, ConsumerSectionName);
-        // librdkafka refuses a reconnect backoff above its maximum.
-        settings.Config.ReconnectBackoffMs ??= Math.Min(ReconnectBackoffMs, settings.Config.ReconnectBackoffMaxMs ?? ReconnectBackoffMs);
+        SetClientDefaults(settings.Config);
         if (string.IsNullOrWhiteSpace(settings.Config.GroupId))
         {
             throw new InvalidOperationException(
                 $"The Kafka consumer '{connectionName}' needs a GroupId: set it in configureSettings or as '{ConsumerSectionName}:Config:GroupId'.");
         }
-
-        settings.Config.StatisticsIntervalMs ??= KafkaClientMetrics.DefaultStatisticsIntervalMs;
 
         builder.Services.TryAddSingleton<KafkaClientMetrics>();
         builder.Services.AddSingleton(services =>
@@ -134,6 +128,15 @@ public static class KafkaClientExtensions
     private static InvalidOperationException MissingConnectionString(string connectionName, string sectionName) =>
         new($"No Kafka bootstrap servers for '{connectionName}': set the connection string 'ConnectionStrings:{connectionName}' " +
             $"(environment ConnectionStrings__{connectionName}=host:port) or '{sectionName}:ConnectionString'.");
+
+    /// <summary>What a producer and a consumer both get unless configured otherwise.</summary>
+    private static void SetClientDefaults(ClientConfig config)
+    {
+        // librdkafka refuses a reconnect backoff above its maximum.
+        config.ReconnectBackoffMs ??= Math.Min(ReconnectBackoffMs, config.ReconnectBackoffMaxMs ?? ReconnectBackoffMs);
+        // Statistics also tell the client's log when its brokers are back after an outage.
+        config.StatisticsIntervalMs ??= KafkaClientMetrics.DefaultStatisticsIntervalMs;
+    }
 
     private static KafkaClientLog ClientLog(IServiceProvider services, string category, string bootstrapServers) =>
         new(services.GetRequiredService<ILoggerFactory>().CreateLogger(category), bootstrapServers, services.GetService<TimeProvider>() ?? TimeProvider.System);
