@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Shop.Web.Cart;
@@ -125,11 +126,9 @@ public static class AuthenticationExtensions
     /// <summary>
     /// Only paths of this site: a crafted link must not make the sign-in an open redirect. No control characters at
     /// all: browsers drop a tab or line break from a Location, so "/\t/evil.example" would be followed as
-    /// "//evil.example", and a line break cannot go into a header anyway.
+    /// "//evil.example", and a line break cannot go into a header anyway. ASP.NET Core's own local-URL check refuses
+    /// both; its <c>~/</c> paths are not taken, as nothing here resolves them.
     /// </summary>
     internal static string LocalOrHome(string? returnUrl) =>
-        returnUrl is { Length: > 0 } && returnUrl[0] == '/' && !returnUrl.StartsWith("//", StringComparison.Ordinal)
-            && !returnUrl.StartsWith("/\\", StringComparison.Ordinal) && !returnUrl.Any(char.IsControl)
-            ? returnUrl
-            : "/";
+        returnUrl is ['/', ..] && RedirectHttpResult.IsLocalUrl(returnUrl) ? returnUrl : "/";
 }

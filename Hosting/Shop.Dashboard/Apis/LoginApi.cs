@@ -115,12 +115,11 @@ public static class LoginApi
     /// <summary>
     /// The return URL if it is a path on this site, else <c>/</c>: it comes from the query string and must not send
     /// people elsewhere. Browsers drop tabs and newlines (<c>/\t/evil</c> becomes <c>//evil</c>) and read <c>/\</c>
-    /// as <c>//</c>, so control characters and both prefixes are refused.
+    /// as <c>//</c>, so control characters and both prefixes are refused (ASP.NET Core's own local-URL check; its
+    /// <c>~/</c> paths are not taken, as nothing here resolves them).
     /// </summary>
     internal static string LocalReturnUrl(string? returnUrl) =>
-        returnUrl is ['/', ..] && !returnUrl.StartsWith("//", StringComparison.Ordinal) && !returnUrl.StartsWith("/\\", StringComparison.Ordinal) && !returnUrl.Any(char.IsControl)
-            ? returnUrl
-            : "/";
+        returnUrl is ['/', ..] && RedirectHttpResult.IsLocalUrl(returnUrl) ? returnUrl : "/";
 
     private static ContentHttpResult Form(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error, int statusCode)
     {
