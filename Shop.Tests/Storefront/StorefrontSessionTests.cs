@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Shop.Tests.Checkout;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
@@ -59,5 +60,54 @@ public sealed class StorefrontSessionTests(ShopAppFixture shop, ITestOutputHelpe
         await second.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true }).ClickAsync();
         await Store.SignInOnLoginPageAsync(second, user);
         await Expect(second.Locator(".cart-count")).ToHaveTextAsync("2");
+    }
+
+    /// <summary>
+    /// A live page (an interactive circuit) keeps the request it was opened with. It used to send that request's
+    /// token, so a tab left on an order page still cancelled the order after the user had signed out in another tab.
+    /// The session now lives on the server, and signing out ends it for the live page too.
+    /// </summary>
+    [Fact]
+    public async Task A_live_order_page_no_longer_acts_for_the_user_once_another_tab_has_signed_out()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var ct = timeout.Token;
+        var product = await Store.CreateProductAsync(price: 3.25m, stock: 5, ct);
+        var user = await Store.Identity.RegisterAsync("storefront-live-sign-out", ct);
+        var first = await Browser.NewPageAsync();
+        var second = await first.Context.NewPageAsync();
+        await first.GotoAsync(Store.Url("/"));
+        await first.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true }).ClickAsync();
+        await Store.SignInOnLoginPageAsync(first, user);
+        await second.GotoAsync(Store.Url("/"));
+        await Expect(second.Locator(".user-name")).ToHaveTextAsync(user.Name);
+
+        // The charge takes 9 s at the card gateway (payment's attempt timeout is 10 s): until then the order can be
+        // cancelled, and its page offers to.
+        Guid orderId;
+        await using (await Store.Checkout.Simulator.ChangeAsync(new { latencyMs = 9_000 }, ct))
+        {
+            var tokens = await Store.Identity.SignInAsync(user, ct);
+            using (var shopper = new Shopper(user, tokens.AccessToken, Store.Identity.CreateGatewayClient(tokens.AccessToken)))
+            {
+                orderId = await shopper.PlaceOrderAsync(ct, (product.Id, 1));
+            }
+
+            await first.GotoAsync(Store.Url($"/orders/{orderId}"));
+            var cancel = first.GetByRole(AriaRole.Button, new() { Name = "Cancel order" });
+            await Expect(cancel).ToBeEnabledAsync();
+
+            await second.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+            await Expect(second.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true })).ToBeVisibleAsync();
+
+            await cancel.ClickAsync();
+            await Expect(first.Locator(".notice-error")).ToContainTextAsync("Your session has expired. Please sign in again.");
+            Output.WriteLine($"screenshot: {await StorefrontDriver.ScreenshotAsync(first, "storefront-live-page-signed-out")}");
+        }
+
+        // Nothing was cancelled: the order goes on to be paid for.
+        var orders = await CheckoutDriver.EventuallyAsync(
+            () => Store.OrdersOfAsync(user, ct), all => all.Count == 1 && CheckoutDriver.FinalStatuses.Contains(all[0].Status()), "the order to be paid for", ct);
+        Assert.Equal("Confirmed", orders[0].Status());
     }
 }

@@ -101,6 +101,20 @@ public static class AuthenticationExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Sign-in sessions in Redis (<see cref="RedisSessionStore"/>), the cookie holding only a session's key: needs the
+    /// carts' <see cref="StackExchange.Redis.IConnectionMultiplexer"/>.
+    /// </summary>
+    public static IServiceCollection AddSessionsInRedis(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        services.AddSingleton<RedisSessionStore>();
+        services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
+            .Configure<RedisSessionStore>((options, sessions) => options.SessionStore = sessions);
+        return services;
+    }
+
     /// <summary><c>GET /authentication/login</c> starts a sign-in; <c>POST /authentication/logout</c> (a form with an antiforgery token) ends it everywhere.</summary>
     public static IEndpointRouteBuilder MapAuthenticationEndpoints(this IEndpointRouteBuilder app)
     {

@@ -9,8 +9,9 @@ namespace Shop.Web.Authentication;
 
 /// <summary>
 /// Keeps the session's access token fresh: on each request, a token that expires within <see cref="RefreshBefore"/>
-/// is replaced using the refresh token, and the cookie is rewritten. When the refresh is refused (the user was
-/// locked out, the grant revoked), the session ends and the next page asks to sign in again.
+/// is replaced using the refresh token, and the session is stored again (in Redis, or in the cookie when there is no
+/// Redis). A live page's calls refresh their session the same way (<see cref="AccessTokenHandler"/>). When the refresh
+/// is refused (the user was locked out, the grant revoked), the session ends and the next page asks to sign in again.
 /// </summary>
 public sealed partial class TokenRefresher(
     IOptionsMonitor<OpenIdConnectOptions> oidcOptions,
@@ -23,35 +24,53 @@ public sealed partial class TokenRefresher(
     {
         ArgumentNullException.ThrowIfNull(context);
 
-        var now = timeProvider.GetUtcNow();
-        if (!NeedsRefresh(context.Properties.GetTokenValue("expires_at"), now))
+        switch (await RefreshIfDueAsync(context.Properties, context.HttpContext.RequestAborted))
         {
-            return;
+            case TokenRefresh.Refused:
+                context.RejectPrincipal();
+                await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+                break;
+            case TokenRefresh.Refreshed:
+                context.ShouldRenew = true;
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the tokens in <paramref name="properties"/> when the access token expires within
+    /// <see cref="RefreshBefore"/>. <see cref="TokenRefresh.Refused"/>: the session must end.
+    /// </summary>
+    public async Task<TokenRefresh> RefreshIfDueAsync(AuthenticationProperties properties, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+
+        var now = timeProvider.GetUtcNow();
+        if (!NeedsRefresh(properties.GetTokenValue("expires_at"), now))
+        {
+            return TokenRefresh.NotDue;
         }
 
-        var refreshToken = context.Properties.GetTokenValue("refresh_token");
-        var tokens = refreshToken is null ? null : await RefreshAsync(refreshToken, context.HttpContext.RequestAborted);
+        var refreshToken = properties.GetTokenValue("refresh_token");
+        var tokens = refreshToken is null ? null : await RefreshAsync(refreshToken, cancellationToken);
         if (tokens?.AccessToken is null)
         {
-            context.RejectPrincipal();
-            await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-            return;
+            return TokenRefresh.Refused;
         }
 
-        context.Properties.UpdateTokenValue("access_token", tokens.AccessToken);
+        properties.UpdateTokenValue("access_token", tokens.AccessToken);
         if (tokens.RefreshToken is not null)
         {
-            context.Properties.UpdateTokenValue("refresh_token", tokens.RefreshToken);
+            properties.UpdateTokenValue("refresh_token", tokens.RefreshToken);
         }
 
         if (tokens.IdToken is not null)
         {
-            context.Properties.UpdateTokenValue("id_token", tokens.IdToken);
+            properties.UpdateTokenValue("id_token", tokens.IdToken);
         }
 
         var expiresAt = now.AddSeconds(tokens.ExpiresIn ?? 0);
-        context.Properties.UpdateTokenValue("expires_at", expiresAt.ToString("o", CultureInfo.InvariantCulture));
-        context.ShouldRenew = true;
+        properties.UpdateTokenValue("expires_at", expiresAt.ToString("o", CultureInfo.InvariantCulture));
+        return TokenRefresh.Refreshed;
     }
 
     /// <summary>
@@ -59,8 +78,17 @@ public sealed partial class TokenRefresher(
     /// refreshed at <paramref name="now"/>. No recorded expiry: nothing to refresh.
     /// </summary>
     internal static bool NeedsRefresh(string? expiresAt, DateTimeOffset now) =>
-        DateTimeOffset.TryParse(expiresAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var expiry)
-        && expiry - now <= RefreshBefore;
+        TryParseExpiry(expiresAt, out var expiry) && expiry - now <= RefreshBefore;
+
+    /// <summary>When the session's access token expires; <see cref="DateTimeOffset.MinValue"/> when not recorded.</summary>
+    public static DateTimeOffset ExpiryOf(AuthenticationProperties properties)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        return TryParseExpiry(properties.GetTokenValue("expires_at"), out var expiry) ? expiry : DateTimeOffset.MinValue;
+    }
+
+    private static bool TryParseExpiry(string? expiresAt, out DateTimeOffset expiry) =>
+        DateTimeOffset.TryParse(expiresAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out expiry);
 
     private async Task<TokenResponse?> RefreshAsync(string refreshToken, CancellationToken cancellationToken)
     {
@@ -106,4 +134,17 @@ public sealed partial class TokenRefresher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refreshing the session's tokens failed; the user must sign in again")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);
+}
+
+/// <summary>What <see cref="TokenRefresher.RefreshIfDueAsync"/> did.</summary>
+public enum TokenRefresh
+{
+    /// <summary>The access token is good for longer than <see cref="TokenRefresher.RefreshBefore"/>: nothing done.</summary>
+    NotDue,
+
+    /// <summary>New tokens are in the session's properties, to be stored.</summary>
+    Refreshed,
+
+    /// <summary>The identity service refused (or did not answer): the session must end.</summary>
+    Refused,
 }

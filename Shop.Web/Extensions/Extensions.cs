@@ -206,8 +206,9 @@ public static partial class Extensions
     }
 
     /// <summary>
-    /// Carts in Redis, shared by every replica of the storefront and kept across its restarts. Without a
-    /// connection string the storefront still serves the catalog and says that the cart is unavailable; /health
+    /// Carts in Redis, shared by every replica of the storefront and kept across its restarts, and the sign-in sessions
+    /// beside them (<see cref="RedisSessionStore"/>). Without a connection string the storefront still serves the
+    /// catalog, keeps sessions in their cookies and says that the cart is unavailable; /health
     /// reports Redis as degraded rather than unhealthy, because the catalog and orders work without it.
     /// </summary>
     private static void AddCarts(this IHostApplicationBuilder builder, string connectionName)
@@ -229,6 +230,7 @@ public static partial class Extensions
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
         builder.Services.AddHealthChecks()
             .AddRedis(services => services.GetRequiredService<IConnectionMultiplexer>(), name: connectionName, failureStatus: HealthStatus.Degraded);
+        builder.Services.AddSessionsInRedis();
     }
 
     /// <summary>Says once, at start-up, that carts cannot work: the AppHost must reference the cache from the storefront.</summary>
