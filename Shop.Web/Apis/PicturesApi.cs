@@ -11,13 +11,17 @@ namespace Shop.Web.Apis;
 public static class PicturesApi
 {
     /// <summary>Where a product's picture is, for pages: <c>/catalog/pictures/{id}</c>.</summary>
-    public static string PictureUrl(int productId) => $"/catalog/pictures/{productId}";
+    public static string PictureUrl(int productId) => $"{PicturesPath}/{productId}";
+
+    /// <summary>Where the pictures are: an address under it that names no picture is an empty 404, never a page.</summary>
+    public const string PicturesPath = "/catalog/pictures";
 
     public static IEndpointRouteBuilder MapPicturesApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        app.MapGet("/catalog/pictures/{id:int}", GetPicture)
+        // HEAD as GET (the server sends no body): link checkers and caches ask that way.
+        app.MapMethods(PicturesPath + "/{id:int}", [HttpMethods.Get, HttpMethods.Head], GetPicture)
             .WithName("GetProductPicture")
             .ExcludeFromDescription();
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Net.Http.Headers;
 using Polly.Timeout;
+using Shop.Web.Apis;
 using Shop.Web.Authentication;
 using Shop.Web.Cart;
 using Shop.Web.Services;
@@ -63,7 +64,7 @@ public static partial class Extensions
     /// A page request (GET or HEAD: a browser navigating) that finds nothing, an empty 404 from no endpoint or from a
     /// page, shows the not-found page, its status kept. Every other answer keeps its own: another status (a picture's
     /// 503 while the catalog is down is not "Not found"), an endpoint that is not a page (a missing picture is no HTML
-    /// for an <c>img</c>), another method (re-executed with that method, the page answered a POST with an antiforgery
+    /// for an <c>img</c>; nor is an address among the pictures that names none, <c>/catalog/pictures/x</c>), another method (re-executed with that method, the page answered a POST with an antiforgery
     /// 400 and a PUT with a 405 naming the page's own methods, hiding the 405 and <c>Allow</c> routing gave: a POST to
     /// <c>/health</c>, which takes GET and HEAD only).
     /// </summary>
@@ -90,7 +91,8 @@ public static partial class Extensions
             await next(context);
 
             if (context.Response.StatusCode != StatusCodes.Status404NotFound
-                || (context.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<ComponentTypeMetadata>() is null))
+                || (context.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<ComponentTypeMetadata>() is null)
+                || context.Request.Path.StartsWithSegments(PicturesApi.PicturesPath, StringComparison.OrdinalIgnoreCase))
             {
                 statusCodePages.Enabled = false;
             }
