@@ -20,6 +20,7 @@ public sealed class CallerRateLimitsTests : StartedAppTests
     private const int AnonymousPermits = 3;
     private const int WindowSeconds = 60;
 
+    private readonly ManualTime _time = new(DateTimeOffset.UtcNow);
     private readonly MeterListener _listener = new();
     private readonly List<string> _rejectedCallers = [];
 
@@ -47,6 +48,7 @@ public sealed class CallerRateLimitsTests : StartedAppTests
             builder.Configuration["RateLimiting:AnonymousPermitLimit"] = $"{AnonymousPermits}";
             builder.Configuration["RateLimiting:WindowSeconds"] = $"{WindowSeconds}";
             builder.Services.AddProblemDetails();
+            builder.Services.AddSingleton<TimeProvider>(_time);
             builder.AddCallerRateLimits();
         });
 
@@ -96,6 +98,27 @@ public sealed class CallerRateLimitsTests : StartedAppTests
         Assert.Contains("Try again in", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.GetProperty("type").GetString());
         Assert.Equal(["anonymous"], RejectedCallers());
+    }
+
+    [Fact]
+    public async Task Retry_After_counts_down_to_the_moment_the_callers_window_reopens()
+    {
+        for (var i = 0; i < AnonymousPermits; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(user: null));
+        }
+
+        Assert.Equal(WindowSeconds, await RetryAfterSecondsAsync());
+
+        _time.Advance(TimeSpan.FromSeconds(25));
+        Assert.Equal(WindowSeconds - 25, await RetryAfterSecondsAsync());
+
+        // Half a second left: rounded up, never 0.
+        _time.Advance(TimeSpan.FromSeconds(WindowSeconds - 25 - 0.5));
+        Assert.Equal(1, await RetryAfterSecondsAsync());
+
+        _time.Advance(TimeSpan.FromSeconds(0.5));
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(user: null));
     }
 
     [Fact]
@@ -151,6 +174,16 @@ public sealed class CallerRateLimitsTests : StartedAppTests
     {
         using var response = await GetAsync("/items", user, gatewayUser);
         return response.StatusCode;
+    }
+
+    private async Task<int> RetryAfterSecondsAsync()
+    {
+        using var rejected = await GetAsync("/items", user: null);
+        Assert.Equal(HttpStatusCode.TooManyRequests, rejected.StatusCode);
+        var seconds = (int)rejected.Headers.RetryAfter!.Delta!.Value.TotalSeconds;
+        var problem = System.Text.Json.JsonDocument.Parse(await rejected.Content.ReadAsStringAsync()).RootElement;
+        Assert.Contains($"Try again in {seconds} second", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        return seconds;
     }
 
     private Task<HttpResponseMessage> GetAsync(string path, string? user, bool gatewayUser = false)

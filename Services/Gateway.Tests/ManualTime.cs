@@ -7,5 +7,10 @@ internal sealed class ManualTime(DateTimeOffset now) : TimeProvider
 
     public override DateTimeOffset GetUtcNow() => _now;
 
+    // Elapsed time (GetElapsedTime) follows the same hand.
+    public override long GetTimestamp() => _now.UtcTicks;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
     public void Advance(TimeSpan by) => _now += by;
 }
