@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shop.KafkaBroker.Tests.Infrastructure;
@@ -85,6 +86,28 @@ public sealed class KafkaOutageTests(ITestOutputHelper output)
         var attempts = log.Entries.Count(e => e.Message.Contains(": Connecting to ", StringComparison.Ordinal));
         Assert.InRange(attempts, 2, 20);
         consumer.Close();
+    }
+
+    [Fact]
+    public async Task Each_failed_health_probe_is_one_line_without_a_stack_trace()
+    {
+        var log = new LogCollector();
+        var builder = Builder(log, ClosedPort());
+        builder.AddKafkaProducer<string, string>("kafka");
+        using var host = builder.Build();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+
+        for (var probe = 0; probe < 2; probe++)
+        {
+            Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync()).Status);
+        }
+
+        // ASP.NET Core's health-check service logs each failed probe; the client's own log has the outage once.
+        var failures = log.Entries.Where(e => e.Level >= LogLevel.Warning && e.Category.Contains("HealthCheck", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, failures.Count);
+        Assert.All(failures, f => Assert.Null(f.Exception));
+        Assert.All(failures, f => Assert.Contains("Metadata request failed: ", f.Message, StringComparison.Ordinal));
+        Assert.Single(Warnings(log, Producer));
     }
 
     [Fact]

@@ -24,7 +24,9 @@ public sealed class KafkaHealthCheck(Func<Handle> handle, TimeSpan timeout) : IH
         }
         catch (KafkaException ex)
         {
-            return new HealthCheckResult(context.Registration.FailureStatus, $"Metadata request failed: {ex.Error.Reason}", ex);
+            // Without the exception, which says no more than its code and reason: ASP.NET Core's health-check service
+            // logs every failed probe, and during an outage that would be a stack trace per client every few seconds.
+            return new HealthCheckResult(context.Registration.FailureStatus, $"Metadata request failed: {ex.Error.Reason} ({ex.Error.Code})");
         }
     }
 }
