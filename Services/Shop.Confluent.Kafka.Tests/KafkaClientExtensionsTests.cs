@@ -37,6 +37,22 @@ public sealed class KafkaClientExtensionsTests(BrokerFixture broker) : IClassFix
     }
 
     [Fact]
+    public void A_statistics_interval_of_0_is_refused_with_a_clear_message()
+    {
+        var builder = Builder(("ConnectionStrings:kafka", broker.BootstrapServers), ("Kafka:Producer:Config:StatisticsIntervalMs", "0"));
+        var error = Assert.Throws<InvalidOperationException>(() => builder.AddKafkaProducer<string, string>("kafka"));
+        Assert.Contains("Kafka:Producer:Config:StatisticsIntervalMs", error.Message, StringComparison.Ordinal);
+        Assert.Contains("outage is over", error.Message, StringComparison.Ordinal);
+
+        var consumerError = Assert.Throws<InvalidOperationException>(() => builder.AddKafkaConsumer<string, string>("kafka", c =>
+        {
+            c.GroupId = "g";
+            c.StatisticsIntervalMs = 0;
+        }));
+        Assert.Contains("Kafka:Consumer:Config:StatisticsIntervalMs", consumerError.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Arguments_are_validated()
     {
         var builder = Builder(("ConnectionStrings:kafka", broker.BootstrapServers));
@@ -92,6 +108,80 @@ public sealed class KafkaClientExtensionsTests(BrokerFixture broker) : IClassFix
 
         var dead = await health.CheckHealthAsync(r => r.Name.StartsWith("kafka-producer-nowhere", StringComparison.Ordinal));
         Assert.Equal(HealthStatus.Unhealthy, dead.Status);
+    }
+
+    [Fact]
+    public void A_statistics_handler_set_in_configureBuilder_runs_after_the_librarys()
+    {
+        var callers = new List<string>();
+        var builder = Builder(("ConnectionStrings:kafka", broker.BootstrapServers));
+        builder.AddKafkaProducer<Null, string>("kafka",
+            producer => producer.SetStatisticsHandler((_, _) => Called("producer")),
+            c => c.StatisticsIntervalMs = 100);
+        builder.AddKafkaConsumer<Null, string>("kafka",
+            c =>
+            {
+                c.GroupId = "statistics";
+                c.StatisticsIntervalMs = 100;
+            },
+            consumer => consumer.SetStatisticsHandler((_, _) => Called("consumer")));
+        using var host = builder.Build();
+        var meterFactory = host.Services.GetRequiredService<IMeterFactory>();
+        var clients = new HashSet<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "messaging.kafka.network.tx" && instrument.Meter.Name == KafkaClientMetrics.MeterName
+                && instrument.Meter.Scope == meterFactory)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "messaging.kafka.client.type")
+                {
+                    clients.Add((string)tag.Value!);
+                }
+            }
+        });
+        listener.Start();
+
+        _ = host.Services.GetRequiredService<IProducer<Null, string>>();
+        var consumer = host.Services.GetRequiredService<IConsumer<Null, string>>();
+        var deadline = DateTime.UtcNow + Timeout;
+        // A consumer's statistics are served by its poll.
+        while (Calls().Length < 2 && DateTime.UtcNow < deadline)
+        {
+            consumer.Consume(TimeSpan.FromMilliseconds(100));
+        }
+
+        Assert.Equal(["consumer", "producer"], Calls());
+        // The library's handler ran first: both clients' statistics are already metrics.
+        listener.RecordObservableInstruments();
+        Assert.Equal(["consumer", "producer"], clients.Order());
+        consumer.Close();
+
+        void Called(string client)
+        {
+            lock (callers)
+            {
+                if (!callers.Contains(client))
+                {
+                    callers.Add(client);
+                }
+            }
+        }
+
+        string[] Calls()
+        {
+            lock (callers)
+            {
+                return [.. callers.Order()];
+            }
+        }
     }
 
     [Fact]

@@ -41,21 +41,20 @@ public static class KafkaClientExtensions
         settings.ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? settings.ConnectionString;
         configureSettings?.Invoke(settings.Config);
         settings.Config.BootstrapServers ??= settings.ConnectionString ?? throw MissingConnectionString(connectionName, ProducerSectionName);
-        SetClientDefaults(settings.Config);
+        SetClientDefaults(settings.Config, $"producer '{connectionName}'", ProducerSectionName);
 
         builder.Services.TryAddSingleton<KafkaClientMetrics>();
         builder.Services.AddSingleton(services =>
         {
-            var producer = new ProducerBuilder<TKey, TValue>(settings.Config);
             var log = ClientLog(services, $"Shop.Confluent.Kafka.Producer.{connectionName}", settings.Config.BootstrapServers);
             var metrics = settings.DisableMetrics ? null : services.GetRequiredService<KafkaClientMetrics>();
-            producer.SetLogHandler((_, message) => log.Log(message));
-            producer.SetErrorHandler((client, error) => log.Error(client.Name, error));
-            producer.SetStatisticsHandler((_, json) =>
+            var producer = new ChainingProducerBuilder<TKey, TValue>(settings.Config, json =>
             {
                 log.Statistics(json);
                 metrics?.Record(json);
             });
+            producer.SetLogHandler((_, message) => log.Log(message));
+            producer.SetErrorHandler((client, error) => log.Error(client.Name, error));
 
             configureBuilder?.Invoke(producer);
             return producer.Build();
@@ -88,7 +87,7 @@ public static class KafkaClientExtensions
         settings.ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? settings.ConnectionString;
         configureSettings(settings.Config);
         settings.Config.BootstrapServers ??= settings.ConnectionString ?? throw MissingConnectionString(connectionName, ConsumerSectionName);
-        SetClientDefaults(settings.Config);
+        SetClientDefaults(settings.Config, $"consumer '{connectionName}'", ConsumerSectionName);
         if (string.IsNullOrWhiteSpace(settings.Config.GroupId))
         {
             throw new InvalidOperationException(
@@ -98,16 +97,15 @@ public static class KafkaClientExtensions
         builder.Services.TryAddSingleton<KafkaClientMetrics>();
         builder.Services.AddSingleton(services =>
         {
-            var consumer = new ConsumerBuilder<TKey, TValue>(settings.Config);
             var log = ClientLog(services, $"Shop.Confluent.Kafka.Consumer.{connectionName}", settings.Config.BootstrapServers);
             var metrics = settings.DisableMetrics ? null : services.GetRequiredService<KafkaClientMetrics>();
-            consumer.SetLogHandler((_, message) => log.Log(message));
-            consumer.SetErrorHandler((client, error) => log.Error(client.Name, error));
-            consumer.SetStatisticsHandler((_, json) =>
+            var consumer = new ChainingConsumerBuilder<TKey, TValue>(settings.Config, json =>
             {
                 log.Statistics(json);
                 metrics?.Record(json);
             });
+            consumer.SetLogHandler((_, message) => log.Log(message));
+            consumer.SetErrorHandler((client, error) => log.Error(client.Name, error));
 
             configureBuilder?.Invoke(consumer);
             return consumer.Build();
@@ -130,12 +128,55 @@ public static class KafkaClientExtensions
             $"(environment ConnectionStrings__{connectionName}=host:port) or '{sectionName}:ConnectionString'.");
 
     /// <summary>What a producer and a consumer both get unless configured otherwise.</summary>
-    private static void SetClientDefaults(ClientConfig config)
+    private static void SetClientDefaults(ClientConfig config, string client, string sectionName)
     {
         // librdkafka refuses a reconnect backoff above its maximum.
         config.ReconnectBackoffMs ??= Math.Min(ReconnectBackoffMs, config.ReconnectBackoffMaxMs ?? ReconnectBackoffMs);
-        // Statistics also tell the client's log when its brokers are back after an outage.
+        // Statistics also tell the client's log when its brokers are back after an outage: without them an outage
+        // would never end for the log, and the next one would get no warning.
         config.StatisticsIntervalMs ??= KafkaClientMetrics.DefaultStatisticsIntervalMs;
+        if (config.StatisticsIntervalMs <= 0)
+        {
+            throw new InvalidOperationException(
+                $"The Kafka {client} needs a positive StatisticsIntervalMs, not {config.StatisticsIntervalMs}: its log learns from " +
+                $"librdkafka's statistics that an outage is over. Leave it unset ({KafkaClientMetrics.DefaultStatisticsIntervalMs} ms) " +
+                $"or set it in configureSettings or as '{sectionName}:Config:StatisticsIntervalMs'; DisableMetrics turns off only the metrics.");
+        }
+    }
+
+    /// <summary>
+    /// Gives the built producer the library's statistics handler (the log, the metrics) followed by the one the
+    /// caller's <c>configureBuilder</c> set, if any: ProducerBuilder refuses a second SetStatisticsHandler.
+    /// </summary>
+    private sealed class ChainingProducerBuilder<TKey, TValue>(ProducerConfig config, Action<string> statistics)
+        : ProducerBuilder<TKey, TValue>(config)
+    {
+        public override IProducer<TKey, TValue> Build()
+        {
+            var callers = StatisticsHandler;
+            StatisticsHandler = (producer, json) =>
+            {
+                statistics(json);
+                callers?.Invoke(producer, json);
+            };
+            return base.Build();
+        }
+    }
+
+    /// <summary>The consumer's <see cref="ChainingProducerBuilder{TKey, TValue}"/>.</summary>
+    private sealed class ChainingConsumerBuilder<TKey, TValue>(ConsumerConfig config, Action<string> statistics)
+        : ConsumerBuilder<TKey, TValue>(config)
+    {
+        public override IConsumer<TKey, TValue> Build()
+        {
+            var callers = StatisticsHandler;
+            StatisticsHandler = (consumer, json) =>
+            {
+                statistics(json);
+                callers?.Invoke(consumer, json);
+            };
+            return base.Build();
+        }
     }
 
     private static KafkaClientLog ClientLog(IServiceProvider services, string category, string bootstrapServers) =>
