@@ -3,9 +3,11 @@ using System.Text.Json;
 using LedgerService;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Shop.Hosting;
 using Shop.Hosting.ApplicationModel;
 using Shop.Hosting.Testing;
+using Shop.Testing;
 
 namespace Shop.EventBus.Tests;
 
@@ -16,22 +18,36 @@ public sealed class FaultTests(FaultInfrastructureFixture infrastructure, ITestO
     public async Task Events_committed_while_Kafka_is_down_are_published_once_it_is_back()
     {
         var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
-        await using var ledger = await LedgerHost.StartAsync(setup, settings: ("Kafka:Producer:Config:MessageTimeoutMs", "1500"));
+        var log = new LogCollector();
+        await using var ledger = await LedgerHost.StartAsync(setup, configureServices: services => services.AddSingleton<ILoggerProvider>(log),
+            settings: ("Kafka:Producer:Config:MessageTimeoutMs", "1500"));
         using var metrics = new MeterRecorder(ledger.Services);
         var first = await ledger.PlaceOrdersAsync(count: 1, accountPrefix: "early-");
         await Eventually.HoldsAsync(async () => await Ledger.PendingAsync(setup.ConnectionString) == 0, "the first event is published");
 
         await infrastructure.App.ResourceCommands.StopAsync("kafka", Eventually.Timeout());
         var placed = await ledger.PlaceOrdersAsync(count: 20, accounts: 4, perTransaction: 5);
+        // A replica started during the outage, whose consumer cannot create its topics until Kafka is back.
+        var lateLog = new LogCollector();
+        await using var latecomer = await LedgerHost.StartAsync(await infrastructure.CreateLedgerAsync(output, Eventually.Timeout()), "latecomer",
+            configureServices: services => services.AddSingleton<ILoggerProvider>(lateLog));
 
         // The relay tries, fails, keeps the events and reports them as its backlog.
         await Eventually.HoldsAsync(() => metrics.Sum("shop.eventbus.messages.publish_failed") >= 20, "the relay has tried to publish while Kafka is down");
         Assert.Equal(20, await Ledger.PendingAsync(setup.ConnectionString));
         await Eventually.HoldsAsync(() => metrics.Observe("shop.eventbus.outbox.backlog").Contains(20), "the backlog gauge shows the waiting events");
+        // The outage is one warning in the relay's log, however many batches fail.
+        await Eventually.HoldsAsync(() => RelayLines(log, "did not acknowledge").Count() >= 3, "the relay has failed three times");
+        Assert.Single(RelayLines(log, "did not acknowledge"), e => e.Level == LogLevel.Warning);
+        await Eventually.HoldsAsync(() => ConsumerLines(lateLog, "Could not create its topics").Count() >= 2, "the consumer has failed twice", TimeSpan.FromSeconds(60));
+        Assert.Single(ConsumerLines(lateLog, "Could not create its topics"), e => e.Level == LogLevel.Warning);
 
         await infrastructure.App.ResourceCommands.StartAsync("kafka", Eventually.Timeout());
         await infrastructure.App.ResourceNotifications.WaitForResourceHealthyAsync("kafka", Eventually.Timeout());
         await Eventually.HoldsAsync(async () => await Ledger.PendingAsync(setup.ConnectionString) == 0, "the relay publishes the backlog", TimeSpan.FromSeconds(60));
+        Assert.Single(RelayLines(log, "again, after"), e => e.Level == LogLevel.Information);
+        await Eventually.HoldsAsync(() => ConsumerLines(lateLog, "Could create its topics again").Any(), "the consumer says it created its topics");
+        Assert.All(ConsumerLines(lateLog, "Could create its topics again"), e => Assert.Equal(LogLevel.Information, e.Level));
 
         // Every event is on the topic. Publishing is at least once: a send that timed out while Kafka came back may
         // still have been written and is then sent again, so the topic may hold a copy; the receipts below may not.
@@ -107,6 +123,12 @@ public sealed class FaultTests(FaultInfrastructureFixture infrastructure, ITestO
         Assert.Equal(Orders, receipts.Select(r => r.EventId).Distinct().Count());
         Assert.All(receipts, r => Assert.Equal(r.Number - 1, r.PreviousNumber));
     }
+
+    private static IEnumerable<LogEntry> RelayLines(LogCollector log, string text) =>
+        log.Entries.Where(e => e.Category.StartsWith("Shop.EventBus.OutboxRelay", StringComparison.Ordinal) && e.Message.Contains(text, StringComparison.Ordinal));
+
+    private static IEnumerable<LogEntry> ConsumerLines(LogCollector log, string text) =>
+        log.Entries.Where(e => e.Category.StartsWith("Shop.EventBus.EventConsumer", StringComparison.Ordinal) && e.Message.Contains(text, StringComparison.Ordinal));
 
     private static Task<int> SentAsync(string connectionString) =>
         Ledger.QueryAsync(connectionString, db => db.Set<OutboxMessage>().CountAsync(m => m.SentAt != null));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -40,6 +41,9 @@ internal sealed partial class EventConsumer<TContext>(
     where TContext : DbContext
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+
+    // Kafka or the database failing each kind of infrastructure retry, for the log: once, not once per retry.
+    private readonly ConcurrentDictionary<string, Outage> _outages = new(StringComparer.Ordinal);
 
     // Read when first used, so a bad setting fails in the host's start-up validation with its own message.
     private EventBusOptions Settings => options.Value;
@@ -415,18 +419,38 @@ internal sealed partial class EventConsumer<TContext>(
     /// <summary>Retries an operation on Kafka or the database until it succeeds or the host stops.</summary>
     private async Task RetryInfrastructureAsync(Func<Task> operation, string what, CancellationToken cancellationToken)
     {
+        var outage = _outages.GetOrAdd(what, _ => new Outage());
         for (var failures = 1; ; failures++)
         {
             try
             {
                 await operation();
+                if (outage.Succeeded(timeProvider) is { } over)
+                {
+                    LogInfrastructureBack(logger, what, over.Duration.TotalSeconds, over.Repeats);
+                }
+
                 return;
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested
                 && (exception is KafkaException || DatabaseFailures.IsTransient(exception)))
             {
                 var delay = Backoff.Delay(failures, Settings.RetryDelay, Settings.MaxRetryDelay);
-                LogInfrastructureRetry(logger, what, delay.TotalMilliseconds, exception.Message);
+                var (first, summary) = outage.Failed(timeProvider);
+                if (first)
+                {
+                    LogInfrastructureRetry(logger, what, delay.TotalMilliseconds, Outage.SummaryInterval.TotalSeconds, exception.Message);
+                }
+                else
+                {
+                    LogInfrastructureRetryAgain(logger, what, delay.TotalMilliseconds, exception.Message);
+                }
+
+                if (summary is { } due)
+                {
+                    LogInfrastructureFailures(logger, what, due.Count, due.Window.TotalSeconds, exception.Message);
+                }
+
                 await Task.Delay(delay, timeProvider, cancellationToken);
             }
         }
@@ -483,8 +507,17 @@ internal sealed partial class EventConsumer<TContext>(
     [LoggerMessage(Level = LogLevel.Information, Message = "Handling {Count} events in one transaction failed ({Reason}); handling them one at a time")]
     private static partial void LogBatchFailed(ILogger logger, int count, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not {What}; retrying in {DelayMs:0} ms: {Reason}")]
-    private static partial void LogInfrastructureRetry(ILogger logger, string what, double delayMs, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not {What}; retrying in {DelayMs:0} ms. Until it works, further failures are logged at Debug and counted every {SummarySeconds:0} s: {Reason}")]
+    private static partial void LogInfrastructureRetry(ILogger logger, string what, double delayMs, double summarySeconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not {What} again; retrying in {DelayMs:0} ms: {Reason}")]
+    private static partial void LogInfrastructureRetryAgain(ILogger logger, string what, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Still cannot {What}: {Count} more failures in the last {Seconds:0} s; the latest: {Reason}")]
+    private static partial void LogInfrastructureFailures(ILogger logger, string what, int count, double seconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Could {What} again, after {Seconds:0.0} s and {Repeats} further failures")]
+    private static partial void LogInfrastructureBack(ILogger logger, string what, double seconds, int repeats);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the consumer failed: {Reason}")]
     private static partial void LogCloseFailed(ILogger logger, string reason);

@@ -63,6 +63,9 @@ internal sealed partial class OutboxRelay<TContext>(
     private static readonly TimeSpan FirstCleanupDelay = TimeSpan.FromMinutes(1);
     private const int CleanupBatchSize = 5000;
 
+    // Kafka not acknowledging batches, for the log: once, not once per retry.
+    private readonly Outage _publishing = new();
+
     // Read when first used, so a bad setting fails in the host's start-up validation with its own message.
     private EventBusOptions Settings => options.Value;
 
@@ -237,7 +240,22 @@ internal sealed partial class OutboxRelay<TContext>(
                     {
                         publishFailures++;
                         var delay = Backoff.Delay(publishFailures, Settings.RelayRetryDelay, Settings.RelayMaxRetryDelay);
-                        LogPublishFailed(logger, batch.Count - sent.Count, batch.Count, ContextName, delay.TotalMilliseconds, error.Message);
+                        var (first, summary) = _publishing.Failed(timeProvider);
+                        if (first)
+                        {
+                            LogPublishFailed(logger, batch.Count - sent.Count, batch.Count, ContextName, delay.TotalMilliseconds,
+                                Outage.SummaryInterval.TotalSeconds, error.Message);
+                        }
+                        else
+                        {
+                            LogPublishFailedAgain(logger, batch.Count - sent.Count, batch.Count, ContextName, delay.TotalMilliseconds, error.Message);
+                        }
+
+                        if (summary is { } due)
+                        {
+                            LogPublishFailures(logger, ContextName, due.Count, due.Window.TotalSeconds, error.Message);
+                        }
+
                         await MarkSentAsync(connection, tables, unmarked);
                         await RefreshBacklogAsync(connection, tables, lease.Token);
                         lastBacklog = timeProvider.GetTimestamp();
@@ -246,6 +264,11 @@ internal sealed partial class OutboxRelay<TContext>(
                     }
 
                     publishFailures = 0;
+                    if (_publishing.Succeeded(timeProvider) is { } outage)
+                    {
+                        LogPublishingAgain(logger, ContextName, outage.Duration.TotalSeconds, outage.Repeats);
+                    }
+
                     if (batch.Count == Settings.RelayBatchSize)
                     {
                         continue;
@@ -542,8 +565,17 @@ internal sealed partial class OutboxRelay<TContext>(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Published {Count} events from the outbox of {Context} in {ElapsedMs:0.0} ms")]
     private static partial void LogPublished(ILogger logger, int count, string context, double elapsedMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka did not acknowledge {Failed} of {Count} events from the outbox of {Context}; they stay pending and are retried in {DelayMs:0} ms: {Reason}")]
-    private static partial void LogPublishFailed(ILogger logger, int failed, int count, string context, double delayMs, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka did not acknowledge {Failed} of {Count} events from the outbox of {Context}; they stay pending and are retried in {DelayMs:0} ms. Until Kafka takes them, further failures are logged at Debug and counted every {SummarySeconds:0} s: {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, int failed, int count, string context, double delayMs, double summarySeconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Kafka again did not acknowledge {Failed} of {Count} events from the outbox of {Context}; retrying in {DelayMs:0} ms: {Reason}")]
+    private static partial void LogPublishFailedAgain(ILogger logger, int failed, int count, string context, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka still does not take the events from the outbox of {Context}: {Count} more failed batches in the last {Seconds:0} s; the latest: {Reason}")]
+    private static partial void LogPublishFailures(ILogger logger, string context, int count, double seconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka takes the events from the outbox of {Context} again, after {Seconds:0.0} s and {Repeats} further failed batches")]
+    private static partial void LogPublishingAgain(ILogger logger, string context, double seconds, int repeats);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The outbox table of {Context} does not exist yet (are its migrations applied?); looking again in {DelayMs:0} ms")]
     private static partial void LogNoTable(ILogger logger, string context, double delayMs);
