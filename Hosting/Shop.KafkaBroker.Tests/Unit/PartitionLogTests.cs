@@ -25,12 +25,13 @@ public sealed class PartitionLogTests : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    private PartitionLog Open(TimeProvider? time = null, Action<Segment>? fsync = null)
+    private PartitionLog Open(TimeProvider? time = null, Action<Segment>? fsync = null, DirectoryWatch? directory = null)
     {
         var config = TopicConfig.Resolve(new Dictionary<string, string>(), _options);
         var log = new PartitionLog("t", 0, _directory, () => config, _flusher, time ?? TimeProvider.System, NullLogger.Instance)
         {
             Fsync = fsync ?? (static segment => segment.Flush()),
+            FsyncDirectory = directory is null ? DirectorySync.Flush : directory.Fsync,
         };
         log.Open();
         return log;
@@ -124,6 +125,38 @@ public sealed class PartitionLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_segment_is_synced_into_its_directory_before_a_batch_in_it_is_acknowledged()
+    {
+        var watch = new DirectoryWatch();
+        var log = Open(directory: watch);
+        var first = $"{0:D20}.log";
+        Assert.Equal([(_directory, first)], watch.Synced);
+
+        while (true)
+        {
+            var result = log.Append(TestBatches.Build(5, valueSize: 100), Config(_options));
+            Assert.Equal(ErrorCode.None, result.Error);
+            var segment = $"{result.BaseOffset:D20}.log";
+            if (File.Exists(Path.Combine(_directory, segment)) && segment != first)
+            {
+                // Synced by the append that rolled, so before the flusher can release its ticket: with the new
+                // segment, the sealed one's index and the producer snapshot in it.
+                var (directory, names) = watch.Synced[^1];
+                Assert.Equal(_directory, directory);
+                Assert.Equal(DirectoryWatch.Names(_directory), names);
+                Assert.Contains(segment, names.Split(' '));
+                await _flusher.WaitDurableAsync(result.Ticket);
+                break;
+            }
+
+            await _flusher.WaitDurableAsync(result.Ticket);
+        }
+
+        Assert.Equal(2, watch.Synced.Count);
+        log.Close();
+    }
+
+    [Fact]
     public async Task Recovery_cuts_a_torn_tail_and_keeps_every_complete_batch()
     {
         var log = Open();
@@ -197,7 +230,8 @@ public sealed class PartitionLogTests : IAsyncLifetime
     [Fact]
     public async Task Retention_by_size_deletes_whole_old_segments_only()
     {
-        var log = Open();
+        var watch = new DirectoryWatch();
+        var log = Open(directory: watch);
         for (var i = 0; i < 40; i++)
         {
             await AppendAsync(log, TestBatches.Build(5, valueSize: 100));
@@ -207,6 +241,7 @@ public sealed class PartitionLogTests : IAsyncLifetime
         var deleted = log.ApplyRetention(Config(_options with { RetentionBytes = 8192 }), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         Assert.True(deleted > 0);
         Assert.Equal(segmentsBefore - deleted, Directory.GetFiles(_directory, "*.log").Length);
+        Assert.Equal(DirectoryWatch.Names(_directory), watch.Synced[^1].Names);
         Assert.True(log.LogStartOffset > 0);
         Assert.Equal(ErrorCode.OffsetOutOfRange, log.Locate(0).Error);
         Assert.Equal(200, log.HighWatermark);
@@ -296,7 +331,8 @@ public sealed class PartitionLogTests : IAsyncLifetime
     public async Task Appends_made_during_a_failed_fsync_are_dropped_with_the_segments_they_rolled_and_never_acknowledged()
     {
         var disk = new FailingDisk { FailOnce = true, Hold = true };
-        var log = Open(fsync: disk.Fsync);
+        var watch = new DirectoryWatch();
+        var log = Open(fsync: disk.Fsync, directory: watch);
         for (var i = 0; i < 3; i++)
         {
             await AppendAsync(log, TestBatches.Build(5, valueSize: 100));
@@ -325,6 +361,7 @@ public sealed class PartitionLogTests : IAsyncLifetime
         Assert.Equal(15, log.HighWatermark);
         Assert.Equal(15, log.LogEndOffset);
         Assert.Equal(durableFiles, Directory.GetFiles(_directory).Order().ToArray());
+        Assert.Equal(DirectoryWatch.Names(_directory), watch.Synced[^1].Names);
         Assert.Equal(15, await AppendAsync(log, TestBatches.Build(5, valueSize: 100)));
         Assert.Equal([0L, 5, 10, 15], ReadableBatches(log).Select(b => b.BaseOffset));
         log.Close();

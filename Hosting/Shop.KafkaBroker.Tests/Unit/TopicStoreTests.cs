@@ -31,9 +31,12 @@ public sealed class TopicStoreTests : IAsyncLifetime
         Directory.Delete(_options.DataDir, recursive: true);
     }
 
-    private TopicStore Load()
+    private TopicStore Load(DirectoryWatch? directory = null)
     {
-        var store = new TopicStore(_options, _flusher, TimeProvider.System, NullLogger<TopicStore>.Instance);
+        var store = new TopicStore(_options, _flusher, TimeProvider.System, NullLogger<TopicStore>.Instance)
+        {
+            FsyncDirectory = directory is null ? DirectorySync.Flush : directory.Fsync,
+        };
         store.Load();
         return store;
     }
@@ -78,6 +81,23 @@ public sealed class TopicStoreTests : IAsyncLifetime
 
         await AppendAsync(store, "kept");
         Assert.Equal(6, store.Find("kept")!.Partitions[0].LogEndOffset);
+    }
+
+    [Fact]
+    public void Creating_growing_and_deleting_a_topic_sync_the_directories_they_change_before_answering()
+    {
+        var watch = new DirectoryWatch();
+        using var store = Load(watch);
+        var topics = Path.Combine(_options.DataDir, "topics");
+
+        Assert.Equal(ErrorCode.None, store.Create("t", 2, NoConfigs).Error);
+        Assert.Equal([(TopicDirectory("t"), "0 1 topic.json"), (topics, "t")], watch.Synced.TakeLast(2));
+
+        Assert.Equal(ErrorCode.None, store.AddPartitions("t", 3, validateOnly: false).Error);
+        Assert.Equal((TopicDirectory("t"), "0 1 2 topic.json"), watch.Synced[^1]);
+
+        Assert.Equal(ErrorCode.None, store.Delete("t"));
+        Assert.Equal((topics, ""), watch.Synced[^1]);
     }
 
     [Fact]

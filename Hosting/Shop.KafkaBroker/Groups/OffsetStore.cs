@@ -25,6 +25,7 @@ public sealed partial class OffsetStore : IFlushable, IDisposable
     private readonly Dictionary<string, Dictionary<OffsetKey, CommittedOffset>> _groups = new(StringComparer.Ordinal);
     private readonly FlushScheduler _flusher;
     private readonly ILogger<OffsetStore> _logger;
+    private readonly string _directory;
     private readonly string _path;
     private FileStream _file = null!;
     private int _disposed;
@@ -34,9 +35,9 @@ public sealed partial class OffsetStore : IFlushable, IDisposable
     {
         _flusher = flusher;
         _logger = logger;
-        var directory = Path.Combine(options.DataDir, "offsets");
-        Directory.CreateDirectory(directory);
-        _path = Path.Combine(directory, "offsets.log");
+        _directory = Path.Combine(options.DataDir, "offsets");
+        Directory.CreateDirectory(_directory);
+        _path = Path.Combine(_directory, "offsets.log");
     }
 
     public void Load()
@@ -62,7 +63,14 @@ public sealed partial class OffsetStore : IFlushable, IDisposable
             _records++;
         }
 
+        var created = !File.Exists(_path);
         _file = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 4096);
+        if (created)
+        {
+            // Before any commit in it is acknowledged: the file's fsyncs do not cover its name.
+            DirectorySync.Flush(_directory);
+        }
+
         if (position < bytes.Length)
         {
             LogTruncated(_logger, bytes.Length - position);
@@ -200,6 +208,7 @@ public sealed partial class OffsetStore : IFlushable, IDisposable
 
         _file.Dispose();
         File.Move(temporary, _path, overwrite: true);
+        DirectorySync.Flush(_directory);
         _file = new FileStream(_path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 4096);
         _file.Seek(0, SeekOrigin.End);
         LogCompacted(_logger, _records, records);

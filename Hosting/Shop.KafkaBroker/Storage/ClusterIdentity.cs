@@ -13,6 +13,7 @@ public sealed class ClusterIdentity
     private const long ProducerIdBlock = 1000;
 
     private readonly Lock _lock = new();
+    private readonly string _dataDirectory;
     private readonly string _producerIdsPath;
     private long _nextProducerId;
     private long _reservedUntil;
@@ -21,6 +22,7 @@ public sealed class ClusterIdentity
 
     public ClusterIdentity(BrokerOptions options)
     {
+        _dataDirectory = options.DataDir;
         Directory.CreateDirectory(options.DataDir);
         var clusterPath = Path.Combine(options.DataDir, "cluster.json");
         if (File.Exists(clusterPath))
@@ -59,6 +61,9 @@ public sealed class ClusterIdentity
                 }
 
                 File.Move(temporary, _producerIdsPath, overwrite: true);
+
+                // A rename a power loss undoes would hand out this block's ids again.
+                DirectorySync.Flush(_dataDirectory);
             }
 
             return _nextProducerId++;

@@ -64,6 +64,12 @@ public sealed partial class PartitionLog : IFlushable
     /// <summary>fsync of one segment; unit tests replace it to inject an I/O error.</summary>
     internal Action<Segment> Fsync { get; init; } = static segment => segment.Flush();
 
+    /// <summary>
+    /// fsync of the partition's directory, after files were created or deleted in it; unit tests replace it to
+    /// watch when it happens or to inject an I/O error.
+    /// </summary>
+    internal Action<string> FsyncDirectory { get; init; } = DirectorySync.Flush;
+
     /// <summary>Pulsed whenever the high watermark moves.</summary>
     public AsyncSignal Changed { get; } = new();
 
@@ -96,6 +102,7 @@ public sealed partial class PartitionLog : IFlushable
         {
             _segments = [Segment.Create(Directory, 0)];
             _highWatermark = new HighWatermarkMark(0, _segments[0], 0);
+            FsyncDirectory(Directory);
             return;
         }
 
@@ -229,6 +236,18 @@ public sealed partial class PartitionLog : IFlushable
         _producers.ExpireOlderThan((_time.GetUtcNow() - ProducerExpiry).ToUnixTimeMilliseconds());
         _producers.WriteSnapshot(SnapshotPath(Directory, _logEndOffset));
         var next = Segment.Create(Directory, _logEndOffset);
+        try
+        {
+            // The segment's fsyncs cover its data, not its name: without this a power loss could take back the
+            // whole file and the acknowledged batches in it (and the index and snapshot renamed above).
+            FsyncDirectory(Directory);
+        }
+        catch (IOException)
+        {
+            next.Discard();
+            throw;
+        }
+
         Volatile.Write(ref _segments, [.. _segments, next]);
         return next;
     }
@@ -334,6 +353,9 @@ public sealed partial class PartitionLog : IFlushable
 
             durable.Segment!.Truncate(durable.Position);
             Fsync(durable.Segment);
+
+            // Deleted segments that came back after a power loss would hold offsets the log hands out again.
+            FsyncDirectory(Directory);
             RebuildProducerState();
             Volatile.Write(ref _logEndOffset, durable.Offset);
             LogCutBack(_logger, Topic, Partition, durable.Offset, dropped);
@@ -531,9 +553,30 @@ public sealed partial class PartitionLog : IFlushable
                 File.Delete(SnapshotPath(Directory, first.BaseOffset));
                 deleted++;
             }
+
+            if (deleted > 0)
+            {
+                SyncDeletions();
+            }
         }
 
         return deleted;
+    }
+
+    /// <summary>
+    /// A deletion that a power loss undoes brings back old records below the log start, which costs nothing
+    /// acknowledged: retention goes on, and it deletes them again.
+    /// </summary>
+    private void SyncDeletions()
+    {
+        try
+        {
+            FsyncDirectory(Directory);
+        }
+        catch (IOException ex)
+        {
+            LogDeletionsNotSynced(_logger, Topic, Partition, ex.Message, ex);
+        }
     }
 
     public void Close()
@@ -566,6 +609,9 @@ public sealed partial class PartitionLog : IFlushable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Topic}-{Partition} is offline until the broker restarts, after a failed fsync: {Reason}")]
     private static partial void LogOffline(ILogger logger, string topic, int partition, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention's deletions in {Topic}-{Partition} were not synced to disk, so a power loss may bring old segments back: {Reason}")]
+    private static partial void LogDeletionsNotSynced(ILogger logger, string topic, int partition, string reason, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recovered {Topic}-{Partition}: cut {Bytes} bytes of torn or corrupt data after position {Position}")]
     private static partial void LogTruncated(ILogger logger, string topic, int partition, long bytes, long position);

@@ -23,6 +23,12 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
 
     private sealed record TopicFile(int Partitions, Dictionary<string, string> Configs);
 
+    /// <summary>fsync of a segment, for every partition log; unit tests replace it to inject an I/O error.</summary>
+    internal Action<Segment> Fsync { get; init; } = static segment => segment.Flush();
+
+    /// <summary>fsync of a directory, for the topics and every partition log; unit tests replace it to watch it.</summary>
+    internal Action<string> FsyncDirectory { get; init; } = DirectorySync.Flush;
+
     public IEnumerable<Topic> Topics => _topics.Values;
 
     public Topic? Find(string name) => _topics.GetValueOrDefault(name);
@@ -122,6 +128,10 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
 
                 topic.Partitions = [.. opened];
                 WriteTopicFile(topic, partitions, overrides);
+
+                // Before the topic is answered as created: its partition directories and topic.json, then the topic's own.
+                FsyncDirectory(directory);
+                FsyncDirectory(_topicsDirectory);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -172,6 +182,7 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
                 }
 
                 WriteTopicFile(topic, count, new Dictionary<string, string>(topic.Config.Overrides));
+                FsyncDirectory(topic.Directory);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -224,6 +235,9 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
             _topics.TryRemove(name, out _);
             try
             {
+                // First, or a power loss could undo the move and bring the topic back with files missing; when it
+                // fails the graveyard stays as it is.
+                FsyncDirectory(_topicsDirectory);
                 Directory.Delete(graveyard, recursive: true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -245,7 +259,11 @@ public sealed partial class TopicStore(BrokerOptions options, FlushScheduler flu
 
     private PartitionLog OpenPartition(Topic topic, int partition)
     {
-        var log = new PartitionLog(topic.Name, partition, PartitionDirectory(topic, partition), () => topic.Config, flusher, time, logger);
+        var log = new PartitionLog(topic.Name, partition, PartitionDirectory(topic, partition), () => topic.Config, flusher, time, logger)
+        {
+            Fsync = Fsync,
+            FsyncDirectory = FsyncDirectory,
+        };
         log.Open();
         return log;
     }
