@@ -7,10 +7,14 @@ namespace Shop.KafkaBroker.Handlers;
 /// <summary>
 /// Metadata v0–8: this node is the only broker, the controller and the leader of every partition (leader
 /// epoch 0, constant). Unknown topics are created when both the request (v4+) and the broker allow it.
+/// A partition taken offline by a storage error is shown as Kafka shows one whose only replica's log directory
+/// failed: LEADER_NOT_AVAILABLE, no leader, this node an offline replica. Producers' partitioners then leave it
+/// out, and clients send it nothing until a restart brings it back.
 /// </summary>
 public sealed class MetadataHandler(BrokerOptions options, BrokerEndpoint endpoint, TopicStore topics, ClusterIdentity cluster)
 {
     private const int AuthorizedOperationsOmitted = int.MinValue;
+    private const int NoLeader = -1;
 
     public ResponseWriter Handle(RequestContext context, ref KafkaReader reader)
     {
@@ -76,9 +80,10 @@ public sealed class MetadataHandler(BrokerOptions options, BrokerEndpoint endpoi
             response.WriteArrayCount(partitions.Length);
             foreach (var partition in partitions)
             {
-                response.WriteInt16(ErrorCode.None);
+                var offline = partition.Offline;
+                response.WriteInt16(offline ? ErrorCode.LeaderNotAvailable : ErrorCode.None);
                 response.WriteInt32(partition.Partition);
-                response.WriteInt32(options.NodeId);
+                response.WriteInt32(offline ? NoLeader : options.NodeId);
                 if (version >= 7)
                 {
                     response.WriteInt32(0);
@@ -90,7 +95,11 @@ public sealed class MetadataHandler(BrokerOptions options, BrokerEndpoint endpoi
                 response.WriteInt32(options.NodeId);
                 if (version >= 5)
                 {
-                    response.WriteArrayCount(0);
+                    response.WriteArrayCount(offline ? 1 : 0);
+                    if (offline)
+                    {
+                        response.WriteInt32(options.NodeId);
+                    }
                 }
             }
 

@@ -8,6 +8,7 @@ public static class ErrorCode
     public const short OffsetOutOfRange = 1;
     public const short CorruptMessage = 2;
     public const short UnknownTopicOrPartition = 3;
+    public const short LeaderNotAvailable = 5;
     public const short MessageTooLarge = 10;
     public const short OffsetMetadataTooLarge = 12;
     public const short CoordinatorNotAvailable = 15;
