@@ -25,10 +25,10 @@ public sealed class PartitionLogTests : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    private PartitionLog Open(TimeProvider? time = null, Action<Segment>? fsync = null, DirectoryWatch? directory = null)
+    private PartitionLog Open(TimeProvider? time = null, Action<Segment>? fsync = null, DirectoryWatch? directory = null, FlushScheduler? flusher = null)
     {
         var config = TopicConfig.Resolve(new Dictionary<string, string>(), _options);
-        var log = new PartitionLog("t", 0, _directory, () => config, _flusher, time ?? TimeProvider.System, NullLogger.Instance)
+        var log = new PartitionLog("t", 0, _directory, () => config, flusher ?? _flusher, time ?? TimeProvider.System, NullLogger.Instance)
         {
             Fsync = fsync ?? (static segment => segment.Flush()),
             FsyncDirectory = directory is null ? DirectorySync.Flush : directory.Fsync,
@@ -393,6 +393,46 @@ public sealed class PartitionLogTests : IAsyncLifetime
         var reopened = Open();
         Assert.Equal(ErrorCode.None, reopened.Locate(0).Error);
         Assert.Equal(2, await AppendAsync(reopened, TestBatches.Build(1)));
+        reopened.Close();
+    }
+
+    [Fact]
+    public async Task Under_interval_flushing_a_failed_fsync_takes_the_partition_offline_until_reopened()
+    {
+        // The timer never fires during the test: it runs the flusher's rounds itself, on its own thread.
+        await using var flusher = new FlushScheduler(_options with { Flush = FlushPolicy.Interval, FlushIntervalMs = 3_600_000 }, NullLogger<FlushScheduler>.Instance);
+
+        // Only the next fsync fails: a cut-back's own fsync would succeed, so only the interval policy takes it offline.
+        var failNext = false;
+        var log = Open(fsync: segment =>
+        {
+            if (failNext)
+            {
+                failNext = false;
+                throw new IOException("Input/output error");
+            }
+
+            segment.Flush();
+        }, flusher: flusher);
+        Assert.Equal(ErrorCode.None, log.Append(TestBatches.Build(2), Config(_options)).Error);
+        flusher.FlushAll();
+
+        // Readable at once, before any fsync: so when that fsync fails, a consumer may already have read them.
+        Assert.Equal(ErrorCode.None, log.Append(TestBatches.Build(3), Config(_options)).Error);
+        Assert.Equal(5, log.HighWatermark);
+        failNext = true;
+        flusher.FlushAll();
+
+        Assert.True(log.Offline);
+        Assert.Equal(ErrorCode.KafkaStorageError, log.Append(TestBatches.Build(1), Config(_options)).Error);
+        Assert.Equal(ErrorCode.KafkaStorageError, log.Locate(0).Error);
+        log.Close();
+
+        // Start-up recovery trusts what is in the file (here all of it, as the injected error lost nothing).
+        var reopened = Open();
+        Assert.False(reopened.Offline);
+        Assert.Equal([0L, 2], ReadableBatches(reopened).Select(b => b.BaseOffset));
+        Assert.Equal(5, await AppendAsync(reopened, TestBatches.Build(1)));
         reopened.Close();
     }
 }
