@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
 using Shop.KafkaBroker.Configuration;
 using Shop.KafkaBroker.Groups;
 using Shop.KafkaBroker.Storage;
@@ -24,11 +25,32 @@ public sealed class OffsetStoreTests : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    private OffsetStore Open()
+    private OffsetStore Open(FailingDisk? disk = null)
     {
-        var store = new OffsetStore(_options, _flusher, NullLogger<OffsetStore>.Instance);
+        var store = new OffsetStore(_options, _flusher, NullLogger<OffsetStore>.Instance)
+        {
+            Fsync = disk is null ? RandomAccess.FlushToDisk : disk.Fsync,
+        };
         store.Load();
         return store;
+    }
+
+    /// <summary>The offsets log's fsync with an injected EIO: the next one only, or every one from the next on.</summary>
+    private sealed class FailingDisk
+    {
+        public volatile bool FailNext;
+        public volatile bool KeepFailing;
+
+        public void Fsync(SafeFileHandle file)
+        {
+            if (FailNext)
+            {
+                FailNext = KeepFailing;
+                throw new IOException("Input/output error");
+            }
+
+            RandomAccess.FlushToDisk(file);
+        }
     }
 
     private static (OffsetKey, CommittedOffset) Commit(string topic, int partition, long offset) =>
@@ -96,5 +118,55 @@ public sealed class OffsetStoreTests : IAsyncLifetime
         var again = Open();
         Assert.Equal(6, again.Get("kept", "t", 0)?.Offset);
         again.Dispose();
+    }
+
+    [Fact]
+    public async Task Commits_whose_fsync_failed_are_rolled_back_and_later_commits_are_kept()
+    {
+        var disk = new FailingDisk();
+        var store = Open(disk);
+        await _flusher.WaitDurableAsync(store.Commit("g", [Commit("t", 0, 5)]));
+
+        disk.FailNext = true;
+        var failed = store.Commit("g", [Commit("t", 0, 9), Commit("t", 1, 3)]);
+        await Assert.ThrowsAsync<IOException>(() => _flusher.WaitDurableAsync(failed));
+
+        // What OffsetFetch serves is what a crash would leave.
+        Assert.Equal(5, store.Get("g", "t", 0)?.Offset);
+        Assert.Null(store.Get("g", "t", 1));
+        Assert.True(store.Available);
+        await _flusher.WaitDurableAsync(store.Commit("g", [Commit("t", 1, 4)]));
+        store.Dispose();
+
+        var reloaded = Open();
+        Assert.Equal(5, reloaded.Get("g", "t", 0)?.Offset);
+        Assert.Equal(4, reloaded.Get("g", "t", 1)?.Offset);
+        reloaded.Dispose();
+    }
+
+    [Fact]
+    public async Task An_offsets_log_that_cannot_be_rolled_back_refuses_commits_until_a_restart()
+    {
+        var disk = new FailingDisk();
+        var store = Open(disk);
+        await _flusher.WaitDurableAsync(store.Commit("g", [Commit("t", 0, 5)]));
+
+        // The fsync after the cut fails as well.
+        disk.KeepFailing = true;
+        disk.FailNext = true;
+        await Assert.ThrowsAsync<IOException>(() => _flusher.WaitDurableAsync(store.Commit("g", [Commit("t", 0, 9)])));
+
+        Assert.False(store.Available);
+        disk.FailNext = false;
+        Assert.Throws<IOException>(() => store.Commit("g", [Commit("t", 0, 10)]));
+        Assert.Throws<IOException>(() => store.DeleteGroup("g"));
+        store.Dispose();
+
+        var reloaded = Open();
+        Assert.True(reloaded.Available);
+        Assert.Equal(5, reloaded.Get("g", "t", 0)?.Offset);
+        await _flusher.WaitDurableAsync(reloaded.Commit("g", [Commit("t", 0, 11)]));
+        Assert.Equal(11, reloaded.Get("g", "t", 0)?.Offset);
+        reloaded.Dispose();
     }
 }

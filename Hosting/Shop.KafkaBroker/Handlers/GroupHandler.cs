@@ -260,7 +260,16 @@ public sealed class GroupHandler(
             errors.Add(topicErrors);
         }
 
-        var durable = commits.Count > 0 ? flusher.WaitDurableAsync(offsets.Commit(groupId, commits)) : Task.CompletedTask;
+        Task durable;
+        try
+        {
+            durable = commits.Count > 0 ? flusher.WaitDurableAsync(offsets.Commit(groupId, commits)) : Task.CompletedTask;
+        }
+        catch (IOException ex)
+        {
+            durable = Task.FromException(ex);
+        }
+
         return durable.IsCompletedSuccessfully
             ? ValueTask.FromResult<ResponseWriter?>(WriteCommitResponse(context, requested, errors))
             : AwaitCommitAsync(durable, context, requested, errors);
@@ -269,7 +278,19 @@ public sealed class GroupHandler(
     private static async ValueTask<ResponseWriter?> AwaitCommitAsync(Task durable, RequestContext context,
         List<(string Topic, List<(int Partition, long Offset, int Epoch, string? Metadata)> Partitions)> requested, List<List<short>> errors)
     {
-        await durable;
+        try
+        {
+            await durable;
+        }
+        catch (IOException)
+        {
+            // The fsync failed and the commits were rolled back. COORDINATOR_NOT_AVAILABLE, because clients retry it:
+            // the Java consumer and librdkafka look the coordinator up again and resend the commit, where the Java
+            // consumer fails a commit answered KAFKA_STORAGE_ERROR outright. (Kafka answers NOT_COORDINATOR here,
+            // after moving the offsets partition to another broker; a single node has none to move it to.)
+            errors = [.. errors.Select(topic => topic.Select(error => error == ErrorCode.None ? ErrorCode.CoordinatorNotAvailable : error).ToList())];
+        }
+
         return WriteCommitResponse(context, requested, errors);
     }
 
@@ -324,6 +345,8 @@ public sealed class GroupHandler(
             }
         }
 
+        // Unavailable after a failed fsync it could not roll back: what is in memory may never have reached the disk.
+        var error = offsets.Available ? ErrorCode.None : ErrorCode.CoordinatorNotAvailable;
         var response = new ResponseWriter(context.CorrelationId, 256);
         if (version >= 3)
         {
@@ -337,7 +360,7 @@ public sealed class GroupHandler(
             response.WriteArrayCount(partitions.Count);
             foreach (var partition in partitions)
             {
-                var committed = offsets.Get(groupId, topic, partition);
+                var committed = error == ErrorCode.None ? offsets.Get(groupId, topic, partition) : null;
                 response.WriteInt32(partition);
                 response.WriteInt64(committed?.Offset ?? -1);
                 if (version >= 5)
@@ -346,13 +369,13 @@ public sealed class GroupHandler(
                 }
 
                 response.WriteNullableString(committed is null ? "" : committed.Metadata);
-                response.WriteInt16(ErrorCode.None);
+                response.WriteInt16(error);
             }
         }
 
         if (version >= 2)
         {
-            response.WriteInt16(ErrorCode.None);
+            response.WriteInt16(error);
         }
 
         return response;
