@@ -62,7 +62,10 @@ public sealed class SaslTests(SaslBrokerFixture fixture)
         // Metadata v1 for no topics, unauthenticated: the broker closes the connection without an answer.
         await connection.SendAsync(RawConnection.Request(3, 1, 2, [0, 0, 0, 0]));
         Assert.Null(await connection.ReadFrameAsync(Timeout));
-        Assert.Contains("Metadata request before SASL authentication", fixture.Broker.Output);
+
+        // The console logger writes on its own thread, so the line may reach the output after the connection closed.
+        await Wait.UntilAsync(() => fixture.Broker.Output.Contains("Metadata request before SASL authentication", StringComparison.Ordinal),
+            Timeout, "the broker to log why it closed the connection");
     }
 
     [Fact]
