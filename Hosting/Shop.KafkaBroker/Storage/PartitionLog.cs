@@ -64,10 +64,7 @@ public sealed partial class PartitionLog : IFlushable
     /// <summary>fsync of one segment; unit tests replace it to inject an I/O error.</summary>
     internal Action<Segment> Fsync { get; init; } = static segment => segment.Flush();
 
-    /// <summary>
-    /// fsync of the partition's directory, after files were created or deleted in it; unit tests replace it to
-    /// watch when it happens or to inject an I/O error.
-    /// </summary>
+    /// <summary>fsync of the partition's directory, after files were created or deleted in it; unit tests replace it to watch it.</summary>
     internal Action<string> FsyncDirectory { get; init; } = DirectorySync.Flush;
 
     /// <summary>Pulsed whenever the high watermark moves.</summary>
