@@ -51,10 +51,10 @@ public sealed class OtlpOptions
     public string? SecondaryApiKey { get; set; }
 
     /// <summary>
-    /// OTLP/HTTP exports processed at once (each may buffer up to 64 MiB); further ones get 429 with Retry-After,
-    /// which OTLP exporters retry.
+    /// OTLP exports, gRPC and HTTP together, processed at once (each may buffer up to 64 MiB); further ones get gRPC
+    /// Unavailable or HTTP 429 with Retry-After, which OTLP exporters retry.
     /// </summary>
-    public int MaxConcurrentHttpRequests { get; set; } = 8;
+    public int MaxConcurrentExports { get; set; } = 8;
 }
 
 /// <summary>Caps that keep memory bounded however much telemetry arrives; the oldest data is evicted first.</summary>

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.AspNetCore.Server;
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Shop.Dashboard.Configuration;
 using Shop.Dashboard.Extensions;
@@ -8,8 +10,10 @@ using Shop.Dashboard.Extensions;
 namespace Shop.Dashboard.Otlp;
 
 /// <summary>
-/// Keeps each endpoint to its own traffic (OTLP never reaches the UI and vice versa) and checks the OTLP API key
-/// before a payload is read: a wrong or missing key is gRPC <c>Unauthenticated</c> or HTTP 401.
+/// Keeps each endpoint to its own traffic (OTLP never reaches the UI and vice versa), checks the OTLP API key and
+/// bounds the exports read at once, all before a payload is read: a wrong or missing key is gRPC
+/// <c>Unauthenticated</c> or HTTP 401; an export past the bound is gRPC <c>Unavailable</c> or HTTP 429, which OTLP
+/// exporters retry.
 /// </summary>
 public sealed class OtlpEndpointMiddleware(RequestDelegate next, IOptions<DashboardOptions> options)
 {
@@ -18,7 +22,11 @@ public sealed class OtlpEndpointMiddleware(RequestDelegate next, IOptions<Dashbo
     private const string GrpcContentType = "application/grpc";
     private const string GrpcPathPrefix = "/opentelemetry.proto.collector.";
 
-    public Task InvokeAsync(HttpContext context)
+    // One bound for both transports: it caps the memory held by payloads being read (gRPC reads a message whole
+    // before its handler runs, so the bound has to be taken here, ahead of the endpoint).
+    private readonly SemaphoreSlim _exports = new(Math.Max(1, options.Value.Otlp.MaxConcurrentExports));
+
+    public async Task InvokeAsync(HttpContext context)
     {
         var kind = context.Features.Get<DashboardEndpointFeature>()?.Kind ?? DashboardEndpointKind.Frontend;
         var path = context.Request.Path;
@@ -34,28 +42,53 @@ public sealed class OtlpEndpointMiddleware(RequestDelegate next, IOptions<Dashbo
             case DashboardEndpointKind.OtlpGrpc when !isGrpcPath:
             case DashboardEndpointKind.OtlpHttp when !isHttpPath:
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
+                return;
             case DashboardEndpointKind.Frontend:
-                return next(context);
+                await next(context);
+                return;
         }
 
-        if (IsAuthorized(context.Request.Headers[ApiKeyHeader]))
+        if (!IsAuthorized(context.Request.Headers[ApiKeyHeader]))
         {
-            return next(context);
+            await RejectAsync(context, kind, StatusCode.Unauthenticated, StatusCodes.Status401Unauthorized, "Unauthorized", $"Missing or wrong {ApiKeyHeader} header.");
+            return;
         }
 
+        if (!_exports.Wait(0))
+        {
+            // The OTLP spec's backpressure signals: gRPC Unavailable (exporters back off and retry), HTTP 429 with Retry-After.
+            if (kind == DashboardEndpointKind.OtlpHttp)
+            {
+                context.Response.Headers.RetryAfter = "1";
+            }
+
+            await RejectAsync(context, kind, StatusCode.Unavailable, StatusCodes.Status429TooManyRequests, "Busy", "Too many OTLP exports at once; retry later.");
+            return;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            _exports.Release();
+        }
+    }
+
+    private static Task RejectAsync(HttpContext context, DashboardEndpointKind kind, StatusCode grpcStatus, int httpStatus, string title, string detail)
+    {
         if (kind == DashboardEndpointKind.OtlpGrpc)
         {
             // A trailers-only gRPC response: the status travels in the headers of an empty response.
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = GrpcContentType;
-            context.Response.Headers["grpc-status"] = "16";
-            context.Response.Headers["grpc-message"] = $"Missing or wrong {ApiKeyHeader} header.";
+            context.Response.Headers["grpc-status"] = ((int)grpcStatus).ToString(CultureInfo.InvariantCulture);
+            context.Response.Headers["grpc-message"] = detail;
             return Task.CompletedTask;
         }
 
-        return Results.Problem($"Missing or wrong {ApiKeyHeader} header.", statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized")
-            .ExecuteAsync(context);
+        return Results.Problem(detail, statusCode: httpStatus, title: title).ExecuteAsync(context);
     }
 
     private bool IsAuthorized(string? presented)

@@ -2,11 +2,9 @@ using System.Buffers;
 using System.IO.Compression;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
-using Shop.Dashboard.Configuration;
 using Shop.Dashboard.Telemetry;
 
 namespace Shop.Dashboard.Otlp;
@@ -24,24 +22,21 @@ public static class OtlpHttpApi
     public static IEndpointRouteBuilder MapOtlpHttpApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var maxConcurrent = Math.Max(1, endpoints.ServiceProvider.GetRequiredService<IOptions<DashboardOptions>>().Value.Otlp.MaxConcurrentHttpRequests);
-        var gate = new SemaphoreSlim(maxConcurrent, maxConcurrent);
-
         var otlp = endpoints.MapGroup("v1")
             .WithTags("OTLP")
             .DisableAntiforgery()
             .ExcludeFromDescription();
 
         otlp.MapPost("traces", (HttpRequest request, TelemetryIngestion ingestion, CancellationToken cancellationToken) =>
-                ExportAsync(request, gate, ExportTraceServiceRequest.Parser, (message, raw) => ingestion.AddTraces(message, raw), cancellationToken))
+                ExportAsync(request, ExportTraceServiceRequest.Parser, (message, raw) => ingestion.AddTraces(message, raw), cancellationToken))
             .WithName("OtlpExportTraces");
 
         otlp.MapPost("logs", (HttpRequest request, TelemetryIngestion ingestion, CancellationToken cancellationToken) =>
-                ExportAsync(request, gate, ExportLogsServiceRequest.Parser, (message, raw) => ingestion.AddLogs(message, raw), cancellationToken))
+                ExportAsync(request, ExportLogsServiceRequest.Parser, (message, raw) => ingestion.AddLogs(message, raw), cancellationToken))
             .WithName("OtlpExportLogs");
 
         otlp.MapPost("metrics", (HttpRequest request, TelemetryIngestion ingestion, CancellationToken cancellationToken) =>
-                ExportAsync(request, gate, ExportMetricsServiceRequest.Parser, (message, raw) => ingestion.AddMetrics(message, raw), cancellationToken))
+                ExportAsync(request, ExportMetricsServiceRequest.Parser, (message, raw) => ingestion.AddMetrics(message, raw), cancellationToken))
             .WithName("OtlpExportMetrics");
 
         return endpoints;
@@ -49,7 +44,6 @@ public static class OtlpHttpApi
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportAsync<TRequest, TResponse>(
         HttpRequest request,
-        SemaphoreSlim gate,
         MessageParser<TRequest> parser,
         Func<TRequest, ReadOnlyMemory<byte>, TResponse> export,
         CancellationToken cancellationToken)
@@ -62,32 +56,6 @@ public static class OtlpHttpApi
                 $"OTLP/HTTP here accepts '{ProtobufContentType}' bodies only.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type");
         }
 
-        // Bounds the memory held by bodies being read at once; OTLP exporters retry 429 after Retry-After.
-        if (!gate.Wait(0))
-        {
-            request.HttpContext.Response.Headers.RetryAfter = "1";
-            return TypedResults.Problem(
-                "Too many OTLP exports at once; retry later.", statusCode: StatusCodes.Status429TooManyRequests, title: "Busy");
-        }
-
-        try
-        {
-            return await ExportGatedAsync(request, parser, export, cancellationToken);
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportGatedAsync<TRequest, TResponse>(
-        HttpRequest request,
-        MessageParser<TRequest> parser,
-        Func<TRequest, ReadOnlyMemory<byte>, TResponse> export,
-        CancellationToken cancellationToken)
-        where TRequest : IMessage<TRequest>
-        where TResponse : IMessage<TResponse>
-    {
         ArraySegment<byte> body;
         try
         {
