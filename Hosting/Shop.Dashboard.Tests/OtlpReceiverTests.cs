@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using Grpc.Core;
@@ -145,6 +146,42 @@ public sealed class OtlpReceiverTests(SecuredDashboardFixture fixture)
     }
 
     [Fact]
+    public async Task A_gzip_body_cut_short_is_rejected_as_bad_data_and_nothing_is_stored()
+    {
+        using var timeout = Poll.Timeout();
+        // The first batch is flushed to a byte boundary, so the body cut there decompresses to exactly that batch: a
+        // whole, valid message that only the missing end of the gzip stream gives away.
+        using var compressed = new MemoryStream();
+        int cut;
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(Request("gzip-cut-first").ToByteArray());
+            gzip.Flush();
+            cut = (int)compressed.Length;
+            gzip.Write(Request("gzip-cut-second").ToByteArray());
+        }
+
+        using var http = new HttpClient { BaseAddress = Dashboard.OtlpHttpUrl };
+        using (var truncated = await http.SendAsync(Gzip(Post(compressed.GetBuffer()[..cut], Dashboard.OtlpApiKey)), timeout.Token))
+        {
+            // OTLP/HTTP: data that cannot be decoded is 400, which exporters do not retry.
+            Assert.Equal(HttpStatusCode.BadRequest, truncated.StatusCode);
+        }
+
+        using var api = Dashboard.CreateApiClient();
+        Assert.Equal(0, (await api.TracesAsync("resource=gzip-cut-first", timeout.Token))!.MatchCount);
+
+        // The whole body is accepted, both batches with it.
+        using (var whole = await http.SendAsync(Gzip(Post(compressed.ToArray(), Dashboard.OtlpApiKey)), timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
+        }
+
+        Assert.Equal(1, (await api.TracesAsync("resource=gzip-cut-first", timeout.Token))!.MatchCount);
+        Assert.Equal(1, (await api.TracesAsync("resource=gzip-cut-second", timeout.Token))!.MatchCount);
+    }
+
+    [Fact]
     public async Task Otlp_paths_are_only_served_on_the_otlp_endpoints()
     {
         using var timeout = Poll.Timeout();
@@ -214,6 +251,12 @@ public sealed class OtlpReceiverTests(SecuredDashboardFixture fixture)
         };
         resourceSpans.ScopeSpans.Add(scope);
         return new ExportTraceServiceRequest { ResourceSpans = { resourceSpans } };
+    }
+
+    private static HttpRequestMessage Gzip(HttpRequestMessage request)
+    {
+        request.Content!.Headers.ContentEncoding.Add("gzip");
+        return request;
     }
 
     private static HttpRequestMessage Post(byte[] body, string? apiKey, string contentType = "application/x-protobuf", string path = "/v1/traces")

@@ -63,6 +63,7 @@ public static class OtlpHttpApi
         }
         catch (InvalidDataException)
         {
+            // Corrupt or, with the strict validation switched on in the project file, cut short.
             return TypedResults.Problem("The gzip body could not be decompressed.", statusCode: StatusCodes.Status400BadRequest, title: "Malformed OTLP payload");
         }
         catch (BadHttpRequestException ex)
