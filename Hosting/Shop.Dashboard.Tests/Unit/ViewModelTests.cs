@@ -21,6 +21,16 @@ public sealed class ViewModelTests
         Assert.Equal("<span style=\"color:rgb(10,20,30)\">rgb</span> <span class=\"ansi-bg-1\">bg</span>", html);
     }
 
+    [Theory]
+    [InlineData("\u001b[32mok\u001b[0m 10/20 \u001b[1;3", " 10/20 [1;3")]
+    [InlineData("\u001b[32mok\u001b[0m \u001b[1;34 → 50% 完了", " [1;34 → 50% 完了")]
+    public void An_escape_that_starts_no_complete_sequence_is_dropped_alone_and_the_rest_of_the_line_is_shown(string line, string rest)
+    {
+        var (plain, html) = AnsiParser.Parse(line);
+        Assert.Equal("ok" + rest, plain);
+        Assert.Equal("<span class=\"ansi-fg-2\">ok</span>" + rest, html);
+    }
+
     [Fact]
     public void Histogram_percentiles_interpolate_inside_buckets()
     {

@@ -9,7 +9,8 @@ public sealed record ConsoleLineViewModel(long LineNumber, DateTimeOffset Timest
 
 /// <summary>
 /// Renders ANSI SGR sequences (colours, bright colours, 256-colour and true-colour, bold, italic, underline) as
-/// HTML spans. Text is HTML-encoded; other escape sequences (cursor movement, erase) are dropped.
+/// HTML spans. Text is HTML-encoded; other control sequences (cursor movement, erase) are dropped, and so is an escape
+/// that starts no complete sequence.
 /// </summary>
 public static class AnsiParser
 {
@@ -36,17 +37,15 @@ public static class AnsiParser
         var i = 0;
         while (i < text.Length)
         {
-            if (text[i] == Escape && i + 1 < text.Length && text[i + 1] == '[')
+            if (text[i] == Escape)
             {
-                var end = i + 2;
-                while (end < text.Length && !(text[end] >= '@' && text[end] <= '~'))
+                // An escape that starts no complete sequence (one cut off at the end of the line, say) is dropped
+                // alone: a terminal never prints it, and the text after it is still the line's.
+                var end = SequenceEnd(text, i);
+                if (end < 0)
                 {
-                    end++;
-                }
-
-                if (end >= text.Length)
-                {
-                    break;
+                    i++;
+                    continue;
                 }
 
                 if (text[end] == 'm')
@@ -69,7 +68,7 @@ public static class AnsiParser
                 continue;
             }
 
-            var next = text.IndexOf(Escape, i + 1);
+            var next = text.IndexOf(Escape, i);
             var chunk = next < 0 ? text[i..] : text[i..next];
             plain.Append(chunk);
             html.Append(WebUtility.HtmlEncode(chunk));
@@ -82,6 +81,26 @@ public static class AnsiParser
         }
 
         return (plain.ToString(), html.ToString());
+    }
+
+    /// <summary>
+    /// The index of the final byte of the control sequence (ESC [, parameter and intermediate bytes 0x20–0x3F, a final
+    /// byte 0x40–0x7E) that starts at <paramref name="start"/>, or -1 when none does.
+    /// </summary>
+    private static int SequenceEnd(string text, int start)
+    {
+        if (start + 1 >= text.Length || text[start + 1] != '[')
+        {
+            return -1;
+        }
+
+        var end = start + 2;
+        while (end < text.Length && text[end] is >= ' ' and <= '?')
+        {
+            end++;
+        }
+
+        return end < text.Length && text[end] is >= '@' and <= '~' ? end : -1;
     }
 
     private sealed class AnsiStyle
