@@ -139,6 +139,24 @@ public sealed class TelemetryStoreTests
     }
 
     [Fact]
+    public void A_repeated_attribute_key_keeps_its_last_value_in_the_resource_name_and_every_attribute_list()
+    {
+        var (ingestion, stores) = Create();
+        var request = Logs("first-name", "started");
+        request.ResourceLogs[0].Resource.Attributes.Add(new KeyValue { Key = "host.name", Value = new AnyValue { StringValue = "box" } });
+        request.ResourceLogs[0].Resource.Attributes.Add(new KeyValue { Key = "service.name", Value = new AnyValue { StringValue = "last-name" } });
+        var record = request.ResourceLogs[0].ScopeLogs[0].LogRecords[0];
+        record.Attributes.Add(new KeyValue { Key = "attempt", Value = new AnyValue { IntValue = 1 } });
+        record.Attributes.Add(new KeyValue { Key = "attempt", Value = new AnyValue { IntValue = 2 } });
+        ingestion.AddLogs(request);
+
+        var resource = Assert.Single(stores.Resources.All);
+        Assert.Equal("last-name", resource.Name);
+        Assert.Equal([new("service.name", "last-name"), new("host.name", "box")], resource.Attributes);
+        Assert.Equal([new("attempt", "2")], Assert.Single(stores.Logs.Query(new LogQuery(Limit: 10)).Entries).Attributes);
+    }
+
+    [Fact]
     public void Metric_series_are_capped_per_instrument_and_pruned_with_their_last_point()
     {
         var (ingestion, stores) = Create(limits => { limits.MaxMetricSeriesPerInstrument = 2; limits.MaxMetricsCount = 3; });

@@ -14,6 +14,11 @@ internal static class OtlpConverter
     public static string ToHex(ByteString bytes) =>
         bytes.IsEmpty ? string.Empty : Convert.ToHexStringLower(bytes.Span[..Math.Min(bytes.Length, 16)]);
 
+    /// <summary>
+    /// The attributes as the store keeps them: a key given more than once keeps its last value, where it first
+    /// appeared (as OpenTelemetry SDKs replace an attribute set again), and keys past the first
+    /// <see cref="TelemetryLimitOptions.MaxAttributeCount"/> are dropped.
+    /// </summary>
     public static KeyValuePair<string, string>[] ToAttributes(RepeatedField<KeyValue> attributes, TelemetryLimitOptions limits)
     {
         if (attributes.Count == 0)
@@ -21,15 +26,23 @@ internal static class OtlpConverter
             return [];
         }
 
-        var count = Math.Min(attributes.Count, limits.MaxAttributeCount);
-        var result = new KeyValuePair<string, string>[count];
-        for (var i = 0; i < count; i++)
+        var result = new List<KeyValuePair<string, string>>(Math.Min(attributes.Count, limits.MaxAttributeCount));
+        var positions = new Dictionary<string, int>(result.Capacity, StringComparer.Ordinal);
+        foreach (var attribute in attributes)
         {
-            var attribute = attributes[i];
-            result[i] = new(Truncate(attribute.Key, limits.MaxAttributeLength), Truncate(ToText(attribute.Value), limits.MaxAttributeLength));
+            var key = Truncate(attribute.Key, limits.MaxAttributeLength);
+            if (positions.TryGetValue(key, out var position))
+            {
+                result[position] = new(key, Truncate(ToText(attribute.Value), limits.MaxAttributeLength));
+            }
+            else if (result.Count < limits.MaxAttributeCount)
+            {
+                positions.Add(key, result.Count);
+                result.Add(new(key, Truncate(ToText(attribute.Value), limits.MaxAttributeLength)));
+            }
         }
 
-        return result;
+        return [.. result];
     }
 
     public static string ToText(AnyValue? value)

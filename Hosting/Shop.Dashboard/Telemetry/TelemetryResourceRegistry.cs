@@ -41,6 +41,9 @@ public sealed class TelemetryResourceRegistry(IOptions<DashboardOptions> options
         var instanceId = string.Empty;
         if (resource is not null)
         {
+            // A repeated key's last value wins, as in the attribute list (OtlpConverter.ToAttributes), so the name
+            // is the service.name that list shows. Read from the attributes as sent: a long key cut to
+            // MaxAttributeLength or one past MaxAttributeCount still names the resource.
             foreach (var attribute in resource.Attributes)
             {
                 if (attribute.Key == ServiceName)
