@@ -64,6 +64,40 @@ public sealed class AuthenticationTests(SecuredDashboardFixture fixture)
     }
 
     [Fact]
+    public async Task A_signed_out_cookie_is_refused_even_when_a_copy_is_sent_again()
+    {
+        using var timeout = Poll.Timeout();
+        var cookies = new CookieContainer();
+        using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = cookies }) { BaseAddress = Dashboard.FrontendUrl };
+        using (var login = await client.GetAsync($"/login?t={Dashboard.BrowserToken}", timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        }
+
+        var copy = cookies.GetCookieHeader(Dashboard.FrontendUrl);
+        using (var signedIn = await Get(copy))
+        {
+            Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+        }
+
+        using (var logout = await client.GetAsync("/logout", timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        }
+
+        using var signedOut = await Get(copy);
+        Assert.Equal(HttpStatusCode.Unauthorized, signedOut.StatusCode);
+
+        async Task<HttpResponseMessage> Get(string cookie)
+        {
+            using var anonymous = Dashboard.CreateApiClient(authenticated: false);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/telemetry/resources");
+            request.Headers.Add("Cookie", cookie);
+            return await anonymous.SendAsync(request, timeout.Token);
+        }
+    }
+
+    [Fact]
     public async Task An_external_return_url_is_ignored()
     {
         using var timeout = Poll.Timeout();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using OpenTelemetry.Exporter;
@@ -42,6 +43,22 @@ public sealed class DashboardPagesTests(BrowserFixture fixture, ITestOutputHelpe
         await page.ClickAsync("button[type=submit]");
         await Expect(page.Locator("h1")).ToHaveTextAsync("Traces");
         Assert.EndsWith("/traces", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Signing_out_sends_the_other_open_tabs_to_sign_in()
+    {
+        // A second tab of the same browser, live on another page.
+        var other = await _context.NewPageAsync();
+        await other.GotoAsync(new Uri(Dashboard.FrontendUrl, "/structuredlogs").ToString());
+        await Expect(other.Locator("[data-circuit=live]")).ToBeVisibleAsync();
+
+        await _page.ClickAsync("a.sign-out");
+        await Expect(_page.Locator("#token")).ToBeVisibleAsync();
+
+        // That tab's circuit started signed in and never sees the cookie again: it learns of the sign-out by re-checking.
+        await Expect(other).ToHaveURLAsync(new Regex("/login"), new() { Timeout = 60_000 });
+        await Expect(other.Locator("#token")).ToBeVisibleAsync();
     }
 
     [Fact]

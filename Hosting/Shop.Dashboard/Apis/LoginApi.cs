@@ -31,8 +31,15 @@ public static class LoginApi
             .AllowAnonymous()
             .DisableAntiforgery();
 
-        endpoints.MapGet("/logout", async (HttpContext context) =>
+        endpoints.MapGet("/logout", async (HttpContext context, DashboardSessions sessions) =>
             {
+                // Ended on the server too: the browser drops its cookie, but open tabs' circuits and any copy of the
+                // cookie must stop working as well.
+                if ((await context.AuthenticateAsync(DashboardAuthenticationDefaults.CookieScheme)).Principal is { } user)
+                {
+                    sessions.End(user);
+                }
+
                 await context.SignOutAsync(DashboardAuthenticationDefaults.CookieScheme);
                 return TypedResults.Redirect(LoginPath);
             })
@@ -106,7 +113,7 @@ public static class LoginApi
     {
         await context.SignInAsync(
             DashboardAuthenticationDefaults.CookieScheme,
-            BrowserTokenValidator.CreatePrincipal(DashboardAuthenticationDefaults.CookieScheme),
+            BrowserTokenValidator.CreatePrincipal(DashboardAuthenticationDefaults.CookieScheme, DashboardSessions.NewSessionId()),
             new AuthenticationProperties { IsPersistent = true });
 
         return TypedResults.Redirect(LocalReturnUrl(returnUrl));

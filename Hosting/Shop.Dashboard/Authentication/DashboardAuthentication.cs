@@ -27,6 +27,9 @@ public static class DashboardAuthenticationDefaults
     /// <summary>The sign-in cookie's name; the frontend port is appended.</summary>
     public const string CookieName = ".Shop.Dashboard.Auth";
 
+    /// <summary>How long a sign-in cookie lasts after its last use (it slides).</summary>
+    public static readonly TimeSpan CookieLifetime = TimeSpan.FromDays(3);
+
     /// <summary>The antiforgery cookie's name (sign-in form); the frontend port is appended.</summary>
     public const string AntiforgeryCookieName = ".Shop.Dashboard.Antiforgery";
 }
@@ -44,8 +47,13 @@ public sealed class BrowserTokenValidator(IOptions<DashboardOptions> options)
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected));
     }
 
-    public static ClaimsPrincipal CreatePrincipal(string scheme) =>
-        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "dashboard-user")], scheme));
+    /// <param name="sessionId">A cookie sign-in's session, which <c>/logout</c> ends (<see cref="DashboardSessions"/>).</param>
+    public static ClaimsPrincipal CreatePrincipal(string scheme, string? sessionId = null) =>
+        new(new ClaimsIdentity(
+            sessionId is null
+                ? [new Claim(ClaimTypes.Name, "dashboard-user")]
+                : [new Claim(ClaimTypes.Name, "dashboard-user"), new Claim(DashboardSessions.SessionClaimType, sessionId)],
+            scheme));
 }
 
 /// <summary>Authenticates scripts that send the browser token in a header; absent header means no result.</summary>

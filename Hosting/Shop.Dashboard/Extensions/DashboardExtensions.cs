@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Microsoft.FluentUI.AspNetCore.Components;
@@ -146,6 +147,7 @@ public static class DashboardExtensions
         // Browsers send cookies to every port of a host: names with the port keep two local dashboards apart.
         services.AddAntiforgery(options => options.Cookie.Name = $"{DashboardAuthenticationDefaults.AntiforgeryCookieName}.{frontendPort}");
         services.AddSingleton<BrowserTokenValidator>();
+        services.AddSingleton<DashboardSessions>();
         services.AddAuthentication(DashboardAuthenticationDefaults.SelectorScheme)
             .AddPolicyScheme(DashboardAuthenticationDefaults.SelectorScheme, "Cookie or token", options =>
             {
@@ -160,8 +162,17 @@ public static class DashboardExtensions
                 options.Cookie.HttpOnly = true;
                 options.Cookie.SameSite = SameSiteMode.Lax;
                 options.LoginPath = LoginApi.LoginPath;
-                options.ExpireTimeSpan = TimeSpan.FromDays(3);
+                options.ExpireTimeSpan = DashboardAuthenticationDefaults.CookieLifetime;
                 options.SlidingExpiration = true;
+                options.Events.OnValidatePrincipal = async context =>
+                {
+                    // A cookie whose sign-in was signed out (a copy kept elsewhere, say) no longer signs anyone in.
+                    if (context.Principal is { } user && !context.HttpContext.RequestServices.GetRequiredService<DashboardSessions>().IsActive(user))
+                    {
+                        context.RejectPrincipal();
+                        await context.HttpContext.SignOutAsync(DashboardAuthenticationDefaults.CookieScheme);
+                    }
+                };
                 options.Events.OnRedirectToLogin = context =>
                 {
                     // Scripts get a status code, people get the sign-in page.
@@ -184,6 +195,7 @@ public static class DashboardExtensions
             }));
 
         services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, DashboardAuthenticationStateProvider>();
         return services;
     }
 
