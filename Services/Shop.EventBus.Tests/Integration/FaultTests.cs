@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Confluent.Kafka;
 using LedgerService;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -122,6 +123,55 @@ public sealed class FaultTests(FaultInfrastructureFixture infrastructure, ITestO
         var receipts = await Ledger.ReceiptsAsync(connectionString);
         Assert.Equal(Orders, receipts.Select(r => r.EventId).Distinct().Count());
         Assert.All(receipts, r => Assert.Equal(r.Number - 1, r.PreviousNumber));
+    }
+
+    [Fact]
+    public async Task A_database_outage_is_one_warning_in_the_relays_log_and_one_in_the_consumers_and_nothing_is_lost()
+    {
+        var setup = await infrastructure.CreateLedgerAsync(output, Eventually.Timeout());
+        var log = new LogCollector();
+        await using var ledger = await LedgerHost.StartAsync(setup, configureServices: services => services.AddSingleton<ILoggerProvider>(log));
+        await Eventually.HoldsAsync(() => KafkaTopic.PartitionCount(setup.Kafka, setup.Topic) == 6, "the consumer has created its topic");
+
+        await infrastructure.App.ResourceCommands.StopAsync("postgres", Eventually.Timeout());
+        var eventId = Guid.NewGuid();
+        try
+        {
+            // Kafka is up: an event arrives that the consumer cannot handle until its database is back.
+            using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig(new Dictionary<string, string>(setup.Kafka))).Build())
+            {
+                var payload = JsonSerializer.Serialize(new OrderPlacedIntegrationEvent(Guid.NewGuid(), "db-outage", 7m, 1) { Id = eventId }, JsonSerializerOptions.Web);
+                await producer.ProduceAsync(setup.Topic, new Message<string, byte[]>
+                {
+                    Key = "db-outage",
+                    Value = System.Text.Encoding.UTF8.GetBytes(payload),
+                    Headers = new Headers
+                    {
+                        { EventBusHeaders.EventType, System.Text.Encoding.UTF8.GetBytes(nameof(OrderPlacedIntegrationEvent)) },
+                        { EventBusHeaders.EventId, System.Text.Encoding.UTF8.GetBytes(eventId.ToString()) },
+                    },
+                });
+            }
+
+            await Eventually.HoldsAsync(() => RelayLines(log, "database").Count() >= 3, "the relay has failed to reach its database three times", TimeSpan.FromSeconds(60));
+            await Eventually.HoldsAsync(() => ConsumerLines(log, "database").Count(e => e.Level >= LogLevel.Debug) >= 6, "the consumer has failed to handle the event three times", TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await infrastructure.App.ResourceCommands.StartAsync("postgres", Eventually.Timeout());
+            await infrastructure.App.ResourceNotifications.WaitForResourceHealthyAsync("postgres", Eventually.Timeout());
+            // The test's own pooled connections died with the server; the services' pools recover by retrying.
+            Npgsql.NpgsqlConnection.ClearAllPools();
+        }
+
+        await Eventually.HoldsAsync(async () => await Ledger.ReceiptCountAsync(setup.ConnectionString) == 1, "the event is handled", TimeSpan.FromSeconds(60));
+        await Eventually.HoldsAsync(() => RelayLines(log, "reconnected to its database").Any(), "the relay says it reconnected", TimeSpan.FromSeconds(60));
+        Assert.Single(RelayLines(log, "reconnected to its database"), e => e.Level == LogLevel.Information);
+        Assert.Single(ConsumerLines(log, "reach the database to handle events again"), e => e.Level == LogLevel.Information);
+        // One warning started each outage; the repeats went to Debug (and, past 30 s, into a count).
+        Assert.Equal(LogLevel.Warning, Assert.Single(RelayLines(log, "lost its database connection")).Level);
+        Assert.Equal(LogLevel.Warning, Assert.Single(ConsumerLines(log, "Could not reach the database to handle events;")).Level);
+        Assert.DoesNotContain(ConsumerLines(log, "The database is unavailable while handling event"), e => e.Level > LogLevel.Debug);
     }
 
     private static IEnumerable<LogEntry> RelayLines(LogCollector log, string text) =>

@@ -45,6 +45,9 @@ internal sealed partial class EventConsumer<TContext>(
     // Kafka or the database failing each kind of infrastructure retry, for the log: once, not once per retry.
     private readonly ConcurrentDictionary<string, Outage> _outages = new(StringComparer.Ordinal);
 
+    /// <summary>The infrastructure retry of handling an event while its database does not answer (its log's words).</summary>
+    private const string ReachTheDatabase = "reach the database to handle events";
+
     // Read when first used, so a bad setting fails in the host's start-up validation with its own message.
     private EventBusOptions Settings => options.Value;
 
@@ -266,6 +269,7 @@ internal sealed partial class EventConsumer<TContext>(
             throw;
         }
 
+        ReportInfrastructureSuccess(ReachTheDatabase);
         var elapsed = timeProvider.GetElapsedTime(started);
         foreach (var (result, eventType) in ignored)
         {
@@ -331,6 +335,7 @@ internal sealed partial class EventConsumer<TContext>(
             try
             {
                 var outcome = await dispatcher.DispatchAsync(@event, subscription, cancellationToken);
+                ReportInfrastructureSuccess(ReachTheDatabase);
                 if (outcome == DispatchOutcome.Duplicate)
                 {
                     LogDuplicate(logger, @event.Id, subscription.Name, result.Topic, result.Partition.Value, result.Offset.Value);
@@ -346,6 +351,7 @@ internal sealed partial class EventConsumer<TContext>(
                     databaseFailures++;
                     var wait = Backoff.Delay(databaseFailures, Settings.RetryDelay, Settings.MaxRetryDelay);
                     LogDatabaseUnavailable(logger, @event.Id, subscription.Name, wait.TotalMilliseconds, exception.Message);
+                    ReportInfrastructureFailure(ReachTheDatabase, wait, exception);
                     await Task.Delay(wait, timeProvider, cancellationToken);
                     continue;
                 }
@@ -419,40 +425,49 @@ internal sealed partial class EventConsumer<TContext>(
     /// <summary>Retries an operation on Kafka or the database until it succeeds or the host stops.</summary>
     private async Task RetryInfrastructureAsync(Func<Task> operation, string what, CancellationToken cancellationToken)
     {
-        var outage = _outages.GetOrAdd(what, _ => new Outage());
         for (var failures = 1; ; failures++)
         {
             try
             {
                 await operation();
-                if (outage.Succeeded(timeProvider) is { } over)
-                {
-                    LogInfrastructureBack(logger, what, over.Duration.TotalSeconds, over.Repeats);
-                }
-
+                ReportInfrastructureSuccess(what);
                 return;
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested
                 && (exception is KafkaException || DatabaseFailures.IsTransient(exception)))
             {
                 var delay = Backoff.Delay(failures, Settings.RetryDelay, Settings.MaxRetryDelay);
-                var (first, summary) = outage.Failed(timeProvider);
-                if (first)
-                {
-                    LogInfrastructureRetry(logger, what, delay.TotalMilliseconds, Outage.SummaryInterval.TotalSeconds, exception.Message);
-                }
-                else
-                {
-                    LogInfrastructureRetryAgain(logger, what, delay.TotalMilliseconds, exception.Message);
-                }
-
-                if (summary is { } due)
-                {
-                    LogInfrastructureFailures(logger, what, due.Count, due.Window.TotalSeconds, exception.Message);
-                }
-
+                ReportInfrastructureFailure(what, delay, exception);
                 await Task.Delay(delay, timeProvider, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>One more failure to <paramref name="what"/>: a warning when it starts an outage, Debug while it lasts (counted every 30 s).</summary>
+    private void ReportInfrastructureFailure(string what, TimeSpan delay, Exception exception)
+    {
+        var (first, summary) = _outages.GetOrAdd(what, _ => new Outage()).Failed(timeProvider);
+        if (first)
+        {
+            LogInfrastructureRetry(logger, what, delay.TotalMilliseconds, Outage.SummaryInterval.TotalSeconds, exception.Message);
+        }
+        else
+        {
+            LogInfrastructureRetryAgain(logger, what, delay.TotalMilliseconds, exception.Message);
+        }
+
+        if (summary is { } due)
+        {
+            LogInfrastructureFailures(logger, what, due.Count, due.Window.TotalSeconds, exception.Message);
+        }
+    }
+
+    /// <summary>It worked: ends the outage of <paramref name="what"/>, if there was one, in one line.</summary>
+    private void ReportInfrastructureSuccess(string what)
+    {
+        if (_outages.TryGetValue(what, out var outage) && outage.Succeeded(timeProvider) is { } over)
+        {
+            LogInfrastructureBack(logger, what, over.Duration.TotalSeconds, over.Repeats);
         }
     }
 
@@ -495,7 +510,7 @@ internal sealed partial class EventConsumer<TContext>(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handling event {EventId} ({EventType}) failed on attempt {Attempt} of {MaxAttempts}; retrying in {DelayMs:0} ms: {Reason}")]
     private static partial void LogRetrying(ILogger logger, Guid eventId, string eventType, int attempt, int maxAttempts, double delayMs, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The database is unavailable while handling event {EventId} ({EventType}); retrying in {DelayMs:0} ms: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The database is unavailable while handling event {EventId} ({EventType}); retrying in {DelayMs:0} ms: {Reason}")]
     private static partial void LogDatabaseUnavailable(ILogger logger, Guid eventId, string eventType, double delayMs, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Event {EventId} ({EventType}) at {Topic}[{Partition}]@{Offset} failed {Attempts} time(s) and was sent to {DeadLetterTopic}")]

@@ -66,6 +66,9 @@ internal sealed partial class OutboxRelay<TContext>(
     // Kafka not acknowledging batches, for the log: once, not once per retry.
     private readonly Outage _publishing = new();
 
+    // The database not answering the relay, for the log: once, not once per reconnect.
+    private readonly Outage _database = new();
+
     // Read when first used, so a bad setting fails in the host's start-up validation with its own message.
     private EventBusOptions Settings => options.Value;
 
@@ -109,6 +112,11 @@ internal sealed partial class OutboxRelay<TContext>(
 
                     await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
                     failures = 0;
+                    if (_database.Succeeded(timeProvider) is { } outage)
+                    {
+                        LogDatabaseBack(logger, ContextName, outage.Duration.TotalSeconds, outage.Repeats);
+                    }
+
                     while (!stoppingToken.IsCancellationRequested)
                     {
                         if (await TryTakeLeadAsync(connection, tables, stoppingToken))
@@ -136,7 +144,20 @@ internal sealed partial class OutboxRelay<TContext>(
                     }
                     else
                     {
-                        LogDatabaseFailed(logger, exception, ContextName, delay.TotalMilliseconds);
+                        var (first, summary) = _database.Failed(timeProvider);
+                        if (first)
+                        {
+                            LogDatabaseFailed(logger, exception, ContextName, delay.TotalMilliseconds, Outage.SummaryInterval.TotalSeconds);
+                        }
+                        else
+                        {
+                            LogDatabaseFailedAgain(logger, ContextName, delay.TotalMilliseconds, exception.Message);
+                        }
+
+                        if (summary is { } due)
+                        {
+                            LogDatabaseFailures(logger, ContextName, due.Count, due.Window.TotalSeconds, exception.Message);
+                        }
                     }
 
                     await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -580,8 +601,17 @@ internal sealed partial class OutboxRelay<TContext>(
     [LoggerMessage(Level = LogLevel.Information, Message = "The outbox table of {Context} does not exist yet (are its migrations applied?); looking again in {DelayMs:0} ms")]
     private static partial void LogNoTable(ILogger logger, string context, double delayMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The outbox relay of {Context} lost its database connection; reconnecting in {DelayMs:0} ms")]
-    private static partial void LogDatabaseFailed(ILogger logger, Exception exception, string context, double delayMs);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The outbox relay of {Context} lost its database connection; reconnecting in {DelayMs:0} ms. Until it reconnects, further failures are logged at Debug and counted every {SummarySeconds:0} s")]
+    private static partial void LogDatabaseFailed(ILogger logger, Exception exception, string context, double delayMs, double summarySeconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The outbox relay of {Context} could not reconnect to its database; trying again in {DelayMs:0} ms: {Reason}")]
+    private static partial void LogDatabaseFailedAgain(ILogger logger, string context, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The outbox relay of {Context} still cannot reach its database: {Count} more failures in the last {Seconds:0} s; the latest: {Reason}")]
+    private static partial void LogDatabaseFailures(ILogger logger, string context, int count, double seconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The outbox relay of {Context} reconnected to its database, after {Seconds:0.0} s and {Repeats} further failures")]
+    private static partial void LogDatabaseBack(ILogger logger, string context, double seconds, int repeats);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} outbox and inbox rows of {Context} older than {Days:0.#} days")]
     private static partial void LogCleanedUp(ILogger logger, int count, string context, double days);
