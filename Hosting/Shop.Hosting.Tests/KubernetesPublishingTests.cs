@@ -1,5 +1,7 @@
+using System.Reflection;
 using k8s;
 using k8s.Models;
+using Shop.Hosting.Orchestration;
 using Shop.Hosting.Testing;
 using Xunit.Abstractions;
 
@@ -103,8 +105,8 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
         var statefulSet = postgresObjects.OfType<V1StatefulSet>().Single();
         Assert.Equal("data", statefulSet.Spec.VolumeClaimTemplates.Single().Metadata.Name);
         Assert.Equal("CREATE DATABASE \"appdb\";\nCREATE DATABASE \"otherdb\";\n", postgresObjects.OfType<V1ConfigMap>().Single().Data["init.sql"]);
-        Assert.Equal(5432, postgresObjects.OfType<V1Service>().Single().Spec.Ports.Single().Port);
-        Assert.NotNull(LoadAll("cache.yaml").OfType<V1StatefulSet>().Single().Spec.Template.Spec.Volumes.Single().EmptyDir);
+        Assert.Equal(5432, postgresObjects.OfType<V1Service>().Single(s => s.Metadata.Name == "postgres").Spec.Ports.Single().Port);
+        Assert.NotNull(LoadAll("cache.yaml").OfType<V1StatefulSet>().Single().Spec.Template.Spec.Volumes.Single(v => v.Name == "data").EmptyDir);
 
         // The published broker takes SASL/PLAIN only, with the same users, their passwords expanded from the Secret.
         var kafkaEnv = LoadAll("kafka.yaml").OfType<V1StatefulSet>().Single().Spec.Template.Spec.Containers.Single().Env.ToList();
@@ -145,6 +147,143 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
         {
             var text = await File.ReadAllTextAsync(Path.Combine(_output, manifest));
             Assert.All(secrets.Values, secret => Assert.DoesNotContain(secret, text, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Every_container_runs_unprivileged_with_requests_and_limits_from_pinned_images()
+    {
+        var builder = TestApp.Create(
+            output,
+            "--publisher", "kubernetes", "--output-path", _output,
+            "--Publishing:ImageRegistry=registry.example/shop",
+            "--Publishing:Resources:api:Requests:Memory=1Gi", "--Publishing:Resources:api:Limits:Cpu=2",
+            "--Publishing:Images:Redis=mirror.example/redis:7.0.15");
+        var db = builder.AddPostgres("postgres").WithDataVolume().AddDatabase("appdb");
+        var cache = builder.AddRedis("cache").WithDataVolume();
+        var kafka = builder.AddKafka("kafka").WithDataVolume();
+        builder.AddProject<Projects.EnvironmentReporter>("api").WithReference(db).WithReference(cache).WithReference(kafka);
+        await using var app = await builder.BuildAsync();
+        var files = await app.PublishAsync();
+
+        var objects = files.Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) && f != "kustomization.yaml").SelectMany(LoadAll).ToList();
+        var pods = objects.Select(o => o switch
+        {
+            V1Deployment d => (d.Metadata.Name, d.Spec.Template.Spec),
+            V1StatefulSet s => (s.Metadata.Name, s.Spec.Template.Spec),
+            V1Job j => (j.Metadata.Name, j.Spec.Template.Spec),
+            _ => default,
+        }).Where(p => p.Spec is not null).ToDictionary(p => p.Name, p => p.Spec);
+        Assert.Equal(["api", "cache", "kafka", "kafka-acls", "postgres"], pods.Keys.Order());
+        var containers = pods.ToDictionary(p => p.Key, p => p.Value.Containers.Single());
+        foreach (var (name, container) in containers)
+        {
+            var security = container.SecurityContext;
+            Assert.True(security.RunAsNonRoot, name);
+            Assert.NotNull(security.RunAsUser);
+            Assert.False(security.AllowPrivilegeEscalation, name);
+            Assert.Equal(["ALL"], security.Capabilities.Drop);
+            Assert.Equal("RuntimeDefault", security.SeccompProfile.Type);
+            Assert.True(container.Resources.Requests.ContainsKey("cpu"), name);
+            Assert.True(container.Resources.Requests.ContainsKey("memory"), name);
+            Assert.True(container.Resources.Limits.ContainsKey("memory"), name);
+            Assert.DoesNotContain(":latest", container.Image, StringComparison.Ordinal);
+        }
+
+        // The images' own users; the volumes belong to their groups.
+        Assert.Equal(
+            [("api", 1654L), ("cache", 999L), ("kafka", 1000L), ("kafka-acls", 1000L), ("postgres", 999L)],
+            containers.Select(c => (c.Key, c.Value.SecurityContext.RunAsUser!.Value)).Order());
+        foreach (var server in new[] { "cache", "kafka", "postgres" })
+        {
+            Assert.Equal(containers[server].SecurityContext.RunAsUser, pods[server].SecurityContext.FsGroup);
+        }
+
+        Assert.Equal("docker.io/library/postgres:15.18", containers["postgres"].Image);
+        Assert.Equal("mirror.example/redis:7.0.15", containers["cache"].Image);
+        Assert.Equal("docker.io/apache/kafka:3.9.0", containers["kafka"].Image);
+        // The projects' tag: the AppHost's build version, unless Publishing:ImageTag names one.
+        var version = typeof(KubernetesPublishingTests).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
+        Assert.Equal($"registry.example/shop/api:{version}", containers["api"].Image);
+
+        Assert.Equal(("1Gi", "100m", "2", "512Mi"), (containers["api"].Resources.Requests["memory"].ToString(), containers["api"].Resources.Requests["cpu"].ToString(), containers["api"].Resources.Limits["cpu"].ToString(), containers["api"].Resources.Limits["memory"].ToString()));
+        Assert.False(containers["cache"].Resources.Limits.ContainsKey("cpu"));
+
+        // Kafka keeps its logs below the volume's root, where a fresh volume's lost+found cannot stop it.
+        Assert.Equal("/var/lib/kafka/data/logs", containers["kafka"].Env.Single(e => e.Name == "KAFKA_LOG_DIRS").Value);
+        Assert.Equal("tcp", containers["kafka"].ReadinessProbe.TcpSocket.Port.Value);
+
+        // Each StatefulSet is governed by a headless Service; clients keep the ClusterIP one their connection strings name.
+        foreach (var server in new[] { "cache", "kafka", "postgres" })
+        {
+            var manifest = LoadAll($"{server}.yaml");
+            var statefulSet = manifest.OfType<V1StatefulSet>().Single();
+            var services = manifest.OfType<V1Service>().ToDictionary(s => s.Metadata.Name);
+            Assert.Equal("None", services[statefulSet.Spec.ServiceName].Spec.ClusterIP);
+            Assert.Equal("ClusterIP", services[server].Spec.Type);
+            Assert.Null(services[server].Spec.ClusterIP);
+            Assert.Equal(services[server].Spec.Ports.Single().Port, services[statefulSet.Spec.ServiceName].Spec.Ports.Single().Port);
+        }
+    }
+
+    /// <summary>
+    /// The published Redis runs its start script (with /bin/sh here, and a real redis-server on a free port behind a
+    /// stand-in that records its arguments, since redis-server soon overwrites its own): the password, even one with a
+    /// quote and a backslash, is in the config file and on no command line, and the readiness probe's
+    /// <c>redis-cli</c> signs in with it from the environment.
+    /// </summary>
+    [Fact]
+    public async Task The_redis_password_stays_off_the_command_line_and_the_readiness_probe_signs_in_with_it()
+    {
+        var builder = TestApp.Create(output, "--publisher", "kubernetes", "--output-path", _output, "--Parameters:cache-password=pa\"ss\\word 1");
+        builder.AddRedis("cache");
+        await using var app = await builder.BuildAsync();
+        await app.PublishAsync();
+
+        var container = Load<V1StatefulSet>("cache.yaml").Spec.Template.Spec.Containers.Single();
+        Assert.Equal(("app-secrets", "cache-password"), (container.Env.Single(e => e.Name == "REDISCLI_AUTH").ValueFrom.SecretKeyRef.Name, container.Env.Single(e => e.Name == "REDISCLI_AUTH").ValueFrom.SecretKeyRef.Key));
+        Assert.Null(container.Args);
+        Assert.All(container.Command, argument => Assert.DoesNotContain("$(", argument, StringComparison.Ordinal));
+        var probe = container.ReadinessProbe.Exec.Command;
+        Assert.Equal(["/bin/sh", "-c", "redis-cli ping | grep -qx PONG"], probe);
+
+        const string password = "pa\"ss\\word 1";
+        var port = PortAllocator.AllocateFreePort();
+        var directory = Directory.CreateDirectory(Path.Combine(_output, "redis")).FullName;
+        var arguments = Path.Combine(_output, "redis-arguments.txt");
+        var standIn = Path.Combine(_output, "redis-server");
+        await File.WriteAllTextAsync(standIn, $"""
+            #!/bin/sh
+            printf '%s\n' "$@" > "{arguments}"
+            exec redis-server "$@" --port {port} --dir "{directory}" --save ''
+            """);
+        File.SetUnixFileMode(standIn, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var script = container.Command[^1]
+            .Replace("exec redis-server ", $"exec {standIn} ", StringComparison.Ordinal)
+            .Replace("/run/redis", directory, StringComparison.Ordinal);
+        using var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", script },
+            Environment = { ["REDISCLI_AUTH"] = password },
+        })!;
+        try
+        {
+            var ping = probe[^1].Replace("redis-cli", $"redis-cli -p {port}", StringComparison.Ordinal);
+            var cancellation = TestApp.Timeout(30);
+            while (await ProbeAsync(ping, password) != 0)
+            {
+                Assert.False(server.HasExited, "redis-server ended");
+                await Task.Delay(100, cancellation);
+            }
+
+            Assert.NotEqual(0, await ProbeAsync(ping, "wrong"));
+            Assert.Equal([Path.Combine(directory, "redis.conf")], await File.ReadAllLinesAsync(arguments));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(directory, "redis.conf")));
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
         }
     }
 
@@ -202,6 +341,19 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
         Assert.Equal("--allow-principal User:* --operation Read --operation Describe --topic *", grants[0]);
         Assert.Equal("--allow-principal User:api --operation Write --resource-pattern-type prefixed --topic api.audit.", grants[^1]);
         Assert.All(await File.ReadAllLinesAsync(calls), call => Assert.StartsWith($"--bootstrap-server kafka:9092 --command-config {properties} --add ", call, StringComparison.Ordinal));
+    }
+
+    private static async Task<int> ProbeAsync(string command, string password)
+    {
+        using var probe = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", command },
+            Environment = { ["REDISCLI_AUTH"] = password },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        await probe.WaitForExitAsync();
+        return probe.ExitCode;
     }
 
     private T Load<T>(string file) => LoadAll(file).OfType<T>().Single();

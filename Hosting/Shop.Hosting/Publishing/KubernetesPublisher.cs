@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 using Shop.Hosting.ApplicationModel;
 using Shop.Hosting.Orchestration;
 
@@ -12,10 +14,13 @@ namespace Shop.Hosting.Publishing;
 /// and Service per project (replicas kept), StatefulSets for PostgreSQL (databases created by an init script),
 /// Redis and Kafka, and a kustomization that generates the Secret and ConfigMap holding parameters. Every service
 /// receives the same environment contract as locally; only the addresses change (<c>http://products:8080</c>).
+/// Every container runs without root where its image allows it (no privilege escalation, no capabilities), with
+/// CPU and memory requests and a memory limit (<c>Publishing:Resources:{name}:…</c>).
 /// </summary>
 internal sealed class KubernetesPublisher(
     DistributedApplicationModel model,
     IConfiguration configuration,
+    IHostEnvironment environment,
     DistributedApplicationExecutionContext executionContext,
     ConsoleReporter reporter)
 {
@@ -23,7 +28,28 @@ internal sealed class KubernetesPublisher(
     internal const int ProjectPort = 8080;
     private const string SecretName = "app-secrets";
     private const string ConfigMapName = "app-config";
+
+    // The servers the local run uses (Debian bookworm's postgresql-15 and redis-server, the broker's Kafka protocol
+    // version), pinned to exact versions; Publishing:Images:{Postgres,Redis,Kafka} replaces them.
+    private const string PostgresImage = "docker.io/library/postgres:15.18";
+    private const string RedisImage = "docker.io/library/redis:7.0.15";
     private const string KafkaImage = "docker.io/apache/kafka:3.9.0";
+
+    // The users the images are built with: the .NET images' "app" (APP_UID), the official postgres and redis images'
+    // postgres and redis (both 999), apache/kafka's appuser. Named explicitly because runAsNonRoot cannot check a
+    // user given by name, and as fsGroup so that a fresh, root-owned volume is writable by them.
+    private const int ProjectUser = 1654;
+    private const int PostgresUser = 999;
+    private const int RedisUser = 999;
+    private const int KafkaUser = 1000;
+
+    /// <summary>Requests and memory limits unless <c>Publishing:Resources:{name}:…</c> says otherwise.</summary>
+    private static readonly ComputeResources ProjectResources = new("100m", "256Mi", "512Mi");
+    private static readonly ComputeResources PostgresResources = new("250m", "256Mi", "1Gi");
+    private static readonly ComputeResources RedisResources = new("100m", "128Mi", "512Mi");
+    // The broker's JVM takes a 1 GiB heap (kafka-server-start.sh's default); kafka-acls.sh's 256 MiB.
+    private static readonly ComputeResources KafkaResources = new("500m", "1536Mi", "2Gi");
+    private static readonly ComputeResources KafkaAclResources = new("100m", "384Mi", "512Mi");
 
     private readonly SortedDictionary<string, string> _secrets = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, string> _config = new(StringComparer.Ordinal);
@@ -70,7 +96,7 @@ internal sealed class KubernetesPublisher(
         [
             $"Published {files.Count - 3} manifests for {model.Resources.Count} resources to {output}",
             .. _warnings.Select(w => $"  warning: {w}"),
-            $"  Images expected: {ImageName("<project>")} (build and push them with `dotnet publish <project> -t:PublishContainer -p:ContainerRegistry=…`).",
+            $"  Images expected: {ImageName("<project>")} (build and push them with `dotnet publish <project> -t:PublishContainer -p:ContainerRegistry=… -p:ContainerImageTag={ImageTag()}`).",
             $"  Deploy with: kubectl apply -k {output}",
             "  secrets.env holds generated passwords: keep it out of source control.",
         ]);
@@ -154,6 +180,8 @@ internal sealed class KubernetesPublisher(
                 .Sequence("ports", [project.Name], (port, _) => port.Scalar("name", "http").Scalar("containerPort", ProjectPort))
                 // Secret and config values first: later values refer to them as $(NAME).
                 .Sequence("env", [.. references.Values.Select(EnvEntry.From), .. variables.Select(v => EnvEntry.Literal(v.Name, v.Value))], WriteEnv);
+            SecurityContext(container, ProjectUser);
+            Resources(container, project.Name, ProjectResources);
             if (probe is { } http)
             {
                 container.Map("readinessProbe", readiness => readiness
@@ -179,40 +207,61 @@ internal sealed class KubernetesPublisher(
             .Map("metadata", m => m.Scalar("name", $"{postgres.Name}-init").Map("labels", l => Labels(l, postgres.Name)))
             .Map("data", d => d.Scalar("init.sql", init.ToString()))
             .DocumentSeparator();
-        StatefulSet(yaml, postgres.Name, postgres.IsPersistent, container => container
-            .Scalar("name", postgres.Name)
-            .Scalar("image", "docker.io/library/postgres:15")
-            .Sequence("ports", [postgres.Name], (port, _) => port.Scalar("name", "tcp").Scalar("containerPort", 5432))
-            .Sequence("env", [EnvEntry.From(password with { VariableName = "POSTGRES_PASSWORD" }), EnvEntry.Literal("PGDATA", "/var/lib/postgresql/data/pgdata")], WriteEnv)
-            .Sequence("volumeMounts", ["data", "init"], (mount, name) => mount
-                .Scalar("name", name)
-                .Scalar("mountPath", name == "data" ? "/var/lib/postgresql/data" : "/docker-entrypoint-initdb.d"))
-            .Map("readinessProbe", probe => probe
-                .Map("exec", exec => exec.Strings("command", ["pg_isready", "-U", PostgresServerResource.SuperUser]))
-                .Scalar("periodSeconds", 5)),
-            configMapVolumes: [("init", $"{postgres.Name}-init")]);
-        Service(yaml.DocumentSeparator(), postgres.Name, external: false, [("tcp", 5432)]);
+        // Started as postgres rather than root, the image's entrypoint skips its chown and creates PGDATA, a directory
+        // below the volume's root (which may hold lost+found), in the fsGroup-writable volume.
+        StatefulSet(yaml, postgres.Name, postgres.IsPersistent, PostgresUser, container =>
+        {
+            container.Scalar("name", postgres.Name)
+                .Scalar("image", Image("Postgres", PostgresImage))
+                .Sequence("ports", [postgres.Name], (port, _) => port.Scalar("name", "tcp").Scalar("containerPort", 5432))
+                .Sequence("env", [EnvEntry.From(password with { VariableName = "POSTGRES_PASSWORD" }), EnvEntry.Literal("PGDATA", "/var/lib/postgresql/data/pgdata")], WriteEnv)
+                .Sequence("volumeMounts", ["data", "init"], (mount, name) => mount
+                    .Scalar("name", name)
+                    .Scalar("mountPath", name == "data" ? "/var/lib/postgresql/data" : "/docker-entrypoint-initdb.d"))
+                .Map("readinessProbe", probe => probe
+                    .Map("exec", exec => exec.Strings("command", ["pg_isready", "-U", PostgresServerResource.SuperUser]))
+                    .Scalar("periodSeconds", 5));
+            SecurityContext(container, PostgresUser);
+            Resources(container, postgres.Name, PostgresResources);
+        },
+        volumes: [new PodVolume("init", ConfigMap: $"{postgres.Name}-init")]);
+        Services(yaml, postgres.Name, [("tcp", 5432)]);
         return yaml.ToString();
     }
 
+    /// <summary>
+    /// Redis with its password in a config file, never on the command line (which any process in the pod may read):
+    /// the start script writes <c>requirepass</c> from the environment into a memory-backed volume, with the shell's
+    /// own printf, and starts <c>redis-server</c> with that file. <c>redis-cli</c> in the readiness probe reads the
+    /// same variable (<c>REDISCLI_AUTH</c>).
+    /// </summary>
     private string Redis(RedisResource redis)
     {
-        var password = ParameterReference(redis.PasswordParameter);
+        var password = ParameterReference(redis.PasswordParameter) with { VariableName = "REDISCLI_AUTH" };
+        var script = new StringBuilder()
+            .AppendLine("set -eu")
+            .AppendLine("umask 077")
+            // A quote or backslash in a configured password is escaped for the config file's quoted string.
+            .AppendLine("""{ printf 'requirepass "'; printf '%s' "$REDISCLI_AUTH" | sed 's/["\\]/\\&/g'; printf '"\n'; } > /run/redis/redis.conf""")
+            .Append("exec redis-server /run/redis/redis.conf")
+            .AppendLine(redis.IsPersistent ? " --appendonly yes --dir /data" : string.Empty);
         var yaml = new YamlWriter();
-        List<string> arguments = ["--requirepass", $"$({password.VariableName})"];
-        if (redis.IsPersistent)
+        StatefulSet(yaml, redis.Name, redis.IsPersistent, RedisUser, container =>
         {
-            arguments.AddRange(["--appendonly", "yes", "--dir", "/data"]);
-        }
-
-        StatefulSet(yaml, redis.Name, redis.IsPersistent, container => container
-            .Scalar("name", redis.Name)
-            .Scalar("image", "docker.io/library/redis:7")
-            .Strings("args", arguments)
-            .Sequence("ports", [redis.Name], (port, _) => port.Scalar("name", "tcp").Scalar("containerPort", 6379))
-            .Sequence("env", [EnvEntry.From(password)], WriteEnv)
-            .Sequence("volumeMounts", ["data"], (mount, name) => mount.Scalar("name", name).Scalar("mountPath", "/data")));
-        Service(yaml.DocumentSeparator(), redis.Name, external: false, [("tcp", 6379)]);
+            container.Scalar("name", redis.Name)
+                .Scalar("image", Image("Redis", RedisImage))
+                .Strings("command", ["/bin/sh", "-c", script.ToString()])
+                .Sequence("ports", [redis.Name], (port, _) => port.Scalar("name", "tcp").Scalar("containerPort", 6379))
+                .Sequence("env", [EnvEntry.From(password)], WriteEnv)
+                .Sequence("volumeMounts", ["data", "config"], (mount, name) => mount.Scalar("name", name).Scalar("mountPath", name == "data" ? "/data" : "/run/redis"))
+                .Map("readinessProbe", probe => probe
+                    .Map("exec", exec => exec.Strings("command", ["/bin/sh", "-c", "redis-cli ping | grep -qx PONG"]))
+                    .Scalar("periodSeconds", 5));
+            SecurityContext(container, RedisUser);
+            Resources(container, redis.Name, RedisResources);
+        },
+        volumes: [new PodVolume("config", Memory: true)]);
+        Services(yaml, redis.Name, [("tcp", 6379)]);
         return yaml.ToString();
     }
 
@@ -255,17 +304,27 @@ internal sealed class KubernetesPublisher(
             ("KAFKA_SUPER_USERS", $"User:{KafkaServerResource.AdminUserName};User:ANONYMOUS"),
             ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1"),
             ("KAFKA_NUM_PARTITIONS", "6"),
-            ("KAFKA_LOG_DIRS", "/var/lib/kafka/data"),
+            // Below the volume's root: Kafka refuses to start beside a directory such as a fresh volume's lost+found.
+            ("KAFKA_LOG_DIRS", "/var/lib/kafka/data/logs"),
         };
         var yaml = new YamlWriter();
-        StatefulSet(yaml, kafka.Name, kafka.IsPersistent, container => container
-            .Scalar("name", kafka.Name)
-            .Scalar("image", KafkaImage)
-            .Sequence("ports", [kafka.Name], (port, _) => port.Scalar("name", "tcp").Scalar("containerPort", 9092))
-            // The passwords first: the JAAS setting refers to them as $(NAME).
-            .Sequence("env", [EnvEntry.From(admin), .. users.Select(u => EnvEntry.From(u.Password)), .. settings.Select(pair => EnvEntry.Literal(pair.Item1, pair.Item2))], WriteEnv)
-            .Sequence("volumeMounts", ["data"], (mount, name) => mount.Scalar("name", name).Scalar("mountPath", "/var/lib/kafka/data")));
-        Service(yaml.DocumentSeparator(), kafka.Name, external: false, [("tcp", 9092)]);
+        StatefulSet(yaml, kafka.Name, kafka.IsPersistent, KafkaUser, container =>
+        {
+            container.Scalar("name", kafka.Name)
+                .Scalar("image", Image("Kafka", KafkaImage))
+                .Sequence("ports", [kafka.Name], (port, _) => port.Scalar("name", "tcp").Scalar("containerPort", 9092))
+                // The passwords first: the JAAS setting refers to them as $(NAME).
+                .Sequence("env", [EnvEntry.From(admin), .. users.Select(u => EnvEntry.From(u.Password)), .. settings.Select(pair => EnvEntry.Literal(pair.Item1, pair.Item2))], WriteEnv)
+                .Sequence("volumeMounts", ["data"], (mount, name) => mount.Scalar("name", name).Scalar("mountPath", "/var/lib/kafka/data"))
+                // The image has no client that signs in without writing the password to a file: the listener
+                // accepting connections is what it offers.
+                .Map("readinessProbe", probe => probe
+                    .Map("tcpSocket", socket => socket.Scalar("port", "tcp"))
+                    .Scalar("periodSeconds", 5));
+            SecurityContext(container, KafkaUser);
+            Resources(container, kafka.Name, KafkaResources);
+        });
+        Services(yaml, kafka.Name, [("tcp", 9092)]);
         KafkaAclJob(yaml.DocumentSeparator(), kafka, admin);
         return yaml.ToString();
     }
@@ -276,7 +335,7 @@ internal sealed class KubernetesPublisher(
     /// write to its own topics (a name, or a prefix for one ending with <c>*</c>). Adding a grant that exists changes
     /// nothing, so the Job can run again after every deployment.
     /// </summary>
-    private static void KafkaAclJob(YamlWriter yaml, KafkaServerResource kafka, ValueReference admin)
+    private void KafkaAclJob(YamlWriter yaml, KafkaServerResource kafka, ValueReference admin)
     {
         var grants = new List<string>
         {
@@ -318,11 +377,15 @@ internal sealed class KubernetesPublisher(
                     .Map("metadata", m => m.Map("labels", l => Labels(l, name)))
                     .Map("spec", pod => pod
                         .Scalar("restartPolicy", "OnFailure")
-                        .Sequence("containers", [name], (container, _) => container
-                            .Scalar("name", name)
-                            .Scalar("image", KafkaImage)
-                            .Strings("command", ["/bin/sh", "-c", script.ToString()])
-                            .Sequence("env", [EnvEntry.From(admin)], WriteEnv)))));
+                        .Sequence("containers", [name], (container, _) =>
+                        {
+                            container.Scalar("name", name)
+                                .Scalar("image", Image("Kafka", KafkaImage))
+                                .Strings("command", ["/bin/sh", "-c", script.ToString()])
+                                .Sequence("env", [EnvEntry.From(admin)], WriteEnv);
+                            SecurityContext(container, KafkaUser);
+                            Resources(container, name, KafkaAclResources);
+                        }))));
     }
 
     private string? Skip(ExecutableResource executable)
@@ -400,9 +463,38 @@ internal sealed class KubernetesPublisher(
     private string ImageName(string name)
     {
         var registry = configuration[KnownConfigNames.PublishImageRegistry] ?? "shop";
-        var tag = configuration[KnownConfigNames.PublishImageTag] ?? "latest";
-        return $"{registry.TrimEnd('/')}/{name}:{tag}";
+        return $"{registry.TrimEnd('/')}/{name}:{ImageTag()}";
     }
+
+    /// <summary>
+    /// The projects' image tag: <c>Publishing:ImageTag</c>, or else the AppHost's build version (MSBuild's
+    /// <c>Version</c>, without build metadata), which a deployment can name again later, unlike <c>latest</c>.
+    /// </summary>
+    private string ImageTag()
+    {
+        if (configuration[KnownConfigNames.PublishImageTag] is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+
+        string? version;
+        try
+        {
+            version = Assembly.Load(new AssemblyName(environment.ApplicationName))
+                .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        }
+        catch (FileNotFoundException)
+        {
+            version = null;
+        }
+
+        return version is { Length: > 0 }
+            ? version.Split('+')[0]
+            : throw new DistributedApplicationException($"'{environment.ApplicationName}' has no version to tag the images with: set {KnownConfigNames.PublishImageTag}.");
+    }
+
+    /// <summary>A server's pinned image, or the one <c>Publishing:Images:{kind}</c> names.</summary>
+    private string Image(string kind, string pinned) => configuration[$"Publishing:Images:{kind}"] ?? pinned;
 
     private static string EnvironmentName(string name) => name.Replace('-', '_').ToUpperInvariant();
 
@@ -420,33 +512,41 @@ internal sealed class KubernetesPublisher(
                 .Map("metadata", m => m.Map("labels", l => Labels(l, name)))
                 .Map("spec", pod => pod.Sequence("containers", [name], (c, _) => container(c)))));
 
-    /// <summary>A one-replica server whose "data" volume is a claim when persistent and an emptyDir otherwise.</summary>
-    private static void StatefulSet(YamlWriter yaml, string name, bool persistent, Action<YamlWriter> container, IReadOnlyList<(string Name, string ConfigMap)>? configMapVolumes = null)
+    /// <summary>
+    /// A one-replica server whose "data" volume is a claim when persistent and an emptyDir otherwise, owned by the
+    /// group <paramref name="user"/> runs in (<c>fsGroup</c>), since a new volume belongs to root.
+    /// </summary>
+    private static void StatefulSet(YamlWriter yaml, string name, bool persistent, int user, Action<YamlWriter> container, IReadOnlyList<PodVolume>? volumes = null)
     {
         yaml.Scalar("apiVersion", "apps/v1").Scalar("kind", "StatefulSet")
             .Map("metadata", m => m.Scalar("name", name).Map("labels", l => Labels(l, name)))
             .Map("spec", spec =>
             {
-                spec.Scalar("serviceName", name)
+                spec.Scalar("serviceName", HeadlessServiceName(name))
                     .Scalar("replicas", 1)
                     .Map("selector", s => s.Map("matchLabels", l => l.Scalar("app.kubernetes.io/name", name)))
                     .Map("template", template => template
                         .Map("metadata", m => m.Map("labels", l => Labels(l, name)))
                         .Map("spec", pod =>
                         {
-                            pod.Sequence("containers", [name], (c, _) => container(c));
-                            var volumes = (configMapVolumes ?? []).Select(v => (v.Name, ConfigMap: (string?)v.ConfigMap)).ToList();
+                            pod.Map("securityContext", context => context.Scalar("fsGroup", user))
+                                .Sequence("containers", [name], (c, _) => container(c));
+                            var podVolumes = (volumes ?? []).ToList();
                             if (!persistent)
                             {
-                                volumes.Add(("data", null));
+                                podVolumes.Add(new PodVolume("data"));
                             }
 
-                            pod.Sequence("volumes", volumes, (volume, v) =>
+                            pod.Sequence("volumes", podVolumes, (volume, v) =>
                             {
                                 volume.Scalar("name", v.Name);
                                 if (v.ConfigMap is { } configMap)
                                 {
                                     volume.Map("configMap", map => map.Scalar("name", configMap));
+                                }
+                                else if (v.Memory)
+                                {
+                                    volume.Map("emptyDir", dir => dir.Scalar("medium", "Memory"));
                                 }
                                 else
                                 {
@@ -463,6 +563,60 @@ internal sealed class KubernetesPublisher(
                             .Map("resources", r => r.Map("requests", q => q.Scalar("storage", "1Gi")))));
                 }
             });
+    }
+
+    /// <summary>
+    /// Runs the container as <paramref name="user"/> (its image's own user, named by number so that the kubelet can
+    /// check it is not root), without privilege escalation, capabilities or system calls outside the runtime's default.
+    /// </summary>
+    private static void SecurityContext(YamlWriter container, int user) => container.Map("securityContext", context => context
+        .Scalar("runAsNonRoot", true)
+        .Scalar("runAsUser", user)
+        .Scalar("runAsGroup", user)
+        .Scalar("allowPrivilegeEscalation", false)
+        .Map("capabilities", capabilities => capabilities.Strings("drop", ["ALL"]))
+        .Map("seccompProfile", profile => profile.Scalar("type", "RuntimeDefault")));
+
+    /// <summary>
+    /// CPU and memory requests and a memory limit, from <c>Publishing:Resources:{name}:Requests:Cpu</c>,
+    /// <c>…:Requests:Memory</c> and <c>…:Limits:Memory</c> or the defaults; a CPU limit only when
+    /// <c>…:Limits:Cpu</c> asks for one (it throttles a busy pod even on an idle node).
+    /// </summary>
+    private void Resources(YamlWriter container, string name, ComputeResources defaults)
+    {
+        var settings = configuration.GetSection($"Publishing:Resources:{name}");
+        var cpuLimit = settings["Limits:Cpu"];
+        container.Map("resources", resources => resources
+            .Map("requests", requests => requests
+                .Scalar("cpu", settings["Requests:Cpu"] ?? defaults.Cpu)
+                .Scalar("memory", settings["Requests:Memory"] ?? defaults.Memory))
+            .Map("limits", limits =>
+            {
+                if (cpuLimit is not null)
+                {
+                    limits.Scalar("cpu", cpuLimit);
+                }
+
+                limits.Scalar("memory", settings["Limits:Memory"] ?? defaults.MemoryLimit);
+            }));
+    }
+
+    private static string HeadlessServiceName(string name) => $"{name}-headless";
+
+    /// <summary>
+    /// A server's two Services: the ClusterIP one its clients' connection strings name (<c>cache:6379</c>), and the
+    /// headless one its StatefulSet governs, which gives the pod its stable DNS name (<c>cache-0.cache-headless</c>).
+    /// </summary>
+    private static void Services(YamlWriter yaml, string name, IReadOnlyList<(string Name, int Port)> ports)
+    {
+        Service(yaml.DocumentSeparator(), name, external: false, ports);
+        yaml.DocumentSeparator()
+            .Scalar("apiVersion", "v1").Scalar("kind", "Service")
+            .Map("metadata", m => m.Scalar("name", HeadlessServiceName(name)).Map("labels", l => Labels(l, name)))
+            .Map("spec", spec => spec
+                .Scalar("clusterIP", "None")
+                .Map("selector", s => s.Scalar("app.kubernetes.io/name", name))
+                .Sequence("ports", ports, (port, p) => port.Scalar("name", p.Name).Scalar("port", p.Port).Scalar("targetPort", p.Name)));
     }
 
     /// <summary>
@@ -519,6 +673,12 @@ internal sealed class KubernetesPublisher(
     }
 
     private sealed record ValueReference(string VariableName, string Key, bool IsSecret);
+
+    /// <summary>A pod volume besides "data": a ConfigMap's files, or an emptyDir (in memory when <paramref name="Memory"/>).</summary>
+    private sealed record PodVolume(string Name, string? ConfigMap = null, bool Memory = false);
+
+    /// <summary>A container's CPU and memory requests and its memory limit, in Kubernetes' quantities.</summary>
+    private sealed record ComputeResources(string Cpu, string Memory, string MemoryLimit);
 
     /// <summary>One container environment variable: a literal value, or a key of the Secret or ConfigMap.</summary>
     private sealed record EnvEntry(string Name, string? Value, ValueReference? Reference)
