@@ -288,6 +288,39 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
     }
 
     [Fact]
+    public async Task An_existing_service_is_not_deployed_and_its_url_reaches_the_services_that_reference_it()
+    {
+        var builder = TestApp.Create(
+            output,
+            "--publisher", "kubernetes", "--output-path", _output, "--Publishing:ImageTag=1.2.3",
+            "--Publishing:ExistingServices:card-gateway=http://card-adapter.payments:8080");
+        var cards = builder.AddProject<Projects.EnvironmentReporter>("card-gateway");
+        builder.AddProject<Projects.EnvironmentReporter>("payment").WithReference(cards);
+        await using var app = await builder.BuildAsync();
+        var files = await app.PublishAsync();
+
+        Assert.DoesNotContain("card-gateway.yaml", files);
+        var env = Load<V1Deployment>("payment.yaml").Spec.Template.Spec.Containers.Single().Env.ToDictionary(e => e.Name);
+        Assert.Equal("http://card-adapter.payments:8080", env["services__card-gateway__http__0"].Value);
+    }
+
+    [Fact]
+    public async Task An_existing_service_of_another_scheme_than_its_callers_ask_for_is_refused()
+    {
+        var builder = TestApp.Create(
+            output,
+            "--publisher", "kubernetes", "--output-path", _output, "--Publishing:ImageTag=1.2.3",
+            "--Publishing:ExistingServices:card-gateway=https://cards.example");
+        var cards = builder.AddProject<Projects.EnvironmentReporter>("card-gateway");
+        builder.AddProject<Projects.EnvironmentReporter>("payment").WithReference(cards);
+        await using var app = await builder.BuildAsync();
+
+        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => app.PublishAsync());
+
+        Assert.Contains("must be an http address", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_publisher_is_named_in_a_clear_error()
     {
         var builder = TestApp.Create(output, "--publisher", "helm", "--output-path", _output);

@@ -72,6 +72,7 @@ internal sealed class KubernetesPublisher(
         {
             var manifest = resource switch
             {
+                ProjectResource project when ExistingServiceUrl(project) is not null => null,
                 ProjectResource project => await ProjectAsync(project, cancellationToken),
                 PostgresServerResource { ExistingConnectionString: null } postgres => Postgres(postgres),
                 RedisResource { ExistingConnectionString: null } redis => Redis(redis),
@@ -114,6 +115,29 @@ internal sealed class KubernetesPublisher(
     {
         foreach (var resource in model.Resources)
         {
+            if (resource is ProjectResource && ExistingServiceUrl(resource) is { } existing)
+            {
+                // Not deployed (e.g. the card gateway simulator, replaced by an adapter for the real gateway): every
+                // reference to it, service discovery included, carries the given address.
+                var existingUri = Uri.TryCreate(existing, UriKind.Absolute, out var parsed)
+                    ? parsed
+                    : throw new DistributedApplicationException($"Publishing:ExistingServices:{resource.Name} is not an absolute URL: '{existing}'.");
+                foreach (var endpoint in resource.AnnotationsOf<EndpointAnnotation>())
+                {
+                    // Service discovery hands a caller of http://{name} only addresses of the scheme it asked for.
+                    if (!string.Equals(existingUri.Scheme, endpoint.UriScheme, StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new DistributedApplicationException(
+                            $"Publishing:ExistingServices:{resource.Name} must be an {endpoint.UriScheme} address, as its callers ask for {endpoint.UriScheme}://{resource.Name} (e.g. an adapter or egress proxy in the cluster): '{existing}'.");
+                    }
+
+                    endpoint.Allocated.Clear();
+                    endpoint.Allocated.Add(new AllocatedEndpoint(existingUri.Host, existingUri.Port, existingUri.Scheme));
+                }
+
+                continue;
+            }
+
             foreach (var endpoint in resource.AnnotationsOf<EndpointAnnotation>())
             {
                 endpoint.Allocated.Clear();
@@ -138,6 +162,9 @@ internal sealed class KubernetesPublisher(
         configuration[DashboardConfigNames.OtlpGrpcEndpointUrl] = configuration[KnownConfigNames.PublishOtlpEndpoint];
         configuration[DashboardConfigNames.OtlpApiKey] = null;
     }
+
+    /// <summary>The address of a service the deployment already has, deployed in place of the project's.</summary>
+    private string? ExistingServiceUrl(IResource resource) => configuration[$"Publishing:ExistingServices:{resource.Name}"];
 
     private static int ContainerPort(IResource resource, EndpointAnnotation endpoint) => resource switch
     {
