@@ -433,6 +433,46 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Redis_and_broker_data_directories_are_private_to_the_user_even_when_they_existed_open()
+    {
+        var ct = TestApp.Timeout(120);
+        var dataDirectory = Directory.CreateTempSubdirectory("shop-private-").FullName;
+        try
+        {
+            // Kept data from before: directories made with the usual umask, readable by everyone.
+            const UnixFileMode open = (UnixFileMode)0b111_101_101;
+            foreach (var name in new[] { "cache", "kafka" })
+            {
+                File.SetUnixFileMode(Directory.CreateDirectory(Path.Combine(dataDirectory, name)).FullName, open);
+            }
+
+            var builder = TestApp.Create(output, $"--AppHost:DataDirectory={dataDirectory}");
+            builder.AddRedis("cache").WithDataVolume();
+            builder.AddRedis("scratch");
+            builder.AddKafka("kafka").WithDataVolume();
+            await using var app = await builder.BuildAsync(ct);
+            await app.StartAsync(ct);
+            foreach (var name in new[] { "cache", "scratch", "kafka" })
+            {
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(name, ct);
+            }
+
+            var directories = app.Services.GetRequiredService<Orchestration.DataDirectories>();
+            const UnixFileMode owner = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            Assert.Equal(owner, File.GetUnixFileMode(Path.Combine(dataDirectory, "cache")));
+            Assert.Equal(owner, File.GetUnixFileMode(Path.Combine(dataDirectory, "kafka")));
+            Assert.Equal(owner, File.GetUnixFileMode(directories.GetResourceDirectory("scratch", persistent: false)));
+            // What the servers wrote there is behind them (Redis's append-only files, the broker's logs).
+            Assert.True(Directory.Exists(Path.Combine(dataDirectory, "cache", "appendonlydir")));
+            Assert.NotEmpty(Directory.EnumerateFileSystemEntries(Path.Combine(dataDirectory, "kafka")));
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
     /// <summary>As a checkout would be: reachable by the postgres user the server runs as when the tests run as root.</summary>
     private static string CreatePostgresDataDirectory(string prefix)
     {

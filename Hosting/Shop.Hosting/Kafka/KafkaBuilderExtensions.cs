@@ -55,7 +55,7 @@ public static class KafkaBuilderExtensions
             {
                 var broker = HostingTools.Resolve(configuration, applicationName, HostingTools.KafkaBroker);
                 var directory = context.Services.GetRequiredService<DataDirectories>().GetResourceDirectory(resource.Name, resource.IsPersistent);
-                Directory.CreateDirectory(directory);
+                DataDirectories.CreatePrivateDirectory(directory);
                 var endpoint = resource.PrimaryEndpoint.Allocated;
                 return Task.FromResult(new ProcessSpec("dotnet")
                 {

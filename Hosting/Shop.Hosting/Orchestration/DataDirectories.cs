@@ -96,6 +96,17 @@ internal sealed class DataDirectories
         return directory;
     }
 
+    /// <summary>
+    /// A directory only its owner can enter (0700), tightened if it exists with a wider mode: a server's data (Redis's
+    /// append-only file with carts and sign-in sessions, the broker's event logs, PostgreSQL's cluster) is no other
+    /// user's business, whatever modes the server gives the files it creates there.
+    /// </summary>
+    public static void CreatePrivateDirectory(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
     public void DeleteSession()
     {
         if (!_sessionDirectory.IsValueCreated || !Directory.Exists(SessionDirectory))

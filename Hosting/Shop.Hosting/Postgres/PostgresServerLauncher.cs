@@ -256,8 +256,7 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
     /// <summary>A 0700 directory owned by <paramref name="owner"/> when given: what PostgreSQL demands of its data directory.</summary>
     internal static void CreatePrivateDirectory(string directory, string? owner)
     {
-        Directory.CreateDirectory(directory);
-        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        DataDirectories.CreatePrivateDirectory(directory);
         ChangeOwner(directory, owner);
     }
 

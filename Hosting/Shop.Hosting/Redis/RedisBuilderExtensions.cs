@@ -53,7 +53,7 @@ public static class RedisBuilderExtensions
         }
 
         var directory = context.Services.GetRequiredService<DataDirectories>().GetResourceDirectory(resource.Name, resource.IsPersistent);
-        Directory.CreateDirectory(directory);
+        DataDirectories.CreatePrivateDirectory(directory);
 
         // The configuration, password included, goes through standard input so it never shows in `ps`.
         var config = new StringBuilder()
