@@ -434,6 +434,35 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_stale_lock_file_whose_PID_now_belongs_to_another_server_does_not_block_the_start()
+    {
+        var ct = TestApp.Timeout();
+        var dataDirectory = CreatePostgresDataDirectory("shop-stale-lock-");
+        try
+        {
+            await RunPostgresAsync(dataDirectory, persistent: true, "CREATE TABLE notes(text text); INSERT INTO notes VALUES ('kept')");
+
+            // The PID of a killed server, since reused by a process of the same user: another cluster's server.
+            var builder = TestApp.Create(output);
+            builder.AddPostgres("other");
+            await using var other = await builder.BuildAsync(ct);
+            await other.StartAsync(ct);
+            var otherServer = (await other.ResourceNotifications.WaitForResourceHealthyAsync("other", ct)).Snapshot.ProcessId!.Value;
+            var lockFile = Path.Combine(dataDirectory, "postgres", "pgdata", "postmaster.pid");
+            await File.WriteAllTextAsync(
+                lockFile,
+                $"{otherServer}\n{Path.GetDirectoryName(lockFile)}\n1700000000\n5432\n/tmp\n127.0.0.1\n  5432001    32768\nready   \n",
+                ct);
+
+            Assert.Equal("kept", await RunPostgresAsync(dataDirectory, persistent: true, "SELECT text FROM notes"));
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Redis_and_broker_data_directories_are_private_to_the_user_even_when_they_existed_open()
     {
         var ct = TestApp.Timeout(120);

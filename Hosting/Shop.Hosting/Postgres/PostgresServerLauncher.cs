@@ -50,6 +50,7 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
         Directory.CreateDirectory(root);
         CreatePrivateDirectory(dataDirectory, runAsUser);
         CreatePrivateDirectory(socketDirectory, runAsUser);
+        RemoveStaleLockFile(dataDirectory);
 
         var password = resource.PasswordParameter.Value;
         if (File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
@@ -95,6 +96,64 @@ internal sealed class PostgresServerLauncher(PostgresServerResource resource, Pr
             Environment = new Dictionary<string, string> { ["LC_ALL"] = "C.UTF-8" },
             RemoveEnvironment = ServerVariables,
         };
+    }
+
+    /// <summary>
+    /// A server killed outright leaves its postmaster.pid behind. Once the PID it names belongs to another process of
+    /// the server's user, PostgreSQL cannot tell and refuses to start ("lock file already exists"). The file is stale
+    /// when no process works in this data directory: a server and each of its backends do (it is their current
+    /// directory), and an orphaned backend still attached to the old shared memory must keep the file in place.
+    /// </summary>
+    private void RemoveStaleLockFile(string dataDirectory)
+    {
+        var lockFile = Path.Combine(dataDirectory, "postmaster.pid");
+        if (!File.Exists(lockFile))
+        {
+            return;
+        }
+
+        var identity = LockFileIdentity(lockFile);
+        if (identity is null || AnyProcessWorksIn(identity))
+        {
+            return;
+        }
+
+        File.Delete(lockFile);
+        context.Services.GetRequiredService<ILoggerFactory>().CreateLogger<PostgresServerLauncher>().LogWarning(
+            "Removed the stale {LockFile}: the server it names (pid {ProcessId}) is gone, and no process works in that data directory.",
+            lockFile, identity.Split('\n')[0]);
+    }
+
+    /// <summary>Whether a process's current directory holds the same lock file (a server of this data directory).</summary>
+    private static bool AnyProcessWorksIn(string identity)
+    {
+        foreach (var process in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(process), CultureInfo.InvariantCulture, out _)
+                && LockFileIdentity(Path.Combine(process, "cwd", "postmaster.pid")) == identity)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The lines of a lock file a running server never rewrites (its PID, data directory and start time); the ones
+    /// after them (port, status) change while it starts.
+    /// </summary>
+    private static string? LockFileIdentity(string lockFile)
+    {
+        try
+        {
+            return File.Exists(lockFile) ? string.Join('\n', File.ReadLines(lockFile).Take(3)) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The process ended, or its directory is not ours to look into.
+            return null;
+        }
     }
 
     /// <summary>
