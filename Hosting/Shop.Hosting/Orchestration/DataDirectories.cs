@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +16,12 @@ internal sealed class DataDirectories
     /// <summary>Where data lives that a server running as another user must reach, when the usual place is private.</summary>
     private const string SharedRoot = "/var/tmp/shop";
 
+    /// <summary>In a session directory: the PID and kernel start time of the AppHost (or test process) it belongs to.</summary>
+    private const string OwnerFile = "owner";
+
+    /// <summary>A session directory left this long by a run that is gone is abandoned (its run was killed).</summary>
+    private static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(15);
+
     private readonly ILogger<DataDirectories> _logger;
     private readonly Lazy<string> _sessionDirectory;
 
@@ -22,7 +30,11 @@ internal sealed class DataDirectories
         _logger = logger;
         var appHostDirectory = builder.AppHostDirectory;
         var configured = configuration[KnownConfigNames.DataDirectory];
-        _sessionDirectory = new Lazy<string>(CreateSessionDirectory);
+        _sessionDirectory = new Lazy<string>(() =>
+        {
+            RemoveAbandonedSessions(Path.GetTempPath(), AbandonedAfter);
+            return CreateSessionDirectory();
+        });
         // Under test, "persistent" data is isolated per app and removed with it, unless the test chose a directory.
         PersistentRoot = configured is not null
             ? Path.GetFullPath(configured)
@@ -129,8 +141,86 @@ internal sealed class DataDirectories
         var directory = Directory.CreateTempSubdirectory("shop-").FullName;
         // Servers that run as another user (postgres) need to traverse it to reach their own 0700 data directory.
         File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        File.WriteAllText(
+            Path.Combine(directory, OwnerFile),
+            string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId} {PosixProcess.StartTime(Environment.ProcessId)}"));
         return directory;
     }
+
+    /// <summary>
+    /// Removes the session directories (tens of MB each) of runs killed before they could remove their own: only a
+    /// graceful stop does. Another AppHost or test process on the machine may be using its own right now, so a
+    /// directory goes only when it is provably abandoned: the process it belongs to is gone, and it has not changed
+    /// for <paramref name="minimumAge"/>.
+    /// </summary>
+    internal void RemoveAbandonedSessions(string temporaryRoot, TimeSpan minimumAge)
+    {
+        var removed = 0;
+        foreach (var directory in Directory.EnumerateDirectories(temporaryRoot, "shop-??????"))
+        {
+            if (!IsAbandoned(directory, minimumAge))
+            {
+                continue;
+            }
+
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+                removed++;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogDebug("Could not remove the abandoned session directory {Directory}: {Message}", directory, ex.Message);
+            }
+        }
+
+        if (removed > 0)
+        {
+            _logger.LogInformation("Removed {Count} session director(ies) of earlier runs that were killed.", removed);
+        }
+    }
+
+    private static bool IsAbandoned(string directory, TimeSpan minimumAge)
+    {
+        var owner = Path.Combine(directory, OwnerFile);
+        // Left by a version that did not record its owner, and seen only under test: the processes its run recorded.
+        var recorded = Path.Combine(directory, "volumes", ".run", "processes.json");
+        try
+        {
+            var lastChange = new[] { directory, owner, recorded }
+                .Max(path => File.Exists(path) || Directory.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue);
+            if (DateTime.UtcNow - lastChange < minimumAge)
+            {
+                return false;
+            }
+
+            if (File.Exists(owner))
+            {
+                var fields = File.ReadAllText(owner).Split(' ');
+                return fields.Length == 2 && fields[1].Length > 0
+                    && !IsRunning(int.Parse(fields[0], CultureInfo.InvariantCulture), long.Parse(fields[1], CultureInfo.InvariantCulture));
+            }
+
+            if (File.Exists(recorded))
+            {
+                using var processes = JsonDocument.Parse(File.ReadAllText(recorded));
+                var entries = processes.RootElement.EnumerateArray().ToList();
+                return entries.Count > 0 && !entries.Any(e =>
+                    e.GetProperty("KernelStartTime") is not { ValueKind: JsonValueKind.Number } startTime
+                    || IsRunning(e.GetProperty("ProcessId").GetInt32(), startTime.GetInt64()));
+            }
+
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            // Unreadable or not ours: not provably abandoned.
+            return false;
+        }
+    }
+
+    /// <summary>The start time tells the recorded process from an unrelated one that got the same PID since.</summary>
+    private static bool IsRunning(int processId, long kernelStartTime) => PosixProcess.StartTime(processId) == kernelStartTime;
 
     private static void EnsureTraversable(string directory)
     {

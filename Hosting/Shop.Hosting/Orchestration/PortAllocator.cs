@@ -20,6 +20,7 @@ internal static class PortAllocator
     // process holds is skipped. The lock goes with the process, however it ends.
     private static readonly string ReservationDirectory = Path.Combine(Path.GetTempPath(), "shop-hosting-ports");
     private static readonly List<FileStream> Reservations = [];
+    private static bool _swept;
 
     /// <summary>
     /// The kernel's range for outgoing connections' local ports (Linux's, or the IANA range elsewhere). A port chosen
@@ -35,6 +36,12 @@ internal static class PortAllocator
     {
         lock (Lock)
         {
+            if (!_swept)
+            {
+                _swept = true;
+                RemoveStaleReservations(ReservationDirectory);
+            }
+
             for (var attempt = 0; attempt < 200; attempt++)
             {
                 var port = ChooseBelowEphemeral ? Random.Shared.Next(LowestPort, Ephemeral.Low) : AnyPortFromTheKernel();
@@ -58,15 +65,49 @@ internal static class PortAllocator
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// Removes the files of reservations no process holds any more (each run leaves one per port it was given).
+    /// A file is removed only while this process holds its lock, so no live reservation goes.
+    /// </summary>
+    internal static void RemoveStaleReservations(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(directory))
+        {
+            try
+            {
+                using var stale = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+                File.Delete(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Held by a running process (or not ours): a live reservation.
+            }
+        }
+    }
+
     private static bool TryReserve(int port)
     {
         try
         {
             Directory.CreateDirectory(ReservationDirectory);
             // FileShare.None takes an exclusive advisory lock (flock) on Unix; another process's open fails.
-            Reservations.Add(new FileStream(
+            var reservation = new FileStream(
                 Path.Combine(ReservationDirectory, port.ToString(CultureInfo.InvariantCulture)),
-                FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+                FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            if (IsRemoved(reservation))
+            {
+                // Another process swept the file between this open and its lock: a new file of that name may be
+                // locked by a third process now, so this lock reserves nothing.
+                reservation.Dispose();
+                return false;
+            }
+
+            Reservations.Add(reservation);
             return true;
         }
         catch (UnauthorizedAccessException)
@@ -78,6 +119,13 @@ internal static class PortAllocator
         {
             return false;
         }
+    }
+
+    private static bool IsRemoved(FileStream stream)
+    {
+        // Linux names an open file whose name was removed "… (deleted)".
+        var link = new FileInfo($"/proc/self/fd/{stream.SafeFileHandle.DangerousGetHandle()}");
+        return link.LinkTarget?.EndsWith(" (deleted)", StringComparison.Ordinal) == true;
     }
 
     private static (int Low, int High) ReadEphemeralRange()
