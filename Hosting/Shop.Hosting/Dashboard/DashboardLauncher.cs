@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Shop.Dashboard.Contracts;
 using Shop.Hosting.ApplicationModel;
 using Shop.Hosting.Orchestration;
@@ -23,6 +24,8 @@ internal sealed class DashboardLauncher(
 {
     private const string ResourceId = "dashboard";
     private readonly Queue<string> _lastOutput = new();
+    private readonly Queue<string> _lastProblems = new();
+    private readonly OutputLevelReader _stdoutLevels = new();
     private ManagedProcess? _process;
     private volatile bool _stopping;
 
@@ -76,14 +79,17 @@ internal sealed class DashboardLauncher(
                 Environment = variables,
                 RemoveEnvironment = InheritedEnvironment.ContractVariables(),
             },
-            (line, _) =>
+            (line, isStdErr) =>
             {
                 lock (_lastOutput)
                 {
-                    _lastOutput.Enqueue(line);
-                    if (_lastOutput.Count > 20)
+                    Keep(_lastOutput, line, 20);
+                    // Its warnings and errors are kept apart: start-up information would push them out, and a
+                    // dashboard killed later leaves start-up information as its last output. More of them, so that a
+                    // crash's message survives its stack trace.
+                    if (isStdErr || _stdoutLevels.LevelOf(line) >= LogLevel.Warning)
                     {
-                        _lastOutput.Dequeue();
+                        Keep(_lastProblems, line, 200);
                     }
                 }
             });
@@ -111,11 +117,28 @@ internal sealed class DashboardLauncher(
         }
 
         string[] lastLines;
+        string[] problems;
         lock (_lastOutput)
         {
             lastLines = [.. _lastOutput];
+            problems = [.. _lastProblems];
         }
 
-        reporter.Announce([$"The dashboard exited with code {exitCode}; the resources keep running. Its last output:", .. lastLines.Select(l => $"  {l}")]);
+        // A Ready line still to come must not advertise it.
+        reporter.EntryPointFailed(ResourceId, $"not available: it exited with code {exitCode} (its output is above)");
+        var exited = $"The dashboard exited with code {exitCode}; the resources keep running.";
+        reporter.Announce(
+            problems.Length > 0 ? [$"{exited} Its last warnings and errors:", .. ConsoleReporter.OutputToShowOnFailure(problems).Select(l => $"  {l}")]
+            : exitCode > 128 ? [$"{exited} It was killed by signal {exitCode - 128}; its output has no warnings or errors."]
+            : [$"{exited} Its last output:", .. lastLines.Select(l => $"  {l}")]);
+    }
+
+    private static void Keep(Queue<string> lines, string line, int count)
+    {
+        lines.Enqueue(line);
+        if (lines.Count > count)
+        {
+            lines.Dequeue();
+        }
     }
 }

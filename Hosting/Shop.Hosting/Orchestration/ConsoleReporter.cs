@@ -159,6 +159,19 @@ internal sealed partial class ConsoleReporter(
         }
     }
 
+    /// <summary>Replaces an entry point's address with why it is not available (the dashboard exited).</summary>
+    public void EntryPointFailed(string name, string why)
+    {
+        lock (_entryPoints)
+        {
+            var index = _entryPoints.FindIndex(e => e.Name == name);
+            if (index >= 0)
+            {
+                _entryPoints[index] = (name, why);
+            }
+        }
+    }
+
     public void Ready(int healthy, TimeSpan elapsed, IReadOnlyList<(string Name, string Url)> externalEndpoints)
     {
         var lines = new List<string> { $"Ready: {healthy} resources healthy in {elapsed.TotalSeconds:0.0}s" };
