@@ -365,6 +365,40 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_stopped_database_refuses_connections_until_it_is_started_again()
+    {
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output);
+        builder.AddPostgres("postgres").AddDatabase("appdb");
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("appdb", ct);
+        var connectionString = await app.GetConnectionStringAsync("appdb", ct);
+        await using var open = new NpgsqlConnection(connectionString);
+        await open.OpenAsync(ct);
+
+        await app.ResourceCommands.StopAsync("appdb", ct);
+        Assert.True(app.ResourceNotifications.TryGetCurrentState("appdb", out var stopped));
+        Assert.Equal(KnownResourceStates.Exited, stopped.Snapshot.State);
+        await using (var refused = new NpgsqlConnection(connectionString))
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => refused.OpenAsync(ct));
+            Assert.Equal(PostgresErrorCodes.ObjectNotInPrerequisiteState, error.SqlState);
+        }
+
+        // A connection that was open is ended too.
+        await using (var query = new NpgsqlCommand("SELECT 1", open))
+        {
+            await Assert.ThrowsAnyAsync<NpgsqlException>(() => query.ExecuteScalarAsync(ct));
+        }
+
+        await app.ResourceCommands.StartAsync("appdb", ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("appdb", ct);
+        await using var again = new NpgsqlConnection(connectionString);
+        await again.OpenAsync(ct);
+    }
+
+    [Fact]
     public async Task A_configured_connection_string_uses_the_existing_server_and_starts_nothing()
     {
         var ct = TestApp.Timeout();

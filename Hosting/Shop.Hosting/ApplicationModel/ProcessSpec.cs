@@ -60,5 +60,14 @@ public sealed class InitializeAnnotation(Func<ResourceInstanceContext, Cancellat
     public Func<ResourceInstanceContext, CancellationToken, Task> Initialize { get; } = initialize;
 }
 
+/// <summary>
+/// Work done when a resource without a process is stopped, so that it is stopped indeed (a database then refuses
+/// connections); a start runs its <see cref="InitializeAnnotation"/> again, which undoes it.
+/// </summary>
+public sealed class StopAnnotation(Func<CancellationToken, Task> stop) : IResourceAnnotation
+{
+    public Func<CancellationToken, Task> Stop { get; } = stop;
+}
+
 /// <summary>A resource that exists only as a value (parameters): nothing runs, nothing is shown as running.</summary>
 public interface IValueOnlyResource : IResource;

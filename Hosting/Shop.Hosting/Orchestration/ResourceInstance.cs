@@ -139,6 +139,7 @@ internal sealed class ResourceInstance(IResource resource, int replicaIndex, Orc
             else if (_process is null && State == KnownResourceStates.Running)
             {
                 _runCancellation?.Cancel();
+                await Task.WhenAll(Resource.AnnotationsOf<StopAnnotation>().Select(stop => stop.Stop(CancellationToken.None)));
                 await PublishAsync(s => s with { State = KnownResourceStates.Exited, HealthStatus = null, StopTimeStamp = services.Time.GetUtcNow() });
             }
         }

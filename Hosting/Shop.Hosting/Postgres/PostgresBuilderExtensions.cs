@@ -63,7 +63,11 @@ public static partial class PostgresBuilderExtensions
             .WithHealthCheck("SELECT 1", (_, cancellationToken) => PostgresHealth.CheckAsync(resource.ConnectionStringExpression, cancellationToken));
         if (resource.ExistingConnectionString is null)
         {
-            databaseBuilder.WithAnnotation(new InitializeAnnotation((_, cancellationToken) => CreateDatabaseIfMissingAsync(server, database, cancellationToken)));
+            databaseBuilder
+                .WithAnnotation(new InitializeAnnotation((_, cancellationToken) => CreateDatabaseIfMissingAsync(server, database, cancellationToken)))
+                // The database lives in its server's process, which keeps running: a stopped database refuses
+                // connections, as its state says.
+                .WithAnnotation(new StopAnnotation(cancellationToken => RefuseConnectionsAsync(server, database, cancellationToken)));
         }
 
         return databaseBuilder;
@@ -71,18 +75,14 @@ public static partial class PostgresBuilderExtensions
 
     private static async Task CreateDatabaseIfMissingAsync(PostgresServerResource server, string database, CancellationToken cancellationToken)
     {
-        var connectionString = new NpgsqlConnectionStringBuilder(await server.ConnectionStringExpression.GetValueAsync(cancellationToken))
-        {
-            Database = "postgres",
-            Pooling = false,
-        };
-        await using var connection = new NpgsqlConnection(connectionString.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-
+        await using var connection = await OpenServerAsync(server, cancellationToken);
         await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
         exists.Parameters.AddWithValue("name", database);
         if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
         {
+            // It may have been stopped (see RefuseConnectionsAsync), in this run or one before.
+            await using var allow = new NpgsqlCommand($"ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS true", connection);
+            await allow.ExecuteNonQueryAsync(cancellationToken);
             return;
         }
 
@@ -99,6 +99,45 @@ public static partial class PostgresBuilderExtensions
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
         {
             // Created concurrently (another AppHost on the same existing server): what we wanted.
+        }
+    }
+
+    /// <summary>A stopped database: new connections are refused and open ones ended, until a start allows them again.</summary>
+    private static async Task RefuseConnectionsAsync(PostgresServerResource server, string database, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenServerAsync(server, cancellationToken);
+            await using var refuse = new NpgsqlCommand(
+                $"ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS false; " +
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @name AND pid <> pg_backend_pid()",
+                connection);
+            refuse.Parameters.AddWithValue("name", database);
+            await refuse.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (NpgsqlException)
+        {
+            // The server is not running (stopped, or stopping with the app): nothing reaches the database anyway.
+        }
+    }
+
+    private static async Task<NpgsqlConnection> OpenServerAsync(PostgresServerResource server, CancellationToken cancellationToken)
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(await server.ConnectionStringExpression.GetValueAsync(cancellationToken))
+        {
+            Database = "postgres",
+            Pooling = false,
+        };
+        var connection = new NpgsqlConnection(connectionString.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
         }
     }
 
