@@ -153,7 +153,7 @@ internal sealed class DataDirectories
     /// directory goes only when it is provably abandoned: the process it belongs to is gone, and it has not changed
     /// for <paramref name="minimumAge"/>.
     /// </summary>
-    internal void RemoveAbandonedSessions(string temporaryRoot, TimeSpan minimumAge)
+    private void RemoveAbandonedSessions(string temporaryRoot, TimeSpan minimumAge)
     {
         var removed = 0;
         foreach (var directory in Directory.EnumerateDirectories(temporaryRoot, "shop-??????"))
