@@ -242,6 +242,49 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void A_failed_start_in_the_terminal_repeats_its_output_only_when_other_lines_came_in_between()
+    {
+        var logs = new ResourceLoggerService(TimeProvider.System);
+        var reporter = new ConsoleReporter(
+            new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run),
+            new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(),
+            logs,
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        var hint = $"HINT:  Is another postmaster (PID {Guid.NewGuid():N}) running in data directory?";
+        var original = Console.Out;
+        using var terminal = new StringWriter();
+        Console.SetOut(terminal);
+        try
+        {
+            Fail("postgres", hint);
+            Fail("cache", hint + " cache", interruption: "another resource's line");
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+
+        var printed = terminal.ToString().Split('\n');
+        Assert.Single(printed, l => l.EndsWith(hint, StringComparison.Ordinal));
+        Assert.Equal(2, printed.Count(l => l.EndsWith(hint + " cache", StringComparison.Ordinal)));
+
+        void Fail(string resourceId, string line, string? interruption = null)
+        {
+            logs.Append(resourceId, line, isStdErr: true);
+            reporter.ResourceOutput(resourceId, line, isStdErr: true);
+            if (interruption is not null)
+            {
+                reporter.ResourceOutput("other", interruption, isStdErr: false);
+            }
+
+            var running = new CustomResourceSnapshot { ResourceType = "Executable", State = KnownResourceStates.Running };
+            reporter.Progress(
+                new ResourceEvent(new ExecutableResource(resourceId, "true", "."), resourceId, running with { State = KnownResourceStates.FailedToStart, StateDescription = "exited" }),
+                running);
+        }
+    }
+
+    [Fact]
     public void Allocated_ports_lie_below_the_range_outgoing_connections_take_their_ports_from()
     {
         var (low, high) = PortAllocator.Ephemeral;

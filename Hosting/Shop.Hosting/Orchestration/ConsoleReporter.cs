@@ -22,6 +22,9 @@ internal sealed partial class ConsoleReporter(
     public const string ShowResourceOutputKey = "AppHost:Terminal:ShowResourceOutput";
 
     private static readonly Lock ConsoleLock = new();
+
+    // The resource whose output line is the last thing in the terminal, if one is.
+    private static string? _lastLineFrom;
     private static readonly string[] Palette = ["\e[36m", "\e[32m", "\e[33m", "\e[35m", "\e[34m", "\e[96m", "\e[92m", "\e[93m", "\e[95m", "\e[94m"];
 
     private readonly ConcurrentDictionary<string, ILogger> _resourceLoggers = new(StringComparer.Ordinal);
@@ -46,7 +49,7 @@ internal sealed partial class ConsoleReporter(
         }
         else if (_showOutput)
         {
-            WriteLine($"{Tag(resourceId)} | {(_colors ? line : AnsiEscape().Replace(line, string.Empty))}");
+            WriteLines([$"{Tag(resourceId)} | {(_colors ? line : AnsiEscape().Replace(line, string.Empty))}"], resourceId);
         }
     }
 
@@ -123,7 +126,8 @@ internal sealed partial class ConsoleReporter(
         if (_toTerminal)
         {
             var lines = new List<string> { $"{Tag(resourceId)}   {Red("Failed to start")}: {reason}" };
-            if (lastLines.Count > 0)
+            // Not again when its output was shown as it came and nothing else was printed since.
+            if (lastLines.Count > 0 && !(_showOutput && IsLastLineFrom(resourceId)))
             {
                 lines.Add($"{Tag(resourceId)}   The end of its output:");
                 lines.AddRange(lastLines.Select(l => $"{Tag(resourceId)} | {l}"));
@@ -241,7 +245,15 @@ internal sealed partial class ConsoleReporter(
 
     private static void WriteLine(string line) => WriteLines([line]);
 
-    private static void WriteLines(IReadOnlyList<string> lines)
+    private static bool IsLastLineFrom(string resourceId)
+    {
+        lock (ConsoleLock)
+        {
+            return _lastLineFrom == resourceId;
+        }
+    }
+
+    private static void WriteLines(IReadOnlyList<string> lines, string? outputOf = null)
     {
         var time = DateTime.Now.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
         lock (ConsoleLock)
@@ -250,6 +262,8 @@ internal sealed partial class ConsoleReporter(
             {
                 Console.Out.WriteLine($"{time} {line}");
             }
+
+            _lastLineFrom = outputOf;
         }
     }
 
