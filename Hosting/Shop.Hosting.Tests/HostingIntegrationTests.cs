@@ -536,6 +536,38 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_second_app_on_the_same_data_directory_refuses_to_start_and_leaves_the_first_running()
+    {
+        var ct = TestApp.Timeout();
+        var dataDirectory = Directory.CreateTempSubdirectory("shop-owner-").FullName;
+        try
+        {
+            var first = TestApp.Create(output, $"--AppHost:DataDirectory={dataDirectory}");
+            first.AddExecutable("app", "sleep", ".", "60");
+            await using var running = await first.BuildAsync(ct);
+            await running.StartAsync(ct);
+            var pid = (await running.ResourceNotifications.WaitForResourceAsync("app", KnownResourceStates.Running, ct)).Snapshot.ProcessId!.Value;
+
+            var second = TestApp.Create(output, $"--AppHost:DataDirectory={dataDirectory}");
+            second.AddExecutable("app", "sleep", ".", "60");
+            await using (var refused = await second.BuildAsync(ct))
+            {
+                var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => refused.StartAsync(ct));
+                Assert.StartsWith($"The data directory {dataDirectory} is in use by the AppHost with pid {Environment.ProcessId}:", error.Message, StringComparison.Ordinal);
+                Assert.False(refused.ResourceNotifications.TryGetCurrentState("app", out _), "the second app started its resource");
+            }
+
+            // The first app's process, and its record for the next run's clean-up, outlive the second app.
+            Assert.True(TestApp.IsAlive(pid), "the first app's process was killed");
+            Assert.Contains($"\"ProcessId\":{pid},", await File.ReadAllTextAsync(Path.Combine(dataDirectory, ".run", "processes.json"), ct), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
     /// <summary>As a checkout would be: reachable by the postgres user the server runs as when the tests run as root.</summary>
     private static string CreatePostgresDataDirectory(string prefix)
     {

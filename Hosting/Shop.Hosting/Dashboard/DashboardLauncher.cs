@@ -70,7 +70,6 @@ internal sealed class DashboardLauncher(
             variables["Dashboard__Persistence__Path"] = Path.Combine(directories.PersistentRoot, ".dashboard");
         }
 
-        registry.CleanLeftovers();
         _process = await ProcessSpawner.StartAsync(
             new ProcessSpec("dotnet")
             {

@@ -43,7 +43,6 @@ internal sealed class ApplicationOrchestrator(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var startedAt = Process.GetCurrentProcess().StartTime.ToUniversalTime();
-        services.Registry.CleanLeftovers();
         AllocateEndpoints();
 
         foreach (var resource in model.Resources.Where(r => r is not IValueOnlyResource))
@@ -270,6 +269,8 @@ internal static class OrchestrationServiceCollectionExtensions
         services.AddSingleton<ConsoleReporter>();
         services.AddSingleton<DataDirectories>();
         services.AddSingleton<ProcessRegistry>();
+        // First: it takes the data directory, and nothing else may start while another AppHost has it.
+        services.AddHostedService(sp => sp.GetRequiredService<ProcessRegistry>());
         services.AddSingleton(sp => new OrchestrationServices(
             sp.GetRequiredService<ResourceNotificationService>(),
             sp.GetRequiredService<ResourceLoggerService>(),

@@ -1,31 +1,88 @@
+using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Shop.Hosting.Orchestration;
 
 /// <summary>
-/// Records the processes the AppHost started in a state file, so a run that follows one killed outright can
-/// remove what the parent-death signal may have missed (e.g. a process that changed its session).
+/// Makes this AppHost the only one using its data directory, and records the processes it starts in a state file,
+/// so a run that follows one killed outright can remove what the parent-death signal may have missed (e.g. a
+/// process that changed its session). Started before every other hosted service: nothing is killed or started
+/// unless the data directory is this AppHost's.
 /// </summary>
-internal sealed class ProcessRegistry(DataDirectories directories, ILogger<ProcessRegistry> logger)
+internal sealed class ProcessRegistry(DataDirectories directories, ILogger<ProcessRegistry> logger) : IHostedService, IDisposable
 {
+    /// <summary>The errno .NET's IOException carries when the lock file is locked by another open file.</summary>
+    private const int EWOULDBLOCK = 11;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<int, Entry> _entries = [];
-    private bool _cleaned;
+    private FileStream? _ownership;
 
     private string StateFile => Path.Combine(directories.StateDirectory, "processes.json");
 
-    /// <summary>Kills processes a previous run of this AppHost left behind; done once, before this run records any.</summary>
+    /// <summary>Locked for the AppHost's lifetime; the kernel releases it when the process ends, however it ends.</summary>
+    private string LockFile => Path.Combine(directories.StateDirectory, "apphost.lock");
+
+    /// <summary>The owner's PID, for the message of an AppHost that finds the lock taken (it cannot read a locked file).</summary>
+    private string OwnerFile => Path.Combine(directories.StateDirectory, "apphost.pid");
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        CleanLeftovers();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Takes the data directory for this AppHost, then kills processes a previous run left behind; done once,
+    /// before this run records any.
+    /// </summary>
     public void CleanLeftovers()
     {
         lock (_lock)
         {
-            if (!_cleaned)
+            if (_ownership is null)
             {
-                _cleaned = true;
+                _ownership = TakeOwnership();
                 KillRecordedProcesses();
             }
         }
+    }
+
+    /// <summary>Gives the data directory up (at disposal, once every process has stopped and been removed).</summary>
+    public void Dispose()
+    {
+        // The PID file stays: it is read only while the lock is held, and every owner rewrites it first.
+        lock (_lock)
+        {
+            _ownership?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Locks the lock file (FileShare.None is an exclusive flock on Linux, between processes and between apps in
+    /// one process alike), or explains who holds it.
+    /// </summary>
+    private FileStream TakeOwnership()
+    {
+        Directory.CreateDirectory(directories.StateDirectory);
+        FileStream ownership;
+        try
+        {
+            ownership = new FileStream(LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex) when (ex.HResult == EWOULDBLOCK)
+        {
+            var owner = File.Exists(OwnerFile) ? $"the AppHost with pid {File.ReadAllText(OwnerFile).Trim()}" : "another AppHost";
+            throw new DistributedApplicationException(
+                $"The data directory {directories.PersistentRoot} is in use by {owner}: stop that one first, or give this one another {KnownConfigNames.DataDirectory}.");
+        }
+
+        File.WriteAllText(OwnerFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        return ownership;
     }
 
     private void KillRecordedProcesses()
@@ -87,7 +144,12 @@ internal sealed class ProcessRegistry(DataDirectories directories, ILogger<Proce
 
     private void Save()
     {
-        Directory.CreateDirectory(directories.StateDirectory);
+        // Without the lock (not yet taken, or given up) the state file may be another AppHost's: never overwrite it.
+        if (_ownership is not { CanWrite: true })
+        {
+            return;
+        }
+
         var temporary = StateFile + ".tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(_entries.Values.ToArray()));
         File.Move(temporary, StateFile, overwrite: true);
