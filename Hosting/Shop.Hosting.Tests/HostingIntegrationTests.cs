@@ -327,6 +327,25 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_stop_command_gives_the_process_the_configured_stop_timeout_before_killing_it()
+    {
+        // After SIGTERM the process needs 3 s to end: within the default 5 s, not within the 0.5 s configured here.
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output, "--AppHost:ResourceStopTimeoutSeconds=0.5");
+        builder.AddExecutable("app", "sh", ".", "-c", "trap 'sleep 3; exit 0' TERM; echo trapped; while true; do sleep 1; done");
+
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        var logs = app.Services.GetRequiredService<ResourceLoggerService>();
+        Assert.True(await TestApp.EventuallyAsync(() => logs.GetBacklog("app").Any(l => l.Text == "trapped"), TimeSpan.FromSeconds(30)), "the process never set its trap");
+
+        await app.ResourceCommands.StopAsync("app", ct);
+
+        var stopped = await app.ResourceNotifications.WaitForResourceAsync("app", KnownResourceStates.Exited, ct);
+        Assert.Equal(128 + Orchestration.PosixProcess.SIGKILL, stopped.Snapshot.ExitCode);
+    }
+
+    [Fact]
     public async Task Stopping_the_app_leaves_no_child_process_behind()
     {
         var ct = TestApp.Timeout();

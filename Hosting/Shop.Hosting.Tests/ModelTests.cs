@@ -70,6 +70,20 @@ public sealed class ModelTests
         Assert.Throws<ArgumentNullException>(() => builder.AddExecutable("other", "true", ".", null!));
     }
 
+    [Theory]
+    [InlineData("--AppHost:ResourceStopTimeoutSeconds=abc", "AppHost:ResourceStopTimeoutSeconds is 'abc', which is not a number.")]
+    [InlineData("--AppHost:ResourceStopTimeoutSeconds=-1", "AppHost:ResourceStopTimeoutSeconds is -1: it must be a number of seconds above 0 and at most 86400.")]
+    [InlineData("--AppHost:ResourceStopTimeoutSeconds=0", "AppHost:ResourceStopTimeoutSeconds is 0: it must be a number of seconds above 0 and at most 86400.")]
+    [InlineData("--AppHost:RandomizePorts=yes", "AppHost:RandomizePorts is 'yes', which is not true or false.")]
+    public async Task A_setting_with_a_value_it_cannot_take_fails_the_build_naming_the_setting(string argument, string message)
+    {
+        var builder = DistributedApplicationTestingBuilder.Create(argument);
+        builder.AddExecutable("app", "true", ".");
+
+        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => builder.BuildAsync());
+        Assert.Equal(message, error.Message);
+    }
+
     [Fact]
     public void Stop_order_puts_every_resource_after_what_depends_on_it()
     {

@@ -123,7 +123,9 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
         }
         else
         {
-            Services.AddHostingOrchestration(Dashboard.DashboardOptions.Configure(Configuration));
+            // Read first: the dashboard's options read RandomizePorts too, without saying which value is wrong.
+            var settings = OrchestrationSettings.Read(Configuration);
+            Services.AddHostingOrchestration(settings, Dashboard.DashboardOptions.Configure(Configuration));
         }
         Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 

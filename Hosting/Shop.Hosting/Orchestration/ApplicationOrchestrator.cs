@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -25,7 +24,7 @@ internal sealed record OrchestrationServices(
 /// </summary>
 internal sealed class ApplicationOrchestrator(
     DistributedApplicationModel model,
-    IConfiguration configuration,
+    OrchestrationSettings settings,
     DataDirectories directories,
     OrchestrationServices services) : IHostedService
 {
@@ -36,9 +35,9 @@ internal sealed class ApplicationOrchestrator(
     private readonly List<Task> _runs = [];
     private int _stopRequested;
 
-    private TimeSpan StopTimeout => TimeSpan.FromSeconds(configuration.GetValue(KnownConfigNames.ResourceStopTimeout, 5.0));
-
     public IReadOnlyList<ResourceInstance> Instances => _instances;
+
+    public TimeSpan ResourceStopTimeout => settings.ResourceStopTimeout;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -85,7 +84,7 @@ internal sealed class ApplicationOrchestrator(
             var running = model.Resources.Where(r => r is not IValueOnlyResource).ToList();
             foreach (var wave in DependencyGraph.StopWaves(running))
             {
-                await Task.WhenAll(_instances.Where(i => wave.Contains(i.Resource)).Select(i => i.StopAsync(StopTimeout)));
+                await Task.WhenAll(_instances.Where(i => wave.Contains(i.Resource)).Select(i => i.StopAsync(settings.ResourceStopTimeout)));
             }
 
             await Task.WhenAll(_runs);
@@ -105,7 +104,6 @@ internal sealed class ApplicationOrchestrator(
 
     private void AllocateEndpoints()
     {
-        var randomize = configuration.GetValue(KnownConfigNames.RandomizePorts, false);
         foreach (var resource in model.Resources)
         {
             foreach (var endpoint in resource.AnnotationsOf<EndpointAnnotation>())
@@ -115,7 +113,7 @@ internal sealed class ApplicationOrchestrator(
                 for (var replica = 0; replica < resource.ReplicaCount(); replica++)
                 {
                     // A fixed port can serve only one replica; the others get free ports.
-                    var port = replica == 0 ? endpoint.Port ?? (randomize ? null : endpoint.DefaultPort) : null;
+                    var port = replica == 0 ? endpoint.Port ?? (settings.RandomizePorts ? null : endpoint.DefaultPort) : null;
                     endpoint.Allocated.Add(new AllocatedEndpoint(host, port ?? PortAllocator.AllocateFreePort(), endpoint.UriScheme));
                 }
             }
@@ -233,7 +231,7 @@ public sealed class ResourceCommandService
             throw new DistributedApplicationException($"There is no resource named '{resourceName}'.");
         }
 
-        var stopTimeout = TimeSpan.FromSeconds(5);
+        var stopTimeout = _orchestrator.ResourceStopTimeout;
         await Task.WhenAll(instances.Select(async instance =>
         {
             switch (commandName)
@@ -261,8 +259,9 @@ public sealed class ResourceCommandService
 
 internal static class OrchestrationServiceCollectionExtensions
 {
-    public static IServiceCollection AddHostingOrchestration(this IServiceCollection services, DashboardOptions? dashboard)
+    public static IServiceCollection AddHostingOrchestration(this IServiceCollection services, OrchestrationSettings settings, DashboardOptions? dashboard)
     {
+        services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ResourceNotificationService>();
         services.AddSingleton<ResourceLoggerService>();
