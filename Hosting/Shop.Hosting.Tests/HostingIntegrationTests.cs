@@ -418,6 +418,32 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Stopping_the_app_while_a_resource_is_still_starting_stops_the_rest_and_removes_the_session()
+    {
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output);
+        var initializing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Like a database being created when Ctrl-C comes: its start ends only when cancelled.
+        builder.AddResource(new StartingResource("slow")).WithAnnotation(new InitializeAnnotation(async (_, token) =>
+        {
+            initializing.TrySetResult();
+            await Task.Delay(Timeout.Infinite, token);
+        }));
+        builder.AddExecutable("app", "sleep", ".", "60");
+
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        var pid = (await app.ResourceNotifications.WaitForResourceAsync("app", KnownResourceStates.Running, ct)).Snapshot.ProcessId!.Value;
+        await initializing.Task.WaitAsync(ct);
+        var sessionDirectory = app.Services.GetRequiredService<Orchestration.DataDirectories>().SessionDirectory;
+
+        await app.StopAsync(ct);
+
+        Assert.False(TestApp.IsAlive(pid), "the started process is still running");
+        Assert.False(Directory.Exists(sessionDirectory), "the session directory was not removed");
+    }
+
+    [Fact]
     public async Task A_configured_connection_string_uses_the_existing_server_and_starts_nothing()
     {
         var ct = TestApp.Timeout();
@@ -618,4 +644,6 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
         await using var command = new NpgsqlCommand(sql, connection);
         return (string?)await command.ExecuteScalarAsync(ct);
     }
+
+    private sealed class StartingResource(string name) : Resource(name);
 }

@@ -63,7 +63,14 @@ internal sealed class ResourceInstance(IResource resource, int replicaIndex, Orc
             _waitCancellation = null;
         }
 
-        await StartAsync(stopping);
+        try
+        {
+            await StartAsync(stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // The app is stopping (Ctrl-C during start-up): StopAsync stops whatever this start got running.
+        }
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
