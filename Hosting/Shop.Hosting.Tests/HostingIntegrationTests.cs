@@ -444,6 +444,32 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_hang_up_signal_stops_a_running_app_gracefully()
+    {
+        var ct = TestApp.Timeout();
+        var builder = TestApp.Create(output);
+        builder.AddExecutable("app", "sh", ".", "-c", "trap 'echo stopped gracefully; exit 0' TERM; echo trapped; while true; do sleep 1; done");
+
+        await using var app = await builder.BuildAsync(ct);
+        var notifications = app.ResourceNotifications;
+        var logs = app.Services.GetRequiredService<ResourceLoggerService>();
+        var run = app.RunAsync(ct);
+        Assert.True(await TestApp.EventuallyAsync(() => logs.GetBacklog("app").Any(l => l.Text == "trapped"), TimeSpan.FromSeconds(30)), "the process never set its trap");
+
+        // To this process alone (the test's): without the handler SIGHUP would end the test run here.
+        using (var hangUp = System.Diagnostics.Process.Start("kill", ["-HUP", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await hangUp.WaitForExitAsync(ct);
+        }
+
+        await run.WaitAsync(ct);
+        Assert.True(notifications.TryGetCurrentState("app", out var stopped));
+        Assert.Equal(KnownResourceStates.Exited, stopped.Snapshot.State);
+        Assert.Equal(0, stopped.Snapshot.ExitCode);
+        Assert.Contains(logs.GetBacklog("app"), l => l.Text == "stopped gracefully");
+    }
+
+    [Fact]
     public async Task A_configured_connection_string_uses_the_existing_server_and_starts_nothing()
     {
         var ct = TestApp.Timeout();

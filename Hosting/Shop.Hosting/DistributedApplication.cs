@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Shop.Hosting.ApplicationModel;
@@ -40,20 +41,43 @@ public sealed class DistributedApplication : IHost, IAsyncDisposable
     /// <summary>Stops every resource in reverse dependency order, killing what does not stop in time.</summary>
     public Task StopAsync(CancellationToken cancellationToken = default) => _host.StopAsync(cancellationToken);
 
-    /// <summary>Runs until Ctrl+C or SIGTERM; in publish mode (<c>--publisher kubernetes</c>) writes the manifests instead.</summary>
+    /// <summary>Runs until Ctrl+C, SIGTERM or SIGHUP; in publish mode (<c>--publisher kubernetes</c>) writes the manifests instead.</summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
+        // Taken now: the app is disposed by the time an error is reported.
+        var executionContext = Services.GetRequiredService<DistributedApplicationExecutionContext>();
+        var lifetime = Services.GetRequiredService<IHostApplicationLifetime>();
         try
         {
-            if (Services.GetRequiredService<DistributedApplicationExecutionContext>().IsPublishMode)
+            if (executionContext.IsPublishMode)
             {
                 await PublishAsync(cancellationToken);
                 return;
             }
 
-            await _host.RunAsync(cancellationToken);
+            // A closed terminal (SIGHUP) stops the app gracefully, as Ctrl-C and SIGTERM do, instead of ending it at once.
+            using var hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                lifetime.StopApplication();
+            });
+            try
+            {
+                await _host.StartAsync(cancellationToken);
+                await _host.WaitForShutdownAsync(cancellationToken);
+            }
+            finally
+            {
+                // As IHost's RunAsync does, but through this app's own disposal, which stops whatever a start-up cut
+                // short got running and leaves the app safe to dispose again.
+                await DisposeAsync();
+            }
         }
-        catch (DistributedApplicationException ex) when (!Services.GetRequiredService<DistributedApplicationExecutionContext>().IsTesting)
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Ctrl-C while the host was still starting: what had started is stopped, as after any Ctrl-C.
+        }
+        catch (DistributedApplicationException ex) when (!executionContext.IsTesting)
         {
             ConsoleReporter.WriteFatal(ex.Message);
             Environment.ExitCode = 1;
