@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Configuration;
-
 var builder = DistributedApplication.CreateBuilder(args);
 
 var postgres = builder.AddPostgres("postgres").WithDataVolume();
@@ -88,7 +86,7 @@ var payment = builder.AddProject<Projects.Payment_Api>("payment")
 // consumer groups share the partitions. The gateway and the storefront stay single: their ports are the public ones.
 foreach (var service in new[] { identity, products, ordering, payment })
 {
-    service.WithReplicas(builder.Configuration.GetValue($"Replicas:{service.Resource.Name}", 1));
+    service.WithConfiguredReplicas();
 }
 
 // The single entry point for API clients: routes /api/{service}/… to the services found by service discovery.

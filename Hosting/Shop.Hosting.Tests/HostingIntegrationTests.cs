@@ -639,6 +639,26 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_data_directory_that_cannot_be_created_is_an_error_naming_the_setting()
+    {
+        var ct = TestApp.Timeout();
+        var file = Path.GetTempFileName();
+        try
+        {
+            var builder = TestApp.Create(output, $"--AppHost:DataDirectory={file}/data");
+            builder.AddExecutable("app", "sleep", ".", "60");
+            await using var app = await builder.BuildAsync(ct);
+
+            var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => app.StartAsync(ct));
+            Assert.StartsWith($"AppHost:DataDirectory {file}/data cannot be used: ", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     /// <summary>As a checkout would be: reachable by the postgres user the server runs as when the tests run as root.</summary>
     private static string CreatePostgresDataDirectory(string prefix)
     {

@@ -332,6 +332,20 @@ public sealed class KubernetesPublishingTests(ITestOutputHelper output) : IDispo
         Assert.Contains("Unknown publisher 'helm'", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_output_path_that_cannot_be_written_is_named_in_a_clear_error()
+    {
+        var file = Path.Combine(_output, "a-file");
+        await File.WriteAllTextAsync(file, "not a directory");
+        var builder = TestApp.Create(output, "--publisher", "kubernetes", "--output-path", Path.Combine(file, "manifests"));
+        builder.AddRedis("cache");
+        await using var app = await builder.BuildAsync();
+
+        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => app.PublishAsync());
+
+        Assert.StartsWith($"The manifests cannot be written to --output-path {file}/manifests: ", error.Message, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_output, recursive: true);
 
     /// <summary>

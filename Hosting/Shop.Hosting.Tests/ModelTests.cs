@@ -84,6 +84,20 @@ public sealed class ModelTests
         Assert.Equal(message, error.Message);
     }
 
+    [Theory]
+    [InlineData("abc", "Replicas:app is 'abc', which is not a whole number.")]
+    [InlineData("0", "Replicas:app is 0: 'app' can run 1 to 64 replicas.")]
+    [InlineData("65", "Replicas:app is 65: 'app' can run 1 to 64 replicas.")]
+    public void A_replica_count_from_configuration_it_cannot_take_is_an_error_naming_the_setting(string value, string message)
+    {
+        var builder = DistributedApplicationTestingBuilder.Create($"--Replicas:app={value}");
+        var app = builder.AddExecutable("app", "true", ".").WithHttpEndpoint();
+
+        var error = Assert.Throws<DistributedApplicationException>(() => app.WithConfiguredReplicas());
+        Assert.Equal(message, error.Message);
+        Assert.Equal(3, builder.AddExecutable("other", "true", ".").WithConfiguredReplicas(defaultReplicas: 3).Resource.ReplicaCount());
+    }
+
     [Fact]
     public void Stop_order_puts_every_resource_after_what_depends_on_it()
     {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Shop.Hosting.ApplicationModel;
@@ -24,6 +25,20 @@ public sealed class DistributedApplication : IHost, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         DistributedApplicationTestingHook.ApplyTo(options);
+        if (!options.IsTesting)
+        {
+            // A mistake found while the AppHost's Program builds its model (a bad --Replicas:…), before Build and Run
+            // can report it, ends in one line too.
+            AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+            {
+                if (e.ExceptionObject is DistributedApplicationException ex)
+                {
+                    ConsoleReporter.WriteFatal(ex.Message);
+                    Environment.Exit(1);
+                }
+            };
+        }
+
         return new DistributedApplicationBuilder(options);
     }
 
@@ -87,10 +102,20 @@ public sealed class DistributedApplication : IHost, IAsyncDisposable
     public void Run() => RunAsync().GetAwaiter().GetResult();
 
     /// <summary>Writes the app model as deployment manifests (the publisher named by <c>--publisher</c>).</summary>
-    public Task<IReadOnlyList<string>> PublishAsync(CancellationToken cancellationToken = default) =>
-        Services.GetService<Publishing.KubernetesPublisher>() is { } publisher
-            ? publisher.PublishAsync(cancellationToken)
-            : throw new DistributedApplicationException("This app was built to run, not to publish: pass --publisher kubernetes --output-path DIR.");
+    public async Task<IReadOnlyList<string>> PublishAsync(CancellationToken cancellationToken = default)
+    {
+        var publisher = Services.GetService<Publishing.KubernetesPublisher>()
+            ?? throw new DistributedApplicationException("This app was built to run, not to publish: pass --publisher kubernetes --output-path DIR.");
+        try
+        {
+            return await publisher.PublishAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DistributedApplicationException(
+                $"The manifests cannot be written to --output-path {Services.GetRequiredService<IConfiguration>()[KnownConfigNames.PublishOutputPath]}: {ex.Message}");
+        }
+    }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 

@@ -162,6 +162,9 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        // A start-up failure reaches Run, which reports it (a DistributedApplicationException in one line): the host's
+        // own "Hosting failed to start" would print it again with its stack trace.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
     }
 
     private static Assembly? ResolveAppHostAssembly(DistributedApplicationOptions options)

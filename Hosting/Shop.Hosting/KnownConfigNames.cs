@@ -47,6 +47,9 @@ public static class KnownConfigNames
     /// <summary>The OTLP endpoint published services export to (e.g. an OpenTelemetry collector in the cluster).</summary>
     public const string PublishOtlpEndpoint = "Publishing:OtlpEndpoint";
 
+    /// <summary>Replicas of a resource that takes its count from configuration (<c>WithConfiguredReplicas</c>).</summary>
+    public const string ReplicasSection = "Replicas";
+
     public const string ParametersSection = "Parameters";
 
     public const string ConnectionStringsSection = "ConnectionStrings";
@@ -54,6 +57,8 @@ public static class KnownConfigNames
     public static string Parameter(string name) => $"{ParametersSection}:{name}";
 
     public static string ConnectionString(string name) => $"{ConnectionStringsSection}:{name}";
+
+    public static string Replicas(string name) => $"{ReplicasSection}:{name}";
 }
 
 /// <summary>The environment variables Aspire hands to resources, by name.</summary>

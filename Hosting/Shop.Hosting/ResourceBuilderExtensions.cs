@@ -177,6 +177,23 @@ public static class ResourceBuilderExtensions
         return builder.WithAnnotation(new ReplicaAnnotation(replicas), ResourceAnnotationMutationBehavior.Replace);
     }
 
+    /// <summary>
+    /// Runs as many replicas as the setting <c>Replicas:{name}</c> says (<c>--Replicas:products=2</c>), else
+    /// <paramref name="defaultReplicas"/>; a value it cannot take is an error that names the setting.
+    /// </summary>
+    public static IResourceBuilder<T> WithConfiguredReplicas<T>(this IResourceBuilder<T> builder, int defaultReplicas = 1) where T : IResourceWithEndpoints
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var key = KnownConfigNames.Replicas(builder.Resource.Name);
+        var replicas = builder.ApplicationBuilder.Configuration.GetSetting(key, defaultReplicas);
+        if (replicas is < 1 or > MaxReplicas)
+        {
+            throw new DistributedApplicationException($"{key} is {replicas}: '{builder.Resource.Name}' can run 1 to {MaxReplicas} replicas.");
+        }
+
+        return builder.WithReplicas(replicas);
+    }
+
     /// <summary>Adds (or changes) an HTTP endpoint; without a port one is allocated at start.</summary>
     public static IResourceBuilder<T> WithHttpEndpoint<T>(this IResourceBuilder<T> builder, int? port = null, string? name = null, string? env = null)
         where T : IResourceWithEndpoints =>

@@ -68,10 +68,10 @@ internal sealed class ProcessRegistry(DataDirectories directories, ILogger<Proce
     /// </summary>
     private FileStream TakeOwnership()
     {
-        Directory.CreateDirectory(directories.StateDirectory);
         FileStream ownership;
         try
         {
+            Directory.CreateDirectory(directories.StateDirectory);
             ownership = new FileStream(LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException ex) when (ex.HResult == EWOULDBLOCK)
@@ -79,6 +79,10 @@ internal sealed class ProcessRegistry(DataDirectories directories, ILogger<Proce
             var owner = File.Exists(OwnerFile) ? $"the AppHost with pid {File.ReadAllText(OwnerFile).Trim()}" : "another AppHost";
             throw new DistributedApplicationException(
                 $"The data directory {directories.PersistentRoot} is in use by {owner}: stop that one first, or give this one another {KnownConfigNames.DataDirectory}.");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DistributedApplicationException($"{KnownConfigNames.DataDirectory} {directories.PersistentRoot} cannot be used: {ex.Message}");
         }
 
         File.WriteAllText(OwnerFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
