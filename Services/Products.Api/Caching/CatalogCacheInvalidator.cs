@@ -235,7 +235,14 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
         {
             // Every subscriber acknowledges, this replica included, so the count Redis returns is the count to wait for.
             var receivers = await redis.GetSubscriber().PublishAsync(Channel, CacheInvalidations.Format(_instance, nonce, tags));
-            if (!await pending.WaitAsync(receivers, AckTimeout, cancellationToken))
+            // Before this replica listens (its start, while migrations seed the catalog; or Redis refused the subscription),
+            // no acknowledgement can reach it: the others still drop the tags, but waiting for them to say so would only
+            // end in a timeout and a warning.
+            if (_acks is null)
+            {
+                LogNotListening(logger, receivers);
+            }
+            else if (!await pending.WaitAsync(receivers, AckTimeout, cancellationToken))
             {
                 LogAcksTimedOut(logger, receivers, pending.Count, AckTimeout.TotalMilliseconds);
             }
@@ -428,6 +435,9 @@ public sealed partial class CatalogCacheInvalidator(HybridCache cache, IConnecti
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivered {Count} catalog cache invalidations that Redis had refused")]
     private static partial void LogDelivered(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A catalog cache invalidation reached {Receivers} subscribers; not waiting for their acknowledgements, as this replica does not listen for them yet")]
+    private static partial void LogNotListening(ILogger logger, long receivers);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Received} of {Expected} replicas acknowledged a catalog cache invalidation within {TimeoutMs} ms")]
     private static partial void LogAcksTimedOut(ILogger logger, long expected, long received, double timeoutMs);

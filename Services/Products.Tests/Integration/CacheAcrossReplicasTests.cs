@@ -48,6 +48,27 @@ public sealed class CacheAcrossReplicasTests(InfrastructureFixture infrastructur
         Assert.Equal("v2", await _b.GetAsync(key, "v2", [tag], ct));
     }
 
+    [Fact]
+    public async Task A_replica_that_does_not_listen_yet_invalidates_without_waiting_for_acknowledgements_it_cannot_hear()
+    {
+        var ct = Timeout();
+        var key = "test:" + Guid.NewGuid();
+        var tag = "product:" + Guid.NewGuid();
+        await _b.KnowTagAsync(tag, ct);
+        Assert.Equal("v1", await _b.GetAsync(key, "v1", [tag], ct));
+
+        // Its start: migrations seed the catalog before the invalidator subscribes. B acknowledges to a channel nobody
+        // listens to yet; waiting (10 min in these replicas) would outlast the test's 30 s, which cancels the wait.
+        await using var starting = await Replica.StartAsync(infrastructure.RedisConnectionString, subscribe: false);
+        await starting.Invalidator.InvalidateAsync([tag], ct);
+
+        // Not waited for, B still drops its copy, a moment later.
+        while (await _b.GetAsync(key, "v2", [tag], ct) != "v2")
+        {
+            await Task.Delay(10, ct);
+        }
+    }
+
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
 
     /// <summary>What one products replica has of the cache: HybridCache over its own Redis connection, and the invalidator.</summary>
@@ -57,7 +78,7 @@ public sealed class CacheAcrossReplicasTests(InfrastructureFixture infrastructur
 
         public CatalogCacheInvalidator Invalidator { get; } = services.GetRequiredService<CatalogCacheInvalidator>();
 
-        public static async Task<Replica> StartAsync(string redisConnectionString)
+        public static async Task<Replica> StartAsync(string redisConnectionString, bool subscribe = true)
         {
             var services = new ServiceCollection()
                 .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
@@ -76,7 +97,11 @@ public sealed class CacheAcrossReplicasTests(InfrastructureFixture infrastructur
             services.AddStackExchangeRedisCache(options => options.Configuration = redisConnectionString);
             services.AddHybridCache();
             var provider = services.BuildServiceProvider();
-            await ((IHostedService)provider.GetRequiredService<CatalogCacheInvalidator>()).StartAsync(CancellationToken.None);
+            if (subscribe)
+            {
+                await ((IHostedService)provider.GetRequiredService<CatalogCacheInvalidator>()).StartAsync(CancellationToken.None);
+            }
+
             return new Replica(provider);
         }
 
