@@ -568,6 +568,29 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_dashboards_kept_telemetry_is_private_to_the_user()
+    {
+        var ct = TestApp.Timeout(120);
+        var dataDirectory = Directory.CreateTempSubdirectory("shop-private-telemetry-").FullName;
+        try
+        {
+            var builder = TestApp.Create(
+                output, $"--AppHost:DataDirectory={dataDirectory}", "--AppHost:DisableDashboard=false", "--AppHost:Dashboard:PersistTelemetry=true");
+            builder.AddExecutable("app", "sleep", ".", "60");
+            await using var app = await builder.BuildAsync(ct);
+            await app.StartAsync(ct);
+            await app.ResourceNotifications.WaitForResourceAsync("app", KnownResourceStates.Running, ct);
+
+            const UnixFileMode owner = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            Assert.Equal(owner, File.GetUnixFileMode(Path.Combine(dataDirectory, ".dashboard")));
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Redis_and_broker_data_directories_are_private_to_the_user_even_when_they_existed_open()
     {
         var ct = TestApp.Timeout(120);

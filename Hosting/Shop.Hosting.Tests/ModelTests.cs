@@ -85,6 +85,20 @@ public sealed class ModelTests
     }
 
     [Theory]
+    [InlineData("--AppHost:Dashboard:Port=99999", "AppHost:Dashboard:Port is 99999, which is not a port (1 to 65535).")]
+    [InlineData("--AppHost:Dashboard:OtlpGrpcPort=http", "AppHost:Dashboard:OtlpGrpcPort is 'http', which is not a whole number.")]
+    [InlineData("--AppHost:Dashboard:Unsecured=yes", "AppHost:Dashboard:Unsecured is 'yes', which is not true or false.")]
+    [InlineData("--AppHost:Dashboard:PersistTelemetry=1", "AppHost:Dashboard:PersistTelemetry is '1', which is not true or false.")]
+    public async Task A_dashboard_setting_it_cannot_take_fails_the_build_naming_the_setting(string argument, string message)
+    {
+        var builder = DistributedApplicationTestingBuilder.Create("--AppHost:DisableDashboard=false", argument);
+        builder.AddExecutable("app", "true", ".");
+
+        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => builder.BuildAsync());
+        Assert.Equal(message, error.Message);
+    }
+
+    [Theory]
     [InlineData("abc", "Replicas:app is 'abc', which is not a whole number.")]
     [InlineData("0", "Replicas:app is 0: 'app' can run 1 to 64 replicas.")]
     [InlineData("65", "Replicas:app is 65: 'app' can run 1 to 64 replicas.")]

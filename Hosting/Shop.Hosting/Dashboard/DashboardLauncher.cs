@@ -67,7 +67,10 @@ internal sealed class DashboardLauncher(
 
         if (options.PersistTelemetry)
         {
-            variables["Dashboard__Persistence__Path"] = Path.Combine(directories.PersistentRoot, ".dashboard");
+            // Logs and traces name users and orders: the owner's only, as the servers' data directories.
+            var telemetry = Path.Combine(directories.PersistentRoot, ".dashboard");
+            DataDirectories.CreatePrivateDirectory(telemetry);
+            variables["Dashboard__Persistence__Path"] = telemetry;
         }
 
         _process = await ProcessSpawner.StartAsync(

@@ -18,13 +18,13 @@ internal sealed class DashboardOptions
 
     private DashboardOptions(IConfiguration configuration)
     {
-        var randomize = configuration.GetValue(KnownConfigNames.RandomizePorts, false);
+        var randomize = configuration.GetSetting(KnownConfigNames.RandomizePorts, false);
         // Aspire's standalone defaults, so bookmarks keep working from run to run; a free port when taken.
-        FrontendPort = PickPort(configuration.GetValue<int?>(FrontendPortKey), 18888, randomize);
-        OtlpGrpcPort = PickPort(configuration.GetValue<int?>(OtlpGrpcPortKey), 18889, randomize);
-        OtlpHttpPort = PickPort(configuration.GetValue<int?>(OtlpHttpPortKey), 18890, randomize);
-        Unsecured = configuration.GetValue(UnsecuredKey, false);
-        PersistTelemetry = configuration.GetValue(PersistTelemetryKey, false);
+        FrontendPort = PickPort(ConfiguredPort(configuration, FrontendPortKey), 18888, randomize);
+        OtlpGrpcPort = PickPort(ConfiguredPort(configuration, OtlpGrpcPortKey), 18889, randomize);
+        OtlpHttpPort = PickPort(ConfiguredPort(configuration, OtlpHttpPortKey), 18890, randomize);
+        Unsecured = configuration.GetSetting(UnsecuredKey, false);
+        PersistTelemetry = configuration.GetSetting(PersistTelemetryKey, false);
     }
 
     public int FrontendPort { get; }
@@ -55,7 +55,7 @@ internal sealed class DashboardOptions
     /// <summary>Decides the dashboard's endpoints and tells every resource where to send telemetry.</summary>
     public static DashboardOptions? Configure(IConfiguration configuration)
     {
-        if (configuration.GetValue(KnownConfigNames.DisableDashboard, false))
+        if (configuration.GetSetting(KnownConfigNames.DisableDashboard, false))
         {
             return null;
         }
@@ -65,6 +65,14 @@ internal sealed class DashboardOptions
         configuration[DashboardConfigNames.OtlpApiKey] = options.OtlpApiKey;
         return options;
     }
+
+    /// <summary>A port the setting names, checked here: a dashboard told to listen on 99999 would only fail once started.</summary>
+    private static int? ConfiguredPort(IConfiguration configuration, string key) => configuration.GetSetting<int?>(key, null) switch
+    {
+        null => null,
+        >= 1 and <= 65535 and var port => port,
+        var port => throw new DistributedApplicationException($"{key} is {port}, which is not a port (1 to 65535)."),
+    };
 
     private static int PickPort(int? configured, int preferred, bool randomize) =>
         configured ?? (!randomize && PortAllocator.IsFree(preferred) ? preferred : PortAllocator.AllocateFreePort());
