@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Shop.Confluent.Kafka.Tests;
 
@@ -182,6 +183,28 @@ public sealed class KafkaClientExtensionsTests(BrokerFixture broker) : IClassFix
                 return [.. callers.Order()];
             }
         }
+    }
+
+    [Fact]
+    public void Log_and_error_handlers_set_in_configureBuilder_run_after_the_librarys()
+    {
+        // Nothing listens on port 1: the producer fails to connect, which librdkafka both logs and reports as an error.
+        var builder = Builder(("ConnectionStrings:nowhere", "127.0.0.1:1"));
+        var log = new Shop.Testing.LogCollector();
+        builder.Logging.AddProvider(log);
+        var logged = new ManualResetEventSlim();
+        var errors = new ManualResetEventSlim();
+        builder.AddKafkaProducer<Null, string>("nowhere", producer => producer
+            .SetLogHandler((_, _) => logged.Set())
+            .SetErrorHandler((_, _) => errors.Set()));
+        using var host = builder.Build();
+
+        _ = host.Services.GetRequiredService<IProducer<Null, string>>();
+
+        Assert.True(logged.Wait(Timeout), "the caller's log handler was not called");
+        Assert.True(errors.Wait(Timeout), "the caller's error handler was not called");
+        // The library's own handlers still ran: the outage is in the client's log.
+        Assert.Contains(log.Entries, e => e.Category == "Shop.Confluent.Kafka.Producer.nowhere" && e.Message.Contains("cannot reach", StringComparison.Ordinal));
     }
 
     [Fact]

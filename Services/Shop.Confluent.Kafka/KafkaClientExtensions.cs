@@ -48,13 +48,11 @@ public static class KafkaClientExtensions
         {
             var log = ClientLog(services, $"Shop.Confluent.Kafka.Producer.{connectionName}", settings.Config.BootstrapServers);
             var metrics = settings.DisableMetrics ? null : services.GetRequiredService<KafkaClientMetrics>();
-            var producer = new ChainingProducerBuilder<TKey, TValue>(settings.Config, json =>
+            var producer = new ChainingProducerBuilder<TKey, TValue>(settings.Config, log, json =>
             {
                 log.Statistics(json);
                 metrics?.Record(json);
             });
-            producer.SetLogHandler((_, message) => log.Log(message));
-            producer.SetErrorHandler((client, error) => log.Error(client.Name, error));
 
             configureBuilder?.Invoke(producer);
             return producer.Build();
@@ -99,13 +97,11 @@ public static class KafkaClientExtensions
         {
             var log = ClientLog(services, $"Shop.Confluent.Kafka.Consumer.{connectionName}", settings.Config.BootstrapServers);
             var metrics = settings.DisableMetrics ? null : services.GetRequiredService<KafkaClientMetrics>();
-            var consumer = new ChainingConsumerBuilder<TKey, TValue>(settings.Config, json =>
+            var consumer = new ChainingConsumerBuilder<TKey, TValue>(settings.Config, log, json =>
             {
                 log.Statistics(json);
                 metrics?.Record(json);
             });
-            consumer.SetLogHandler((_, message) => log.Log(message));
-            consumer.SetErrorHandler((client, error) => log.Error(client.Name, error));
 
             configureBuilder?.Invoke(consumer);
             return consumer.Build();
@@ -145,39 +141,54 @@ public static class KafkaClientExtensions
     }
 
     /// <summary>
-    /// Gives the built producer the library's statistics handler (the log, the metrics) followed by the one the
-    /// caller's <c>configureBuilder</c> set, if any: ProducerBuilder refuses a second SetStatisticsHandler.
+    /// Gives the built producer the library's log, error and statistics handlers (the log, the metrics), each followed
+    /// by the one the caller's <c>configureBuilder</c> set, if any: ProducerBuilder refuses a second handler of a kind.
     /// </summary>
-    private sealed class ChainingProducerBuilder<TKey, TValue>(ProducerConfig config, Action<string> statistics)
+    private sealed class ChainingProducerBuilder<TKey, TValue>(ProducerConfig config, KafkaClientLog log, Action<string> statistics)
         : ProducerBuilder<TKey, TValue>(config)
     {
         public override IProducer<TKey, TValue> Build()
         {
-            var callers = StatisticsHandler;
-            StatisticsHandler = (producer, json) =>
-            {
-                statistics(json);
-                callers?.Invoke(producer, json);
-            };
+            (LogHandler, ErrorHandler, StatisticsHandler) = Chain(log, statistics, LogHandler, ErrorHandler, StatisticsHandler);
             return base.Build();
         }
     }
 
     /// <summary>The consumer's <see cref="ChainingProducerBuilder{TKey, TValue}"/>.</summary>
-    private sealed class ChainingConsumerBuilder<TKey, TValue>(ConsumerConfig config, Action<string> statistics)
+    private sealed class ChainingConsumerBuilder<TKey, TValue>(ConsumerConfig config, KafkaClientLog log, Action<string> statistics)
         : ConsumerBuilder<TKey, TValue>(config)
     {
         public override IConsumer<TKey, TValue> Build()
         {
-            var callers = StatisticsHandler;
-            StatisticsHandler = (consumer, json) =>
-            {
-                statistics(json);
-                callers?.Invoke(consumer, json);
-            };
+            (LogHandler, ErrorHandler, StatisticsHandler) = Chain(log, statistics, LogHandler, ErrorHandler, StatisticsHandler);
             return base.Build();
         }
     }
+
+    /// <summary>The library's handlers first, then the caller's (each may be null).</summary>
+    private static (Action<TClient, LogMessage>, Action<TClient, Error>, Action<TClient, string>) Chain<TClient>(
+        KafkaClientLog log,
+        Action<string> statistics,
+        Action<TClient, LogMessage>? callersLog,
+        Action<TClient, Error>? callersError,
+        Action<TClient, string>? callersStatistics)
+        where TClient : IClient =>
+        (
+            (client, message) =>
+            {
+                log.Log(message);
+                callersLog?.Invoke(client, message);
+            },
+            (client, error) =>
+            {
+                log.Error(client.Name, error);
+                callersError?.Invoke(client, error);
+            },
+            (client, json) =>
+            {
+                statistics(json);
+                callersStatistics?.Invoke(client, json);
+            });
 
     private static KafkaClientLog ClientLog(IServiceProvider services, string category, string bootstrapServers) =>
         new(services.GetRequiredService<ILoggerFactory>().CreateLogger(category), bootstrapServers, services.GetService<TimeProvider>() ?? TimeProvider.System);
