@@ -13,18 +13,20 @@ var cache = builder.AddRedis("cache").WithDataVolume();
 // the topics it publishes (Shop.IntegrationEvents' Topics) and to its dead-letter topic ({consumer group}.dead-letter).
 var kafka = builder.AddKafka("kafka").WithDataVolume();
 
-// Gateway rate limits: requests per window, per signed-in user and per anonymous client address.
-var rateLimit = builder.AddParameter("gateway-rate-limit", "100");
-var anonymousRateLimit = builder.AddParameter("gateway-rate-limit-anonymous", "600");
-var rateLimitWindow = builder.AddParameter("gateway-rate-limit-window-seconds", "10");
+// Parameters with a kind of value (AsWholeNumber, AsDuration, …) are checked when the AppHost starts: a wrong one is a
+// one-line error naming the parameter. Gateway rate limits: requests per window, per signed-in user and per anonymous
+// client address.
+var rateLimit = builder.AddParameter("gateway-rate-limit", "100").AsWholeNumber(1, int.MaxValue);
+var anonymousRateLimit = builder.AddParameter("gateway-rate-limit-anonymous", "600").AsWholeNumber(1, int.MaxValue);
+var rateLimitWindow = builder.AddParameter("gateway-rate-limit-window-seconds", "10").AsWholeNumber(1, 86_400);
 // Proxies besides loopback whose X-Forwarded-For names the client (networks, comma-separated): in a cluster the pod
 // network, where the storefront and any ingress run. Locally they all run on loopback.
 var trustedProxyNetworks = builder.AddParameter("trusted-proxy-networks", "")
     .WithDescription("the networks of the storefront's pods and of any ingress, e.g. 10.244.0.0/16: without them every anonymous visitor shares one rate limit");
 // The gateway's cache of anonymous catalog reads; "false" sends every request on to the service (bench/gateway does).
-var gatewayResponseCache = builder.AddParameter("gateway-response-cache", "true");
-var lockoutAttempts = builder.AddParameter("identity-lockout-attempts", "5");
-var accessTokenLifetime = builder.AddParameter("identity-access-token-lifetime", "00:15:00");
+var gatewayResponseCache = builder.AddParameter("gateway-response-cache", "true").AsBoolean();
+var lockoutAttempts = builder.AddParameter("identity-lockout-attempts", "5").AsWholeNumber(1, int.MaxValue);
+var accessTokenLifetime = builder.AddParameter("identity-access-token-lifetime", "00:15:00").AsDuration();
 var webClientSecret = builder.AddParameter("web-client-secret", secret: true);
 // Encrypts identity's keys in identitydb. Generated once like the passwords; keys stored with it cannot be read with
 // another value, so a deployment keeps the value it started with.
@@ -56,9 +58,9 @@ var ordering = builder.AddProject<Projects.Ordering_Api>("ordering")
 
 // An external card payment gateway, simulated: payment charges and refunds orders against it with its API key; tests
 // and operators switch its behaviour at run time with the admin key.
-var paymentGatewayLatency = builder.AddParameter("payment-gateway-latency-ms", "25");
-var paymentGatewayDeclineRate = builder.AddParameter("payment-gateway-decline-rate", "0");
-var paymentGatewayFailureRate = builder.AddParameter("payment-gateway-failure-rate", "0");
+var paymentGatewayLatency = builder.AddParameter("payment-gateway-latency-ms", "25").AsWholeNumber(0, 60_000);
+var paymentGatewayDeclineRate = builder.AddParameter("payment-gateway-decline-rate", "0").AsNumber(0, 1);
+var paymentGatewayFailureRate = builder.AddParameter("payment-gateway-failure-rate", "0").AsNumber(0, 1);
 var paymentGatewayApiKey = builder.AddParameter("payment-gateway-api-key", secret: true);
 var paymentGatewayAdminKey = builder.AddParameter("payment-gateway-admin-key", secret: true);
 var paymentGateway = builder.AddProject<Projects.PaymentGateway_Simulator>("payment-gateway")
@@ -70,7 +72,7 @@ var paymentGateway = builder.AddProject<Projects.PaymentGateway_Simulator>("paym
     .WithHttpHealthCheck("/health");
 
 // How long an order waits for a failing card gateway before it is cancelled.
-var chargeDeadline = builder.AddParameter("payment-charge-deadline", "00:10:00");
+var chargeDeadline = builder.AddParameter("payment-charge-deadline", "00:10:00").AsDuration();
 var payment = builder.AddProject<Projects.Payment_Api>("payment")
     .WithReference(paymentDb).WaitFor(paymentDb)
     .WithReference(kafka).WaitFor(kafka)

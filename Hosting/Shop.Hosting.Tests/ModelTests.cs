@@ -85,6 +85,45 @@ public sealed class ModelTests
     }
 
     [Theory]
+    [InlineData("count", "abc", "Parameters:count is 'abc', which is not a whole number from 1 to 100.")]
+    [InlineData("count", "101", "Parameters:count is '101', which is not a whole number from 1 to 100.")]
+    [InlineData("rate", "1.5", "Parameters:rate is '1.5', which is not a number from 0 to 1.")]
+    [InlineData("switch", "yes", "Parameters:switch is 'yes', which is not true or false.")]
+    [InlineData("lifetime", "15 minutes", "Parameters:lifetime is '15 minutes', which is not a positive duration (hh:mm:ss).")]
+    [InlineData("lifetime", "-00:01:00", "Parameters:lifetime is '-00:01:00', which is not a positive duration (hh:mm:ss).")]
+    [InlineData("key", "short", "Parameters:key is not at least 8 characters long.")]
+    public async Task A_parameter_value_its_resources_cannot_take_fails_the_build_naming_the_parameter(string name, string value, string message)
+    {
+        var builder = DistributedApplicationTestingBuilder.Create($"--Parameters:{name}={value}");
+        builder.AddExecutable("app", "true", ".")
+            .WithEnvironment("COUNT", builder.AddParameter("count", "5").AsWholeNumber(1, 100))
+            .WithEnvironment("RATE", builder.AddParameter("rate", "0.5").AsNumber(0, 1))
+            .WithEnvironment("SWITCH", builder.AddParameter("switch", "true").AsBoolean())
+            .WithEnvironment("LIFETIME", builder.AddParameter("lifetime", "00:15:00").AsDuration())
+            // A secret's value is never in the message.
+            .WithEnvironment("KEY", builder.AddParameter("key", "long enough", secret: true).WithValidation(v => v.Length >= 8, "at least 8 characters long"));
+
+        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => builder.BuildAsync());
+        Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public async Task Parameter_values_of_the_kind_asked_for_build_as_given()
+    {
+        var builder = DistributedApplicationTestingBuilder.Create("--Parameters:count=100", "--Parameters:rate=0", "--Parameters:switch=False", "--Parameters:lifetime=1.00:00:00");
+        var count = builder.AddParameter("count", "5").AsWholeNumber(1, 100);
+        var rate = builder.AddParameter("rate", "0.5").AsNumber(0, 1);
+        var toggle = builder.AddParameter("switch", "true").AsBoolean();
+        var lifetime = builder.AddParameter("lifetime", "00:15:00").AsDuration();
+        builder.AddExecutable("app", "true", ".")
+            .WithEnvironment("COUNT", count).WithEnvironment("RATE", rate).WithEnvironment("SWITCH", toggle).WithEnvironment("LIFETIME", lifetime);
+
+        await using var app = await builder.BuildAsync();
+
+        Assert.Equal(["100", "0", "False", "1.00:00:00"], [count.Resource.Value, rate.Resource.Value, toggle.Resource.Value, lifetime.Resource.Value]);
+    }
+
+    [Theory]
     [InlineData("--AppHost:Dashboard:Port=99999", "AppHost:Dashboard:Port is 99999, which is not a port (1 to 65535).")]
     [InlineData("--AppHost:Dashboard:OtlpGrpcPort=http", "AppHost:Dashboard:OtlpGrpcPort is 'http', which is not a whole number.")]
     [InlineData("--AppHost:Dashboard:Unsecured=yes", "AppHost:Dashboard:Unsecured is 'yes', which is not true or false.")]

@@ -108,6 +108,10 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
     internal DistributedApplication BuildCore()
     {
         ModelValidator.Validate(_resources);
+        foreach (var parameter in _resources.OfType<ParameterResource>())
+        {
+            parameter.Validate();
+        }
 
         var model = new DistributedApplicationModel([.. _resources]);
         Services.AddSingleton(model);

@@ -22,6 +22,26 @@ public sealed class ParameterResource : Resource, IValueProvider, IValueOnlyReso
     /// <summary>The value; reading it for the first time may generate (and persist) a secret.</summary>
     public string Value => _value.Value;
 
+    /// <summary>What a value must be to be taken (<see cref="ParameterValidation"/>), checked when the app is built.</summary>
+    internal (Func<string, bool> IsValid, string Expected)? Validation { get; set; }
+
+    /// <summary>
+    /// Fails with the parameter's name when its value is not what its resources can take: said here, once, rather than
+    /// by a service that cannot start, naming its own setting.
+    /// </summary>
+    internal void Validate()
+    {
+        if (Validation is not { } validation || validation.IsValid(Value))
+        {
+            return;
+        }
+
+        var key = KnownConfigNames.Parameter(Name);
+        throw new DistributedApplicationException(Secret
+            ? $"{key} is not {validation.Expected}."
+            : $"{key} is '{Value}', which is not {validation.Expected}.");
+    }
+
     public ValueTask<string?> GetValueAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult<string?>(Value);
 }
 
