@@ -327,6 +327,69 @@ public sealed class HostingIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Restarting_a_resource_with_replicas_restarts_one_at_a_time_so_one_always_serves()
+    {
+        var ct = TestApp.Timeout(120);
+        var builder = TestApp.Create(output);
+        builder.AddProject<Projects.EnvironmentReporter>("api").WithHttpHealthCheck("/health").WithReplicas(2);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("api", ct);
+
+        // Every state the replicas pass through, from their current ones on: how many were serving at the worst moment.
+        var serving = new Dictionary<string, bool>();
+        var restarted = new HashSet<string>();
+        var fewest = int.MaxValue;
+        // The wait above returns once a replica is healthy: the other may still be on its way.
+        var bothServed = new TaskCompletionSource();
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watch = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var change in app.ResourceNotifications.WatchAsync(watching.Token))
+                {
+                    if (change.Resource.Name != "api")
+                    {
+                        continue;
+                    }
+
+                    serving[change.ResourceId] = change.Snapshot.State == KnownResourceStates.Running
+                        && change.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy;
+                    if (serving.Count == 2 && serving.Values.All(up => up))
+                    {
+                        bothServed.TrySetResult();
+                    }
+
+                    if (!bothServed.Task.IsCompleted)
+                    {
+                        continue;
+                    }
+
+                    if (!serving[change.ResourceId])
+                    {
+                        restarted.Add(change.ResourceId);
+                    }
+
+                    fewest = Math.Min(fewest, serving.Values.Count(up => up));
+                }
+            }
+            catch (OperationCanceledException) when (watching.IsCancellationRequested)
+            {
+            }
+        }, ct);
+
+        await bothServed.Task.WaitAsync(ct);
+        await app.ResourceCommands.RestartAsync("api", ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("api", ct);
+        await watching.CancelAsync();
+        await watch;
+
+        Assert.Equal(2, restarted.Count);
+        Assert.Equal(1, fewest);
+    }
+
+    [Fact]
     public async Task A_stop_command_gives_the_process_the_configured_stop_timeout_before_killing_it()
     {
         // After SIGTERM the process needs 3 s to end: within the default 5 s, not within the 0.5 s configured here.

@@ -102,6 +102,10 @@ internal sealed class ApplicationOrchestrator(
     public IReadOnlyList<ResourceInstance> Find(string name) =>
         [.. _instances.Where(i => i.Id == name || i.Resource.Name == name)];
 
+    /// <summary>Until the instance runs and is healthy again; fails with the reason when it could not start.</summary>
+    public Task WaitUntilHealthyAsync(ResourceInstance instance, CancellationToken cancellationToken) =>
+        services.Notifications.WaitForResourceHealthyAsync(instance.Id, cancellationToken);
+
     private void AllocateEndpoints()
     {
         foreach (var resource in model.Resources)
@@ -219,7 +223,10 @@ public sealed class ResourceCommandService
     public Task RestartAsync(string resourceName, CancellationToken cancellationToken = default) =>
         ExecuteCommandAsync(resourceName, Shop.Dashboard.Contracts.ResourceCommands.Restart, cancellationToken);
 
-    /// <summary>Runs <c>start</c>, <c>stop</c> or <c>restart</c> on every matching instance.</summary>
+    /// <summary>
+    /// Runs <c>start</c>, <c>stop</c> or <c>restart</c> on every matching instance: at once, except a restart of several
+    /// replicas, which goes one replica at a time.
+    /// </summary>
     public async Task ExecuteCommandAsync(string resourceName, string commandName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(resourceName);
@@ -232,6 +239,20 @@ public sealed class ResourceCommandService
         }
 
         var stopTimeout = _orchestrator.ResourceStopTimeout;
+        if (commandName == Shop.Dashboard.Contracts.ResourceCommands.Restart && instances.Count > 1)
+        {
+            // Replicas restart one at a time, each serving again before the next stops, so the service never goes
+            // away; a replica that fails to start ends the restart with the others still running.
+            foreach (var instance in instances)
+            {
+                await instance.StopAsync(stopTimeout);
+                await instance.StartAsync(cancellationToken);
+                await _orchestrator.WaitUntilHealthyAsync(instance, cancellationToken);
+            }
+
+            return;
+        }
+
         await Task.WhenAll(instances.Select(async instance =>
         {
             switch (commandName)
