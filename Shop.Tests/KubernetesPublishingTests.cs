@@ -1,3 +1,4 @@
+using System.Reflection;
 using k8s;
 using k8s.Models;
 using Shop.Hosting.Testing;
@@ -15,12 +16,14 @@ public sealed class KubernetesPublishingTests : IDisposable
         var files = await PublishAsync();
 
         string[] projects = ["identity", "products", "ordering", "payment", "gateway", "web"];
+        // The images are tagged with the AppHost's build version, which a deployment can name again, not "latest".
+        var version = Assembly.Load("Shop.AppHost").GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
         Assert.Superset(projects.Select(p => $"{p}.yaml").Concat(["postgres.yaml", "cache.yaml", "kafka.yaml", "kustomization.yaml"]).ToHashSet(), files.ToHashSet());
         foreach (var project in projects)
         {
             var objects = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(_output, $"{project}.yaml")));
             var container = objects.OfType<V1Deployment>().Single().Spec.Template.Spec.Containers.Single();
-            Assert.Equal($"shop/{project}:latest", container.Image);
+            Assert.Equal($"shop/{project}:{version}", container.Image);
             Assert.Equal("/health", container.ReadinessProbe.HttpGet.Path);
             // The token issuer is the gateway's public address, as the browser sees it.
             if (project != "gateway")
