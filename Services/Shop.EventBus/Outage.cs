@@ -51,6 +51,21 @@ internal sealed class Outage
         }
     }
 
+    /// <summary>
+    /// Counts a failure and logs it through the caller's messages: <paramref name="first"/> (a warning) when it starts
+    /// an outage, <paramref name="again"/> (Debug) otherwise, and <paramref name="summary"/> (a warning, with the
+    /// repeats and the window they fell in) once a window is over.
+    /// </summary>
+    public void Report(TimeProvider timeProvider, Action first, Action again, Action<int, TimeSpan> summary)
+    {
+        var (isFirst, due) = Failed(timeProvider);
+        (isFirst ? first : again)();
+        if (due is { } window)
+        {
+            summary(window.Count, window.Window);
+        }
+    }
+
     /// <summary>Ends the outage, if there is one.</summary>
     /// <returns>How long it lasted and how many failures followed the first; null when nothing had failed.</returns>
     public (TimeSpan Duration, int Repeats)? Succeeded(TimeProvider timeProvider)

@@ -446,20 +446,11 @@ internal sealed partial class EventConsumer<TContext>(
     /// <summary>One more failure to <paramref name="what"/>: a warning when it starts an outage, Debug while it lasts (counted every 30 s).</summary>
     private void ReportInfrastructureFailure(string what, TimeSpan delay, Exception exception)
     {
-        var (first, summary) = _outages.GetOrAdd(what, _ => new Outage()).Failed(timeProvider);
-        if (first)
-        {
-            LogInfrastructureRetry(logger, what, delay.TotalMilliseconds, Outage.SummaryInterval.TotalSeconds, exception.Message);
-        }
-        else
-        {
-            LogInfrastructureRetryAgain(logger, what, delay.TotalMilliseconds, exception.Message);
-        }
-
-        if (summary is { } due)
-        {
-            LogInfrastructureFailures(logger, what, due.Count, due.Window.TotalSeconds, exception.Message);
-        }
+        _outages.GetOrAdd(what, _ => new Outage()).Report(
+            timeProvider,
+            first: () => LogInfrastructureRetry(logger, what, delay.TotalMilliseconds, Outage.SummaryInterval.TotalSeconds, exception.Message),
+            again: () => LogInfrastructureRetryAgain(logger, what, delay.TotalMilliseconds, exception.Message),
+            summary: (count, window) => LogInfrastructureFailures(logger, what, count, window.TotalSeconds, exception.Message));
     }
 
     /// <summary>It worked: ends the outage of <paramref name="what"/>, if there was one, in one line.</summary>

@@ -144,20 +144,11 @@ internal sealed partial class OutboxRelay<TContext>(
                     }
                     else
                     {
-                        var (first, summary) = _database.Failed(timeProvider);
-                        if (first)
-                        {
-                            LogDatabaseFailed(logger, exception, ContextName, delay.TotalMilliseconds, Outage.SummaryInterval.TotalSeconds);
-                        }
-                        else
-                        {
-                            LogDatabaseFailedAgain(logger, ContextName, delay.TotalMilliseconds, exception.Message);
-                        }
-
-                        if (summary is { } due)
-                        {
-                            LogDatabaseFailures(logger, ContextName, due.Count, due.Window.TotalSeconds, exception.Message);
-                        }
+                        _database.Report(
+                            timeProvider,
+                            first: () => LogDatabaseFailed(logger, exception, ContextName, delay.TotalMilliseconds, Outage.SummaryInterval.TotalSeconds),
+                            again: () => LogDatabaseFailedAgain(logger, ContextName, delay.TotalMilliseconds, exception.Message),
+                            summary: (count, window) => LogDatabaseFailures(logger, ContextName, count, window.TotalSeconds, exception.Message));
                     }
 
                     await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -261,21 +252,12 @@ internal sealed partial class OutboxRelay<TContext>(
                     {
                         publishFailures++;
                         var delay = Backoff.Delay(publishFailures, Settings.RelayRetryDelay, Settings.RelayMaxRetryDelay);
-                        var (first, summary) = _publishing.Failed(timeProvider);
-                        if (first)
-                        {
-                            LogPublishFailed(logger, batch.Count - sent.Count, batch.Count, ContextName, delay.TotalMilliseconds,
-                                Outage.SummaryInterval.TotalSeconds, error.Message);
-                        }
-                        else
-                        {
-                            LogPublishFailedAgain(logger, batch.Count - sent.Count, batch.Count, ContextName, delay.TotalMilliseconds, error.Message);
-                        }
-
-                        if (summary is { } due)
-                        {
-                            LogPublishFailures(logger, ContextName, due.Count, due.Window.TotalSeconds, error.Message);
-                        }
+                        var failed = batch.Count - sent.Count;
+                        _publishing.Report(
+                            timeProvider,
+                            first: () => LogPublishFailed(logger, failed, batch.Count, ContextName, delay.TotalMilliseconds, Outage.SummaryInterval.TotalSeconds, error.Message),
+                            again: () => LogPublishFailedAgain(logger, failed, batch.Count, ContextName, delay.TotalMilliseconds, error.Message),
+                            summary: (count, window) => LogPublishFailures(logger, ContextName, count, window.TotalSeconds, error.Message));
 
                         await MarkSentAsync(connection, tables, unmarked);
                         await RefreshBacklogAsync(connection, tables, lease.Token);
