@@ -127,9 +127,8 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
         }
         else
         {
-            // Read first: the dashboard's options read RandomizePorts too, without saying which value is wrong.
             var settings = OrchestrationSettings.Read(Configuration);
-            Services.AddHostingOrchestration(settings, Dashboard.DashboardOptions.Configure(Configuration));
+            Services.AddHostingOrchestration(settings, Dashboard.DashboardOptions.Configure(Configuration, settings.RandomizePorts));
         }
         Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 

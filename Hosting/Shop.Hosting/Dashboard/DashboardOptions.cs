@@ -16,9 +16,8 @@ internal sealed class DashboardOptions
     public const string OtlpHttpPortKey = "AppHost:Dashboard:OtlpHttpPort";
     public const string PersistTelemetryKey = "AppHost:Dashboard:PersistTelemetry";
 
-    private DashboardOptions(IConfiguration configuration)
+    private DashboardOptions(IConfiguration configuration, bool randomize)
     {
-        var randomize = configuration.GetSetting(KnownConfigNames.RandomizePorts, false);
         // Aspire's standalone defaults, so bookmarks keep working from run to run; a free port when taken.
         FrontendPort = PickPort(ConfiguredPort(configuration, FrontendPortKey), 18888, randomize);
         OtlpGrpcPort = PickPort(ConfiguredPort(configuration, OtlpGrpcPortKey), 18889, randomize);
@@ -53,14 +52,15 @@ internal sealed class DashboardOptions
     public string LoginUrl => Unsecured ? FrontendUrl : $"{FrontendUrl}/login?t={BrowserToken}";
 
     /// <summary>Decides the dashboard's endpoints and tells every resource where to send telemetry.</summary>
-    public static DashboardOptions? Configure(IConfiguration configuration)
+    /// <param name="randomizePorts">The orchestrator's <c>AppHost:RandomizePorts</c>, already read and checked.</param>
+    public static DashboardOptions? Configure(IConfiguration configuration, bool randomizePorts)
     {
         if (configuration.GetSetting(KnownConfigNames.DisableDashboard, false))
         {
             return null;
         }
 
-        var options = new DashboardOptions(configuration);
+        var options = new DashboardOptions(configuration, randomizePorts);
         configuration[DashboardConfigNames.OtlpGrpcEndpointUrl] = options.OtlpGrpcUrl;
         configuration[DashboardConfigNames.OtlpApiKey] = options.OtlpApiKey;
         return options;
